@@ -1,0 +1,31 @@
+# Shared helpers for the project's scripts. Source it; do not run it.
+
+die() {
+  echo "error: $*" >&2
+  exit 1
+}
+
+# Prints the names of the workspace packages that are canisters (have a cdylib target).
+canister_packages() {
+  cargo metadata --no-deps --format-version 1 --locked | python3 -c '
+import json, sys
+meta = json.load(sys.stdin)
+for pkg in meta["packages"]:
+    if any("cdylib" in t["crate_types"] for t in pkg["targets"]):
+        print(pkg["name"])
+'
+}
+
+# Installs Debian's Rust 1.96 toolchain, its library source and wasm-ld, unless already present.
+ensure_debian_wasm_toolchain() {
+  if [ -x /usr/bin/cargo ] && [ -x /usr/bin/rustc ] && command -v wasm-ld >/dev/null &&
+    [ -d /usr/lib/rustlib/src/rust/library ]; then
+    return
+  fi
+  command -v apt-get >/dev/null || die "no wasm32 target in rustup and no apt-get to install Debian's rustc-web; run: rustup target add wasm32-unknown-unknown"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing Debian packages rustc-web cargo-web rust-web-src lld"
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq rustc-web cargo-web rust-web-src lld >/dev/null
+}
