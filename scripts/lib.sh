@@ -29,3 +29,19 @@ ensure_debian_wasm_toolchain() {
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq rustc-web cargo-web rust-web-src lld >/dev/null
 }
+
+# Prints a step header.
+step() {
+  printf '\n==> %s\n' "$*"
+}
+
+# Checks that cargo, rustfmt, clippy and python3 are available, installing rustfmt and clippy
+# through rustup when they are missing.
+ensure_rust_components() {
+  command -v cargo >/dev/null || die "cargo not found: install Rust from https://rustup.rs"
+  command -v python3 >/dev/null || die "python3 not found (the build script reads cargo metadata with it)"
+  if ! cargo fmt --version >/dev/null 2>&1 || ! cargo clippy --version >/dev/null 2>&1; then
+    command -v rustup >/dev/null || die "cargo fmt/clippy missing and no rustup to install them"
+    rustup component add rustfmt clippy
+  fi
+}
