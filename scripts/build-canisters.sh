@@ -43,9 +43,12 @@ for p in "${packages[@]}"; do
   built="$wasm_target_dir/wasm32-unknown-unknown/canister/${p//-/_}.wasm"
   [ -f "$built" ] || die "expected $built after the build"
   dest="$out_dir/$p.wasm"
-  if ! cmp -s "$built" "$dest"; then
-    cp "$built" "$dest"
-    gzip -n -9 -c "$dest" >"$dest.gz"
+  if ! cmp -s "$built" "$dest" || [ ! -s "$dest.gz" ]; then
+    # Write beside and rename, so a concurrent reader never sees a partial file.
+    gzip -n -9 -c "$built" >"$dest.gz.$$"
+    cp "$built" "$dest.$$"
+    mv "$dest.gz.$$" "$dest.gz"
+    mv "$dest.$$" "$dest"
   fi
   printf '  %-24s %8d bytes (%d gzipped)\n' "$p" "$(stat -c %s "$dest")" "$(stat -c %s "$dest.gz")"
 done

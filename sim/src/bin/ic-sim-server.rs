@@ -1,1 +1,23 @@
-fn main() {}
+//! The emulator's PocketIC-compatible server. Point `POCKET_IC_BIN` at this binary.
+
+use ic_sim::server::cli::{self, Command, VERSION_LINE};
+
+fn main() {
+    match cli::parse(std::env::args().skip(1)) {
+        Ok(Command::PrintVersion) => println!("{VERSION_LINE}"),
+        Ok(Command::Serve(options)) => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .expect("cannot start the async runtime");
+            if let Err(e) = runtime.block_on(ic_sim::server::serve(options)) {
+                eprintln!("ic-sim-server: {e}");
+                std::process::exit(1);
+            }
+        }
+        Err(e) => {
+            eprintln!("ic-sim-server: {e}");
+            std::process::exit(2);
+        }
+    }
+}

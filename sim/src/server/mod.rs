@@ -1,0 +1,55 @@
+//! `ic-sim-server`: serves the PocketIC REST protocol (as the `pocket-ic` 16.x client speaks it)
+//! on top of the engine, so ordinary `pocket-ic` tests run against the emulator.
+
+mod blobs;
+pub mod cli;
+mod convert;
+mod error;
+mod instances;
+mod lifecycle;
+mod routes;
+
+use lifecycle::{IdleTracker, PortFile};
+use routes::ServerState;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Serves until the server has been idle for the TTL (or the hard TTL passes). Returns
+/// immediately when the port file already exists: another server owns it.
+pub async fn serve(options: cli::ServeOptions) -> std::io::Result<()> {
+    let mut port_file = match &options.port_file {
+        Some(path) => match PortFile::claim(path)? {
+            Some(file) => Some(file),
+            None => return Ok(()),
+        },
+        None => None,
+    };
+    let listener =
+        tokio::net::TcpListener::bind((options.ip_addr.as_str(), options.port)).await?;
+    let port = listener.local_addr()?.port();
+    let idle = IdleTracker::new();
+    let state = Arc::new(ServerState {
+        instances: Default::default(),
+        blobs: Default::default(),
+        idle: idle.clone(),
+    });
+    match port_file.as_mut() {
+        Some(file) => file.publish(port)?,
+        None => println!("ic-sim-server listening on {}:{port}", options.ip_addr),
+    }
+    let started = Instant::now();
+    let shutdown = async move {
+        loop {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let hard_expired = options.hard_ttl.is_some_and(|ttl| started.elapsed() >= ttl);
+            if hard_expired || idle.is_idle_for(options.ttl) {
+                return;
+            }
+        }
+    };
+    axum::serve(listener, routes::router(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
+    drop(port_file);
+    Ok(())
+}
