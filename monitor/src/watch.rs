@@ -1,0 +1,274 @@
+//! Per-canister watch state: last sample, estimate, triggers, failures and top-up spending.
+
+use crate::codec::{self, Reader, Writer};
+use crate::estimate::Estimate;
+use crate::sample::{RunStatus, Sample};
+use crate::topup::Spending;
+use crate::triggers::Trigger;
+use canister_hooks::events::MemoryMetric;
+use ic_stable_structures::storable::Bound;
+use ic_stable_structures::Storable;
+use std::borrow::Cow;
+
+/// Longest failure reason kept in the watch state (the event log has the full message).
+pub const MAX_FAILURE_BYTES: usize = 48;
+
+/// The triggers each canister has.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TriggerId {
+    Cycles,
+    Memory(MemoryMetric),
+    /// Balance at or below the freezing reserve.
+    Frozen,
+    /// Not running.
+    Stopped,
+    /// Heap at its `wasm_memory_limit`.
+    HeapAtLimit,
+    /// `canister_status` failing.
+    StatusUnreadable,
+}
+
+/// All triggers, in storage order.
+pub const TRIGGERS: [TriggerId; 9] = [
+    TriggerId::Cycles,
+    TriggerId::Memory(MemoryMetric::Heap),
+    TriggerId::Memory(MemoryMetric::Stable),
+    TriggerId::Memory(MemoryMetric::Total),
+    TriggerId::Memory(MemoryMetric::HeapPercentOfLimit),
+    TriggerId::Frozen,
+    TriggerId::Stopped,
+    TriggerId::HeapAtLimit,
+    TriggerId::StatusUnreadable,
+];
+
+impl TriggerId {
+    fn index(self) -> usize {
+        TRIGGERS.iter().position(|t| *t == self).expect("listed")
+    }
+    /// Name shown in views and events.
+    pub fn name(self) -> &'static str {
+        match self {
+            TriggerId::Cycles => "low_cycles",
+            TriggerId::Memory(MemoryMetric::Heap) => "memory.heap",
+            TriggerId::Memory(MemoryMetric::Stable) => "memory.stable",
+            TriggerId::Memory(MemoryMetric::Total) => "memory.total",
+            TriggerId::Memory(MemoryMetric::HeapPercentOfLimit) => "memory.heap_percent_of_limit",
+            TriggerId::Frozen => "frozen",
+            TriggerId::Stopped => "stopped",
+            TriggerId::HeapAtLimit => "heap_at_limit",
+            TriggerId::StatusUnreadable => "status_unreadable",
+        }
+    }
+}
+
+/// What the monitor remembers about one canister between polls.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WatchState {
+    pub last_sample: Option<Sample>,
+    pub estimate: Estimate,
+    pub triggers: [Trigger; 9],
+    pub next_poll_ns: u64,
+    pub polls: u64,
+    pub consecutive_failures: u32,
+    pub last_failure: String,
+    pub spending: Spending,
+    /// Bit per hook (1 low cycles, 2 low memory, 4 error) the canister was found not to export.
+    pub missing_hooks: u8,
+}
+
+impl WatchState {
+    /// The trigger `id`.
+    pub fn trigger(&mut self, id: TriggerId) -> &mut Trigger {
+        &mut self.triggers[id.index()]
+    }
+    /// The trigger `id`, read-only.
+    pub fn trigger_ref(&self, id: TriggerId) -> &Trigger {
+        &self.triggers[id.index()]
+    }
+}
+
+const VERSION: u8 = 1;
+
+/// Largest encoded watch state, in bytes.
+pub const MAX_ENCODED: u32 = (1 // version
+    + 1 + 6 * codec::MAX_U64 + 3 * codec::MAX_U128 + 1 // sample
+    + 4 * 8 // estimate
+    + 2 + 9 * codec::MAX_U64 // triggers
+    + 2 * codec::MAX_U64 + codec::MAX_U64 // next poll, polls, failures
+    + 1 + MAX_FAILURE_BYTES
+    + codec::MAX_U64 + 2 * codec::MAX_U128 // spending
+    + 1) as u32; // missing hooks
+
+impl Storable for WatchState {
+    fn to_bytes(&self) -> Cow<'_, [u8]> {
+        let mut w = Writer::with_capacity(160);
+        w.u8(VERSION);
+        match &self.last_sample {
+            None => w.u8(0),
+            Some(s) => {
+                w.u8(1);
+                w.u64(s.at_ns);
+                w.varint(s.cycles);
+                w.u64(s.heap_bytes);
+                w.u64(s.stable_bytes);
+                w.u64(s.total_bytes);
+                w.u64(s.wasm_memory_limit);
+                w.varint(s.freezing_reserve);
+                w.varint(s.idle_burn_per_day);
+                w.u8(s.status.code());
+            }
+        }
+        let e = &self.estimate;
+        for v in [
+            e.cycles_burn,
+            e.heap_growth,
+            e.stable_growth,
+            e.total_growth,
+        ] {
+            w.f64(v);
+        }
+        let fired: u16 = self
+            .triggers
+            .iter()
+            .enumerate()
+            .fold(0, |acc, (i, t)| acc | ((t.fired as u16) << i));
+        w.u8(fired as u8);
+        w.u8((fired >> 8) as u8);
+        for t in &self.triggers {
+            w.u64(t.last_fired_s);
+        }
+        w.u64(self.next_poll_ns);
+        w.u64(self.polls);
+        w.u64(self.consecutive_failures as u64);
+        w.str(&self.last_failure, MAX_FAILURE_BYTES);
+        w.u64(self.spending.day);
+        w.varint(self.spending.spent);
+        w.varint(self.spending.total);
+        w.u8(self.missing_hooks);
+        Cow::Owned(w.finish())
+    }
+
+    fn into_bytes(self) -> Vec<u8> {
+        self.to_bytes().into_owned()
+    }
+
+    fn from_bytes(bytes: Cow<[u8]>) -> Self {
+        let mut r = Reader::new(&bytes);
+        let _version = r.u8();
+        let last_sample = (r.u8() == 1).then(|| Sample {
+            at_ns: r.u64(),
+            cycles: r.varint(),
+            heap_bytes: r.u64(),
+            stable_bytes: r.u64(),
+            total_bytes: r.u64(),
+            wasm_memory_limit: r.u64(),
+            freezing_reserve: r.varint(),
+            idle_burn_per_day: r.varint(),
+            status: RunStatus::from_code(r.u8()),
+        });
+        let estimate = Estimate {
+            cycles_burn: r.f64(),
+            heap_growth: r.f64(),
+            stable_growth: r.f64(),
+            total_growth: r.f64(),
+        };
+        let fired = r.u8() as u16 | (r.u8() as u16) << 8;
+        let mut triggers = [Trigger::default(); 9];
+        for (i, t) in triggers.iter_mut().enumerate() {
+            t.fired = fired & (1 << i) != 0;
+            t.last_fired_s = r.u64();
+        }
+        WatchState {
+            last_sample,
+            estimate,
+            triggers,
+            next_poll_ns: r.u64(),
+            polls: r.u64(),
+            consecutive_failures: r.u64().min(u32::MAX as u64) as u32,
+            last_failure: r.string(),
+            spending: Spending {
+                day: r.u64(),
+                spent: r.varint(),
+                total: r.varint(),
+            },
+            missing_hooks: r.u8(),
+        }
+    }
+
+    const BOUND: Bound = Bound::Bounded {
+        max_size: MAX_ENCODED,
+        is_fixed_size: false,
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::tests::sample;
+
+    fn full() -> WatchState {
+        let mut s = sample(u64::MAX / 1_000_000_000, u128::MAX, u64::MAX);
+        s.at_ns = u64::MAX;
+        s.stable_bytes = u64::MAX;
+        s.wasm_memory_limit = u64::MAX;
+        s.freezing_reserve = u128::MAX;
+        s.idle_burn_per_day = u128::MAX;
+        s.status = RunStatus::Stopped;
+        let mut w = WatchState {
+            last_sample: Some(s),
+            estimate: Estimate {
+                cycles_burn: 1.5,
+                heap_growth: -2.0,
+                stable_growth: 3.0,
+                total_growth: 4.0,
+            },
+            next_poll_ns: u64::MAX,
+            polls: u64::MAX,
+            consecutive_failures: u32::MAX,
+            last_failure: "x".repeat(200),
+            spending: Spending {
+                day: u64::MAX,
+                spent: u128::MAX,
+                total: u128::MAX,
+            },
+            missing_hooks: 7,
+            ..Default::default()
+        };
+        for (i, t) in w.triggers.iter_mut().enumerate() {
+            t.fired = i % 2 == 0;
+            t.last_fired_s = u64::MAX - i as u64;
+        }
+        w
+    }
+
+    #[test]
+    fn watch_state_round_trips_and_failure_text_is_bounded() {
+        let w = full();
+        let back = WatchState::from_bytes(w.to_bytes());
+        assert_eq!(back.last_failure.len(), MAX_FAILURE_BYTES);
+        assert_eq!(
+            WatchState {
+                last_failure: w.last_failure[..MAX_FAILURE_BYTES].into(),
+                ..w.clone()
+            },
+            back
+        );
+    }
+
+    #[test]
+    fn the_largest_watch_state_fits_its_declared_bound() {
+        assert!(full().to_bytes_checked().len() <= MAX_ENCODED as usize);
+    }
+
+    #[test]
+    fn triggers_are_addressed_by_id() {
+        let mut w = WatchState::default();
+        w.trigger(TriggerId::HeapAtLimit).fired = true;
+        assert!(w.trigger_ref(TriggerId::HeapAtLimit).fired);
+        assert!(!w.trigger_ref(TriggerId::Frozen).fired);
+        assert_eq!(
+            TriggerId::Memory(MemoryMetric::Stable).name(),
+            "memory.stable"
+        );
+    }
+}
