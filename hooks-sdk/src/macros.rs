@@ -1,0 +1,112 @@
+//! [`export_hooks!`]: the one macro a canister invokes to export the hook endpoints, the SDK's
+//! queries and admin method, and the timer (and optionally heartbeat) entry points.
+
+/// Exports the SDK's endpoints from a canister, with `$hooks` implementing [`crate::Hooks`].
+///
+/// Generates (as `#[ic_cdk::update]`/`#[ic_cdk::query]` functions, so `ic_cdk::export_candid!()`
+/// placed *after* this macro includes them):
+/// - `on_low_cycles`, `on_low_memory`, `on_error` (monitor(s) or the canister itself only, deduped by id),
+/// - `hooks_readiness`, `hooks_recent_errors`, `hooks_status` queries (never gated),
+/// - `hooks_set_monitors` (controllers only),
+/// - `canister_global_timer` and the internal timer executor (so do not also use ic-cdk-timers);
+/// - with `, heartbeat`: `canister_heartbeat` and its executor (see [`crate::set_heartbeat`]).
+///
+/// The canister crate needs `ic-cdk` and `candid` as dependencies.
+#[macro_export]
+macro_rules! export_hooks {
+    ($hooks:ty) => {
+        $crate::export_hooks!(@endpoints $hooks);
+    };
+    ($hooks:ty, heartbeat) => {
+        $crate::export_hooks!(@endpoints $hooks);
+        $crate::export_hooks!(@heartbeat);
+    };
+    (@endpoints $hooks:ty) => {
+        /// Hook: the cycle balance is low (monitor or self only; one run per event id).
+        #[::ic_cdk::update(guard = "::canister_hooks::guard_hook_caller")]
+        async fn on_low_cycles(event: $crate::events::LowCyclesEvent) {
+            $crate::runtime::hooks::handle_low_cycles::<$hooks>(event).await
+        }
+
+        /// Hook: a memory measure is high (monitor or self only; one run per event id).
+        #[::ic_cdk::update(guard = "::canister_hooks::guard_hook_caller")]
+        async fn on_low_memory(event: $crate::events::LowMemoryEvent) {
+            $crate::runtime::hooks::handle_low_memory::<$hooks>(event).await
+        }
+
+        /// Hook: something failed (monitor or self only; one run per event id).
+        #[::ic_cdk::update(guard = "::canister_hooks::guard_hook_caller")]
+        async fn on_error(event: $crate::events::ErrorEvent) {
+            $crate::runtime::hooks::handle_error::<$hooks>(event).await
+        }
+
+        /// Post-init progress; never gated: poll it before calling guarded methods.
+        #[::ic_cdk::query]
+        fn hooks_readiness() -> $crate::types::Readiness {
+            $crate::runtime::readiness::readiness()
+        }
+
+        /// The SDK's error log (captured traps and failures), newest first.
+        #[::ic_cdk::query]
+        fn hooks_recent_errors() -> ::std::vec::Vec<$crate::types::ErrorRecord> {
+            $crate::runtime::guards::recent_errors()
+        }
+
+        /// SDK status: readiness, monitors, counters.
+        #[::ic_cdk::query]
+        fn hooks_status() -> $crate::types::HooksStatus {
+            $crate::runtime::guards::status()
+        }
+
+        /// Sets the principals allowed to call the hook endpoints (controllers only).
+        #[::ic_cdk::update]
+        fn hooks_set_monitors(
+            monitors: ::std::vec::Vec<::candid::Principal>,
+        ) -> ::std::result::Result<(), $crate::types::AdminError> {
+            $crate::runtime::guards::set_monitors(monitors)
+        }
+
+        #[cfg_attr(target_family = "wasm", unsafe(export_name = "canister_global_timer"))]
+        #[cfg_attr(
+            not(target_family = "wasm"),
+            unsafe(export_name = "canister_global_timer_canister_hooks")
+        )]
+        extern "C" fn __canister_hooks_global_timer() {
+            $crate::runtime::timers::global_timer_entry()
+        }
+
+        #[cfg_attr(
+            target_family = "wasm",
+            unsafe(export_name = "canister_update <canister-hooks> timer")
+        )]
+        #[cfg_attr(
+            not(target_family = "wasm"),
+            unsafe(export_name = "canister_update_canister_hooks.timer")
+        )]
+        extern "C" fn __canister_hooks_timer_executor() {
+            $crate::runtime::timers::executor_entry()
+        }
+    };
+    (@heartbeat) => {
+        #[cfg_attr(target_family = "wasm", unsafe(export_name = "canister_heartbeat"))]
+        #[cfg_attr(
+            not(target_family = "wasm"),
+            unsafe(export_name = "canister_heartbeat_canister_hooks")
+        )]
+        extern "C" fn __canister_hooks_heartbeat() {
+            $crate::runtime::heartbeat::heartbeat_entry()
+        }
+
+        #[cfg_attr(
+            target_family = "wasm",
+            unsafe(export_name = "canister_update <canister-hooks> heartbeat")
+        )]
+        #[cfg_attr(
+            not(target_family = "wasm"),
+            unsafe(export_name = "canister_update_canister_hooks.heartbeat")
+        )]
+        extern "C" fn __canister_hooks_heartbeat_executor() {
+            $crate::runtime::heartbeat::executor_entry()
+        }
+    };
+}

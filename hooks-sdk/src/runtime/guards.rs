@@ -1,0 +1,83 @@
+//! Guards for `#[ic_cdk::update(guard = ...)]`/`#[ic_cdk::query(guard = ...)]`, the
+//! `inspect_message` helper, and the SDK's own query and admin bodies.
+
+use candid::Principal;
+
+use crate::access;
+use crate::runtime::readiness::{is_ready, not_ready_message};
+use crate::runtime::state::with_store;
+use crate::runtime::{heartbeat, timers};
+use crate::types::{AdminError, ErrorRecord, HooksStatus};
+
+/// Guard: rejects (code 4) with the initializing message until every post-init step is done.
+pub fn guard_ready() -> Result<(), String> {
+    if is_ready() {
+        Ok(())
+    } else {
+        Err(not_ready_message())
+    }
+}
+
+/// Guard for the hook endpoints: only the configured monitor(s) or the canister itself.
+pub fn guard_hook_caller() -> Result<(), String> {
+    let monitors = with_store(|s| s.config().monitors.clone());
+    access::check_hook_caller(
+        ic_cdk::api::msg_caller(),
+        ic_cdk::api::canister_self(),
+        &monitors,
+    )
+}
+
+/// Call from `#[ic_cdk::inspect_message]`: accepts allowed ingress, traps with the reason otherwise.
+///
+/// Before readiness only the SDK's queries, the controller-only monitor setter and the methods
+/// in `ungated` are accepted. The method guards remain the authority.
+pub fn inspect_message(ungated: &[&str]) {
+    let method = ic_cdk::api::msg_method_name();
+    let caller = ic_cdk::api::msg_caller();
+    match access::inspect_ingress(
+        &method,
+        is_ready(),
+        ic_cdk::api::is_controller(&caller),
+        ungated,
+        not_ready_message,
+    ) {
+        Ok(()) => ic_cdk::api::accept_message(),
+        Err(reason) => ic_cdk::trap(reason),
+    }
+}
+
+/// Body of `hooks_recent_errors`: the error log, newest first.
+#[doc(hidden)]
+pub fn recent_errors() -> Vec<ErrorRecord> {
+    with_store(|s| s.errors.recent(usize::MAX))
+}
+
+/// Body of `hooks_status`.
+#[doc(hidden)]
+pub fn status() -> HooksStatus {
+    with_store(|s| {
+        let c = s.config();
+        HooksStatus {
+            sdk_version: env!("CARGO_PKG_VERSION").to_string(),
+            ready: is_ready(),
+            monitors: c.monitors.clone(),
+            errors_logged: s.errors.len(),
+            events_remembered: s.seen.len(),
+            hooks_handled: c.hooks_handled,
+            duplicates_dropped: c.duplicates_dropped,
+            timers_scheduled: timers::scheduled_count() as u64,
+            heartbeat_in_flight: heartbeat::in_flight(),
+        }
+    })
+}
+
+/// Body of `hooks_set_monitors`: controllers only.
+#[doc(hidden)]
+pub fn set_monitors(monitors: Vec<Principal>) -> Result<(), AdminError> {
+    let caller = ic_cdk::api::msg_caller();
+    if !ic_cdk::api::is_controller(&caller) {
+        return Err(AdminError::NotController { caller });
+    }
+    with_store(|s| s.set_monitors(monitors))
+}

@@ -1,0 +1,13 @@
+//! The canister layer: thin wiring of the pure modules to the IC (timers, calls, stable memory).
+//!
+//! Everything here compiles natively (so canister crates build and lint on the host) but only
+//! does its job inside a canister.
+
+pub mod guards;
+pub mod heartbeat;
+pub mod hooks;
+pub mod random;
+pub mod readiness;
+pub mod report;
+pub(crate) mod state;
+pub mod timers;
