@@ -11,7 +11,8 @@
 /// - `canister_global_timer` and the internal timer executor (so do not also use ic-cdk-timers);
 /// - with `, heartbeat`: `canister_heartbeat` and its executor (see [`crate::set_heartbeat`]).
 ///
-/// The canister crate needs `ic-cdk` and `candid` as dependencies.
+/// The canister crate needs `ic-cdk` and `candid` as dependencies, and must name this crate
+/// `canister_hooks` (signatures use absolute paths: `export_candid!` cannot read `$crate`).
 #[macro_export]
 macro_rules! export_hooks {
     ($hooks:ty) => {
@@ -24,37 +25,37 @@ macro_rules! export_hooks {
     (@endpoints $hooks:ty) => {
         /// Hook: the cycle balance is low (monitor or self only; one run per event id).
         #[::ic_cdk::update(guard = "::canister_hooks::guard_hook_caller")]
-        async fn on_low_cycles(event: $crate::events::LowCyclesEvent) {
+        async fn on_low_cycles(event: ::canister_hooks::events::LowCyclesEvent) {
             $crate::runtime::hooks::handle_low_cycles::<$hooks>(event).await
         }
 
         /// Hook: a memory measure is high (monitor or self only; one run per event id).
         #[::ic_cdk::update(guard = "::canister_hooks::guard_hook_caller")]
-        async fn on_low_memory(event: $crate::events::LowMemoryEvent) {
+        async fn on_low_memory(event: ::canister_hooks::events::LowMemoryEvent) {
             $crate::runtime::hooks::handle_low_memory::<$hooks>(event).await
         }
 
         /// Hook: something failed (monitor or self only; one run per event id).
         #[::ic_cdk::update(guard = "::canister_hooks::guard_hook_caller")]
-        async fn on_error(event: $crate::events::ErrorEvent) {
+        async fn on_error(event: ::canister_hooks::events::ErrorEvent) {
             $crate::runtime::hooks::handle_error::<$hooks>(event).await
         }
 
         /// Post-init progress; never gated: poll it before calling guarded methods.
         #[::ic_cdk::query]
-        fn hooks_readiness() -> $crate::types::Readiness {
+        fn hooks_readiness() -> ::canister_hooks::types::Readiness {
             $crate::runtime::readiness::readiness()
         }
 
         /// The SDK's error log (captured traps and failures), newest first.
         #[::ic_cdk::query]
-        fn hooks_recent_errors() -> ::std::vec::Vec<$crate::types::ErrorRecord> {
+        fn hooks_recent_errors() -> ::std::vec::Vec<::canister_hooks::types::ErrorRecord> {
             $crate::runtime::guards::recent_errors()
         }
 
         /// SDK status: readiness, monitors, counters.
         #[::ic_cdk::query]
-        fn hooks_status() -> $crate::types::HooksStatus {
+        fn hooks_status() -> ::canister_hooks::types::HooksStatus {
             $crate::runtime::guards::status()
         }
 
@@ -62,7 +63,7 @@ macro_rules! export_hooks {
         #[::ic_cdk::update]
         fn hooks_set_monitors(
             monitors: ::std::vec::Vec<::candid::Principal>,
-        ) -> ::std::result::Result<(), $crate::types::AdminError> {
+        ) -> ::std::result::Result<(), ::canister_hooks::types::AdminError> {
             $crate::runtime::guards::set_monitors(monitors)
         }
 

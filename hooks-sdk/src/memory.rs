@@ -39,13 +39,16 @@ pub fn is_reserved(id: MemoryId) -> bool {
     id >= MemoryId::new(FIRST_RESERVED) && id <= MemoryId::new(LAST_RESERVED)
 }
 
+/// A function returning the app's `MemoryManager` memories.
+pub type MemoryProvider = fn(MemoryId) -> Memory;
+
 thread_local! {
-    static PROVIDER: Cell<Option<fn(MemoryId) -> Memory>> = const { Cell::new(None) };
+    static PROVIDER: Cell<Option<MemoryProvider>> = const { Cell::new(None) };
     static OWN_MANAGER: RefCell<Option<MemoryManager<DefaultMemoryImpl>>> = const { RefCell::new(None) };
 }
 
 /// Makes the SDK take its memories from the app's own `MemoryManager` (call before `init`).
-pub fn use_memory_manager(provider: fn(MemoryId) -> Memory) {
+pub fn use_memory_manager(provider: MemoryProvider) {
     PROVIDER.set(Some(provider));
 }
 

@@ -69,7 +69,7 @@ pub struct ErrorRecord {
     pub seq: u64,
     /// What failed.
     pub source: ErrorSource,
-    /// The trap or reject message (truncated to [`crate::error_log::MAX_MESSAGE_BYTES`]).
+    /// The trap or reject message (truncated to 1024 bytes).
     pub message: String,
     /// The IC reject code (5 = trapped, 4 = rejected by the canister, 2/6 = system).
     pub reject_code: Option<u32>,
@@ -117,7 +117,7 @@ pub enum AdminError {
         /// The rejected principal.
         principal: Principal,
     },
-    /// More monitors than [`crate::store::MAX_MONITORS`].
+    /// More monitors than allowed (`MAX_MONITORS`, 8).
     TooManyMonitors {
         /// How many were given.
         given: u32,

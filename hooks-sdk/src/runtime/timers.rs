@@ -249,10 +249,7 @@ async fn dispatch(id: TimerId) {
     let result = Call::bounded_wait(ic_cdk::api::canister_self(), EXECUTOR_METHOD)
         .with_raw_args(&id.0.to_be_bytes())
         .await;
-    let failure = match result {
-        Ok(_) => None,
-        Err(e) => Some(e),
-    };
+    let failure = result.err();
     // A call that never reached the executor (not enough cycles, queue full, system transient
     // reject before start) leaves a one-shot body untaken: run it again on the next tick.
     if let Some(e) = &failure {
