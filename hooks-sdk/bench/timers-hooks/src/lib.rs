@@ -1,0 +1,97 @@
+//! Benchmark: the same interval task as `bench-timers-plain`, under canister-hooks' timers; and
+//! the instruction cost of the readiness guard.
+
+use std::cell::Cell;
+use std::time::Duration;
+
+thread_local! {
+    static RUNS: Cell<u64> = const { Cell::new(0) };
+    static CHECKSUM: Cell<u64> = const { Cell::new(0) };
+    static TIMER: Cell<Option<canister_hooks::TimerId>> = const { Cell::new(None) };
+}
+
+/// No hook handlers.
+pub struct BenchHooks;
+impl canister_hooks::Hooks for BenchHooks {}
+
+canister_hooks::export_hooks!(BenchHooks);
+
+#[ic_cdk::init]
+fn init() {
+    canister_hooks::init(canister_hooks::Setup::new());
+}
+
+/// The benchmarked task: `work` rounds of a mixing function folded into the checksum.
+fn task(work: u32) {
+    let mut x = CHECKSUM.get() ^ RUNS.get();
+    for _ in 0..work {
+        x ^= x >> 33;
+        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    }
+    CHECKSUM.set(x);
+    RUNS.set(RUNS.get() + 1);
+}
+
+/// Starts the interval task (replacing a running one).
+#[ic_cdk::update]
+fn start(interval_ms: u64, work: u32) {
+    stop();
+    let id = canister_hooks::set_timer_interval(
+        Duration::from_millis(interval_ms),
+        move || async move { task(work) },
+    );
+    TIMER.set(Some(id));
+}
+
+/// Stops the interval task.
+#[ic_cdk::update]
+fn stop() {
+    if let Some(id) = TIMER.take() {
+        canister_hooks::clear_timer(id);
+    }
+}
+
+/// Runs so far.
+#[ic_cdk::query]
+fn runs() -> u64 {
+    RUNS.get()
+}
+
+/// The task's accumulated result.
+#[ic_cdk::query]
+fn checksum() -> u64 {
+    CHECKSUM.get()
+}
+
+/// Instructions one `guard_ready()` call costs (rejects while not ready, like a guarded method).
+#[ic_cdk::query(guard = "canister_hooks::guard_ready")]
+fn guard_cost() -> u64 {
+    let empty = {
+        let a = ic_cdk::api::performance_counter(0);
+        let b = ic_cdk::api::performance_counter(0);
+        b - a
+    };
+    let a = ic_cdk::api::performance_counter(0);
+    let r = std::hint::black_box(canister_hooks::guard_ready());
+    let b = ic_cdk::api::performance_counter(0);
+    assert!(r.is_ok());
+    (b - a).saturating_sub(empty)
+}
+
+ic_cdk::export_candid!();
+
+#[cfg(test)]
+mod tests {
+    use candid_parser::utils::{service_equal, CandidSource};
+
+    #[test]
+    fn did_file_matches_code() {
+        let code = super::__export_service();
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("timers-hooks.did");
+        if std::env::var_os("UPDATE_DID").is_some() {
+            std::fs::write(&path, &code).unwrap();
+        }
+        service_equal(CandidSource::Text(&code), CandidSource::File(&path))
+            .unwrap_or_else(|e| panic!("timers-hooks.did differs from the code: {e}\n{code}"));
+    }
+}
