@@ -6,9 +6,13 @@
 
 pub mod api;
 pub mod backoff;
+pub mod calls;
 pub mod codec;
+pub mod config;
+pub mod driver;
 pub mod estimate;
 pub mod eventlog;
+pub mod monitor;
 pub mod outbox;
 pub mod registry;
 pub mod sample;
@@ -17,3 +21,8 @@ pub mod topup;
 pub mod triggers;
 pub mod validation;
 pub mod watch;
+
+#[cfg(test)]
+mod testing;
+#[cfg(test)]
+mod tests;

@@ -159,6 +159,18 @@ impl<M: Memory> Outbox<M> {
         self.due.first_key_value().map(|((t, _), _)| t)
     }
 
+    /// The earliest time a head of a target `busy` does not exclude may be attempted.
+    pub fn next_due_excluding(&self, busy: impl Fn(&Principal) -> bool) -> Option<u64> {
+        self.due.keys().find(|(_, t)| !busy(t)).map(|(at, _)| at)
+    }
+
+    /// Drops the oldest dead letters beyond `capacity`.
+    pub fn trim_dead(&mut self, capacity: u64) {
+        while self.dead.len() > capacity.max(1) {
+            self.dead.pop_first();
+        }
+    }
+
     /// Heads due at `now_ns`, oldest first, at most `limit`, skipping targets `busy` says are
     /// already being delivered to.
     pub fn due(

@@ -1,0 +1,138 @@
+//! The monitor's asynchronous flows (register, poll, deliver) written against the [`Platform`]
+//! seam, so the same code runs in the canister (ic-cdk calls) and in native tests (fakes).
+
+use crate::api::{RegisterArgs, Registration, RegistrationError};
+use crate::calls::CallError;
+use crate::monitor::{Delivery, Mode, Monitor};
+use crate::sample::CanisterStatusReply;
+use candid::Principal;
+use ic_stable_structures::Memory;
+use std::cell::RefCell;
+
+/// Everything the monitor needs from the outside world.
+#[allow(async_fn_in_trait)]
+pub trait Platform {
+    /// Current time, nanoseconds since the epoch.
+    fn now_ns(&self) -> u64;
+    /// The monitor's own spendable cycle balance.
+    fn own_balance(&self) -> u128;
+    /// `canister_status` of `id`, bounded-wait with `timeout_seconds`.
+    async fn canister_status(
+        &self,
+        id: Principal,
+        timeout_seconds: u32,
+    ) -> Result<CanisterStatusReply, CallError>;
+    /// `deposit_cycles` of `amount` into `id`, bounded-wait.
+    async fn deposit_cycles(
+        &self,
+        id: Principal,
+        amount: u128,
+        timeout_seconds: u32,
+    ) -> Result<(), CallError>;
+    /// Calls hook `method` of `target` with the Candid-encoded `arg`, bounded-wait; a reply is the ack.
+    async fn call_hook(
+        &self,
+        target: Principal,
+        method: &str,
+        arg: Vec<u8>,
+        timeout_seconds: u32,
+    ) -> Result<(), CallError>;
+}
+
+/// Registers (or updates) a canister: authorizes, validates, checks that its status is readable
+/// (new registrations only), then stores it and processes the first sample.
+pub async fn register<M: Memory, P: Platform>(
+    state: &RefCell<Monitor<M>>,
+    platform: &P,
+    caller: Principal,
+    is_controller: bool,
+    args: RegisterArgs,
+    mode: Mode,
+) -> Result<Registration, RegistrationError> {
+    let (reg, timeout, monitor_id) = {
+        let s = state.borrow();
+        let self_registered = s.authorize_registration(caller, is_controller, args.canister_id)?;
+        let reg = s.prepare(&args, self_registered, mode, platform.now_ns())?;
+        (reg, s.config().call_timeout_seconds, s.id())
+    };
+    let sample = if mode == Mode::New {
+        match platform.canister_status(args.canister_id, timeout).await {
+            Ok(reply) => Some(reply.to_sample(platform.now_ns())),
+            Err(e) => {
+                return Err(RegistrationError::StatusUnreadable {
+                    canister_id: args.canister_id,
+                    reject_code: e.reject_code,
+                    message: e.describe(),
+                    fix: e.status_fix(&monitor_id.to_text()),
+                })
+            }
+        }
+    } else {
+        None
+    };
+    let (reg, outcome) =
+        state
+            .borrow_mut()
+            .commit(reg, mode, sample, platform.now_ns(), platform.own_balance())?;
+    if let Some(amount) = outcome.top_up {
+        top_up(state, platform, reg.canister_id, amount, timeout).await;
+    }
+    Ok(reg)
+}
+
+async fn top_up<M: Memory, P: Platform>(
+    state: &RefCell<Monitor<M>>,
+    platform: &P,
+    id: Principal,
+    amount: u128,
+    timeout: u32,
+) {
+    let result = platform.deposit_cycles(id, amount, timeout).await;
+    state
+        .borrow_mut()
+        .on_top_up(id, amount, result, platform.now_ns());
+}
+
+/// Polls one canister (already marked in flight by `take_due_polls`) and acts on the sample.
+pub async fn poll<M: Memory, P: Platform>(
+    state: &RefCell<Monitor<M>>,
+    platform: &P,
+    id: Principal,
+) {
+    let timeout = state.borrow().config().call_timeout_seconds;
+    let result = platform.canister_status(id, timeout).await;
+    let now = platform.now_ns();
+    match result {
+        Ok(reply) => {
+            let outcome =
+                state
+                    .borrow_mut()
+                    .on_sample(id, reply.to_sample(now), now, platform.own_balance());
+            if let Some(amount) = outcome.top_up {
+                top_up(state, platform, id, amount, timeout).await;
+            }
+        }
+        Err(e) => {
+            state.borrow_mut().on_poll_failure(id, &e, now);
+        }
+    }
+}
+
+/// Delivers one head event (already marked in flight by `take_due_deliveries`).
+pub async fn deliver<M: Memory, P: Platform>(
+    state: &RefCell<Monitor<M>>,
+    platform: &P,
+    d: Delivery,
+) {
+    let timeout = state.borrow().config().call_timeout_seconds;
+    let result = platform
+        .call_hook(d.target, d.event.endpoint(), d.event.encode_arg(), timeout)
+        .await;
+    state.borrow_mut().on_delivery(
+        d.target,
+        d.event.id(),
+        d.event.kind(),
+        result,
+        platform.now_ns(),
+    );
+}

@@ -1,0 +1,308 @@
+//! Native test harness: a fake IC behind the [`Platform`] seam, and a tiny executor.
+
+use crate::api::{Config, ConfigUpdate, Hooks, RegisterArgs};
+use crate::calls::CallError;
+use crate::driver::{self, Platform};
+use crate::monitor::{Mode, Monitor};
+use crate::sample::{CanisterStatusReply, MemoryMetrics, StatusSettings, StatusVariant};
+use crate::validation::tests::canister;
+use candid::{Nat, Principal};
+use ic_stable_structures::VectorMemory;
+use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+/// Runs a future that never waits (the fakes answer at once).
+pub fn block_on<F: Future>(f: F) -> F::Output {
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut f = pin!(f);
+    match f.as_mut().poll(&mut cx) {
+        Poll::Ready(v) => v,
+        Poll::Pending => panic!("fake platform futures complete immediately"),
+    }
+}
+
+/// How a fake canister answers hook calls.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HookBehaviour {
+    /// Runs the handler and replies.
+    Reply,
+    /// Traps (reject 5) without running.
+    Trap,
+    /// Runs the handler, but the reply is lost (reject 6, outcome unknown to the monitor).
+    RunThenTimeout,
+    /// Never runs (reject 6).
+    Timeout,
+}
+
+/// One fake canister.
+#[derive(Clone, Debug)]
+pub struct FakeCanister {
+    pub cycles: u128,
+    pub heap: u64,
+    pub stable: u64,
+    pub limit: u64,
+    pub status: StatusVariant,
+    pub idle_burn_per_day: u128,
+    pub freezing_threshold_s: u64,
+    /// Hooks it exports.
+    pub exports: Hooks,
+    pub hook: HookBehaviour,
+    /// When set, `canister_status` fails with this.
+    pub status_error: Option<CallError>,
+    /// Event ids whose handler ran, in order (repeats included).
+    pub handled: Vec<u64>,
+    pub deposits: Vec<u128>,
+}
+
+impl FakeCanister {
+    /// A healthy running canister with `cycles`.
+    pub fn new(cycles: u128) -> Self {
+        Self {
+            cycles,
+            heap: 1 << 20,
+            stable: 0,
+            limit: 0,
+            status: StatusVariant::Running,
+            idle_burn_per_day: 0,
+            freezing_threshold_s: 0,
+            exports: Hooks {
+                on_low_cycles: true,
+                on_low_memory: true,
+                on_error: true,
+            },
+            hook: HookBehaviour::Reply,
+            status_error: None,
+            handled: vec![],
+            deposits: vec![],
+        }
+    }
+}
+
+/// A fake IC: time, the monitor's balance, and canisters.
+pub struct FakeIc {
+    pub now: Cell<u64>,
+    pub balance: Cell<u128>,
+    pub canisters: RefCell<BTreeMap<Principal, FakeCanister>>,
+    pub status_calls: Cell<u64>,
+}
+
+impl Default for FakeIc {
+    fn default() -> Self {
+        Self {
+            now: Cell::new(1_700_000_000_000_000_000),
+            balance: Cell::new(100_000_000_000_000),
+            canisters: RefCell::default(),
+            status_calls: Cell::new(0),
+        }
+    }
+}
+
+impl FakeIc {
+    /// Adds canister number `n`.
+    pub fn add(&self, n: u64, c: FakeCanister) -> Principal {
+        let id = canister(n);
+        self.canisters.borrow_mut().insert(id, c);
+        id
+    }
+    /// Changes canister `id`.
+    pub fn with(&self, id: Principal, f: impl FnOnce(&mut FakeCanister)) {
+        f(self
+            .canisters
+            .borrow_mut()
+            .get_mut(&id)
+            .expect("fake canister exists"));
+    }
+    /// Handler runs of `id`.
+    pub fn handled(&self, id: Principal) -> Vec<u64> {
+        self.canisters.borrow()[&id].handled.clone()
+    }
+    /// Advances time by `s` seconds.
+    pub fn advance(&self, s: u64) {
+        self.now.set(self.now.get() + s * 1_000_000_000);
+    }
+}
+
+fn decode_id(method: &str, arg: &[u8]) -> u64 {
+    use canister_hooks::events::*;
+    match method {
+        endpoint::ON_LOW_CYCLES => candid::decode_one::<LowCyclesEvent>(arg).unwrap().id,
+        endpoint::ON_LOW_MEMORY => candid::decode_one::<LowMemoryEvent>(arg).unwrap().id,
+        endpoint::ON_ERROR => candid::decode_one::<ErrorEvent>(arg).unwrap().id,
+        m => panic!("unexpected hook {m}"),
+    }
+}
+
+impl Platform for FakeIc {
+    fn now_ns(&self) -> u64 {
+        self.now.get()
+    }
+    fn own_balance(&self) -> u128 {
+        self.balance.get()
+    }
+    async fn canister_status(
+        &self,
+        id: Principal,
+        _timeout: u32,
+    ) -> Result<CanisterStatusReply, CallError> {
+        self.status_calls.set(self.status_calls.get() + 1);
+        let cs = self.canisters.borrow();
+        let Some(c) = cs.get(&id) else {
+            return Err(CallError::rejected(3, format!("Canister {id} not found")));
+        };
+        if let Some(e) = &c.status_error {
+            return Err(e.clone());
+        }
+        Ok(CanisterStatusReply {
+            status: c.status,
+            settings: StatusSettings {
+                freezing_threshold: Nat::from(c.freezing_threshold_s),
+                wasm_memory_limit: Some(Nat::from(c.limit)),
+            },
+            memory_size: Nat::from(c.heap + c.stable),
+            memory_metrics: Some(MemoryMetrics {
+                wasm_memory_size: Nat::from(c.heap),
+                stable_memory_size: Nat::from(c.stable),
+            }),
+            cycles: Nat::from(c.cycles),
+            idle_cycles_burned_per_day: Nat::from(c.idle_burn_per_day),
+        })
+    }
+    async fn deposit_cycles(
+        &self,
+        id: Principal,
+        amount: u128,
+        _timeout: u32,
+    ) -> Result<(), CallError> {
+        let mut cs = self.canisters.borrow_mut();
+        let c = cs
+            .get_mut(&id)
+            .ok_or_else(|| CallError::rejected(3, "not found"))?;
+        c.cycles += amount;
+        c.deposits.push(amount);
+        self.balance.set(self.balance.get() - amount);
+        Ok(())
+    }
+    async fn call_hook(
+        &self,
+        target: Principal,
+        method: &str,
+        arg: Vec<u8>,
+        _timeout: u32,
+    ) -> Result<(), CallError> {
+        let mut cs = self.canisters.borrow_mut();
+        let Some(c) = cs.get_mut(&target) else {
+            return Err(CallError::rejected(3, "canister not found"));
+        };
+        let exported = match method {
+            "on_low_cycles" => c.exports.on_low_cycles,
+            "on_low_memory" => c.exports.on_low_memory,
+            _ => c.exports.on_error,
+        };
+        if !exported {
+            return Err(CallError::rejected(
+                5,
+                format!("Error from Canister {target}: Canister has no update method '{method}'. IC0536"),
+            ));
+        }
+        if c.status != StatusVariant::Running {
+            return Err(CallError::rejected(
+                5,
+                format!("Canister {target} is stopped"),
+            ));
+        }
+        let id = decode_id(method, &arg);
+        match c.hook {
+            HookBehaviour::Reply => {
+                c.handled.push(id);
+                Ok(())
+            }
+            HookBehaviour::Trap => {
+                Err(CallError::rejected(5, "Canister trapped: handler panicked"))
+            }
+            HookBehaviour::RunThenTimeout => {
+                c.handled.push(id);
+                Err(CallError::rejected(6, "deadline expired"))
+            }
+            HookBehaviour::Timeout => Err(CallError::rejected(6, "deadline expired")),
+        }
+    }
+}
+
+/// A monitor in fresh memory, with `update` applied to its configuration.
+pub fn monitor(update: ConfigUpdate) -> (RefCell<Monitor<VectorMemory>>, VectorMemory) {
+    let mem = VectorMemory::default();
+    // Small buckets keep native tests fast (the default 8 MiB per structure is zero-filled).
+    let mm =
+        ic_stable_structures::memory_manager::MemoryManager::init_with_bucket_size(mem.clone(), 1);
+    let m = RefCell::new(Monitor::with_memory_manager(mm, canister(999_999)));
+    if update != ConfigUpdate::default() {
+        m.borrow_mut().set_config(&update).unwrap();
+    }
+    (m, mem)
+}
+
+/// The monitor re-opened from the same memory, as after an upgrade.
+pub fn restart(mem: &VectorMemory) -> RefCell<Monitor<VectorMemory>> {
+    RefCell::new(Monitor::with_memory_manager(
+        ic_stable_structures::memory_manager::MemoryManager::init_with_bucket_size(mem.clone(), 1),
+        canister(999_999),
+    ))
+}
+
+/// Registers `args` as a controller would.
+pub fn register(
+    m: &RefCell<Monitor<VectorMemory>>,
+    ic: &FakeIc,
+    args: RegisterArgs,
+) -> Result<crate::api::Registration, crate::api::RegistrationError> {
+    block_on(driver::register(
+        m,
+        ic,
+        Principal::anonymous(),
+        true,
+        args,
+        Mode::New,
+    ))
+}
+
+/// Runs one timer tick: every due poll and delivery, each to completion.
+pub fn tick(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc) {
+    let now = ic.now_ns();
+    let polls = m.borrow_mut().take_due_polls(now);
+    for id in polls {
+        block_on(driver::poll(m, ic, id));
+    }
+    let deliveries = m.borrow_mut().take_due_deliveries(now);
+    for d in deliveries {
+        block_on(driver::deliver(m, ic, d));
+    }
+}
+
+/// Runs ticks for `seconds`, one every `step` seconds.
+pub fn run_for(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc, seconds: u64, step: u64) {
+    let end = ic.now.get() + seconds * 1_000_000_000;
+    while ic.now.get() < end {
+        tick(m, ic);
+        ic.advance(step);
+    }
+}
+
+/// A default configuration, for comparisons.
+pub fn default_config() -> Config {
+    Config::default()
+}
+
+/// Runs ticks, jumping straight to each next wakeup, until nothing is due within `seconds`.
+pub fn drain(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc, seconds: u64) {
+    let end = ic.now.get() + seconds * 1_000_000_000;
+    loop {
+        tick(m, ic);
+        match m.borrow().next_wakeup() {
+            Some(t) if t <= end => ic.now.set(ic.now.get().max(t)),
+            _ => break,
+        }
+    }
+}

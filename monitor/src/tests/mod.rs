@@ -1,0 +1,6 @@
+//! Behaviour tests of the whole monitor over the fake IC.
+
+mod delivery;
+mod polling;
+mod property;
+mod registry;
