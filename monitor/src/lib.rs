@@ -7,11 +7,14 @@
 pub mod api;
 pub mod backoff;
 pub mod calls;
+pub mod canister;
 pub mod codec;
 pub mod config;
 pub mod driver;
 pub mod estimate;
 pub mod eventlog;
+pub mod http;
+pub mod metrics;
 pub mod monitor;
 pub mod outbox;
 pub mod registry;
@@ -26,3 +29,39 @@ pub mod watch;
 mod testing;
 #[cfg(test)]
 mod tests;
+
+// Types named in endpoint signatures, in scope for the generated Candid service description.
+#[allow(unused_imports)]
+use api::*;
+#[allow(unused_imports)]
+use candid::Principal;
+#[allow(unused_imports)]
+use canister::InitArgs;
+#[allow(unused_imports)]
+use canister_hooks::events::ErrorReport;
+#[allow(unused_imports)]
+use http::{HttpRequest, HttpResponse};
+
+ic_cdk::export_candid!();
+
+#[cfg(test)]
+mod did_test {
+    /// `monitor.did` must describe exactly the service the code exports.
+    /// Regenerate it with `UPDATE_DID=1 cargo test -p hooks-monitor did_file_matches_code`.
+    #[test]
+    fn did_file_matches_code() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/monitor.did");
+        let generated = super::__export_service();
+        if std::env::var_os("UPDATE_DID").is_some() {
+            std::fs::write(path, &generated).unwrap();
+        }
+        let file = std::fs::read_to_string(path).expect("monitor.did is checked in");
+        candid_parser::utils::service_equal(
+            candid_parser::utils::CandidSource::Text(&file),
+            candid_parser::utils::CandidSource::Text(&generated),
+        )
+        .unwrap_or_else(|e| {
+            panic!("monitor.did differs from the code: {e}\n--- generated ---\n{generated}")
+        });
+    }
+}

@@ -418,6 +418,32 @@ impl<M: Memory> Monitor<M> {
         self.polling.len()
     }
 
+    /// Hook calls in flight.
+    pub fn deliveries_in_flight(&self) -> usize {
+        self.delivering.len()
+    }
+
+    /// Frees the slot of a poll whose task ended without a result (its future was dropped).
+    pub fn release_poll(&mut self, id: Principal) {
+        self.polling.remove(&id);
+    }
+
+    /// Frees the slot of a delivery whose task ended without a result; the event stays at the
+    /// head of its target's queue and is attempted again.
+    pub fn release_delivery(&mut self, target: Principal) {
+        self.delivering.remove(&target);
+    }
+
+    /// Makes `id` due for polling now.
+    pub fn poll_now(&mut self, id: Principal, now_ns: u64) -> Result<(), RegistrationError> {
+        let w = self
+            .watch
+            .get(&id)
+            .ok_or(RegistrationError::NotRegistered { canister_id: id })?;
+        self.reschedule(id, w, now_ns);
+        Ok(())
+    }
+
     /// Processes one status sample of `id`: estimate, triggers, top-up decision, next poll.
     pub fn on_sample(
         &mut self,

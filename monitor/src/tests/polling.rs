@@ -318,3 +318,19 @@ fn top_ups_respect_the_daily_budget_and_the_reserve() {
     assert!(ic.balance.get() >= T);
     assert_eq!(m.borrow().stats().top_ups, deposits.len() as u64 + 1);
 }
+
+#[test]
+fn poll_now_and_released_slots_make_a_canister_due_again() {
+    let (m, _) = monitor(ConfigUpdate::default());
+    let ic = FakeIc::default();
+    let id = ic.add(1, FakeCanister::new(5 * T));
+    register(&m, &ic, args(1)).unwrap();
+    let now = ic.now.get();
+    assert!(m.borrow_mut().take_due_polls(now).is_empty());
+    m.borrow_mut().poll_now(id, now).unwrap();
+    assert_eq!(m.borrow_mut().take_due_polls(now), vec![id]);
+    assert!(m.borrow_mut().take_due_polls(now).is_empty());
+    m.borrow_mut().release_poll(id);
+    assert_eq!(m.borrow_mut().take_due_polls(now), vec![id]);
+    assert!(m.borrow_mut().poll_now(args(9).canister_id, now).is_err());
+}

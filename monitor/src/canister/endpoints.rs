@@ -1,0 +1,296 @@
+//! Candid endpoints. Every update checks its caller; `inspect_message` turns away unauthorised
+//! ingress early, but the checks here remain the authority.
+
+use super::platform::Ic;
+use super::{apply_init_args, state, timer, InitArgs};
+use crate::api::*;
+use crate::driver;
+use crate::http::{self, HttpRequest, HttpResponse};
+use crate::metrics::{Snapshot, MAX_CANISTERS_SHOWN};
+use crate::monitor::Mode;
+use candid::Principal;
+use canister_hooks::events::ErrorReport;
+use ic_cdk::api::{is_controller, msg_caller, time};
+use ic_cdk::{init, inspect_message, post_upgrade, query, update};
+
+fn now() -> u64 {
+    time()
+}
+
+fn admin_check(caller: Principal) -> bool {
+    state().borrow().is_admin(caller, is_controller(&caller))
+}
+
+fn not_admin(caller: Principal) -> RegistrationError {
+    RegistrationError::NotAuthorized {
+        caller,
+        reason: "only the monitor's controllers and admins may do this".into(),
+    }
+}
+
+fn controller_only(caller: Principal) -> Result<(), AdminError> {
+    if is_controller(&caller) {
+        Ok(())
+    } else {
+        Err(AdminError::NotAuthorized {
+            caller,
+            reason: "only the monitor's controllers may change its configuration or admins".into(),
+        })
+    }
+}
+
+#[init]
+fn canister_init(args: Option<InitArgs>) {
+    if let Err(e) = apply_init_args(args) {
+        ic_cdk::trap(format!("invalid init argument: {e}"));
+    }
+    timer::start();
+}
+
+#[post_upgrade]
+fn canister_post_upgrade(args: Option<InitArgs>) {
+    // All state is already in stable memory; only the timers must be re-armed.
+    if let Err(e) = apply_init_args(args) {
+        ic_cdk::trap(format!("invalid upgrade argument: {e}"));
+    }
+    timer::start();
+}
+
+/// Methods only controllers may call.
+const CONTROLLER_METHODS: &[&str] = &["set_config", "add_admin", "remove_admin"];
+/// Methods admins (and controllers) may call as ingress.
+const ADMIN_METHODS: &[&str] = &[
+    "register",
+    "update_registration",
+    "unregister",
+    "redrive",
+    "redrive_canister",
+    "poll_now",
+];
+/// Read-only methods anyone may call (also as updates).
+const PUBLIC_METHODS: &[&str] = &[
+    "get_registration",
+    "list_registrations",
+    "canister_state",
+    "events",
+    "dead_letters",
+    "stats",
+    "get_config",
+    "list_admins",
+    "http_request",
+];
+
+#[inspect_message]
+fn inspect() {
+    let method = ic_cdk::api::msg_method_name();
+    let caller = msg_caller();
+    let allowed = if CONTROLLER_METHODS.contains(&method.as_str()) {
+        is_controller(&caller)
+    } else if ADMIN_METHODS.contains(&method.as_str()) {
+        admin_check(caller)
+    } else {
+        // `report_error` comes from canisters, never as ingress; unknown methods are refused.
+        PUBLIC_METHODS.contains(&method.as_str())
+    };
+    if allowed {
+        ic_cdk::api::accept_message();
+    } else {
+        ic_cdk::trap(format!(
+            "{caller} may not call {method} on this monitor (controllers manage config and admins; \
+             admins manage registrations; report_error is for registered canisters)"
+        ));
+    }
+}
+
+#[update]
+async fn register(args: RegisterArgs) -> Result<Registration, RegistrationError> {
+    let caller = msg_caller();
+    let r = driver::register(
+        &state(),
+        &Ic,
+        caller,
+        is_controller(&caller),
+        args,
+        Mode::New,
+    )
+    .await;
+    timer::rearm();
+    r
+}
+
+#[update]
+async fn update_registration(args: RegisterArgs) -> Result<Registration, RegistrationError> {
+    let caller = msg_caller();
+    let r = driver::register(
+        &state(),
+        &Ic,
+        caller,
+        is_controller(&caller),
+        args,
+        Mode::Update,
+    )
+    .await;
+    timer::rearm();
+    r
+}
+
+#[update]
+fn unregister(canister_id: Principal) -> Result<(), RegistrationError> {
+    let caller = msg_caller();
+    let s = state();
+    let self_unregister = caller == canister_id
+        && s.borrow()
+            .registration(canister_id)
+            .is_some_and(|r| r.self_registered);
+    if !self_unregister && !admin_check(caller) {
+        return Err(not_admin(caller));
+    }
+    let r = s.borrow_mut().unregister(canister_id, now());
+    r
+}
+
+#[update]
+fn poll_now(canister_id: Principal) -> Result<(), RegistrationError> {
+    let caller = msg_caller();
+    if !admin_check(caller) {
+        return Err(not_admin(caller));
+    }
+    state().borrow_mut().poll_now(canister_id, now())?;
+    timer::rearm();
+    Ok(())
+}
+
+#[update]
+fn report_error(report: ErrorReport) -> Result<u64, String> {
+    let r = state()
+        .borrow_mut()
+        .report_error(msg_caller(), report, now());
+    timer::rearm();
+    r
+}
+
+#[update]
+fn redrive(id: u64) -> Result<u64, RedriveError> {
+    let caller = msg_caller();
+    if !admin_check(caller) {
+        return Err(RedriveError::NotAuthorized { caller });
+    }
+    let r = state().borrow_mut().redrive(id, now());
+    timer::rearm();
+    r
+}
+
+#[update]
+fn redrive_canister(canister_id: Principal) -> Result<u64, RedriveError> {
+    let caller = msg_caller();
+    if !admin_check(caller) {
+        return Err(RedriveError::NotAuthorized { caller });
+    }
+    let r = state().borrow_mut().redrive_canister(canister_id, now());
+    timer::rearm();
+    r
+}
+
+#[update]
+fn set_config(update: ConfigUpdate) -> Result<Config, AdminError> {
+    controller_only(msg_caller())?;
+    let r = state().borrow_mut().set_config(&update);
+    timer::rearm();
+    r
+}
+
+#[update]
+fn add_admin(admin: Principal) -> Result<(), AdminError> {
+    controller_only(msg_caller())?;
+    state().borrow_mut().add_admin(admin);
+    Ok(())
+}
+
+#[update]
+fn remove_admin(admin: Principal) -> Result<(), AdminError> {
+    controller_only(msg_caller())?;
+    state().borrow_mut().remove_admin(admin);
+    Ok(())
+}
+
+#[query]
+fn get_registration(canister_id: Principal) -> Option<Registration> {
+    state().borrow().registration(canister_id)
+}
+
+#[query]
+fn list_registrations(start_after: Option<Principal>, limit: u32) -> RegistrationPage {
+    state().borrow().registrations(start_after, limit as usize)
+}
+
+#[query]
+fn canister_state(canister_id: Principal) -> Option<CanisterState> {
+    state().borrow().canister_state(canister_id, now())
+}
+
+#[query]
+fn events(filter: EventFilter) -> EventPage {
+    state().borrow().events(&filter)
+}
+
+#[query]
+fn dead_letters(
+    canister_id: Option<Principal>,
+    after_id: Option<u64>,
+    limit: u32,
+) -> DeadLetterPage {
+    state()
+        .borrow()
+        .dead_letters(canister_id, after_id, limit as usize)
+}
+
+#[query]
+fn stats() -> Stats {
+    state().borrow().stats()
+}
+
+#[query]
+fn get_config() -> Config {
+    state().borrow().config()
+}
+
+#[query]
+fn list_admins() -> Vec<Principal> {
+    state().borrow().admins()
+}
+
+fn snapshot() -> Snapshot {
+    let s = state();
+    let m = s.borrow();
+    let page = m.registrations(None, MAX_CANISTERS_SHOWN);
+    let t = now();
+    Snapshot {
+        now_ns: t,
+        stats: m.stats(),
+        cycle_balance: ic_cdk::api::canister_cycle_balance(),
+        stable_memory_bytes: ic_cdk::stable::stable_size() * 65_536,
+        heap_bytes: heap_bytes(),
+        polls_in_flight: m.polls_in_flight() as u64,
+        deliveries_in_flight: m.deliveries_in_flight() as u64,
+        canisters: page
+            .registrations
+            .iter()
+            .filter_map(|r| m.canister_state(r.canister_id, t))
+            .collect(),
+    }
+}
+
+#[cfg(target_arch = "wasm32")]
+fn heap_bytes() -> u64 {
+    core::arch::wasm32::memory_size(0) as u64 * 65_536
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn heap_bytes() -> u64 {
+    0
+}
+
+#[query]
+fn http_request(req: HttpRequest) -> HttpResponse {
+    http::serve(&req, snapshot)
+}

@@ -1,0 +1,52 @@
+//! The canister layer: stable memory wiring, timers, bounded-wait calls and endpoints. Policy is
+//! in the other modules; this layer only connects it to the IC.
+
+pub mod endpoints;
+pub mod platform;
+pub mod timer;
+
+use crate::api::{Config, ConfigUpdate};
+use crate::monitor::Monitor;
+use candid::{CandidType, Principal};
+use ic_stable_structures::DefaultMemoryImpl;
+use serde::Deserialize;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// The monitor as the canister holds it.
+pub type State = Rc<RefCell<Monitor<DefaultMemoryImpl>>>;
+
+thread_local! {
+    static STATE: State = Rc::new(RefCell::new(Monitor::init(
+        DefaultMemoryImpl::default(),
+        ic_cdk::api::canister_self(),
+    )));
+}
+
+/// A handle on the monitor state (cheap to clone, may be held across awaits).
+pub fn state() -> State {
+    STATE.with(Rc::clone)
+}
+
+/// Install and upgrade argument.
+#[derive(CandidType, Deserialize, Clone, Debug, Default)]
+pub struct InitArgs {
+    /// Configuration changes applied at install or upgrade.
+    pub config: Option<ConfigUpdate>,
+    /// Admins to add (besides the controllers).
+    pub admins: Option<Vec<Principal>>,
+}
+
+/// Applies `args` to the state.
+pub fn apply_init_args(args: Option<InitArgs>) -> Result<Config, String> {
+    let s = state();
+    let mut m = s.borrow_mut();
+    let args = args.unwrap_or_default();
+    if let Some(update) = &args.config {
+        m.set_config(update).map_err(|e| e.to_string())?;
+    }
+    for a in args.admins.unwrap_or_default() {
+        m.add_admin(a);
+    }
+    Ok(m.config())
+}

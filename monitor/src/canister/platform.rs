@@ -1,0 +1,83 @@
+//! The [`Platform`] seam implemented with ic-cdk: bounded-wait calls only.
+
+use crate::calls::CallError;
+use crate::driver::Platform;
+use crate::sample::{CanisterIdRecord, CanisterStatusReply};
+use candid::Principal;
+use ic_cdk::call::{Call, CallErrorExt, CallFailed};
+
+/// The real IC.
+pub struct Ic;
+
+fn to_error(e: CallFailed) -> CallError {
+    let (reject_code, message) = match &e {
+        CallFailed::CallRejected(r) => (Some(r.raw_reject_code()), r.reject_message().to_string()),
+        other => (None, other.to_string()),
+    };
+    CallError {
+        reject_code,
+        message,
+        clean: e.is_clean_reject(),
+        transient: e.is_immediately_retryable(),
+    }
+}
+
+impl Platform for Ic {
+    fn now_ns(&self) -> u64 {
+        ic_cdk::api::time()
+    }
+
+    fn own_balance(&self) -> u128 {
+        ic_cdk::api::canister_liquid_cycle_balance()
+    }
+
+    async fn canister_status(
+        &self,
+        id: Principal,
+        timeout_seconds: u32,
+    ) -> Result<CanisterStatusReply, CallError> {
+        let reply = Call::bounded_wait(Principal::management_canister(), "canister_status")
+            .with_arg(CanisterIdRecord { canister_id: id })
+            .change_timeout(timeout_seconds)
+            .await
+            .map_err(to_error)?;
+        reply
+            .candid::<CanisterStatusReply>()
+            .map_err(|e| CallError {
+                reject_code: None,
+                message: format!("unexpected canister_status reply: {e}"),
+                clean: false,
+                transient: false,
+            })
+    }
+
+    async fn deposit_cycles(
+        &self,
+        id: Principal,
+        amount: u128,
+        timeout_seconds: u32,
+    ) -> Result<(), CallError> {
+        Call::bounded_wait(Principal::management_canister(), "deposit_cycles")
+            .with_arg(CanisterIdRecord { canister_id: id })
+            .with_cycles(amount)
+            .change_timeout(timeout_seconds)
+            .await
+            .map(|_| ())
+            .map_err(to_error)
+    }
+
+    async fn call_hook(
+        &self,
+        target: Principal,
+        method: &str,
+        arg: Vec<u8>,
+        timeout_seconds: u32,
+    ) -> Result<(), CallError> {
+        Call::bounded_wait(target, method)
+            .take_raw_args(arg)
+            .change_timeout(timeout_seconds)
+            .await
+            .map(|_| ())
+            .map_err(to_error)
+    }
+}

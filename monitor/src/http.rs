@@ -1,0 +1,248 @@
+//! `http_request`: `/metrics` (Prometheus) and a small HTML status page.
+
+use crate::metrics::{self, Snapshot};
+use candid::CandidType;
+use serde::Deserialize;
+use serde_bytes::ByteBuf;
+use std::fmt::Write;
+
+/// An HTTP request from the HTTP gateway.
+#[derive(CandidType, Deserialize, Clone, Debug)]
+pub struct HttpRequest {
+    pub method: String,
+    pub url: String,
+    pub headers: Vec<(String, String)>,
+    pub body: ByteBuf,
+}
+
+/// The response.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct HttpResponse {
+    pub status_code: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: ByteBuf,
+}
+
+fn response(status_code: u16, content_type: &str, body: Vec<u8>) -> HttpResponse {
+    HttpResponse {
+        status_code,
+        headers: vec![
+            ("Content-Type".into(), content_type.into()),
+            ("Content-Length".into(), body.len().to_string()),
+            ("Cache-Control".into(), "no-store".into()),
+        ],
+        body: ByteBuf::from(body),
+    }
+}
+
+/// The path of `url`, without query string.
+pub fn path(url: &str) -> &str {
+    url.split(['?', '#']).next().unwrap_or("/")
+}
+
+/// Answers `req`; `snapshot` is only called for routes that need it.
+pub fn serve(req: &HttpRequest, snapshot: impl FnOnce() -> Snapshot) -> HttpResponse {
+    if req.method != "GET" && req.method != "HEAD" {
+        return response(405, "text/plain", b"only GET is served".to_vec());
+    }
+    match path(&req.url) {
+        "/metrics" => match metrics::encode(&snapshot()) {
+            Ok(body) => response(200, "text/plain; version=0.0.4", body),
+            Err(e) => response(
+                500,
+                "text/plain",
+                format!("failed to encode metrics: {e}").into_bytes(),
+            ),
+        },
+        "/" | "/status" => response(
+            200,
+            "text/html; charset=utf-8",
+            status_page(&snapshot()).into_bytes(),
+        ),
+        other => response(
+            404,
+            "text/plain",
+            format!("{other} not found; try /metrics or /status").into_bytes(),
+        ),
+    }
+}
+
+/// Escapes text for HTML.
+pub fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+fn tcycles(c: u128) -> String {
+    format!("{:.3} T", c as f64 / 1e12)
+}
+
+/// The HTML status page.
+pub fn status_page(s: &Snapshot) -> String {
+    let st = &s.stats;
+    let mut h = String::from(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>canister-hooks monitor</title>\
+         <style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}\
+         td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}td.l{text-align:left}\
+         .bad{color:#b00}</style></head><body><h1>canister-hooks monitor</h1>",
+    );
+    let _ = write!(
+        h,
+        "<p>{} canisters · {} polls ({} failed) · {} events · {} delivered · {} pending · \
+         {} dead letters · balance {}</p>",
+        st.registrations,
+        st.polls,
+        st.poll_failures,
+        st.events,
+        st.deliveries,
+        st.outbox_pending,
+        st.dead_letters,
+        tcycles(s.cycle_balance)
+    );
+    h.push_str(
+        "<table><tr><th>canister</th><th>label</th><th>cycles</th><th>burn/day</th><th>heap</th>\
+         <th>stable</th><th>pending</th><th>fired</th><th>status</th></tr>",
+    );
+    for c in &s.canisters {
+        let smp = c.last_sample.as_ref();
+        let fired: Vec<&str> = c
+            .triggers
+            .iter()
+            .filter(|t| !t.armed)
+            .map(|t| t.name.as_str())
+            .collect();
+        let status = match (&c.last_failure, c.missing_hooks.is_empty()) {
+            (Some(f), _) => format!("<span class=\"bad\">{}</span>", escape(f)),
+            (None, false) => format!(
+                "<span class=\"bad\">missing {}</span>",
+                escape(&c.missing_hooks.join(", "))
+            ),
+            (None, true) => smp.map_or("not sampled".into(), |s| s.status.clone()),
+        };
+        let _ = write!(
+            h,
+            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td>\
+             <td>{}</td><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
+            escape(&c.registration.canister_id.to_text()),
+            escape(&c.registration.label),
+            smp.map_or("-".into(), |s| tcycles(s.cycles)),
+            tcycles(c.burn_rate_cycles_per_day.max(0.0) as u128),
+            smp.map_or("-".into(), |s| s.heap_bytes.to_string()),
+            smp.map_or("-".into(), |s| s.stable_bytes.to_string()),
+            c.pending_events,
+            escape(&fired.join(", ")),
+            status
+        );
+    }
+    h.push_str("</table><p><a href=\"/metrics\">/metrics</a></p></body></html>");
+    h
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::*;
+    use crate::validation::tests::canister;
+
+    fn get(url: &str) -> HttpRequest {
+        HttpRequest {
+            method: "GET".into(),
+            url: url.into(),
+            headers: vec![],
+            body: ByteBuf::new(),
+        }
+    }
+
+    fn snapshot() -> Snapshot {
+        Snapshot {
+            now_ns: 1_000_000_000,
+            stats: Stats {
+                registrations: 1,
+                polls: 7,
+                ..Default::default()
+            },
+            cycle_balance: 5_000_000_000_000,
+            canisters: vec![CanisterState {
+                registration: Registration {
+                    canister_id: canister(1),
+                    label: "<b>x</b>".into(),
+                    cycles_threshold: Some(1),
+                    memory: MemoryThresholds::default(),
+                    hooks: Hooks::default(),
+                    poll: Config::default().default_poll,
+                    reminder_interval_seconds: None,
+                    hysteresis_percent: 10,
+                    top_up: None,
+                    self_registered: false,
+                    registered_at_ns: 0,
+                    updated_at_ns: 0,
+                },
+                last_sample: Some(SampleView {
+                    at_ns: 1,
+                    cycles: 42,
+                    heap_bytes: 1,
+                    stable_bytes: 2,
+                    total_bytes: 3,
+                    wasm_memory_limit: 0,
+                    freezing_reserve_cycles: 0,
+                    status: "running".into(),
+                }),
+                burn_rate_cycles_per_day: 10.0,
+                heap_growth_bytes_per_day: 0.0,
+                stable_growth_bytes_per_day: 0.0,
+                next_poll_ns: 0,
+                polls: 7,
+                triggers: vec![TriggerView {
+                    name: "low_cycles".into(),
+                    armed: false,
+                    last_fired_ns: Some(1),
+                }],
+                consecutive_failures: 0,
+                last_failure: None,
+                missing_hooks: vec![],
+                topped_up_today: 0,
+                topped_up_total: 0,
+                pending_events: 2,
+            }],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn metrics_are_served_in_prometheus_format() {
+        let r = serve(&get("/metrics?x=1"), snapshot);
+        assert_eq!(r.status_code, 200);
+        let body = String::from_utf8(r.body.into_vec()).unwrap();
+        assert!(body.contains("# TYPE monitor_polls_total counter"));
+        assert!(body.contains("monitor_polls_total 7 1000"));
+        assert!(body.contains(&format!(
+            "canister_cycles{{canister=\"{}\",label=\"<b>x</b>\"}} 42",
+            canister(1)
+        )));
+        assert!(body.contains("canister_pending_events"));
+    }
+
+    #[test]
+    fn the_status_page_lists_canisters_escaped() {
+        let r = serve(&get("/"), snapshot);
+        let body = String::from_utf8(r.body.into_vec()).unwrap();
+        assert!(body.contains("&lt;b&gt;x&lt;/b&gt;"));
+        assert!(!body.contains("<b>x</b>"));
+        assert!(body.contains("low_cycles"));
+        assert!(r
+            .headers
+            .iter()
+            .any(|(k, v)| k == "Content-Type" && v.starts_with("text/html")));
+    }
+
+    #[test]
+    fn unknown_paths_and_methods_are_refused() {
+        assert_eq!(serve(&get("/nope"), || unreachable!()).status_code, 404);
+        let mut post = get("/metrics");
+        post.method = "POST".into();
+        assert_eq!(serve(&post, || unreachable!()).status_code, 405);
+    }
+}

@@ -1,0 +1,176 @@
+//! Prometheus text exposition of the monitor's counters and per-canister gauges.
+
+use crate::api::{CanisterState, Stats};
+use ic_metrics_encoder::MetricsEncoder;
+
+/// Most canisters listed individually in `/metrics` and the status page.
+pub const MAX_CANISTERS_SHOWN: usize = 1000;
+
+/// Everything `/metrics` and the status page show, gathered at one instant.
+#[derive(Clone, Debug, Default)]
+pub struct Snapshot {
+    pub now_ns: u64,
+    pub stats: Stats,
+    pub cycle_balance: u128,
+    pub stable_memory_bytes: u64,
+    pub heap_bytes: u64,
+    pub polls_in_flight: u64,
+    pub deliveries_in_flight: u64,
+    pub canisters: Vec<CanisterState>,
+}
+
+/// The snapshot in Prometheus text format.
+pub fn encode(s: &Snapshot) -> std::io::Result<Vec<u8>> {
+    let mut w = MetricsEncoder::new(vec![], (s.now_ns / 1_000_000) as i64);
+    let st = &s.stats;
+    w.encode_gauge(
+        "monitor_registrations",
+        st.registrations as f64,
+        "Registered canisters.",
+    )?;
+    w.encode_counter(
+        "monitor_polls_total",
+        st.polls as f64,
+        "Status samples processed.",
+    )?;
+    w.encode_counter(
+        "monitor_poll_failures_total",
+        st.poll_failures as f64,
+        "Failed canister_status calls.",
+    )?;
+    w.encode_counter("monitor_events_total", st.events as f64, "Events raised.")?;
+    w.encode_counter(
+        "monitor_deliveries_total",
+        st.deliveries as f64,
+        "Events acknowledged by hooks.",
+    )?;
+    w.encode_counter(
+        "monitor_delivery_failures_total",
+        st.delivery_failures as f64,
+        "Failed hook delivery attempts.",
+    )?;
+    w.encode_counter(
+        "monitor_dead_lettered_total",
+        st.dead_lettered as f64,
+        "Events moved to the dead-letter queue.",
+    )?;
+    w.encode_counter(
+        "monitor_redriven_total",
+        st.redriven as f64,
+        "Dead letters redriven.",
+    )?;
+    w.encode_counter(
+        "monitor_errors_reported_total",
+        st.errors_reported as f64,
+        "report_error calls accepted.",
+    )?;
+    w.encode_counter(
+        "monitor_top_ups_total",
+        st.top_ups as f64,
+        "Top-up deposits made.",
+    )?;
+    w.encode_counter(
+        "monitor_top_up_cycles_total",
+        st.top_up_cycles as f64,
+        "Cycles deposited by top-ups.",
+    )?;
+    w.encode_gauge(
+        "monitor_outbox_pending",
+        st.outbox_pending as f64,
+        "Events waiting for delivery.",
+    )?;
+    w.encode_gauge(
+        "monitor_dead_letters",
+        st.dead_letters as f64,
+        "Dead letters held.",
+    )?;
+    w.encode_gauge(
+        "monitor_polls_in_flight",
+        s.polls_in_flight as f64,
+        "Status calls in flight.",
+    )?;
+    w.encode_gauge(
+        "monitor_deliveries_in_flight",
+        s.deliveries_in_flight as f64,
+        "Hook calls in flight.",
+    )?;
+    w.encode_gauge(
+        "monitor_cycle_balance",
+        s.cycle_balance as f64,
+        "The monitor's own cycle balance.",
+    )?;
+    w.encode_gauge(
+        "monitor_stable_memory_bytes",
+        s.stable_memory_bytes as f64,
+        "The monitor's stable memory.",
+    )?;
+    w.encode_gauge(
+        "monitor_heap_bytes",
+        s.heap_bytes as f64,
+        "The monitor's wasm heap.",
+    )?;
+    let labels = |c: &CanisterState| {
+        (
+            c.registration.canister_id.to_text(),
+            c.registration.label.clone(),
+        )
+    };
+    let mut g = w.gauge_vec("canister_cycles", "Cycle balance at the last sample.")?;
+    for c in &s.canisters {
+        if let Some(smp) = &c.last_sample {
+            let (id, label) = labels(c);
+            g = g.value(&[("canister", &id), ("label", &label)], smp.cycles as f64)?;
+        }
+    }
+    let mut g = w.gauge_vec("canister_memory_bytes", "Memory at the last sample.")?;
+    for c in &s.canisters {
+        if let Some(smp) = &c.last_sample {
+            let (id, label) = labels(c);
+            for (kind, v) in [
+                ("heap", smp.heap_bytes),
+                ("stable", smp.stable_bytes),
+                ("total", smp.total_bytes),
+            ] {
+                g = g.value(
+                    &[("canister", &id), ("label", &label), ("kind", kind)],
+                    v as f64,
+                )?;
+            }
+        }
+    }
+    let mut g = w.gauge_vec(
+        "canister_burn_rate_cycles_per_day",
+        "Estimated cycles burned per day.",
+    )?;
+    for c in &s.canisters {
+        let (id, label) = labels(c);
+        g = g.value(
+            &[("canister", &id), ("label", &label)],
+            c.burn_rate_cycles_per_day,
+        )?;
+    }
+    let mut g = w.gauge_vec(
+        "canister_pending_events",
+        "Undelivered events per canister.",
+    )?;
+    for c in &s.canisters {
+        let (id, label) = labels(c);
+        g = g.value(
+            &[("canister", &id), ("label", &label)],
+            c.pending_events as f64,
+        )?;
+    }
+    let mut g = w.gauge_vec(
+        "canister_status_failures",
+        "Consecutive failed status calls.",
+    )?;
+    for c in &s.canisters {
+        let (id, label) = labels(c);
+        g = g.value(
+            &[("canister", &id), ("label", &label)],
+            c.consecutive_failures as f64,
+        )?;
+    }
+    drop(g);
+    Ok(w.into_inner())
+}
