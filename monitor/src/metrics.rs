@@ -138,39 +138,45 @@ pub fn encode(s: &Snapshot) -> std::io::Result<Vec<u8>> {
             }
         }
     }
-    let mut g = w.gauge_vec(
+    per_canister(
+        &mut w,
+        s,
         "canister_burn_rate_cycles_per_day",
         "Estimated cycles burned per day.",
+        |c| c.burn_rate_cycles_per_day,
     )?;
-    for c in &s.canisters {
-        let (id, label) = labels(c);
-        g = g.value(
-            &[("canister", &id), ("label", &label)],
-            c.burn_rate_cycles_per_day,
-        )?;
-    }
-    let mut g = w.gauge_vec(
+    per_canister(
+        &mut w,
+        s,
         "canister_pending_events",
         "Undelivered events per canister.",
+        |c| c.pending_events as f64,
     )?;
-    for c in &s.canisters {
-        let (id, label) = labels(c);
-        g = g.value(
-            &[("canister", &id), ("label", &label)],
-            c.pending_events as f64,
-        )?;
-    }
-    let mut g = w.gauge_vec(
+    per_canister(
+        &mut w,
+        s,
         "canister_status_failures",
         "Consecutive failed status calls.",
+        |c| c.consecutive_failures as f64,
     )?;
+    Ok(w.into_inner())
+}
+
+/// One gauge per canister, labelled by canister id and label.
+fn per_canister(
+    w: &mut MetricsEncoder<Vec<u8>>,
+    s: &Snapshot,
+    name: &str,
+    help: &str,
+    value: impl Fn(&CanisterState) -> f64,
+) -> std::io::Result<()> {
+    let mut g = w.gauge_vec(name, help)?;
     for c in &s.canisters {
-        let (id, label) = labels(c);
+        let id = c.registration.canister_id.to_text();
         g = g.value(
-            &[("canister", &id), ("label", &label)],
-            c.consecutive_failures as f64,
+            &[("canister", &id), ("label", &c.registration.label)],
+            value(c),
         )?;
     }
-    drop(g);
-    Ok(w.into_inner())
+    Ok(())
 }

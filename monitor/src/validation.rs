@@ -289,7 +289,8 @@ pub(crate) mod tests {
 
     #[test]
     fn every_bad_field_is_named() {
-        let cases: Vec<(&str, Box<dyn Fn(&mut RegisterArgs)>)> = vec![
+        type Mutation = Box<dyn Fn(&mut RegisterArgs)>;
+        let cases: Vec<(&str, Mutation)> = vec![
             ("label", Box::new(|a| a.label = Some("x".repeat(65)))),
             (
                 "cycles_threshold",
