@@ -120,8 +120,14 @@ mod tests {
 
     #[test]
     fn bad_input_names_the_flag() {
-        assert!(parse(args(&["--ttl", "soon"])).unwrap_err().0.contains("--ttl"));
+        assert!(parse(args(&["--ttl", "soon"]))
+            .unwrap_err()
+            .0
+            .contains("--ttl"));
         assert!(parse(args(&["--bogus"])).unwrap_err().0.contains("--bogus"));
-        assert!(parse(args(&["--port-file"])).unwrap_err().0.contains("needs a value"));
+        assert!(parse(args(&["--port-file"]))
+            .unwrap_err()
+            .0
+            .contains("needs a value"));
     }
 }

@@ -29,10 +29,11 @@ pub fn effective_canister(
 
 /// An engine rejection as the client's `RejectResponse`.
 pub fn reject_response(error: UserError) -> RejectResponse {
+    let error_code = error_code(&error);
     RejectResponse {
         reject_code: reject_code(error.reject_code),
         reject_message: error.message,
-        error_code: error_code(&error),
+        error_code,
         certified: true,
     }
 }
@@ -54,7 +55,10 @@ fn error_code(error: &UserError) -> ErrorCode {
     serde_json::to_value(error.error_code)
         .and_then(serde_json::from_value)
         .unwrap_or_else(|e| {
-            eprintln!("ic-sim-server: no pocket-ic ErrorCode for {:?}: {e}", error.error_code);
+            eprintln!(
+                "ic-sim-server: no pocket-ic ErrorCode for {:?}: {e}",
+                error.error_code
+            );
             ErrorCode::CanisterCalledTrap
         })
 }

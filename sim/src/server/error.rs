@@ -69,7 +69,6 @@ pub type ApiResult<T> = Result<Json<T>, ApiError>;
 
 /// Parses a JSON request body, naming the endpoint when it is malformed.
 pub fn parse_body<T: DeserializeOwned>(endpoint: &str, body: &[u8]) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| {
-        ApiError::bad_request(format!("malformed JSON body for {endpoint}: {e}"))
-    })
+    serde_json::from_slice(body)
+        .map_err(|e| ApiError::bad_request(format!("malformed JSON body for {endpoint}: {e}")))
 }

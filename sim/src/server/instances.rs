@@ -102,7 +102,9 @@ impl Instances {
             .get(id)
             .cloned()
             .flatten()
-            .ok_or_else(|| ApiError::not_found(format!("instance {id} does not exist or was deleted")))
+            .ok_or_else(|| {
+                ApiError::not_found(format!("instance {id} does not exist or was deleted"))
+            })
     }
 
     /// Deletes an instance, stopping its ticker.
@@ -113,7 +115,9 @@ impl Instances {
             .expect("instances lock")
             .get_mut(id)
             .and_then(Option::take)
-            .ok_or_else(|| ApiError::not_found(format!("instance {id} does not exist or was deleted")))?;
+            .ok_or_else(|| {
+                ApiError::not_found(format!("instance {id} does not exist or was deleted"))
+            })?;
         instance.stop_progress();
         Ok(())
     }
@@ -124,7 +128,14 @@ impl Instances {
             .lock()
             .expect("instances lock")
             .iter()
-            .map(|slot| if slot.is_some() { "Available" } else { "Deleted" }.to_string())
+            .map(|slot| {
+                if slot.is_some() {
+                    "Available"
+                } else {
+                    "Deleted"
+                }
+                .to_string()
+            })
             .collect()
     }
 }

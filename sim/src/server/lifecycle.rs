@@ -98,7 +98,9 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("ic-sim-portfile-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("port");
-        let mut owner = PortFile::claim(&path).unwrap().expect("first claim owns it");
+        let mut owner = PortFile::claim(&path)
+            .unwrap()
+            .expect("first claim owns it");
         owner.publish(4242).unwrap();
         assert!(PortFile::claim(&path).unwrap().is_none());
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "4242\n");

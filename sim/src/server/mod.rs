@@ -24,8 +24,7 @@ pub async fn serve(options: cli::ServeOptions) -> std::io::Result<()> {
         },
         None => None,
     };
-    let listener =
-        tokio::net::TcpListener::bind((options.ip_addr.as_str(), options.port)).await?;
+    let listener = tokio::net::TcpListener::bind((options.ip_addr.as_str(), options.port)).await?;
     let port = listener.local_addr()?.port();
     let idle = IdleTracker::new();
     let state = Arc::new(ServerState {

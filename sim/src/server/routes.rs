@@ -55,7 +55,10 @@ pub fn router(state: Arc<ServerState>) -> Router {
         .route("/read/ingress_status", post(ingress_status))
         .route("/read/query", post(query))
         .route("/read/pub_key", post(pub_key))
-        .route("/auto_progress", post(auto_progress).get(auto_progress_enabled))
+        .route(
+            "/auto_progress",
+            post(auto_progress).get(auto_progress_enabled),
+        )
         .route("/stop_progress", post(stop_progress));
     Router::new()
         .route("/instances", post(create_instance).get(list_instances))
@@ -67,7 +70,10 @@ pub fn router(state: Arc<ServerState>) -> Router {
         .route("/blobstore/{id}", get(download_blob))
         .nest("/instances/{id}", instance)
         .fallback(unknown_route)
-        .layer(middleware::from_fn_with_state(state.clone(), track_activity))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            track_activity,
+        ))
         .with_state(state)
 }
 
@@ -85,9 +91,9 @@ async fn unknown_route(request: Request) -> ApiError {
 }
 
 async fn create_instance(State(state): Shared, body: Bytes) -> Json<CreateInstanceResponse> {
-    let response = match parse_body::<InstanceConfig>("POST /instances", &body)
-        .and_then(|config| sim_config(&config, state.instances.states().len() as u64).map(|c| (config, c)))
-    {
+    let response = match parse_body::<InstanceConfig>("POST /instances", &body).and_then(|config| {
+        sim_config(&config, state.instances.states().len() as u64).map(|c| (config, c))
+    }) {
         Ok((config, sim_config)) => {
             let sim = Sim::new(sim_config);
             let topology = convert::topology(&sim);
@@ -163,7 +169,11 @@ async fn delete_instance(State(state): Shared, Path(id): Path<InstanceId>) -> Ap
     state.instances.delete(id).map(Json)
 }
 
-async fn upload_blob(State(state): Shared, headers: HeaderMap, body: Bytes) -> Result<String, ApiError> {
+async fn upload_blob(
+    State(state): Shared,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<String, ApiError> {
     let gzipped = headers
         .get(axum::http::header::CONTENT_ENCODING)
         .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"gzip"));
@@ -171,7 +181,8 @@ async fn upload_blob(State(state): Shared, headers: HeaderMap, body: Bytes) -> R
 }
 
 async fn download_blob(State(state): Shared, Path(id): Path<String>) -> Result<Vec<u8>, ApiError> {
-    let id = hex::decode(&id).map_err(|_| ApiError::bad_request(format!("blob id `{id}` is not hex")))?;
+    let id = hex::decode(&id)
+        .map_err(|_| ApiError::bad_request(format!("blob id `{id}` is not hex")))?;
     state.blobs.get(&id)
 }
 
@@ -217,7 +228,11 @@ async fn set_time(State(state): Shared, Path(id): Path<InstanceId>, body: Bytes)
 
 async fn tick(State(state): Shared, Path(id): Path<InstanceId>, body: Bytes) -> ApiResult<()> {
     // Tick configs only choose block makers, which the emulator does not model.
-    let body = if body.is_empty() { Bytes::from_static(b"{}") } else { body };
+    let body = if body.is_empty() {
+        Bytes::from_static(b"{}")
+    } else {
+        body
+    };
     on_instance(
         &state,
         id,
@@ -239,7 +254,11 @@ fn sim_error(e: crate::SimError) -> ApiError {
     ApiError::bad_request(e.to_string())
 }
 
-async fn add_cycles(State(state): Shared, Path(id): Path<InstanceId>, body: Bytes) -> ApiResult<RawCycles> {
+async fn add_cycles(
+    State(state): Shared,
+    Path(id): Path<InstanceId>,
+    body: Bytes,
+) -> ApiResult<RawCycles> {
     on_instance(&state, id, "add_cycles", &body, |sim, req: RawAddCycles| {
         let canister = principal(&req.canister_id, "canister_id")?;
         let cycles = sim.add_cycles(canister, req.amount).map_err(sim_error)?;
@@ -248,11 +267,21 @@ async fn add_cycles(State(state): Shared, Path(id): Path<InstanceId>, body: Byte
     .await
 }
 
-async fn get_cycles(State(state): Shared, Path(id): Path<InstanceId>, body: Bytes) -> ApiResult<RawCycles> {
-    on_instance(&state, id, "get_cycles", &body, |sim, req: RawCanisterId| {
-        let cycles = sim.cycle_balance(canister(&req)?).map_err(sim_error)?;
-        Ok(RawCycles { cycles })
-    })
+async fn get_cycles(
+    State(state): Shared,
+    Path(id): Path<InstanceId>,
+    body: Bytes,
+) -> ApiResult<RawCycles> {
+    on_instance(
+        &state,
+        id,
+        "get_cycles",
+        &body,
+        |sim, req: RawCanisterId| {
+            let cycles = sim.cycle_balance(canister(&req)?).map_err(sim_error)?;
+            Ok(RawCycles { cycles })
+        },
+    )
     .await
 }
 
@@ -261,10 +290,16 @@ async fn get_controllers(
     Path(id): Path<InstanceId>,
     body: Bytes,
 ) -> ApiResult<Vec<RawPrincipalId>> {
-    on_instance(&state, id, "get_controllers", &body, |sim, req: RawCanisterId| {
-        let controllers = sim.controllers(canister(&req)?).map_err(sim_error)?;
-        Ok(controllers.into_iter().map(RawPrincipalId::from).collect())
-    })
+    on_instance(
+        &state,
+        id,
+        "get_controllers",
+        &body,
+        |sim, req: RawCanisterId| {
+            let controllers = sim.controllers(canister(&req)?).map_err(sim_error)?;
+            Ok(controllers.into_iter().map(RawPrincipalId::from).collect())
+        },
+    )
     .await
 }
 
@@ -273,12 +308,18 @@ async fn get_subnet(
     Path(id): Path<InstanceId>,
     body: Bytes,
 ) -> ApiResult<Option<RawSubnetId>> {
-    on_instance(&state, id, "get_subnet", &body, |sim, req: RawCanisterId| {
-        let canister = canister(&req)?;
-        Ok(sim
-            .canister_exists(canister)
-            .then(|| RawSubnetId::from(sim.subnet_id())))
-    })
+    on_instance(
+        &state,
+        id,
+        "get_subnet",
+        &body,
+        |sim, req: RawCanisterId| {
+            let canister = canister(&req)?;
+            Ok(sim
+                .canister_exists(canister)
+                .then(|| RawSubnetId::from(sim.subnet_id())))
+        },
+    )
     .await
 }
 
@@ -287,10 +328,16 @@ async fn get_stable_memory(
     Path(id): Path<InstanceId>,
     body: Bytes,
 ) -> ApiResult<RawStableMemory> {
-    on_instance(&state, id, "get_stable_memory", &body, |sim, req: RawCanisterId| {
-        let blob = sim.stable_memory(canister(&req)?).map_err(sim_error)?;
-        Ok(RawStableMemory { blob })
-    })
+    on_instance(
+        &state,
+        id,
+        "get_stable_memory",
+        &body,
+        |sim, req: RawCanisterId| {
+            let blob = sim.stable_memory(canister(&req)?).map_err(sim_error)?;
+            Ok(RawStableMemory { blob })
+        },
+    )
     .await
 }
 
@@ -326,22 +373,29 @@ async fn submit_ingress(
     Path(id): Path<InstanceId>,
     body: Bytes,
 ) -> ApiResult<Result<RawMessageId, RejectResponse>> {
-    on_instance(&state, id, "submit_ingress_message", &body, |sim, call: RawCanisterCall| {
-        let effective_principal = call.effective_principal.clone();
-        let submitted = sim.submit_ingress(ingress(call)?);
-        Ok(submitted
-            .map(|message_id| RawMessageId {
-                effective_principal,
-                message_id: message_id.as_bytes().to_vec(),
-            })
-            .map_err(reject_response))
-    })
+    on_instance(
+        &state,
+        id,
+        "submit_ingress_message",
+        &body,
+        |sim, call: RawCanisterCall| {
+            let effective_principal = call.effective_principal.clone();
+            let submitted = sim.submit_ingress(ingress(call)?);
+            Ok(submitted
+                .map(|message_id| RawMessageId {
+                    effective_principal,
+                    message_id: message_id.as_bytes().to_vec(),
+                })
+                .map_err(reject_response))
+        },
+    )
     .await
 }
 
 fn message_id(raw: &RawMessageId) -> Result<MessageId, ApiError> {
-    MessageId::from_bytes(&raw.message_id)
-        .ok_or_else(|| ApiError::bad_request("`message_id` is not a message id this instance issued"))
+    MessageId::from_bytes(&raw.message_id).ok_or_else(|| {
+        ApiError::bad_request("`message_id` is not a message id this instance issued")
+    })
 }
 
 async fn await_ingress(
@@ -349,10 +403,16 @@ async fn await_ingress(
     Path(id): Path<InstanceId>,
     body: Bytes,
 ) -> ApiResult<RawCanisterResult> {
-    on_instance(&state, id, "await_ingress_message", &body, |sim, raw: RawMessageId| {
-        let id = message_id(&raw)?;
-        Ok(canister_result(sim.await_ingress(&id)))
-    })
+    on_instance(
+        &state,
+        id,
+        "await_ingress_message",
+        &body,
+        |sim, raw: RawMessageId| {
+            let id = message_id(&raw)?;
+            Ok(canister_result(sim.await_ingress(&id)))
+        },
+    )
     .await
 }
 
@@ -361,14 +421,24 @@ async fn ingress_status(
     Path(id): Path<InstanceId>,
     body: Bytes,
 ) -> ApiResult<Option<RawCanisterResult>> {
-    on_instance(&state, id, "ingress_status", &body, |sim, args: RawIngressStatusArgs| {
-        let id = message_id(&args.raw_message_id)?;
-        Ok(sim.ingress_status(&id).map(canister_result))
-    })
+    on_instance(
+        &state,
+        id,
+        "ingress_status",
+        &body,
+        |sim, args: RawIngressStatusArgs| {
+            let id = message_id(&args.raw_message_id)?;
+            Ok(sim.ingress_status(&id).map(canister_result))
+        },
+    )
     .await
 }
 
-async fn query(State(state): Shared, Path(id): Path<InstanceId>, body: Bytes) -> ApiResult<RawCanisterResult> {
+async fn query(
+    State(state): Shared,
+    Path(id): Path<InstanceId>,
+    body: Bytes,
+) -> ApiResult<RawCanisterResult> {
     on_instance(&state, id, "query", &body, |sim, call: RawCanisterCall| {
         let call = ingress(call)?;
         Ok(canister_result(sim.query(
@@ -381,24 +451,40 @@ async fn query(State(state): Shared, Path(id): Path<InstanceId>, body: Bytes) ->
     .await
 }
 
-async fn pub_key(State(state): Shared, Path(id): Path<InstanceId>, body: Bytes) -> ApiResult<Vec<u8>> {
+async fn pub_key(
+    State(state): Shared,
+    Path(id): Path<InstanceId>,
+    body: Bytes,
+) -> ApiResult<Vec<u8>> {
     on_instance(&state, id, "pub_key", &body, |sim, subnet: RawSubnetId| {
         let subnet = principal(&subnet.subnet_id, "subnet_id")?;
         if subnet != sim.subnet_id() {
-            return Err(ApiError::bad_request(format!("subnet {subnet} does not exist")));
+            return Err(ApiError::bad_request(format!(
+                "subnet {subnet} does not exist"
+            )));
         }
         Ok(sim.root_key())
     })
     .await
 }
 
-async fn auto_progress(State(state): Shared, Path(id): Path<InstanceId>, body: Bytes) -> ApiResult<()> {
+async fn auto_progress(
+    State(state): Shared,
+    Path(id): Path<InstanceId>,
+    body: Bytes,
+) -> ApiResult<()> {
     let config: AutoProgressConfig = parse_body("auto_progress", &body)?;
-    state.instances.get(id)?.start_progress(progress_delay(&config));
+    state
+        .instances
+        .get(id)?
+        .start_progress(progress_delay(&config));
     Ok(Json(()))
 }
 
-async fn auto_progress_enabled(State(state): Shared, Path(id): Path<InstanceId>) -> ApiResult<bool> {
+async fn auto_progress_enabled(
+    State(state): Shared,
+    Path(id): Path<InstanceId>,
+) -> ApiResult<bool> {
     Ok(Json(state.instances.get(id)?.is_progressing()))
 }
 

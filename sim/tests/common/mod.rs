@@ -1,0 +1,49 @@
+//! Shared helpers: loading the test canisters built by scripts/build-canisters.sh.
+#![allow(dead_code)]
+
+use candid::{CandidType, Principal};
+use ic_sim::{Sim, SimConfig};
+use serde::de::DeserializeOwned;
+use std::path::PathBuf;
+
+/// The wasm of workspace package `name` from target/canisters/.
+pub fn wasm(name: &str) -> Vec<u8> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/canisters")
+        .join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!("cannot read {}: {e}\nRun `bash scripts/build-canisters.sh` first to build the test canisters.", path.display())
+    })
+}
+
+/// A controller used by tests.
+pub fn admin() -> Principal {
+    Principal::from_slice(&[0xad, 0x01])
+}
+
+/// A sim with the probe canister installed by `admin()`.
+pub fn sim_with_probe() -> (Sim, Principal) {
+    let mut sim = Sim::new(SimConfig::default());
+    let id = sim.create_canister_with_settings(Some(admin()), None);
+    sim.install_canister(
+        id,
+        wasm("sim-test-probe"),
+        candid::encode_args(()).unwrap(),
+        Some(admin()),
+    )
+    .expect("install probe");
+    (sim, id)
+}
+
+/// Candid-encodes one value.
+pub fn enc<T: CandidType>(v: T) -> Vec<u8> {
+    candid::encode_one(v).unwrap()
+}
+
+/// Candid-decodes one value.
+pub fn dec<T: CandidType + DeserializeOwned>(b: &[u8]) -> T {
+    candid::decode_one(b).unwrap()
+}
+
+/// Result of the probe's `call` method.
+pub type CallResult = Result<Vec<u8>, (u32, String)>;
