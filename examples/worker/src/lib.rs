@@ -6,7 +6,8 @@
 //!   keeps the timer's schedule, and routes the error to `on_error`.
 //! - `report` (interval timer, 10 s): refreshes the summary of processed work.
 //! - heartbeat: compacts the stable map, folding processed jobs into a running total (skipped in
-//!   degraded mode).
+//!   degraded mode). It **traps** on a job it cannot archive (value ending in 999) — captured as a
+//!   `Heartbeat` error; the next heartbeat starts only after the trapped one returned.
 //! - hooks: `on_low_memory` frees the heap cache, `on_low_cycles` switches to degraded mode,
 //!   `on_error` records and counts errors.
 //! - `config` (gated query): the configuration the `gated` example fetches during its post-init.
@@ -26,7 +27,7 @@ use serde::{Deserialize, Serialize};
 
 mod logic;
 
-pub use logic::{is_poison, process_value};
+pub use logic::{check_archivable, is_poison, process_value};
 
 /// Init and upgrade argument.
 #[derive(CandidType, Deserialize, Clone, Debug, Default)]
@@ -225,7 +226,8 @@ fn process_next() {
     CACHE.with_borrow_mut(|c| c.insert(key, format!("job {key}: {result}")));
 }
 
-/// Folds up to 50 processed jobs into the ledger total (skipped in degraded mode).
+/// Folds up to 50 processed jobs into the ledger total (skipped in degraded mode); traps on a
+/// job that cannot be archived (the job stays until discarded).
 fn compact() {
     if ledger().degraded {
         return;
@@ -234,7 +236,10 @@ fn compact() {
         j.iter()
             .filter_map(|e| {
                 let (k, job) = e.into_pair();
-                job.result.map(|r| (k, r))
+                job.result.map(|r| {
+                    check_archivable(job.value);
+                    (k, r)
+                })
             })
             .take(50)
             .collect()

@@ -19,6 +19,14 @@ pub fn process_value(value: u64) -> u64 {
     x
 }
 
+/// Panics on a value the heartbeat cannot archive (values ending in 999).
+pub fn check_archivable(value: u64) {
+    assert!(
+        value % 1000 != 999,
+        "cannot archive job value {value}: values ending in 999 are unarchivable"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -29,5 +37,7 @@ mod tests {
         assert!(!is_poison(667));
         assert_eq!(process_value(7), process_value(7));
         assert!(std::panic::catch_unwind(|| process_value(666)).is_err());
+        assert!(std::panic::catch_unwind(|| check_archivable(1999)).is_err());
+        check_archivable(998);
     }
 }

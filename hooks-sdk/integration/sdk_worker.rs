@@ -1,0 +1,230 @@
+//! The worker example (`example-worker`): trap-capturing timers and heartbeat, hook endpoints'
+//! caller rule and dedupe, and the handlers' effects.
+
+mod sdk_common;
+
+use std::time::Duration;
+
+use candid::{encode_one, CandidType, Deserialize, Principal};
+use canister_hooks::events::{
+    ErrorEvent, ErrorSource, EventOrigin, LowCyclesEvent, LowMemoryEvent, MemoryMetric,
+};
+use canister_hooks::types::AdminError;
+use pocket_ic::{PocketIc, RejectCode};
+use sdk_common::*;
+
+#[derive(CandidType, Deserialize)]
+struct WorkerInit {
+    monitor: Option<Principal>,
+    greeting: Option<String>,
+}
+
+#[derive(CandidType, Deserialize, Debug)]
+struct Ledger {
+    errors_seen: u64,
+    degraded: bool,
+    cache_frees: u64,
+    report_runs: u64,
+    compacted: u64,
+}
+
+#[derive(CandidType, Deserialize, Debug)]
+struct WorkerStats {
+    pending: u64,
+    processed: u64,
+    cache_entries: u64,
+    ledger: Ledger,
+}
+
+fn monitor() -> Principal {
+    Principal::from_slice(&[0x4d; 29])
+}
+
+fn deploy() -> (PocketIc, Principal) {
+    let pic = PocketIc::new();
+    let worker = install(
+        &pic,
+        "example-worker",
+        encode_one(WorkerInit {
+            monitor: None,
+            greeting: None,
+        })
+        .unwrap(),
+    );
+    wait_ready(&pic, worker, 60);
+    (pic, worker)
+}
+
+fn stats(pic: &PocketIc, worker: Principal) -> WorkerStats {
+    query(pic, worker, "stats", ()).unwrap()
+}
+
+fn submit(pic: &PocketIc, worker: Principal, values: Vec<u64>) -> Vec<u64> {
+    update(pic, worker, Principal::anonymous(), "submit", (values,)).unwrap()
+}
+
+fn set_monitor(pic: &PocketIc, worker: Principal) {
+    let r: Result<(), AdminError> = update(
+        pic,
+        worker,
+        Principal::anonymous(),
+        "hooks_set_monitors",
+        (vec![monitor()],),
+    )
+    .unwrap();
+    r.unwrap();
+}
+
+fn low_cycles(id: u64) -> LowCyclesEvent {
+    LowCyclesEvent {
+        id,
+        origin: EventOrigin::Monitor(monitor()),
+        balance: 1,
+        threshold: 2,
+        burn_rate_per_day: 3,
+        seconds_to_freeze: Some(4),
+        observed_at_ns: 5,
+    }
+}
+
+#[test]
+fn trapping_timer_is_captured_with_its_message_while_another_keeps_firing() {
+    let (pic, worker) = deploy();
+    let poison = submit(&pic, worker, vec![1666])[0];
+    let reports_before = stats(&pic, worker).ledger.report_runs;
+    settle(&pic, 12, Duration::from_secs(2));
+
+    let errors = recent_errors(&pic, worker);
+    let e = errors
+        .iter()
+        .find(|e| e.source == ErrorSource::Timer("process".into()))
+        .expect("process trap captured");
+    assert!(e.message.contains("poison job value 1666"), "{}", e.message);
+    assert_eq!(e.reject_code, Some(5));
+    assert!(e.count >= 2, "repeats folded: {e:?}");
+    let s = stats(&pic, worker);
+    assert!(
+        s.ledger.report_runs >= reports_before + 2,
+        "report kept firing: {s:?}"
+    );
+    assert!(s.ledger.errors_seen >= 1, "on_error ran: {s:?}");
+
+    let discarded: bool =
+        update(&pic, worker, Principal::anonymous(), "discard", (poison,)).unwrap();
+    assert!(discarded);
+    submit(&pic, worker, vec![1, 2]);
+    settle(&pic, 6, Duration::from_secs(2));
+    let s = stats(&pic, worker);
+    assert_eq!(s.pending, 0, "process resumed on schedule: {s:?}");
+}
+
+#[test]
+fn trapping_heartbeat_is_captured() {
+    let (pic, worker) = deploy();
+    submit(&pic, worker, vec![1999]);
+    settle(&pic, 10, Duration::from_secs(1));
+    let errors = recent_errors(&pic, worker);
+    let e = errors
+        .iter()
+        .find(|e| e.source == ErrorSource::Heartbeat)
+        .expect("heartbeat trap captured");
+    assert!(e.message.contains("unarchivable"), "{}", e.message);
+    assert_eq!(e.reject_code, Some(5));
+}
+
+#[test]
+fn hook_from_a_stranger_is_rejected_with_who_may_call() {
+    let (pic, worker) = deploy();
+    set_monitor(&pic, worker);
+    let stranger = Principal::from_slice(&[0x53; 29]);
+    let err = update::<()>(&pic, worker, stranger, "on_low_cycles", (low_cycles(1),)).unwrap_err();
+    assert_eq!(err.reject_code, RejectCode::CanisterReject);
+    assert!(
+        err.reject_message.contains("may not call hook endpoints"),
+        "{}",
+        err.reject_message
+    );
+    assert!(
+        err.reject_message.contains(&monitor().to_text()),
+        "{}",
+        err.reject_message
+    );
+    assert!(!stats(&pic, worker).ledger.degraded);
+}
+
+#[test]
+fn same_event_id_delivered_twice_runs_the_handler_once() {
+    let (pic, worker) = deploy();
+    set_monitor(&pic, worker);
+    let before = status(&pic, worker);
+    let event = ErrorEvent {
+        id: 7,
+        origin: EventOrigin::Monitor(monitor()),
+        source: ErrorSource::System("frozen".into()),
+        message: "canister frozen".into(),
+        reject_code: None,
+        time_ns: 1,
+        count: 1,
+    };
+    let errors_seen = stats(&pic, worker).ledger.errors_seen;
+    update::<()>(&pic, worker, monitor(), "on_error", (event.clone(),)).unwrap();
+    update::<()>(&pic, worker, monitor(), "on_error", (event,)).unwrap();
+    assert_eq!(stats(&pic, worker).ledger.errors_seen, errors_seen + 1);
+    let after = status(&pic, worker);
+    assert_eq!(after.duplicates_dropped, before.duplicates_dropped + 1);
+}
+
+#[test]
+fn handlers_switch_to_degraded_mode_and_free_the_cache() {
+    let (pic, worker) = deploy();
+    set_monitor(&pic, worker);
+    submit(&pic, worker, vec![1, 2, 3]);
+    settle(&pic, 4, Duration::from_secs(2));
+    update::<()>(&pic, worker, monitor(), "on_low_cycles", (low_cycles(1),)).unwrap();
+    assert!(stats(&pic, worker).ledger.degraded);
+
+    submit(&pic, worker, vec![4]);
+    settle(&pic, 2, Duration::from_secs(2));
+    assert!(stats(&pic, worker).cache_entries > 0);
+    let low_memory = LowMemoryEvent {
+        id: 2,
+        origin: EventOrigin::Monitor(monitor()),
+        metric: MemoryMetric::Heap,
+        value: 10,
+        threshold: 5,
+        limit: None,
+        observed_at_ns: 0,
+    };
+    update::<()>(&pic, worker, monitor(), "on_low_memory", (low_memory,)).unwrap();
+    let s = stats(&pic, worker);
+    assert_eq!((s.cache_entries, s.ledger.cache_frees), (0, 1));
+}
+
+#[test]
+fn timers_and_error_log_after_upgrade() {
+    let (pic, worker) = deploy();
+    submit(&pic, worker, vec![2666]);
+    settle(&pic, 3, Duration::from_secs(2));
+    assert!(!recent_errors(&pic, worker).is_empty());
+    pic.upgrade_canister(
+        worker,
+        integration_tests::canister_wasm("example-worker"),
+        encode_one(Option::<WorkerInit>::None).unwrap(),
+        None,
+    )
+    .unwrap();
+    wait_ready(&pic, worker, 60);
+    let process_count = |pic: &PocketIc| {
+        recent_errors(pic, worker)
+            .into_iter()
+            .find(|e| e.source == ErrorSource::Timer("process".into()))
+            .map_or(0, |e| e.count)
+    };
+    let count_before = process_count(&pic);
+    assert!(count_before >= 1, "the error log survived the upgrade");
+    settle(&pic, 3, Duration::from_secs(2));
+    assert!(
+        process_count(&pic) > count_before,
+        "timers re-armed in post_upgrade and the log kept counting"
+    );
+}
