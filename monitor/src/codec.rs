@@ -48,6 +48,22 @@ impl Writer {
             }
         }
     }
+    /// Writes a u128 saturated to u64 (cycle amounts beyond 18.4 million T are stored as that).
+    pub fn sat64(&mut self, v: u128) {
+        self.u64(v.min(u64::MAX as u128) as u64);
+    }
+    /// Writes a u64 saturated to u32.
+    pub fn sat32(&mut self, v: u64) {
+        self.u64(v.min(u32::MAX as u64));
+    }
+    /// Writes an optional u128 saturated to u64.
+    pub fn opt_sat64(&mut self, v: Option<u128>) {
+        self.opt_u64(v.map(|v| v.min(u64::MAX as u128) as u64));
+    }
+    /// Writes an f32.
+    pub fn f32(&mut self, v: f32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
     /// Writes an optional u128.
     pub fn opt_u128(&mut self, v: Option<u128>) {
         match v {
@@ -119,6 +135,14 @@ impl<'a> Reader<'a> {
     pub fn opt_u64(&mut self) -> Option<u64> {
         (self.u8() == 1).then(|| self.u64())
     }
+    /// Reads an f32.
+    pub fn f32(&mut self) -> f32 {
+        let mut b = [0u8; 4];
+        for x in b.iter_mut() {
+            *x = self.u8();
+        }
+        f32::from_le_bytes(b)
+    }
     /// Reads an optional u128.
     pub fn opt_u128(&mut self) -> Option<u128> {
         (self.u8() == 1).then(|| self.varint())
@@ -163,6 +187,8 @@ pub fn truncate(s: &str, max: usize) -> &str {
 
 /// Maximum encoded size of a varint-encoded u64.
 pub const MAX_U64: usize = 10;
+/// Maximum encoded size of a varint-encoded u32.
+pub const MAX_U32: usize = 5;
 /// Maximum encoded size of a varint-encoded u128.
 pub const MAX_U128: usize = 19;
 /// Maximum encoded size of a principal (length byte + 29 bytes).

@@ -10,17 +10,20 @@ use std::borrow::Cow;
 
 const VERSION: u8 = 1;
 
-/// Largest encoded registration, in bytes.
+/// Largest encoded registration, in bytes. Cycle amounts are stored saturated to u64 and times in
+/// seconds, so the bound (and the B-tree nodes sized from it) stay small.
 pub const MAX_ENCODED: u32 = (1 // version
     + 1 + MAX_LABEL_BYTES // label
-    + 1 + codec::MAX_U128 // cycles threshold
-    + 3 * (1 + codec::MAX_U64) + 2 // memory thresholds
+    + 1 + codec::MAX_U64 // cycles threshold
+    + 3 * (1 + codec::MAX_U64) + 1 + codec::MAX_U64 // memory thresholds
     + 1 // hooks and flags
     + 2 * codec::MAX_U64 // poll bounds
     + 1 + codec::MAX_U64 // reminder
     + 1 // hysteresis
-    + 1 + 2 * codec::MAX_U128 // top-up
-    + 2 * codec::MAX_U64) as u32; // timestamps
+    + 1 + 2 * codec::MAX_U64 // top-up
+    + 2 * codec::MAX_U32) as u32; // timestamps (seconds)
+
+const NS: u64 = 1_000_000_000;
 
 fn hook_bits(h: &Hooks, self_registered: bool) -> u8 {
     (h.on_low_cycles as u8)
@@ -39,7 +42,7 @@ impl Storable for Registration {
         let mut w = Writer::with_capacity(96);
         w.u8(VERSION);
         w.str(&self.label, MAX_LABEL_BYTES);
-        w.opt_u128(self.cycles_threshold);
+        w.opt_sat64(self.cycles_threshold);
         w.opt_u64(self.memory.heap_bytes);
         w.opt_u64(self.memory.stable_bytes);
         w.opt_u64(self.memory.total_bytes);
@@ -53,12 +56,12 @@ impl Storable for Registration {
             None => w.u8(0),
             Some(t) => {
                 w.u8(1);
-                w.varint(t.amount);
-                w.varint(t.daily_budget);
+                w.sat64(t.amount);
+                w.sat64(t.daily_budget);
             }
         }
-        w.u64(self.registered_at_ns);
-        w.u64(self.updated_at_ns);
+        w.sat32(self.registered_at_ns / NS);
+        w.sat32(self.updated_at_ns / NS);
         w.finish()
     }
 
@@ -100,8 +103,8 @@ impl Storable for Registration {
             hysteresis_percent,
             top_up,
             self_registered: bits & 8 != 0,
-            registered_at_ns: r.u64(),
-            updated_at_ns: r.u64(),
+            registered_at_ns: r.u64() * NS,
+            updated_at_ns: r.u64() * NS,
         }
     }
 
@@ -191,7 +194,7 @@ mod tests {
             &Context {
                 monitor_id: canister(999),
                 config: &Config::default(),
-                now_ns: 123,
+                now_ns: 123 * NS,
                 self_registered: true,
             },
         )
@@ -229,6 +232,8 @@ mod tests {
             daily_budget: u128::MAX,
         });
         r.cycles_threshold = Some(u128::MAX);
+        r.poll.min_interval_seconds = u64::MAX;
+        r.poll.max_interval_seconds = u64::MAX;
         r.registered_at_ns = u64::MAX;
         r.updated_at_ns = u64::MAX;
         r.memory = MemoryThresholds {

@@ -11,7 +11,7 @@ use ic_stable_structures::Storable;
 use std::borrow::Cow;
 
 /// Longest failure reason kept in the watch state (the event log has the full message).
-pub const MAX_FAILURE_BYTES: usize = 48;
+pub const MAX_FAILURE_BYTES: usize = 32;
 
 /// The triggers each canister has.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -89,14 +89,15 @@ impl WatchState {
 
 const VERSION: u8 = 1;
 
-/// Largest encoded watch state, in bytes.
+/// Largest encoded watch state, in bytes. Cycle amounts are saturated to u64, rates are f32 and
+/// trigger times are seconds in a u32, keeping the bound (and the B-tree nodes) small.
 pub const MAX_ENCODED: u32 = (1 // version
-    + 1 + 6 * codec::MAX_U64 + 3 * codec::MAX_U128 + 1 // sample
-    + 4 * 8 // estimate
-    + 2 + 9 * codec::MAX_U64 // triggers
-    + 2 * codec::MAX_U64 + codec::MAX_U64 // next poll, polls, failures
+    + 1 + 9 * codec::MAX_U64 + 1 // sample
+    + 4 * 4 // estimate
+    + 2 + 9 * codec::MAX_U32 // triggers
+    + 2 * codec::MAX_U64 + codec::MAX_U32 // next poll, polls, failures
     + 1 + MAX_FAILURE_BYTES
-    + codec::MAX_U64 + 2 * codec::MAX_U128 // spending
+    + codec::MAX_U32 + 2 * codec::MAX_U64 // spending
     + 1) as u32; // missing hooks
 
 impl Storable for WatchState {
@@ -108,13 +109,13 @@ impl Storable for WatchState {
             Some(s) => {
                 w.u8(1);
                 w.u64(s.at_ns);
-                w.varint(s.cycles);
+                w.sat64(s.cycles);
                 w.u64(s.heap_bytes);
                 w.u64(s.stable_bytes);
                 w.u64(s.total_bytes);
                 w.u64(s.wasm_memory_limit);
-                w.varint(s.freezing_reserve);
-                w.varint(s.idle_burn_per_day);
+                w.sat64(s.freezing_reserve);
+                w.sat64(s.idle_burn_per_day);
                 w.u8(s.status.code());
             }
         }
@@ -125,7 +126,7 @@ impl Storable for WatchState {
             e.stable_growth,
             e.total_growth,
         ] {
-            w.f64(v);
+            w.f32(v as f32);
         }
         let fired: u16 = self
             .triggers
@@ -135,15 +136,15 @@ impl Storable for WatchState {
         w.u8(fired as u8);
         w.u8((fired >> 8) as u8);
         for t in &self.triggers {
-            w.u64(t.last_fired_s);
+            w.sat32(t.last_fired_s);
         }
         w.u64(self.next_poll_ns);
         w.u64(self.polls);
-        w.u64(self.consecutive_failures as u64);
+        w.sat32(self.consecutive_failures as u64);
         w.str(&self.last_failure, MAX_FAILURE_BYTES);
-        w.u64(self.spending.day);
-        w.varint(self.spending.spent);
-        w.varint(self.spending.total);
+        w.sat32(self.spending.day);
+        w.sat64(self.spending.spent);
+        w.sat64(self.spending.total);
         w.u8(self.missing_hooks);
         Cow::Owned(w.finish())
     }
@@ -167,10 +168,10 @@ impl Storable for WatchState {
             status: RunStatus::from_code(r.u8()),
         });
         let estimate = Estimate {
-            cycles_burn: r.f64(),
-            heap_growth: r.f64(),
-            stable_growth: r.f64(),
-            total_growth: r.f64(),
+            cycles_burn: r.f32() as f64,
+            heap_growth: r.f32() as f64,
+            stable_growth: r.f32() as f64,
+            total_growth: r.f32() as f64,
         };
         let fired = r.u8() as u16 | (r.u8() as u16) << 8;
         let mut triggers = [Trigger::default(); 9];
@@ -243,7 +244,20 @@ mod tests {
 
     #[test]
     fn watch_state_round_trips_and_failure_text_is_bounded() {
-        let w = full();
+        // The largest values the layout keeps exactly.
+        let mut w = full();
+        let s = w.last_sample.as_mut().unwrap();
+        s.cycles = u64::MAX as u128;
+        s.freezing_reserve = u64::MAX as u128;
+        s.idle_burn_per_day = u64::MAX as u128;
+        for t in w.triggers.iter_mut() {
+            t.last_fired_s = u32::MAX as u64 - 1;
+        }
+        w.spending = Spending {
+            day: u32::MAX as u64,
+            spent: u64::MAX as u128,
+            total: u64::MAX as u128,
+        };
         let back = WatchState::from_bytes(w.to_bytes());
         assert_eq!(back.last_failure.len(), MAX_FAILURE_BYTES);
         assert_eq!(
@@ -253,6 +267,14 @@ mod tests {
             },
             back
         );
+    }
+
+    #[test]
+    fn out_of_range_values_saturate_instead_of_wrapping() {
+        let back = WatchState::from_bytes(full().to_bytes());
+        assert_eq!(back.last_sample.unwrap().cycles, u64::MAX as u128);
+        assert_eq!(back.spending.total, u64::MAX as u128);
+        assert_eq!(back.triggers[0].last_fired_s, u32::MAX as u64);
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Behaviour tests of the whole monitor over the fake IC.
 
 mod delivery;
+mod footprint;
 mod polling;
 mod property;
 mod registry;
