@@ -34,7 +34,11 @@ pub fn wait_for_port(port_file: &Path) -> u16 {
                 return line.parse().expect("the port file holds a port number");
             }
         }
-        assert!(Instant::now() < deadline, "no port in {}", port_file.display());
+        assert!(
+            Instant::now() < deadline,
+            "no port in {}",
+            port_file.display()
+        );
         std::thread::sleep(Duration::from_millis(20));
     }
 }

@@ -76,7 +76,10 @@ fn update_and_query_calls_reach_the_canister() {
     assert_eq!(update::<u64>(&pic, canister, "inc", no_args()), 1);
     assert_eq!(update::<u64>(&pic, canister, "inc", no_args()), 2);
     assert_eq!(query::<u64>(&pic, canister, "get", no_args()), 2);
-    assert_eq!(query::<String>(&pic, canister, "init_arg", no_args()), "hello");
+    assert_eq!(
+        query::<String>(&pic, canister, "init_arg", no_args()),
+        "hello"
+    );
 }
 
 #[test]
@@ -106,7 +109,11 @@ fn a_trap_is_reported_as_canister_error_and_rolled_back() {
         .unwrap_err();
     assert_eq!(err.reject_code, RejectCode::CanisterError);
     assert_eq!(err.error_code, ErrorCode::CanisterCalledTrap);
-    assert!(err.reject_message.contains("boom"), "{}", err.reject_message);
+    assert!(
+        err.reject_message.contains("boom"),
+        "{}",
+        err.reject_message
+    );
     assert_eq!(query::<u64>(&pic, canister, "get", no_args()), 0);
 }
 
@@ -146,11 +153,21 @@ fn upgrade_keeps_stable_memory_and_resets_the_heap() {
         "stable_write",
         encode_args((100u64, b"kept".to_vec())).unwrap(),
     );
-    pic.upgrade_canister(canister, probe_wasm(), encode_one(Some("v2")).unwrap(), None)
-        .unwrap();
+    pic.upgrade_canister(
+        canister,
+        probe_wasm(),
+        encode_one(Some("v2")).unwrap(),
+        None,
+    )
+    .unwrap();
     assert_eq!(query::<String>(&pic, canister, "init_arg", no_args()), "v2");
     assert_eq!(query::<u64>(&pic, canister, "get", no_args()), 0);
-    let kept: Vec<u8> = query(&pic, canister, "stable_read", encode_args((100u64, 4u64)).unwrap());
+    let kept: Vec<u8> = query(
+        &pic,
+        canister,
+        "stable_read",
+        encode_args((100u64, 4u64)).unwrap(),
+    );
     assert_eq!(kept, b"kept");
 }
 
@@ -163,8 +180,13 @@ fn reinstall_wipes_stable_memory() {
         "stable_write",
         encode_args((0u64, b"gone".to_vec())).unwrap(),
     );
-    pic.reinstall_canister(canister, probe_wasm(), encode_one(Some("v3")).unwrap(), None)
-        .unwrap();
+    pic.reinstall_canister(
+        canister,
+        probe_wasm(),
+        encode_one(Some("v3")).unwrap(),
+        None,
+    )
+    .unwrap();
     assert_eq!(query::<String>(&pic, canister, "init_arg", no_args()), "v3");
     assert!(pic.get_stable_memory(canister).is_empty());
 }
@@ -177,7 +199,10 @@ fn a_wasm_over_two_megabytes_installs_through_chunks() {
     let wasm = with_custom_section(probe_wasm(), "padding", &vec![7u8; 2_500_000]);
     assert!(wasm.len() > 2_000_000);
     pic.install_canister(canister, wasm, encode_one(Some("big")).unwrap(), None);
-    assert_eq!(query::<String>(&pic, canister, "init_arg", no_args()), "big");
+    assert_eq!(
+        query::<String>(&pic, canister, "init_arg", no_args()),
+        "big"
+    );
 }
 
 /// Appends a custom section to a wasm module (sections may follow the code in any number).
@@ -260,9 +285,18 @@ fn controllers_can_be_replaced() {
 fn stable_memory_can_be_read_and_replaced() {
     let (pic, canister) = with_probe("");
     let data = vec![42u8; 65536];
-    pic.set_stable_memory(canister, data.clone(), pocket_ic::common::rest::BlobCompression::NoCompression);
+    pic.set_stable_memory(
+        canister,
+        data.clone(),
+        pocket_ic::common::rest::BlobCompression::NoCompression,
+    );
     assert_eq!(&pic.get_stable_memory(canister)[..data.len()], &data[..]);
-    let read: Vec<u8> = query(&pic, canister, "stable_read", encode_args((10u64, 3u64)).unwrap());
+    let read: Vec<u8> = query(
+        &pic,
+        canister,
+        "stable_read",
+        encode_args((10u64, 3u64)).unwrap(),
+    );
     assert_eq!(read, vec![42, 42, 42]);
 }
 
@@ -296,13 +330,21 @@ fn a_snapshot_restores_earlier_state() {
     pic.start_canister(canister, None).unwrap();
     update::<u64>(&pic, canister, "inc", no_args());
     assert_eq!(query::<u64>(&pic, canister, "get", no_args()), 2);
-    assert_eq!(pic.list_canister_snapshots(canister, None).unwrap().len(), 1);
+    assert_eq!(
+        pic.list_canister_snapshots(canister, None).unwrap().len(),
+        1
+    );
     pic.stop_canister(canister, None).unwrap();
-    pic.load_canister_snapshot(canister, None, snapshot.id.clone()).unwrap();
+    pic.load_canister_snapshot(canister, None, snapshot.id.clone())
+        .unwrap();
     pic.start_canister(canister, None).unwrap();
     assert_eq!(query::<u64>(&pic, canister, "get", no_args()), 1);
-    pic.delete_canister_snapshot(canister, None, snapshot.id).unwrap();
-    assert!(pic.list_canister_snapshots(canister, None).unwrap().is_empty());
+    pic.delete_canister_snapshot(canister, None, snapshot.id)
+        .unwrap();
+    assert!(pic
+        .list_canister_snapshots(canister, None)
+        .unwrap()
+        .is_empty());
 }
 
 #[test]

@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 
 #[test]
 fn version_line_declares_pocket_ic_16_compatibility() {
-    let output = Command::new(server_binary()).arg("--version").output().unwrap();
+    let output = Command::new(server_binary())
+        .arg("--version")
+        .output()
+        .unwrap();
     assert!(output.status.success());
     let line = String::from_utf8(output.stdout).unwrap();
     assert!(line.starts_with("pocket-ic-server 16."), "{line}");
@@ -21,17 +24,21 @@ fn server_exits_after_its_ttl_and_removes_its_port_file() {
     let port_file = port_file_path("ttl");
     let mut server = spawn_server(&port_file, 1);
     let port = wait_for_port(&port_file);
-    let instances: Vec<String> = reqwest::blocking::get(format!("http://127.0.0.1:{port}/instances"))
-        .unwrap()
-        .json()
-        .unwrap();
+    let instances: Vec<String> =
+        reqwest::blocking::get(format!("http://127.0.0.1:{port}/instances"))
+            .unwrap()
+            .json()
+            .unwrap();
     assert!(instances.is_empty());
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(status) = server.try_wait().unwrap() {
             break status;
         }
-        assert!(Instant::now() < deadline, "server still running after its TTL");
+        assert!(
+            Instant::now() < deadline,
+            "server still running after its TTL"
+        );
         std::thread::sleep(Duration::from_millis(100));
     };
     assert!(status.success());
@@ -59,10 +66,18 @@ fn bad_requests_get_clear_errors_and_the_server_keeps_serving() {
     let error = |response: reqwest::blocking::Response| -> (u16, String) {
         let status = response.status().as_u16();
         let body: serde_json::Value = response.json().expect("error bodies are JSON");
-        (status, body["message"].as_str().expect("a message").to_string())
+        (
+            status,
+            body["message"].as_str().expect("a message").to_string(),
+        )
     };
 
-    let (status, message) = error(client.get(format!("{base}/instances/99/read/get_time")).send().unwrap());
+    let (status, message) = error(
+        client
+            .get(format!("{base}/instances/99/read/get_time"))
+            .send()
+            .unwrap(),
+    );
     assert_eq!(status, 404);
     assert!(message.contains("instance 99"), "{message}");
 
@@ -73,7 +88,9 @@ fn bad_requests_get_clear_errors_and_the_server_keeps_serving() {
         .unwrap()
         .json()
         .unwrap();
-    let id = created["Created"]["instance_id"].as_u64().expect("instance created");
+    let id = created["Created"]["instance_id"]
+        .as_u64()
+        .expect("instance created");
 
     let (status, message) = error(
         client
@@ -97,7 +114,10 @@ fn bad_requests_get_clear_errors_and_the_server_keeps_serving() {
     assert_eq!(status, 400);
     assert!(message.contains(&unknown.to_text()), "{message}");
 
-    let time = client.get(format!("{base}/instances/{id}/read/get_time")).send().unwrap();
+    let time = client
+        .get(format!("{base}/instances/{id}/read/get_time"))
+        .send()
+        .unwrap();
     assert_eq!(time.status().as_u16(), 200, "the server still serves");
     server.kill().unwrap();
     let _ = server.wait();
@@ -120,10 +140,20 @@ fn shared_server_child() {
         .build();
     let canister = pic.create_canister();
     pic.add_cycles(canister, 2_000_000_000_000);
-    pic.install_canister(canister, canister_wasm("test-probe"), encode_args((None::<String>,)).unwrap(), None);
+    pic.install_canister(
+        canister,
+        canister_wasm("test-probe"),
+        encode_args((None::<String>,)).unwrap(),
+        None,
+    );
     for expected in 1..=5u64 {
         let reply = pic
-            .update_call(canister, Principal::anonymous(), "inc", encode_args(()).unwrap())
+            .update_call(
+                canister,
+                Principal::anonymous(),
+                "inc",
+                encode_args(()).unwrap(),
+            )
             .unwrap();
         assert_eq!(decode_one::<u64>(&reply).unwrap(), expected);
     }
@@ -147,7 +177,11 @@ fn two_test_processes_share_one_server() {
     });
     let port_of = |out: &std::process::Output| {
         let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
-        assert!(out.status.success(), "child failed: {stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "child failed: {stdout}\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         stdout
             .lines()
             .find_map(|l| l.strip_prefix("served-by-port=").map(str::to_string))
