@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Runs the demo: builds the canisters and reports what was built.
+# Runs the demo: builds the canisters, then runs the scripted story on an embedded ic-sim
+# (no dfx, no network) and writes target/demo/report.html.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,5 +11,7 @@ source "$root/scripts/lib.sh"
 ensure_rust_components
 step "building the canisters"
 bash scripts/build-canisters.sh
-echo
-echo "The canisters are in target/canisters/. The scripted demo story lands with the examples."
+step "building the demo"
+cargo build --locked --release -p canister-hooks-demo
+step "running the story"
+target/release/canister-hooks-demo

@@ -1,0 +1,8 @@
+//! The canister-hooks demo: the monitor and the example canisters on an embedded ic-sim,
+//! driven through a scripted story (readiness gating, a cycles burn, memory growth, a trapping
+//! timer, a target that stops answering, a dead letter and its redrive, a monitor upgrade).
+
+pub mod journal;
+pub mod report;
+pub mod story;
+pub mod world;

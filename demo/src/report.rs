@@ -1,0 +1,199 @@
+//! The demo's outputs: the summary table printed at the end and a self-contained HTML report
+//! with a chart of cycles and memory over time per canister, thresholds drawn and a marker where
+//! each hook fired.
+
+use crate::journal::{Journal, Sample};
+use hooks_monitor::api::{DeliveryStatus, EventKind, EventRecord, Registration};
+use std::fmt::Write;
+
+/// What the report shows for one watched canister.
+pub struct CanisterReport<'a> {
+    pub name: &'static str,
+    pub registration: &'a Registration,
+    pub events: Vec<&'a EventRecord>,
+}
+
+/// A hook delivery drawn on a chart.
+struct Marker {
+    at_secs: u64,
+    kind: EventKind,
+    id: u64,
+}
+
+fn delivered_markers(events: &[&EventRecord], journal: &Journal) -> Vec<Marker> {
+    events
+        .iter()
+        .filter_map(|e| match e.delivery {
+            DeliveryStatus::Delivered { at_ns, .. } => Some(Marker {
+                at_secs: journal.secs(at_ns),
+                kind: e.event.kind(),
+                id: e.id,
+            }),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The per-canister summary table.
+pub fn summary_table(canisters: &[CanisterReport], journal: &Journal) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:<8} {:>18} {:>10} {:>10} {:>11} {:>11} {:>8} {:>12}",
+        "canister", "cycles", "heap MiB", "stable MiB", "low_cycles", "low_memory", "on_error", "dead letters"
+    );
+    for c in canisters {
+        let last = journal.samples.iter().rev().find(|s| s.canister == c.name);
+        let count = |kind: EventKind| {
+            c.events
+                .iter()
+                .filter(|e| e.event.kind() == kind && matches!(e.delivery, DeliveryStatus::Delivered { .. }))
+                .count()
+        };
+        let dead = c
+            .events
+            .iter()
+            .filter(|e| matches!(e.delivery, DeliveryStatus::DeadLettered { .. }))
+            .count();
+        let (cycles, heap, stable) = last
+            .map(|s| (s.cycles, mib(s.heap_bytes), mib(s.stable_bytes)))
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "{:<8} {:>18} {:>10.1} {:>10.1} {:>11} {:>11} {:>8} {:>12}",
+            c.name,
+            cycles,
+            heap,
+            stable,
+            count(EventKind::LowCycles),
+            count(EventKind::LowMemory),
+            count(EventKind::Error),
+            dead
+        );
+    }
+    out
+}
+
+fn mib(bytes: u64) -> f64 {
+    bytes as f64 / (1024.0 * 1024.0)
+}
+
+/// The HTML report.
+pub fn html(canisters: &[CanisterReport], journal: &Journal) -> String {
+    let mut body = String::new();
+    for c in canisters {
+        let samples: Vec<&Sample> = journal.samples.iter().filter(|s| s.canister == c.name).collect();
+        let markers = delivered_markers(&c.events, journal);
+        let _ = write!(body, "<section><h2>{} <small>{}</small></h2>", c.name, c.registration.canister_id);
+        let cycles_threshold = c.registration.cycles_threshold.map(|t| t as f64);
+        body.push_str(&chart(
+            "cycles",
+            &samples.iter().map(|s| (s.at_secs, s.cycles as f64)).collect::<Vec<_>>(),
+            cycles_threshold,
+            markers.iter().filter(|m| m.kind != EventKind::LowMemory),
+        ));
+        let memory_threshold = c
+            .registration
+            .memory
+            .heap_bytes
+            .or(c.registration.memory.stable_bytes)
+            .map(|t| t as f64 / (1024.0 * 1024.0));
+        body.push_str(&chart(
+            "memory MiB (heap + stable)",
+            &samples
+                .iter()
+                .map(|s| (s.at_secs, mib(s.heap_bytes) + mib(s.stable_bytes)))
+                .collect::<Vec<_>>(),
+            memory_threshold,
+            markers.iter().filter(|m| m.kind == EventKind::LowMemory),
+        ));
+        body.push_str("</section>");
+    }
+    let timeline: String = journal
+        .entries
+        .iter()
+        .map(|e| format!("<li><code>{}</code></li>", escape(&crate::journal::format_entry(e))))
+        .collect();
+    format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>canister-hooks demo</title>\
+<style>body{{font-family:sans-serif;margin:2em}}svg{{background:#fafafa;border:1px solid #ddd;margin:.5em 0}}\
+.threshold{{stroke:#c00;stroke-dasharray:6 4}}.series{{fill:none;stroke:#236;stroke-width:2}}\
+.hook-marker.LowCycles{{fill:#e80}}.hook-marker.LowMemory{{fill:#a0a}}.hook-marker.Error{{fill:#c00}}\
+small{{color:#777;font-weight:normal}}</style></head><body>\
+<h1>canister-hooks demo</h1><p>Cycles and memory of each watched canister over emulated time. \
+Dashed red: the registered threshold. Dots: a hook delivered (orange on_low_cycles, purple \
+on_low_memory, red on_error).</p>{body}<h2>Timeline</h2><ol>{timeline}</ol></body></html>"
+    )
+}
+
+const WIDTH: f64 = 720.0;
+const HEIGHT: f64 = 200.0;
+const PAD: f64 = 40.0;
+
+fn chart<'a>(
+    title: &str,
+    points: &[(u64, f64)],
+    threshold: Option<f64>,
+    markers: impl Iterator<Item = &'a Marker>,
+) -> String {
+    let markers: Vec<&Marker> = markers.collect();
+    let t_max = points
+        .iter()
+        .map(|p| p.0)
+        .chain(markers.iter().map(|m| m.at_secs))
+        .max()
+        .unwrap_or(1)
+        .max(1) as f64;
+    let values = points.iter().map(|p| p.1).chain(threshold);
+    let v_min = values.clone().fold(f64::INFINITY, f64::min).min(0.0);
+    let v_max = values.fold(f64::NEG_INFINITY, f64::max).max(v_min + 1.0);
+    let x = |t: f64| PAD + t / t_max * (WIDTH - 2.0 * PAD);
+    let y = |v: f64| HEIGHT - PAD - (v - v_min) / (v_max - v_min) * (HEIGHT - 2.0 * PAD);
+    let path: Vec<String> = points
+        .iter()
+        .map(|(t, v)| format!("{:.1},{:.1}", x(*t as f64), y(*v)))
+        .collect();
+    let mut svg = format!(
+        "<svg width=\"{WIDTH}\" height=\"{HEIGHT}\" role=\"img\" aria-label=\"{title}\">\
+<text x=\"{PAD}\" y=\"20\">{title}</text><text x=\"{PAD}\" y=\"{}\" font-size=\"11\">0 s</text>\
+<text x=\"{}\" y=\"{}\" font-size=\"11\">{t_max} s</text>\
+<polyline class=\"series\" points=\"{}\"/>",
+        HEIGHT - 10.0,
+        WIDTH - PAD - 40.0,
+        HEIGHT - 10.0,
+        path.join(" ")
+    );
+    if let Some(t) = threshold {
+        let _ = write!(
+            svg,
+            "<line class=\"threshold\" x1=\"{PAD}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\"/>",
+            WIDTH - PAD,
+            y(t),
+            y(t)
+        );
+    }
+    for m in markers {
+        let value = points
+            .iter()
+            .min_by_key(|p| p.0.abs_diff(m.at_secs))
+            .map(|p| p.1)
+            .unwrap_or(v_min);
+        let _ = write!(
+            svg,
+            "<circle class=\"hook-marker {:?}\" data-event-id=\"{}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"6\"><title>{} (event {}) at {} s</title></circle>",
+            m.kind,
+            m.id,
+            x(m.at_secs as f64),
+            y(value),
+            crate::story::hook_name(m.kind),
+            m.id,
+            m.at_secs
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}

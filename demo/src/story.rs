@@ -1,0 +1,428 @@
+//! The scripted story, one function per chapter. Each chapter drives the emulator, writes to
+//! the journal and returns what it observed, so tests can assert on the same run the demo shows.
+
+use crate::journal::{Journal, Sample};
+use crate::world::{Modules, World};
+use candid::{CandidType, Deserialize, Nat, Principal};
+use canister_hooks::types::{Phase, Readiness};
+use hooks_monitor::api::{
+    ConfigUpdate, DeadLetterPage, DeliveryStatus, EventFilter, EventKind, EventPage,
+    EventRecord, Hooks, MemoryThresholds, PollBounds, RedriveError, RegisterArgs, Registration,
+    RegistrationError,
+};
+use ic_sim::management_types::CanisterStatusResult;
+use std::time::Duration;
+
+/// The monitor's configuration for the story: short intervals so minutes of emulated time
+/// show every behaviour.
+pub fn monitor_config() -> ConfigUpdate {
+    ConfigUpdate {
+        min_interval_floor_seconds: Some(10),
+        call_timeout_seconds: Some(20),
+        backoff_base_seconds: Some(5),
+        backoff_max_seconds: Some(60),
+        delivery_max_attempts: Some(4),
+        ..Default::default()
+    }
+}
+
+/// Creates the world with the monitor installed.
+pub fn setup(modules: &Modules, echo: bool) -> (World, Journal) {
+    let world = World::new(modules, monitor_config());
+    let journal = Journal::new(world.sim.time_ns(), echo);
+    (world, journal)
+}
+
+/// What the readiness chapter saw.
+pub struct GateOutcome {
+    /// The rejection a client got before post-init finished.
+    pub early_rejection: String,
+    /// Rounds until the gated canister reported ready.
+    pub rounds_to_ready: u32,
+    /// The greeting served once ready (built from the configuration fetched at post-init).
+    pub greeting: String,
+}
+
+/// Chapter 1: install the examples; the gated canister refuses calls until raw_rand seeding and
+/// its configuration fetch are done, then serves.
+pub fn readiness(world: &mut World, modules: &Modules, journal: &mut Journal) -> Result<GateOutcome, String> {
+    const CH: &str = "readiness";
+    world.install_examples(modules);
+    journal.note(world.sim.time_ns(), CH, "installed worker, gated and load (monitor installed before)");
+    let early = world.query::<_, String>(world.ids.gated, "greet", ("demo",));
+    let early_rejection = match early {
+        Err(message) => message,
+        Ok(greeting) => return Err(format!("gated served `{greeting}` before post-init finished")),
+    };
+    journal.note(world.sim.time_ns(), CH, format!("gated before ready: rejected: {early_rejection}"));
+    let mut rounds_to_ready = 0;
+    loop {
+        let readiness: Readiness = world.query(world.ids.gated, "hooks_readiness", ())?;
+        if readiness.phase == Phase::Ready {
+            break;
+        }
+        if rounds_to_ready == 100 {
+            return Err(format!("gated not ready after 100 rounds: {readiness:?}"));
+        }
+        world.sim.tick();
+        rounds_to_ready += 1;
+    }
+    let greeting: String = world.query(world.ids.gated, "greet", ("demo",))?;
+    journal.note(
+        world.sim.time_ns(),
+        CH,
+        format!("gated ready after {rounds_to_ready} rounds (seed_rng, fetch_config); greet -> {greeting:?}"),
+    );
+    Ok(GateOutcome {
+        early_rejection,
+        rounds_to_ready,
+        greeting,
+    })
+}
+
+/// Heap threshold above the load canister's heap at registration.
+pub const LOAD_HEAP_HEADROOM: u64 = 8 * 1024 * 1024;
+/// Stable-memory threshold above the load canister's stable memory at registration.
+pub const LOAD_STABLE_HEADROOM: u64 = 64 * 1024 * 1024;
+/// Cycles under the load canister's starting balance at which `on_low_cycles` fires.
+pub const LOAD_CYCLES_MARGIN: u128 = 1_000_000_000_000;
+
+/// Chapter 2: the operator registers the three targets with the monitor.
+pub fn register(world: &mut World, journal: &mut Journal) -> Result<Vec<Registration>, String> {
+    const CH: &str = "register";
+    let all_hooks = Hooks {
+        on_low_cycles: true,
+        on_low_memory: true,
+        on_error: true,
+    };
+    let poll = Some(PollBounds {
+        min_interval_seconds: 30,
+        max_interval_seconds: 300,
+    });
+    let load_status = status(world, world.ids.load)?;
+    let load_balance = nat_u128(&load_status.cycles);
+    let load_heap = nat_u64(&load_status.memory_metrics.wasm_memory_size);
+    let load_stable = nat_u64(&load_status.memory_metrics.stable_memory_size);
+    let requests = [
+        RegisterArgs {
+            canister_id: world.ids.worker,
+            label: Some("worker".into()),
+            cycles_threshold: Some(1_000_000_000_000),
+            memory: None,
+            hooks: all_hooks,
+            poll,
+            reminder_interval_seconds: None,
+            hysteresis_percent: None,
+            top_up: None,
+        },
+        RegisterArgs {
+            canister_id: world.ids.gated,
+            label: Some("gated".into()),
+            cycles_threshold: Some(1_000_000_000_000),
+            memory: None,
+            hooks: all_hooks,
+            poll,
+            reminder_interval_seconds: None,
+            hysteresis_percent: None,
+            top_up: None,
+        },
+        RegisterArgs {
+            canister_id: world.ids.load,
+            label: Some("load".into()),
+            cycles_threshold: Some(load_balance - LOAD_CYCLES_MARGIN),
+            memory: Some(MemoryThresholds {
+                heap_bytes: Some(load_heap + LOAD_HEAP_HEADROOM),
+                stable_bytes: Some(load_stable + LOAD_STABLE_HEADROOM),
+                ..Default::default()
+            }),
+            hooks: all_hooks,
+            poll,
+            reminder_interval_seconds: None,
+            hysteresis_percent: None,
+            top_up: None,
+        },
+    ];
+    let mut registrations = Vec::new();
+    for args in requests {
+        let label = args.label.clone().unwrap_or_default();
+        let result: Result<Registration, RegistrationError> =
+            world.update(world.ids.monitor, "register", (args,))?;
+        let registration = result.map_err(|e| format!("registering {label}: {e:?}"))?;
+        journal.note(world.sim.time_ns(), CH, format!("registered {label} ({})", registration.canister_id));
+        registrations.push(registration);
+    }
+    Ok(registrations)
+}
+
+/// What a chapter that waits for a hook saw.
+pub struct HookOutcome {
+    /// The monitor's record of the event, delivered.
+    pub event: EventRecord,
+    /// Emulated seconds from the chapter's start to delivery.
+    pub seconds: u64,
+}
+
+/// Chapter 3: the load canister burns cycles every minute until the monitor's `on_low_cycles`
+/// reaches it.
+pub fn burn_cycles(world: &mut World, journal: &mut Journal) -> Result<HookOutcome, String> {
+    const CH: &str = "cycles";
+    journal.note(world.sim.time_ns(), CH, "load burns 250 B cycles a minute");
+    wait_for_delivery(world, journal, CH, EventKind::LowCycles, 60, |world| {
+        world
+            .update::<_, Nat>(world.ids.load, "burn_cycles", (Nat::from(250_000_000_000u64),))
+            .map(|_| ())
+    })
+}
+
+/// Chapter 4: the load canister's heap grows 2 MiB a minute until `on_low_memory` reaches it.
+pub fn grow_memory(world: &mut World, journal: &mut Journal) -> Result<HookOutcome, String> {
+    const CH: &str = "memory";
+    journal.note(world.sim.time_ns(), CH, "load grows its heap 2 MiB a minute");
+    wait_for_delivery(world, journal, CH, EventKind::LowMemory, 60, |world| {
+        world
+            .update::<_, Result<u64, String>>(world.ids.load, "grow_heap", (2u64 * 1024 * 1024,))?
+            .map(|_| ())
+    })
+}
+
+#[derive(CandidType, Deserialize)]
+struct WorkerLedger {
+    errors_seen: u64,
+}
+
+#[derive(CandidType, Deserialize)]
+struct WorkerStats {
+    ledger: WorkerLedger,
+}
+
+/// What the trapping-timer chapter saw.
+pub struct TrapOutcome {
+    pub hook: HookOutcome,
+    /// The worker's own count of `on_error` events handled.
+    pub errors_seen_by_worker: u64,
+}
+
+/// Chapter 5: a poison job makes the worker's `process` timer trap; the SDK captures it, reports
+/// it to the monitor, and the monitor delivers `on_error` back to the worker.
+pub fn trapping_timer(world: &mut World, journal: &mut Journal) -> Result<TrapOutcome, String> {
+    const CH: &str = "trap";
+    let keys: Vec<u64> = world.update(world.ids.worker, "submit", (vec![1666u64],))?;
+    journal.note(world.sim.time_ns(), CH, format!("submitted poison job {keys:?} to the worker"));
+    let hook = wait_for_event(world, journal, CH, world.ids.worker, EventKind::Error, 10, |_| Ok(()))?;
+    for key in keys {
+        world.update::<_, bool>(world.ids.worker, "discard", (key,))?;
+    }
+    let stats: WorkerStats = world.query(world.ids.worker, "stats", ())?;
+    journal.note(
+        world.sim.time_ns(),
+        CH,
+        format!("poison job discarded; worker has handled {} on_error event(s)", stats.ledger.errors_seen),
+    );
+    Ok(TrapOutcome {
+        hook,
+        errors_seen_by_worker: stats.ledger.errors_seen,
+    })
+}
+
+/// What the outage chapter saw.
+pub struct OutageOutcome {
+    /// The dead letter's reason.
+    pub dead_letter_reason: String,
+    /// Attempts made before giving up.
+    pub attempts: u32,
+    /// The event, delivered after the redrive.
+    pub redelivered: EventRecord,
+}
+
+/// Chapter 6: the load canister stops answering; its next event is retried, the monitor is
+/// upgraded in the middle, the event is dead-lettered, and a redrive delivers it once the
+/// canister answers again.
+pub fn outage(world: &mut World, modules: &Modules, journal: &mut Journal) -> Result<OutageOutcome, String> {
+    const CH: &str = "outage";
+    world.sim.drop_replies_from(world.ids.load, true);
+    journal.note(world.sim.time_ns(), CH, "load stops answering calls (replies never arrive)");
+    world
+        .update::<_, Result<u64, String>>(world.ids.load, "grow_stable", (LOAD_STABLE_HEADROOM + 65536,))?
+        .map_err(|e| format!("grow_stable: {e}"))?;
+    journal.note(world.sim.time_ns(), CH, "load grew stable memory past its threshold");
+    let mut upgraded = false;
+    let mut dead = None;
+    for _ in 0..120 {
+        world.run_for(Duration::from_secs(10), 1, |_| {});
+        record_samples(world, journal);
+        if !upgraded && pending_for(world, world.ids.load)? {
+            world
+                .sim
+                .upgrade_canister(world.ids.monitor, modules.monitor.clone(), candid::encode_one(None::<()>).unwrap(), Some(world.admin))
+                .map_err(|e| format!("monitor upgrade: {}", e.message))?;
+            upgraded = true;
+            journal.note(world.sim.time_ns(), CH, "monitor upgraded while a delivery to load is pending");
+        }
+        let page: DeadLetterPage = world.query(world.ids.monitor, "dead_letters", (Some(world.ids.load), None::<u64>, 10u32))?;
+        if let Some(letter) = page.dead_letters.into_iter().next() {
+            dead = Some(letter);
+            break;
+        }
+    }
+    let Some(letter) = dead else {
+        let state: Option<hooks_monitor::api::CanisterState> =
+            world.query(world.ids.monitor, "canister_state", (world.ids.load,))?;
+        return Err(format!(
+            "no dead letter for load after 20 minutes; monitor's view of load: {state:?}; events: {:?}",
+            events(world, Some(world.ids.load))?
+        ));
+    };
+    journal.note(
+        world.sim.time_ns(),
+        CH,
+        format!("event {} dead-lettered after {} attempts: {}", letter.id, letter.attempts, letter.reason),
+    );
+    world.sim.drop_replies_from(world.ids.load, false);
+    let redriven: Result<u64, RedriveError> = world.update(world.ids.monitor, "redrive_canister", (world.ids.load,))?;
+    let redriven = redriven.map_err(|e| format!("redrive: {e:?}"))?;
+    journal.note(world.sim.time_ns(), CH, format!("load answers again; redrove {redriven} dead letter(s)"));
+    let mut redelivered = None;
+    for _ in 0..60 {
+        world.run_for(Duration::from_secs(10), 1, |_| {});
+        record_samples(world, journal);
+        redelivered = events(world, Some(world.ids.load))?
+            .into_iter()
+            .find(|e| e.event.id() == letter.event.id() && matches!(e.delivery, DeliveryStatus::Delivered { .. }));
+        if redelivered.is_some() {
+            break;
+        }
+    }
+    let redelivered = redelivered.ok_or("the redriven event was not delivered")?;
+    journal.note(world.sim.time_ns(), CH, format!("event {} delivered after the redrive", letter.event.id()));
+    Ok(OutageOutcome {
+        dead_letter_reason: letter.reason,
+        attempts: letter.attempts,
+        redelivered,
+    })
+}
+
+/// Every event in the monitor's history (newest first), optionally for one canister.
+pub fn events(world: &mut World, canister: Option<Principal>) -> Result<Vec<EventRecord>, String> {
+    let mut all = Vec::new();
+    let mut before_id = None;
+    loop {
+        let filter = EventFilter {
+            canister_id: canister,
+            before_id,
+            limit: Some(100),
+            ..Default::default()
+        };
+        let page: EventPage = world.query(world.ids.monitor, "events", (filter,))?;
+        all.extend(page.events);
+        match page.next {
+            Some(next) => before_id = Some(next),
+            None => return Ok(all),
+        }
+    }
+}
+
+fn pending_for(world: &mut World, canister: Principal) -> Result<bool, String> {
+    Ok(events(world, Some(canister))?
+        .iter()
+        .any(|e| e.delivery == DeliveryStatus::Pending))
+}
+
+fn wait_for_delivery(
+    world: &mut World,
+    journal: &mut Journal,
+    chapter: &'static str,
+    kind: EventKind,
+    max_minutes: u32,
+    each_minute: impl FnMut(&mut World) -> Result<(), String>,
+) -> Result<HookOutcome, String> {
+    let load = world.ids.load;
+    wait_for_event(world, journal, chapter, load, kind, max_minutes, each_minute)
+}
+
+/// Runs minute by minute, calling `each_minute`, until an event of `kind` for `canister` is
+/// delivered.
+fn wait_for_event(
+    world: &mut World,
+    journal: &mut Journal,
+    chapter: &'static str,
+    canister: Principal,
+    kind: EventKind,
+    max_minutes: u32,
+    mut each_minute: impl FnMut(&mut World) -> Result<(), String>,
+) -> Result<HookOutcome, String> {
+    let start = world.sim.time_ns();
+    let known: Vec<u64> = events(world, Some(canister))?.iter().map(|e| e.id).collect();
+    for _ in 0..max_minutes {
+        each_minute(world)?;
+        for _ in 0..6 {
+            world.run_for(Duration::from_secs(10), 1, |_| {});
+            let delivered = events(world, Some(canister))?.into_iter().find(|e| {
+                !known.contains(&e.id)
+                    && e.event.kind() == kind
+                    && matches!(e.delivery, DeliveryStatus::Delivered { .. })
+            });
+            if let Some(event) = delivered {
+                record_samples(world, journal);
+                let seconds = (world.sim.time_ns() - start) / 1_000_000_000;
+                journal.note(world.sim.time_ns(), chapter, format!("{} delivered: {}", hook_name(kind), describe(&event)));
+                return Ok(HookOutcome { event, seconds });
+            }
+        }
+        record_samples(world, journal);
+    }
+    Err(format!("no {} delivered within {max_minutes} minutes", hook_name(kind)))
+}
+
+/// The hook endpoint an event kind goes to.
+pub fn hook_name(kind: EventKind) -> &'static str {
+    match kind {
+        EventKind::LowCycles => "on_low_cycles",
+        EventKind::LowMemory => "on_low_memory",
+        EventKind::Error => "on_error",
+    }
+}
+
+fn describe(record: &EventRecord) -> String {
+    use hooks_monitor::api::HookEvent;
+    match &record.event {
+        HookEvent::LowCycles(e) => format!(
+            "event {}: balance {} under threshold {}, burning {}/day",
+            e.id, e.balance, e.threshold, e.burn_rate_per_day
+        ),
+        HookEvent::LowMemory(e) => format!(
+            "event {}: {:?} at {} bytes over threshold {}",
+            e.id, e.metric, e.value, e.threshold
+        ),
+        HookEvent::Error(e) => format!("event {}: {:?}: {}", e.id, e.source, e.message),
+    }
+}
+
+/// Samples every target's cycles and memory into the journal.
+pub fn record_samples(world: &mut World, journal: &mut Journal) {
+    for (name, canister) in world.ids.targets() {
+        if let Ok(s) = status(world, canister) {
+            journal.sample(Sample {
+                at_secs: journal.secs(world.sim.time_ns()),
+                canister: name,
+                cycles: nat_u128(&s.cycles),
+                heap_bytes: nat_u64(&s.memory_metrics.wasm_memory_size),
+                stable_bytes: nat_u64(&s.memory_metrics.stable_memory_size),
+            });
+        }
+    }
+}
+
+fn status(world: &mut World, canister: Principal) -> Result<CanisterStatusResult, String> {
+    world
+        .sim
+        .canister_status(canister, Some(world.admin))
+        .map_err(|e| e.message)
+}
+
+fn nat_u128(n: &Nat) -> u128 {
+    u128::try_from(n.0.clone()).unwrap_or(u128::MAX)
+}
+
+fn nat_u64(n: &Nat) -> u64 {
+    u64::try_from(n.0.clone()).unwrap_or(u64::MAX)
+}
