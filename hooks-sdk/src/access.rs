@@ -51,34 +51,50 @@ pub fn check_hook_caller(
     ))
 }
 
+/// Facts about an ingress message that [`inspect_ingress`] decides on.
+#[derive(Clone, Copy, Debug)]
+pub struct IngressFacts<'a> {
+    /// The method called.
+    pub method: &'a str,
+    /// Whether the canister is ready.
+    pub ready: bool,
+    /// Whether the sender controls the canister.
+    pub caller_is_controller: bool,
+    /// Whether the sender is a configured monitor.
+    pub caller_is_monitor: bool,
+}
+
 /// Decides whether to accept an ingress update message before it is charged to the canister.
 ///
-/// Hook endpoints and internal methods are never called by ingress (monitors and the canister
-/// itself are canisters); the monitor setter needs a controller; everything else waits for
-/// readiness unless listed in `ungated`.
+/// Hook endpoints accept ingress only from a configured monitor (a monitor may be an operator's
+/// identity); internal methods never; the monitor setter needs a controller; everything else
+/// waits for readiness unless listed in `ungated`.
 pub fn inspect_ingress(
-    method: &str,
-    ready: bool,
-    caller_is_controller: bool,
+    facts: IngressFacts<'_>,
     ungated: &[&str],
     not_ready_message: impl FnOnce() -> String,
 ) -> Result<(), String> {
+    let method = facts.method;
     if method.starts_with(INTERNAL_PREFIX) {
         return Err(format!("{method} is internal to canister-hooks"));
     }
     if is_hook_endpoint(method) {
-        return Err(format!(
-            "{method} is called by the monitor canister, not by ingress messages"
-        ));
+        return if facts.caller_is_monitor {
+            Ok(())
+        } else {
+            Err(format!(
+                "{method} may only be called by the configured monitor(s) or the canister itself"
+            ))
+        };
     }
     if method == SET_MONITORS_UPDATE {
-        return if caller_is_controller {
+        return if facts.caller_is_controller {
             Ok(())
         } else {
             Err(format!("{SET_MONITORS_UPDATE} is for controllers only"))
         };
     }
-    if ready
+    if facts.ready
         || ungated.contains(&method)
         || matches!(method, READINESS_QUERY | RECENT_ERRORS_QUERY | STATUS_QUERY)
     {
@@ -115,29 +131,56 @@ mod tests {
         assert!(check_hook_caller(Principal::anonymous(), p(1), &[]).is_err());
     }
 
+    fn facts(method: &str, ready: bool) -> IngressFacts<'_> {
+        IngressFacts {
+            method,
+            ready,
+            caller_is_controller: false,
+            caller_is_monitor: false,
+        }
+    }
+
     #[test]
     fn ingress_is_gated_until_ready() {
         let msg = || "initializing: step 1/2".to_string();
         assert_eq!(
-            inspect_ingress("transfer", false, false, &[], msg),
+            inspect_ingress(facts("transfer", false), &[], msg),
             Err("initializing: step 1/2".into())
         );
-        assert!(inspect_ingress("transfer", true, false, &[], msg).is_ok());
-        assert!(inspect_ingress("ping", false, false, &["ping"], msg).is_ok());
-        assert!(inspect_ingress(READINESS_QUERY, false, false, &[], msg).is_ok());
+        assert!(inspect_ingress(facts("transfer", true), &[], msg).is_ok());
+        assert!(inspect_ingress(facts("ping", false), &["ping"], msg).is_ok());
+        assert!(inspect_ingress(facts(READINESS_QUERY, false), &[], msg).is_ok());
     }
 
     #[test]
-    fn hooks_and_internals_never_accept_ingress() {
+    fn hook_ingress_only_from_a_monitor_internals_never() {
         let msg = String::new;
-        assert!(inspect_ingress("on_error", true, true, &[], msg).is_err());
-        assert!(inspect_ingress("<canister-hooks> timer", true, true, &[], msg).is_err());
+        let controller = IngressFacts {
+            caller_is_controller: true,
+            ..facts("on_error", true)
+        };
+        assert!(inspect_ingress(controller, &[], msg).is_err());
+        let monitor = IngressFacts {
+            caller_is_monitor: true,
+            ..facts("on_error", false)
+        };
+        assert!(inspect_ingress(monitor, &[], msg).is_ok());
+        let internal = IngressFacts {
+            caller_is_controller: true,
+            caller_is_monitor: true,
+            ..facts("<canister-hooks> timer", true)
+        };
+        assert!(inspect_ingress(internal, &[], msg).is_err());
     }
 
     #[test]
     fn monitor_setter_needs_a_controller_even_before_ready() {
         let msg = String::new;
-        assert!(inspect_ingress(SET_MONITORS_UPDATE, false, true, &[], msg).is_ok());
-        assert!(inspect_ingress(SET_MONITORS_UPDATE, true, false, &[], msg).is_err());
+        let controller = IngressFacts {
+            caller_is_controller: true,
+            ..facts(SET_MONITORS_UPDATE, false)
+        };
+        assert!(inspect_ingress(controller, &[], msg).is_ok());
+        assert!(inspect_ingress(facts(SET_MONITORS_UPDATE, true), &[], msg).is_err());
     }
 }

@@ -31,17 +31,18 @@ pub fn guard_hook_caller() -> Result<(), String> {
 /// Call from `#[ic_cdk::inspect_message]`: accepts allowed ingress, traps with the reason otherwise.
 ///
 /// Before readiness only the SDK's queries, the controller-only monitor setter and the methods
-/// in `ungated` are accepted. The method guards remain the authority.
+/// in `ungated` are accepted; hook endpoints accept ingress only from a configured monitor. The
+/// method guards remain the authority.
 pub fn inspect_message(ungated: &[&str]) {
     let method = ic_cdk::api::msg_method_name();
     let caller = ic_cdk::api::msg_caller();
-    match access::inspect_ingress(
-        &method,
-        is_ready(),
-        ic_cdk::api::is_controller(&caller),
-        ungated,
-        not_ready_message,
-    ) {
+    let facts = access::IngressFacts {
+        method: &method,
+        ready: is_ready(),
+        caller_is_controller: ic_cdk::api::is_controller(&caller),
+        caller_is_monitor: with_store(|s| s.config().monitors.contains(&caller)),
+    };
+    match access::inspect_ingress(facts, ungated, not_ready_message) {
         Ok(()) => ic_cdk::api::accept_message(),
         Err(reason) => ic_cdk::trap(reason),
     }

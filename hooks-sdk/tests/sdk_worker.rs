@@ -1,7 +1,7 @@
 //! The worker example (`example-worker`): trap-capturing timers and heartbeat, hook endpoints'
 //! caller rule and dedupe, and the handlers' effects.
 
-mod sdk_common;
+mod common;
 
 use std::time::Duration;
 
@@ -10,8 +10,8 @@ use canister_hooks::events::{
     ErrorEvent, ErrorSource, EventOrigin, LowCyclesEvent, LowMemoryEvent, MemoryMetric,
 };
 use canister_hooks::types::AdminError;
-use pocket_ic::{PocketIc, RejectCode};
-use sdk_common::*;
+use common::*;
+use pocket_ic::PocketIc;
 
 #[derive(CandidType, Deserialize)]
 struct WorkerInit {
@@ -36,8 +36,27 @@ struct WorkerStats {
     ledger: Ledger,
 }
 
-fn monitor() -> Principal {
-    Principal::from_slice(&[0x4d; 29])
+/// A relay canister (`sim-test-probe`'s `call`) standing in for a monitor or a stranger canister.
+fn install_relay(pic: &PocketIc) -> Principal {
+    install(pic, "sim-test-probe", candid::encode_args(()).unwrap())
+}
+
+/// Has `relay` call `worker.method(arg)` bounded-wait; the reply bytes or `(reject code, message)`.
+fn relay<A: CandidType>(
+    pic: &PocketIc,
+    relay: Principal,
+    worker: Principal,
+    method: &str,
+    arg: A,
+) -> Result<Vec<u8>, (u32, String)> {
+    update(
+        pic,
+        relay,
+        Principal::anonymous(),
+        "call",
+        (worker, method, encode_one(arg).unwrap(), Some(60u32)),
+    )
+    .unwrap()
 }
 
 fn deploy() -> (PocketIc, Principal) {
@@ -63,22 +82,22 @@ fn submit(pic: &PocketIc, worker: Principal, values: Vec<u64>) -> Vec<u64> {
     update(pic, worker, Principal::anonymous(), "submit", (values,)).unwrap()
 }
 
-fn set_monitor(pic: &PocketIc, worker: Principal) {
+fn set_monitor(pic: &PocketIc, worker: Principal, monitor: Principal) {
     let r: Result<(), AdminError> = update(
         pic,
         worker,
         Principal::anonymous(),
         "hooks_set_monitors",
-        (vec![monitor()],),
+        (vec![monitor],),
     )
     .unwrap();
     r.unwrap();
 }
 
-fn low_cycles(id: u64) -> LowCyclesEvent {
+fn low_cycles(id: u64, monitor: Principal) -> LowCyclesEvent {
     LowCyclesEvent {
         id,
-        origin: EventOrigin::Monitor(monitor()),
+        origin: EventOrigin::Monitor(monitor),
         balance: 1,
         threshold: 2,
         burn_rate_per_day: 3,
@@ -135,17 +154,35 @@ fn trapping_heartbeat_is_captured() {
 #[test]
 fn hook_from_a_stranger_is_rejected_with_who_may_call() {
     let (pic, worker) = deploy();
-    set_monitor(&pic, worker);
-    let stranger = Principal::from_slice(&[0x53; 29]);
-    let err = update::<()>(&pic, worker, stranger, "on_low_cycles", (low_cycles(1),)).unwrap_err();
-    assert_eq!(err.reject_code, RejectCode::CanisterReject);
+    let monitor = install_relay(&pic);
+    let stranger = install_relay(&pic);
+    set_monitor(&pic, worker, monitor);
+    let (code, message) = relay(
+        &pic,
+        stranger,
+        worker,
+        "on_low_cycles",
+        low_cycles(1, monitor),
+    )
+    .unwrap_err();
+    assert_eq!(code, 4, "rejected by the guard: {message}");
+    assert!(message.contains("may not call hook endpoints"), "{message}");
     assert!(
-        err.reject_message.contains("may not call hook endpoints"),
-        "{}",
-        err.reject_message
+        message.contains(&monitor.to_text()),
+        "names who may call: {message}"
     );
+    // Ingress from a user who is not a monitor is refused by inspect_message.
+    let user = Principal::from_slice(&[0x55; 29]);
+    let err = update::<()>(
+        &pic,
+        worker,
+        user,
+        "on_low_cycles",
+        (low_cycles(2, monitor),),
+    )
+    .unwrap_err();
     assert!(
-        err.reject_message.contains(&monitor().to_text()),
+        err.reject_message.contains("configured monitor"),
         "{}",
         err.reject_message
     );
@@ -155,11 +192,12 @@ fn hook_from_a_stranger_is_rejected_with_who_may_call() {
 #[test]
 fn same_event_id_delivered_twice_runs_the_handler_once() {
     let (pic, worker) = deploy();
-    set_monitor(&pic, worker);
+    let monitor = install_relay(&pic);
+    set_monitor(&pic, worker, monitor);
     let before = status(&pic, worker);
     let event = ErrorEvent {
         id: 7,
-        origin: EventOrigin::Monitor(monitor()),
+        origin: EventOrigin::Monitor(monitor),
         source: ErrorSource::System("frozen".into()),
         message: "canister frozen".into(),
         reject_code: None,
@@ -167,20 +205,29 @@ fn same_event_id_delivered_twice_runs_the_handler_once() {
         count: 1,
     };
     let errors_seen = stats(&pic, worker).ledger.errors_seen;
-    update::<()>(&pic, worker, monitor(), "on_error", (event.clone(),)).unwrap();
-    update::<()>(&pic, worker, monitor(), "on_error", (event,)).unwrap();
+    relay(&pic, monitor, worker, "on_error", event.clone()).unwrap();
+    relay(&pic, monitor, worker, "on_error", event).unwrap();
     assert_eq!(stats(&pic, worker).ledger.errors_seen, errors_seen + 1);
     let after = status(&pic, worker);
     assert_eq!(after.duplicates_dropped, before.duplicates_dropped + 1);
+    assert_eq!(after.hooks_handled, before.hooks_handled + 1);
 }
 
 #[test]
 fn handlers_switch_to_degraded_mode_and_free_the_cache() {
     let (pic, worker) = deploy();
-    set_monitor(&pic, worker);
+    let monitor = install_relay(&pic);
+    set_monitor(&pic, worker, monitor);
     submit(&pic, worker, vec![1, 2, 3]);
     settle(&pic, 4, Duration::from_secs(2));
-    update::<()>(&pic, worker, monitor(), "on_low_cycles", (low_cycles(1),)).unwrap();
+    relay(
+        &pic,
+        monitor,
+        worker,
+        "on_low_cycles",
+        low_cycles(1, monitor),
+    )
+    .unwrap();
     assert!(stats(&pic, worker).ledger.degraded);
 
     submit(&pic, worker, vec![4]);
@@ -188,14 +235,14 @@ fn handlers_switch_to_degraded_mode_and_free_the_cache() {
     assert!(stats(&pic, worker).cache_entries > 0);
     let low_memory = LowMemoryEvent {
         id: 2,
-        origin: EventOrigin::Monitor(monitor()),
+        origin: EventOrigin::Monitor(monitor),
         metric: MemoryMetric::Heap,
         value: 10,
         threshold: 5,
         limit: None,
         observed_at_ns: 0,
     };
-    update::<()>(&pic, worker, monitor(), "on_low_memory", (low_memory,)).unwrap();
+    relay(&pic, monitor, worker, "on_low_memory", low_memory).unwrap();
     let s = stats(&pic, worker);
     assert_eq!((s.cache_entries, s.ledger.cache_frees), (0, 1));
 }
@@ -208,7 +255,7 @@ fn timers_and_error_log_after_upgrade() {
     assert!(!recent_errors(&pic, worker).is_empty());
     pic.upgrade_canister(
         worker,
-        integration_tests::canister_wasm("example-worker"),
+        canister_wasm("example-worker"),
         encode_one(Option::<WorkerInit>::None).unwrap(),
         None,
     )

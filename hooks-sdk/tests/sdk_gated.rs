@@ -1,15 +1,15 @@
 //! The readiness-gated example (`example-gated`) fetching its configuration from the worker:
 //! gating before ready, inspect_message, RNG seeding, init-task retries, upgrades.
 
-mod sdk_common;
+mod common;
 
 use std::time::Duration;
 
 use candid::{encode_one, CandidType, Deserialize, Principal};
 use canister_hooks::events::ErrorSource;
 use canister_hooks::types::{Phase, StepState};
+use common::*;
 use pocket_ic::{PocketIc, RejectCode};
-use sdk_common::*;
 
 #[derive(CandidType, Deserialize)]
 struct GatedInit {
@@ -136,7 +136,7 @@ fn failing_init_task_is_retried_visible_and_raised_then_succeeds() {
 
     pic.install_canister(
         source,
-        integration_tests::canister_wasm("example-worker"),
+        canister_wasm("example-worker"),
         worker_arg("hey"),
         None,
     );
@@ -156,7 +156,7 @@ fn upgrade_reruns_declared_tasks_skips_run_once_and_keeps_the_error_log() {
     settle(&pic, 5, Duration::from_secs(1)); // fetch_config fails at least once
     pic.install_canister(
         source,
-        integration_tests::canister_wasm("example-worker"),
+        canister_wasm("example-worker"),
         worker_arg("hi"),
         None,
     );
@@ -168,7 +168,7 @@ fn upgrade_reruns_declared_tasks_skips_run_once_and_keeps_the_error_log() {
 
     pic.upgrade_canister(
         gated,
-        integration_tests::canister_wasm("example-gated"),
+        canister_wasm("example-gated"),
         candid::encode_args(()).unwrap(),
         None,
     )

@@ -1,4 +1,5 @@
-//! Shared helpers of the SDK integration tests (included with `mod` by each test file).
+//! Shared helpers of the SDK's integration tests: the example canisters (built by
+//! `scripts/build-canisters.sh`) on the server `POCKET_IC_BIN` names (sim, or a real PocketIC).
 
 #![allow(dead_code)]
 
@@ -7,10 +8,22 @@ use std::time::Duration;
 use candid::utils::ArgumentEncoder;
 use candid::{decode_one, encode_args, CandidType, Deserialize, Principal};
 use canister_hooks::types::{ErrorRecord, HooksStatus, Phase, Readiness};
-use integration_tests::canister_wasm;
 use pocket_ic::{PocketIc, RejectResponse};
 
 pub const CYCLES: u128 = 10_000_000_000_000;
+
+/// Reads `target/canisters/<package>.wasm`.
+pub fn canister_wasm(package: &str) -> Vec<u8> {
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/canisters")
+        .join(format!("{package}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e}; run `bash scripts/build-canisters.sh` first",
+            path.display()
+        )
+    })
+}
 
 /// Creates a canister (controller: anonymous) and installs `package` with `arg`.
 pub fn install(pic: &PocketIc, package: &str, arg: Vec<u8>) -> Principal {
