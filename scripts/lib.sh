@@ -45,3 +45,16 @@ ensure_rust_components() {
     rustup component add rustfmt clippy
   fi
 }
+
+# Installs Debian's chromium for the headless-browser check of the demo report, unless present.
+ensure_headless_browser() {
+  if command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null; then
+    return
+  fi
+  command -v apt-get >/dev/null || die "the demo report test needs chromium (or google-chrome) on PATH"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing Debian package chromium (headless check of the demo report)"
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq chromium >/dev/null
+}

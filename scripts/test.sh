@@ -10,6 +10,7 @@ cd "$root"
 source "$root/scripts/lib.sh"
 
 ensure_rust_components
+ensure_headless_browser
 
 step "formatting (cargo fmt --check)"
 cargo fmt --all --check

@@ -32,17 +32,25 @@ fn run() -> Result<(), String> {
         .targets()
         .into_iter()
         .zip(&registrations)
-        .map(|((name, id), registration): ((&'static str, _), &Registration)| CanisterReport {
-            name,
-            registration,
-            events: events.iter().filter(|e| e.canister_id == id).collect(),
-        })
+        .map(
+            |((name, id), registration): ((&'static str, _), &Registration)| CanisterReport {
+                name,
+                registration,
+                events: events.iter().filter(|e| e.canister_id == id).collect(),
+            },
+        )
         .collect();
-    println!("\n== summary ==\n{}", report::summary_table(&reports, &journal));
+    println!(
+        "\n== summary ==\n{}",
+        report::summary_table(&reports, &journal)
+    );
     let out_dir = root.join("target/demo");
     std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
     let path = out_dir.join("report.html");
     std::fs::write(&path, report::html(&reports, &journal)).map_err(|e| e.to_string())?;
-    println!("HTML report: {}", path.canonicalize().unwrap_or(path).display());
+    println!(
+        "HTML report: {}",
+        path.canonicalize().unwrap_or(path).display()
+    );
     Ok(())
 }

@@ -40,14 +40,23 @@ pub fn summary_table(canisters: &[CanisterReport], journal: &Journal) -> String 
     let _ = writeln!(
         out,
         "{:<8} {:>18} {:>10} {:>10} {:>11} {:>11} {:>8} {:>12}",
-        "canister", "cycles", "heap MiB", "stable MiB", "low_cycles", "low_memory", "on_error", "dead letters"
+        "canister",
+        "cycles",
+        "heap MiB",
+        "stable MiB",
+        "low_cycles",
+        "low_memory",
+        "on_error",
+        "dead letters"
     );
     for c in canisters {
         let last = journal.samples.iter().rev().find(|s| s.canister == c.name);
         let count = |kind: EventKind| {
             c.events
                 .iter()
-                .filter(|e| e.event.kind() == kind && matches!(e.delivery, DeliveryStatus::Delivered { .. }))
+                .filter(|e| {
+                    e.event.kind() == kind && matches!(e.delivery, DeliveryStatus::Delivered { .. })
+                })
                 .count()
         };
         let dead = c
@@ -82,29 +91,52 @@ fn mib(bytes: u64) -> f64 {
 pub fn html(canisters: &[CanisterReport], journal: &Journal) -> String {
     let mut body = String::new();
     for c in canisters {
-        let samples: Vec<&Sample> = journal.samples.iter().filter(|s| s.canister == c.name).collect();
+        let samples: Vec<&Sample> = journal
+            .samples
+            .iter()
+            .filter(|s| s.canister == c.name)
+            .collect();
         let markers = delivered_markers(&c.events, journal);
-        let _ = write!(body, "<section><h2>{} <small>{}</small></h2>", c.name, c.registration.canister_id);
-        let cycles_threshold = c.registration.cycles_threshold.map(|t| t as f64);
+        let _ = write!(
+            body,
+            "<section><h2>{} <small>{}</small></h2>",
+            c.name, c.registration.canister_id
+        );
+        let cycles: Vec<(u64, f64)> = samples
+            .iter()
+            .map(|s| (s.at_secs, s.cycles as f64))
+            .collect();
         body.push_str(&chart(
             "cycles",
-            &samples.iter().map(|s| (s.at_secs, s.cycles as f64)).collect::<Vec<_>>(),
-            cycles_threshold,
+            &[Series {
+                name: "balance",
+                points: cycles,
+                threshold: c.registration.cycles_threshold.map(|t| t as f64),
+            }],
             markers.iter().filter(|m| m.kind != EventKind::LowMemory),
         ));
-        let memory_threshold = c
-            .registration
-            .memory
-            .heap_bytes
-            .or(c.registration.memory.stable_bytes)
-            .map(|t| t as f64 / (1024.0 * 1024.0));
+        let memory = c.registration.memory;
+        let mib_threshold = |t: Option<u64>| t.map(|t| mib(t));
         body.push_str(&chart(
-            "memory MiB (heap + stable)",
-            &samples
-                .iter()
-                .map(|s| (s.at_secs, mib(s.heap_bytes) + mib(s.stable_bytes)))
-                .collect::<Vec<_>>(),
-            memory_threshold,
+            "memory MiB",
+            &[
+                Series {
+                    name: "heap",
+                    points: samples
+                        .iter()
+                        .map(|s| (s.at_secs, mib(s.heap_bytes)))
+                        .collect(),
+                    threshold: mib_threshold(memory.heap_bytes),
+                },
+                Series {
+                    name: "stable",
+                    points: samples
+                        .iter()
+                        .map(|s| (s.at_secs, mib(s.stable_bytes)))
+                        .collect(),
+                    threshold: mib_threshold(memory.stable_bytes),
+                },
+            ],
             markers.iter().filter(|m| m.kind == EventKind::LowMemory),
         ));
         body.push_str("</section>");
@@ -112,12 +144,17 @@ pub fn html(canisters: &[CanisterReport], journal: &Journal) -> String {
     let timeline: String = journal
         .entries
         .iter()
-        .map(|e| format!("<li><code>{}</code></li>", escape(&crate::journal::format_entry(e))))
+        .map(|e| {
+            format!(
+                "<li><code>{}</code></li>",
+                escape(&crate::journal::format_entry(e))
+            )
+        })
         .collect();
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>canister-hooks demo</title>\
 <style>body{{font-family:sans-serif;margin:2em}}svg{{background:#fafafa;border:1px solid #ddd;margin:.5em 0}}\
-.threshold{{stroke:#c00;stroke-dasharray:6 4}}.series{{fill:none;stroke:#236;stroke-width:2}}\
+.threshold{{stroke:#c00;stroke-dasharray:6 4}}.series{{fill:none;stroke-width:2}}\
 .hook-marker.LowCycles{{fill:#e80}}.hook-marker.LowMemory{{fill:#a0a}}.hook-marker.Error{{fill:#c00}}\
 small{{color:#777;font-weight:normal}}</style></head><body>\
 <h1>canister-hooks demo</h1><p>Cycles and memory of each watched canister over emulated time. \
@@ -130,51 +167,75 @@ const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 200.0;
 const PAD: f64 = 40.0;
 
-fn chart<'a>(
-    title: &str,
-    points: &[(u64, f64)],
+/// One line on a chart, with its threshold.
+struct Series {
+    name: &'static str,
+    points: Vec<(u64, f64)>,
     threshold: Option<f64>,
-    markers: impl Iterator<Item = &'a Marker>,
-) -> String {
+}
+
+fn chart<'a>(title: &str, series: &[Series], markers: impl Iterator<Item = &'a Marker>) -> String {
     let markers: Vec<&Marker> = markers.collect();
-    let t_max = points
+    let t_max = series
         .iter()
-        .map(|p| p.0)
+        .flat_map(|s| s.points.iter().map(|p| p.0))
         .chain(markers.iter().map(|m| m.at_secs))
         .max()
         .unwrap_or(1)
         .max(1) as f64;
-    let values = points.iter().map(|p| p.1).chain(threshold);
-    let v_min = values.clone().fold(f64::INFINITY, f64::min).min(0.0);
-    let v_max = values.fold(f64::NEG_INFINITY, f64::max).max(v_min + 1.0);
+    let values: Vec<f64> = series
+        .iter()
+        .flat_map(|s| s.points.iter().map(|p| p.1).chain(s.threshold))
+        .collect();
+    let v_min = values.iter().copied().fold(f64::INFINITY, f64::min);
+    let v_max = values.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    let (v_min, v_max) = if values.is_empty() {
+        (0.0, 1.0)
+    } else {
+        let margin = ((v_max - v_min) * 0.1).max(v_max.abs() * 0.01).max(1.0);
+        (v_min - margin, v_max + margin)
+    };
     let x = |t: f64| PAD + t / t_max * (WIDTH - 2.0 * PAD);
     let y = |v: f64| HEIGHT - PAD - (v - v_min) / (v_max - v_min) * (HEIGHT - 2.0 * PAD);
-    let path: Vec<String> = points
-        .iter()
-        .map(|(t, v)| format!("{:.1},{:.1}", x(*t as f64), y(*v)))
-        .collect();
     let mut svg = format!(
         "<svg width=\"{WIDTH}\" height=\"{HEIGHT}\" role=\"img\" aria-label=\"{title}\">\
 <text x=\"{PAD}\" y=\"20\">{title}</text><text x=\"{PAD}\" y=\"{}\" font-size=\"11\">0 s</text>\
-<text x=\"{}\" y=\"{}\" font-size=\"11\">{t_max} s</text>\
-<polyline class=\"series\" points=\"{}\"/>",
+<text x=\"{}\" y=\"{}\" font-size=\"11\">{t_max} s</text>",
         HEIGHT - 10.0,
         WIDTH - PAD - 40.0,
         HEIGHT - 10.0,
-        path.join(" ")
     );
-    if let Some(t) = threshold {
+    for (i, s) in series.iter().enumerate() {
+        let path: Vec<String> = s
+            .points
+            .iter()
+            .map(|(t, v)| format!("{:.1},{:.1}", x(*t as f64), y(*v)))
+            .collect();
+        let colour = SERIES_COLOURS[i % SERIES_COLOURS.len()];
         let _ = write!(
             svg,
-            "<line class=\"threshold\" x1=\"{PAD}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\"/>",
-            WIDTH - PAD,
-            y(t),
-            y(t)
+            "<polyline class=\"series\" stroke=\"{colour}\" points=\"{}\"><title>{}</title></polyline>\
+<text x=\"{}\" y=\"20\" fill=\"{colour}\" font-size=\"12\">{}</text>",
+            path.join(" "),
+            s.name,
+            WIDTH - PAD - 120.0 + 60.0 * i as f64,
+            s.name
         );
+        if let Some(t) = s.threshold {
+            let _ = write!(
+                svg,
+                "<line class=\"threshold\" x1=\"{PAD}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\"><title>{} threshold</title></line>",
+                WIDTH - PAD,
+                y(t),
+                y(t),
+                s.name
+            );
+        }
     }
     for m in markers {
-        let value = points
+        let value = series
             .iter()
+            .flat_map(|s| s.points.iter())
             .min_by_key(|p| p.0.abs_diff(m.at_secs))
             .map(|p| p.1)
             .unwrap_or(v_min);
@@ -194,6 +255,10 @@ fn chart<'a>(
     svg
 }
 
+const SERIES_COLOURS: [&str; 2] = ["#236", "#2a7"];
+
 fn escape(text: &str) -> String {
-    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
 }

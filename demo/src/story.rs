@@ -6,8 +6,8 @@ use crate::world::{Modules, World};
 use candid::{CandidType, Deserialize, Nat, Principal};
 use canister_hooks::types::{Phase, Readiness};
 use hooks_monitor::api::{
-    ConfigUpdate, DeadLetterPage, DeliveryStatus, EventFilter, EventKind, EventPage,
-    EventRecord, Hooks, MemoryThresholds, PollBounds, RedriveError, RegisterArgs, Registration,
+    ConfigUpdate, DeadLetterPage, DeliveryStatus, EventFilter, EventKind, EventPage, EventRecord,
+    Hooks, MemoryThresholds, PollBounds, RedriveError, RegisterArgs, Registration,
     RegistrationError,
 };
 use ic_sim::management_types::CanisterStatusResult;
@@ -45,16 +45,32 @@ pub struct GateOutcome {
 
 /// Chapter 1: install the examples; the gated canister refuses calls until raw_rand seeding and
 /// its configuration fetch are done, then serves.
-pub fn readiness(world: &mut World, modules: &Modules, journal: &mut Journal) -> Result<GateOutcome, String> {
+pub fn readiness(
+    world: &mut World,
+    modules: &Modules,
+    journal: &mut Journal,
+) -> Result<GateOutcome, String> {
     const CH: &str = "readiness";
     world.install_examples(modules);
-    journal.note(world.sim.time_ns(), CH, "installed worker, gated and load (monitor installed before)");
+    journal.note(
+        world.sim.time_ns(),
+        CH,
+        "installed worker, gated and load (monitor installed before)",
+    );
     let early = world.query::<_, String>(world.ids.gated, "greet", ("demo",));
     let early_rejection = match early {
         Err(message) => message,
-        Ok(greeting) => return Err(format!("gated served `{greeting}` before post-init finished")),
+        Ok(greeting) => {
+            return Err(format!(
+                "gated served `{greeting}` before post-init finished"
+            ))
+        }
     };
-    journal.note(world.sim.time_ns(), CH, format!("gated before ready: rejected: {early_rejection}"));
+    journal.note(
+        world.sim.time_ns(),
+        CH,
+        format!("gated before ready: rejected: {early_rejection}"),
+    );
     let mut rounds_to_ready = 0;
     loop {
         let readiness: Readiness = world.query(world.ids.gated, "hooks_readiness", ())?;
@@ -148,7 +164,11 @@ pub fn register(world: &mut World, journal: &mut Journal) -> Result<Vec<Registra
         let result: Result<Registration, RegistrationError> =
             world.update(world.ids.monitor, "register", (args,))?;
         let registration = result.map_err(|e| format!("registering {label}: {e:?}"))?;
-        journal.note(world.sim.time_ns(), CH, format!("registered {label} ({})", registration.canister_id));
+        journal.note(
+            world.sim.time_ns(),
+            CH,
+            format!("registered {label} ({})", registration.canister_id),
+        );
         registrations.push(registration);
     }
     Ok(registrations)
@@ -169,7 +189,11 @@ pub fn burn_cycles(world: &mut World, journal: &mut Journal) -> Result<HookOutco
     journal.note(world.sim.time_ns(), CH, "load burns 250 B cycles a minute");
     wait_for_delivery(world, journal, CH, EventKind::LowCycles, 60, |world| {
         world
-            .update::<_, Nat>(world.ids.load, "burn_cycles", (Nat::from(250_000_000_000u64),))
+            .update::<_, Nat>(
+                world.ids.load,
+                "burn_cycles",
+                (Nat::from(250_000_000_000u64),),
+            )
             .map(|_| ())
     })
 }
@@ -177,7 +201,11 @@ pub fn burn_cycles(world: &mut World, journal: &mut Journal) -> Result<HookOutco
 /// Chapter 4: the load canister's heap grows 2 MiB a minute until `on_low_memory` reaches it.
 pub fn grow_memory(world: &mut World, journal: &mut Journal) -> Result<HookOutcome, String> {
     const CH: &str = "memory";
-    journal.note(world.sim.time_ns(), CH, "load grows its heap 2 MiB a minute");
+    journal.note(
+        world.sim.time_ns(),
+        CH,
+        "load grows its heap 2 MiB a minute",
+    );
     wait_for_delivery(world, journal, CH, EventKind::LowMemory, 60, |world| {
         world
             .update::<_, Result<u64, String>>(world.ids.load, "grow_heap", (2u64 * 1024 * 1024,))?
@@ -207,8 +235,20 @@ pub struct TrapOutcome {
 pub fn trapping_timer(world: &mut World, journal: &mut Journal) -> Result<TrapOutcome, String> {
     const CH: &str = "trap";
     let keys: Vec<u64> = world.update(world.ids.worker, "submit", (vec![1666u64],))?;
-    journal.note(world.sim.time_ns(), CH, format!("submitted poison job {keys:?} to the worker"));
-    let hook = wait_for_event(world, journal, CH, world.ids.worker, EventKind::Error, 10, |_| Ok(()))?;
+    journal.note(
+        world.sim.time_ns(),
+        CH,
+        format!("submitted poison job {keys:?} to the worker"),
+    );
+    let hook = wait_for_event(
+        world,
+        journal,
+        CH,
+        world.ids.worker,
+        EventKind::Error,
+        10,
+        |_| Ok(()),
+    )?;
     for key in keys {
         world.update::<_, bool>(world.ids.worker, "discard", (key,))?;
     }
@@ -216,7 +256,10 @@ pub fn trapping_timer(world: &mut World, journal: &mut Journal) -> Result<TrapOu
     journal.note(
         world.sim.time_ns(),
         CH,
-        format!("poison job discarded; worker has handled {} on_error event(s)", stats.ledger.errors_seen),
+        format!(
+            "poison job discarded; worker has handled {} on_error event(s)",
+            stats.ledger.errors_seen
+        ),
     );
     Ok(TrapOutcome {
         hook,
@@ -237,14 +280,30 @@ pub struct OutageOutcome {
 /// Chapter 6: the load canister stops answering; its next event is retried, the monitor is
 /// upgraded in the middle, the event is dead-lettered, and a redrive delivers it once the
 /// canister answers again.
-pub fn outage(world: &mut World, modules: &Modules, journal: &mut Journal) -> Result<OutageOutcome, String> {
+pub fn outage(
+    world: &mut World,
+    modules: &Modules,
+    journal: &mut Journal,
+) -> Result<OutageOutcome, String> {
     const CH: &str = "outage";
     world.sim.drop_replies_from(world.ids.load, true);
-    journal.note(world.sim.time_ns(), CH, "load stops answering calls (replies never arrive)");
+    journal.note(
+        world.sim.time_ns(),
+        CH,
+        "load stops answering calls (replies never arrive)",
+    );
     world
-        .update::<_, Result<u64, String>>(world.ids.load, "grow_stable", (LOAD_STABLE_HEADROOM + 65536,))?
+        .update::<_, Result<u64, String>>(
+            world.ids.load,
+            "grow_stable",
+            (LOAD_STABLE_HEADROOM + 65536,),
+        )?
         .map_err(|e| format!("grow_stable: {e}"))?;
-    journal.note(world.sim.time_ns(), CH, "load grew stable memory past its threshold");
+    journal.note(
+        world.sim.time_ns(),
+        CH,
+        "load grew stable memory past its threshold",
+    );
     let mut upgraded = false;
     let mut dead = None;
     for _ in 0..120 {
@@ -253,12 +312,25 @@ pub fn outage(world: &mut World, modules: &Modules, journal: &mut Journal) -> Re
         if !upgraded && pending_for(world, world.ids.load)? {
             world
                 .sim
-                .upgrade_canister(world.ids.monitor, modules.monitor.clone(), candid::encode_one(None::<()>).unwrap(), Some(world.admin))
+                .upgrade_canister(
+                    world.ids.monitor,
+                    modules.monitor.clone(),
+                    candid::encode_one(None::<()>).unwrap(),
+                    Some(world.admin),
+                )
                 .map_err(|e| format!("monitor upgrade: {}", e.message))?;
             upgraded = true;
-            journal.note(world.sim.time_ns(), CH, "monitor upgraded while a delivery to load is pending");
+            journal.note(
+                world.sim.time_ns(),
+                CH,
+                "monitor upgraded while a delivery to load is pending",
+            );
         }
-        let page: DeadLetterPage = world.query(world.ids.monitor, "dead_letters", (Some(world.ids.load), None::<u64>, 10u32))?;
+        let page: DeadLetterPage = world.query(
+            world.ids.monitor,
+            "dead_letters",
+            (Some(world.ids.load), None::<u64>, 10u32),
+        )?;
         if let Some(letter) = page.dead_letters.into_iter().next() {
             dead = Some(letter);
             break;
@@ -275,25 +347,38 @@ pub fn outage(world: &mut World, modules: &Modules, journal: &mut Journal) -> Re
     journal.note(
         world.sim.time_ns(),
         CH,
-        format!("event {} dead-lettered after {} attempts: {}", letter.id, letter.attempts, letter.reason),
+        format!(
+            "event {} dead-lettered after {} attempts: {}",
+            letter.id, letter.attempts, letter.reason
+        ),
     );
     world.sim.drop_replies_from(world.ids.load, false);
-    let redriven: Result<u64, RedriveError> = world.update(world.ids.monitor, "redrive_canister", (world.ids.load,))?;
+    let redriven: Result<u64, RedriveError> =
+        world.update(world.ids.monitor, "redrive_canister", (world.ids.load,))?;
     let redriven = redriven.map_err(|e| format!("redrive: {e:?}"))?;
-    journal.note(world.sim.time_ns(), CH, format!("load answers again; redrove {redriven} dead letter(s)"));
+    journal.note(
+        world.sim.time_ns(),
+        CH,
+        format!("load answers again; redrove {redriven} dead letter(s)"),
+    );
     let mut redelivered = None;
     for _ in 0..60 {
         world.run_for(Duration::from_secs(10), 1, |_| {});
         record_samples(world, journal);
-        redelivered = events(world, Some(world.ids.load))?
-            .into_iter()
-            .find(|e| e.event.id() == letter.event.id() && matches!(e.delivery, DeliveryStatus::Delivered { .. }));
+        redelivered = events(world, Some(world.ids.load))?.into_iter().find(|e| {
+            e.event.id() == letter.event.id()
+                && matches!(e.delivery, DeliveryStatus::Delivered { .. })
+        });
         if redelivered.is_some() {
             break;
         }
     }
     let redelivered = redelivered.ok_or("the redriven event was not delivered")?;
-    journal.note(world.sim.time_ns(), CH, format!("event {} delivered after the redrive", letter.event.id()));
+    journal.note(
+        world.sim.time_ns(),
+        CH,
+        format!("event {} delivered after the redrive", letter.event.id()),
+    );
     Ok(OutageOutcome {
         dead_letter_reason: letter.reason,
         attempts: letter.attempts,
@@ -336,7 +421,15 @@ fn wait_for_delivery(
     each_minute: impl FnMut(&mut World) -> Result<(), String>,
 ) -> Result<HookOutcome, String> {
     let load = world.ids.load;
-    wait_for_event(world, journal, chapter, load, kind, max_minutes, each_minute)
+    wait_for_event(
+        world,
+        journal,
+        chapter,
+        load,
+        kind,
+        max_minutes,
+        each_minute,
+    )
 }
 
 /// Runs minute by minute, calling `each_minute`, until an event of `kind` for `canister` is
@@ -351,7 +444,10 @@ fn wait_for_event(
     mut each_minute: impl FnMut(&mut World) -> Result<(), String>,
 ) -> Result<HookOutcome, String> {
     let start = world.sim.time_ns();
-    let known: Vec<u64> = events(world, Some(canister))?.iter().map(|e| e.id).collect();
+    let known: Vec<u64> = events(world, Some(canister))?
+        .iter()
+        .map(|e| e.id)
+        .collect();
     for _ in 0..max_minutes {
         each_minute(world)?;
         for _ in 0..6 {
@@ -364,13 +460,20 @@ fn wait_for_event(
             if let Some(event) = delivered {
                 record_samples(world, journal);
                 let seconds = (world.sim.time_ns() - start) / 1_000_000_000;
-                journal.note(world.sim.time_ns(), chapter, format!("{} delivered: {}", hook_name(kind), describe(&event)));
+                journal.note(
+                    world.sim.time_ns(),
+                    chapter,
+                    format!("{} delivered: {}", hook_name(kind), describe(&event)),
+                );
                 return Ok(HookOutcome { event, seconds });
             }
         }
         record_samples(world, journal);
     }
-    Err(format!("no {} delivered within {max_minutes} minutes", hook_name(kind)))
+    Err(format!(
+        "no {} delivered within {max_minutes} minutes",
+        hook_name(kind)
+    ))
 }
 
 /// The hook endpoint an event kind goes to.

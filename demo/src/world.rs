@@ -156,7 +156,12 @@ impl World {
         ];
         for (canister, wasm, arg) in installs {
             self.sim
-                .install_canister(canister, wasm.clone(), arg.expect("encode"), Some(self.admin))
+                .install_canister(
+                    canister,
+                    wasm.clone(),
+                    arg.expect("encode"),
+                    Some(self.admin),
+                )
                 .expect("the example installs");
         }
     }

@@ -1,0 +1,149 @@
+//! The demo's story as a test: every chapter's outcome is checked against what the monitor's
+//! event log and the targets' own state show, so the demo cannot silently rot.
+
+use canister_hooks::events::ErrorSource;
+use canister_hooks_demo::report::{self, CanisterReport};
+use canister_hooks_demo::story;
+use canister_hooks_demo::world::Modules;
+use hooks_monitor::api::{DeliveryStatus, EventKind, HookEvent, MemoryMetric};
+use std::path::PathBuf;
+use std::process::Command;
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+#[test]
+fn the_story_runs_and_every_hook_fires_as_told() {
+    let modules = Modules::load_from(&workspace().join("target/canisters")).unwrap();
+    let (mut world, mut journal) = story::setup(&modules, false);
+
+    let gate = story::readiness(&mut world, &modules, &mut journal).unwrap();
+    assert!(
+        gate.early_rejection.contains("initializing"),
+        "{}",
+        gate.early_rejection
+    );
+    assert!(gate.rounds_to_ready > 0);
+    assert_eq!(gate.greeting, "hello from the worker, demo!");
+
+    let registrations = story::register(&mut world, &mut journal).unwrap();
+    assert_eq!(registrations.len(), 3);
+
+    let cycles = story::burn_cycles(&mut world, &mut journal).unwrap();
+    let HookEvent::LowCycles(low) = &cycles.event.event else {
+        panic!("expected a low-cycles event, got {:?}", cycles.event.event)
+    };
+    assert!(low.balance < low.threshold);
+    assert!(low.burn_rate_per_day > 0);
+
+    let memory = story::grow_memory(&mut world, &mut journal).unwrap();
+    let HookEvent::LowMemory(high) = &memory.event.event else {
+        panic!("expected a low-memory event, got {:?}", memory.event.event)
+    };
+    assert_eq!(high.metric, MemoryMetric::Heap);
+    assert!(high.value > high.threshold);
+
+    let trap = story::trapping_timer(&mut world, &mut journal).unwrap();
+    let HookEvent::Error(error) = &trap.hook.event.event else {
+        panic!("expected an error event, got {:?}", trap.hook.event.event)
+    };
+    assert_eq!(error.source, ErrorSource::Timer("process".into()));
+    assert!(error.message.contains("poison job"), "{}", error.message);
+    assert_eq!(trap.errors_seen_by_worker, 1);
+
+    let outage = story::outage(&mut world, &modules, &mut journal).unwrap();
+    assert_eq!(
+        outage.attempts,
+        story::monitor_config().delivery_max_attempts.unwrap()
+    );
+    assert!(
+        outage.dead_letter_reason.contains("reject 6"),
+        "{}",
+        outage.dead_letter_reason
+    );
+    assert!(matches!(
+        outage.redelivered.delivery,
+        DeliveryStatus::Delivered { .. }
+    ));
+
+    let events = story::events(&mut world, None).unwrap();
+    let delivered = events
+        .iter()
+        .filter(|e| matches!(e.delivery, DeliveryStatus::Delivered { .. }))
+        .count();
+    assert_eq!(delivered, 4, "one event per chapter: {events:?}");
+    assert_eq!(
+        events
+            .iter()
+            .filter(|e| e.event.kind() == EventKind::LowMemory)
+            .count(),
+        2,
+        "heap growth and the outage's stable growth"
+    );
+
+    let reports: Vec<CanisterReport> = world
+        .ids
+        .targets()
+        .into_iter()
+        .zip(&registrations)
+        .map(|((name, id), registration)| CanisterReport {
+            name,
+            registration,
+            events: events.iter().filter(|e| e.canister_id == id).collect(),
+        })
+        .collect();
+    let html = report::html(&reports, &journal);
+    assert_eq!(html.matches("class=\"hook-marker").count(), delivered);
+    let out = workspace().join("target/demo-test");
+    std::fs::create_dir_all(&out).unwrap();
+    let page = out.join("report.html");
+    std::fs::write(&page, &html).unwrap();
+    check_in_headless_browser(&page, delivered);
+}
+
+/// Renders the report in Debian's headless Chromium: the rendered DOM has one marker per hook
+/// fired, and a screenshot of the page is produced.
+fn check_in_headless_browser(page: &std::path::Path, markers: usize) {
+    let browser = ["chromium", "chromium-browser", "google-chrome"]
+        .into_iter()
+        .find(|b| Command::new(b).arg("--version").output().is_ok())
+        .expect("a headless Chromium is needed (scripts/test.sh installs Debian's chromium)");
+    let headless = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+    ];
+    let dom = Command::new(browser)
+        .args(headless)
+        .arg("--dump-dom")
+        .arg(page)
+        .output()
+        .unwrap();
+    assert!(
+        dom.status.success(),
+        "{}",
+        String::from_utf8_lossy(&dom.stderr)
+    );
+    let dom = String::from_utf8_lossy(&dom.stdout);
+    assert_eq!(
+        dom.matches("<circle class=\"hook-marker").count(),
+        markers,
+        "rendered DOM"
+    );
+    let shot = page.with_extension("png");
+    let _ = std::fs::remove_file(&shot);
+    let status = Command::new(browser)
+        .args(headless)
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg("--window-size=900,1600")
+        .arg(page)
+        .output()
+        .unwrap();
+    assert!(status.status.success());
+    assert!(
+        std::fs::metadata(&shot).unwrap().len() > 10_000,
+        "the screenshot is not blank"
+    );
+}
