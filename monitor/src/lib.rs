@@ -7,6 +7,7 @@
 pub mod api;
 pub mod backoff;
 pub mod calls;
+#[cfg(feature = "canister")]
 pub mod canister;
 pub mod codec;
 pub mod config;
@@ -31,20 +32,20 @@ mod testing;
 mod tests;
 
 // Types named in endpoint signatures, in scope for the generated Candid service description.
+#[cfg(feature = "canister")]
 #[allow(unused_imports)]
-use api::*;
-#[allow(unused_imports)]
-use candid::Principal;
-#[allow(unused_imports)]
-use canister::InitArgs;
-#[allow(unused_imports)]
-use canister_hooks::events::ErrorReport;
-#[allow(unused_imports)]
-use http::{HttpRequest, HttpResponse};
+use {
+    api::*,
+    candid::Principal,
+    canister::InitArgs,
+    canister_hooks::events::ErrorReport,
+    http::{HttpRequest, HttpResponse},
+};
 
+#[cfg(feature = "canister")]
 ic_cdk::export_candid!();
 
-#[cfg(test)]
+#[cfg(all(test, feature = "canister"))]
 mod did_test {
     /// `monitor.did` must describe exactly the service the code exports.
     /// Regenerate it with `UPDATE_DID=1 cargo test -p hooks-monitor did_file_matches_code`.
