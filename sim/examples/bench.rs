@@ -7,8 +7,15 @@ use std::path::PathBuf;
 use std::time::Instant;
 
 fn wasm(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/canisters").join(format!("{name}.wasm"));
-    std::fs::read(&path).unwrap_or_else(|e| panic!("cannot read {}: {e}; run `bash scripts/build-canisters.sh` first", path.display()))
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/canisters")
+        .join(format!("{name}.wasm"));
+    std::fs::read(&path).unwrap_or_else(|e| {
+        panic!(
+            "cannot read {}: {e}; run `bash scripts/build-canisters.sh` first",
+            path.display()
+        )
+    })
 }
 
 fn ms(d: std::time::Duration) -> f64 {
@@ -17,29 +24,38 @@ fn ms(d: std::time::Duration) -> f64 {
 
 /// Create + install: cold (fresh `Sim`, module not compiled) and warm (module cached); median of
 /// `rounds` runs.
-fn install_times(module: &[u8], rounds: usize) -> (f64, f64) {
+fn install_times(module: &[u8], rounds: usize) -> Option<(f64, f64)> {
     let mut cold = Vec::new();
     let mut warm = Vec::new();
     for _ in 0..rounds {
         let mut sim = Sim::new(SimConfig::default());
         let t = Instant::now();
         let id = sim.create_canister();
-        sim.install_canister(id, module.to_vec(), Encode!().unwrap(), None).expect("install");
+        sim.install_canister(id, module.to_vec(), Encode!().unwrap(), None)
+            .ok()?;
         cold.push(ms(t.elapsed()));
         let t = Instant::now();
         let id = sim.create_canister();
-        sim.install_canister(id, module.to_vec(), Encode!().unwrap(), None).expect("install");
+        sim.install_canister(id, module.to_vec(), Encode!().unwrap(), None)
+            .expect("install");
         warm.push(ms(t.elapsed()));
     }
     cold.sort_by(f64::total_cmp);
     warm.sort_by(f64::total_cmp);
-    (cold[rounds / 2], warm[rounds / 2])
+    Some((cold[rounds / 2], warm[rounds / 2]))
 }
 
 fn main() {
     println!("## sim engine benchmark (release build)");
-    for name in ["sim-test-counter", "sim-test-probe", "example-gated", "example-worker"] {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/canisters").join(format!("{name}.wasm"));
+    for name in [
+        "sim-test-counter",
+        "sim-test-probe",
+        "example-gated",
+        "example-worker",
+    ] {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/canisters")
+            .join(format!("{name}.wasm"));
         if !path.exists() {
             continue;
         }
@@ -47,25 +63,53 @@ fn main() {
         if module.len() < 1000 {
             continue; // placeholder module
         }
-        let (cold, warm) = install_times(&module, 9);
-        println!("create+install {name:<18} {:>5} KB: cold {cold:6.2} ms, warm {warm:6.2} ms", module.len() / 1024);
+        let Some((cold, warm)) = install_times(&module, 9) else {
+            println!("create+install {name:<18}: skipped (its init needs arguments)");
+            continue;
+        };
+        println!(
+            "create+install {name:<18} {:>5} KB: cold {cold:6.2} ms, warm {warm:6.2} ms",
+            module.len() / 1024
+        );
     }
 
     let mut sim = Sim::new(SimConfig::default());
     let id = sim.create_canister();
-    sim.install_canister(id, wasm("sim-test-counter"), Encode!().unwrap(), None).expect("install");
+    sim.install_canister(id, wasm("sim-test-counter"), Encode!().unwrap(), None)
+        .expect("install");
+    let before = sim.cycle_balance(id).unwrap();
+    sim.update_call(id, Principal::anonymous(), "inc", Encode!().unwrap())
+        .expect("inc");
+    let spent = before - sim.cycle_balance(id).unwrap();
+    let heap = sim
+        .canister_status(id, None)
+        .unwrap()
+        .memory_metrics
+        .wasm_memory_size;
+    println!("one inc: {spent} cycles (ingress + 5M base + instructions), heap {heap} bytes");
     let n = 10_000u64;
     let t = Instant::now();
     for i in 1..=n {
-        let r = sim.update_call(id, Principal::anonymous(), "inc", Encode!().unwrap()).expect("inc");
-        debug_assert_eq!(candid::decode_one::<u64>(&r).unwrap(), i);
+        let r = sim
+            .update_call(id, Principal::anonymous(), "inc", Encode!().unwrap())
+            .expect("inc");
+        debug_assert_eq!(candid::decode_one::<u64>(&r).unwrap(), i + 1);
     }
     let el = t.elapsed();
-    println!("{n} sequential update calls (counter): {:.0} ms, {:.0} calls/s", ms(el), n as f64 / el.as_secs_f64());
+    println!(
+        "{n} sequential update calls (counter): {:.0} ms, {:.0} calls/s",
+        ms(el),
+        n as f64 / el.as_secs_f64()
+    );
     let t = Instant::now();
     for _ in 0..n {
-        sim.query_call(id, Principal::anonymous(), "get", Encode!().unwrap()).expect("get");
+        sim.query_call(id, Principal::anonymous(), "get", Encode!().unwrap())
+            .expect("get");
     }
     let el = t.elapsed();
-    println!("{n} queries (counter): {:.0} ms, {:.0} queries/s", ms(el), n as f64 / el.as_secs_f64());
+    println!(
+        "{n} queries (counter): {:.0} ms, {:.0} queries/s",
+        ms(el),
+        n as f64 / el.as_secs_f64()
+    );
 }

@@ -8,9 +8,8 @@ use candid::{CandidType, Principal};
 use ic_management_canister_types::{
     CanisterIdRecord, CanisterInstallMode, CanisterLogRecord, CanisterSettings,
     CanisterStatusResult, DeleteCanisterSnapshotArgs, FetchCanisterLogsArgs,
-    FetchCanisterLogsResult, InstallCodeArgs, LoadCanisterSnapshotArgs,
-    ProvisionalCreateCanisterWithCyclesArgs, Snapshot, TakeCanisterSnapshotArgs,
-    UpdateSettingsArgs, UpgradeFlags,
+    FetchCanisterLogsResult, LoadCanisterSnapshotArgs, ProvisionalCreateCanisterWithCyclesArgs,
+    Snapshot, TakeCanisterSnapshotArgs, UpdateSettingsArgs, UpgradeFlags,
 };
 use serde::de::DeserializeOwned;
 
@@ -134,7 +133,7 @@ impl Sim {
         arg: Vec<u8>,
         sender: Option<Principal>,
     ) -> Result<(), UserError> {
-        let args = InstallCodeArgs {
+        let args = crate::management::lifecycle::InstallCodeBlobArgs {
             mode,
             canister_id,
             wasm_module: wasm,

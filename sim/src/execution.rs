@@ -81,11 +81,13 @@ impl Sim {
             .instance
             .as_mut()
             .expect("executing a canister with code");
-        let saved = instance.save();
+        instance.checkpoint();
         let limit = ctx.instruction_limit;
         let exec = instance.run(&entry, ctx, max_heap);
         if exec.result.is_err() || !persist {
-            instance.restore(&self.cache, &saved);
+            instance.rollback(&self.cache);
+        } else {
+            instance.commit();
         }
         let mut ctx = exec.ctx;
         if api.is_replicated() {

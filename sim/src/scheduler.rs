@@ -50,12 +50,13 @@ impl Sim {
             if !matches!(c.status, RunStatus::Running) || c.is_frozen() {
                 continue;
             }
-            let exports = instance.module().exports.clone();
-            if exports.heartbeat {
+            let exports = &instance.module().exports;
+            let (heartbeat, global_timer) = (exports.heartbeat, exports.global_timer);
+            if heartbeat {
                 self.run_system_task(id, "canister_heartbeat");
             }
             let c = &self.canisters[&id];
-            if exports.global_timer && c.global_timer != 0 && self.time_ns >= c.global_timer {
+            if global_timer && c.global_timer != 0 && self.time_ns >= c.global_timer {
                 self.canisters.get_mut(&id).expect("exists").global_timer = 0;
                 self.run_system_task(id, "canister_global_timer");
             }
@@ -128,13 +129,13 @@ impl Sim {
                 .get_mut(&id)
                 .and_then(|c| c.instance.as_mut())
                 .expect("checked");
-            let saved = instance.save();
+            instance.checkpoint();
             let exec = instance.run(
                 &EntryPoint::Export("canister_inspect_message".into()),
                 ctx,
                 None,
             );
-            instance.restore(&self.cache, &saved);
+            instance.rollback(&self.cache);
             if let Err(t) = exec.result {
                 return Err(UserError::new(
                     t.code,

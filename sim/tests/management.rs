@@ -19,18 +19,36 @@ fn upgrade_keeps_stable_memory_resets_heap_and_runs_hooks_in_order() {
     // heap is replaced, then post_upgrade runs on the new code.
     let (mut sim, id) = sim_with_probe();
     sim.update_call(id, admin(), "set_heap", enc(9u64)).unwrap();
-    sim.upgrade_canister(id, wasm("sim-test-probe"), enc(()), Some(admin())).unwrap();
-    assert_eq!(events(&mut sim, id), vec!["init", "pre_upgrade", "post_upgrade"]);
-    assert_eq!(dec::<u64>(&sim.query_call(id, admin(), "get_heap", enc(())).unwrap()), 0);
+    sim.upgrade_canister(id, wasm("sim-test-probe"), enc(()), Some(admin()))
+        .unwrap();
+    assert_eq!(
+        events(&mut sim, id),
+        vec!["init", "pre_upgrade", "post_upgrade"]
+    );
+    assert_eq!(
+        dec::<u64>(&sim.query_call(id, admin(), "get_heap", enc(())).unwrap()),
+        0
+    );
     // skip_pre_upgrade skips the hook.
-    let flags = UpgradeFlags { skip_pre_upgrade: Some(true), wasm_memory_persistence: None };
-    sim.upgrade_canister_with_flags(id, wasm("sim-test-probe"), enc(()), Some(admin()), flags).unwrap();
-    assert_eq!(events(&mut sim, id), vec!["init", "pre_upgrade", "post_upgrade", "post_upgrade"]);
+    let flags = UpgradeFlags {
+        skip_pre_upgrade: Some(true),
+        wasm_memory_persistence: None,
+    };
+    sim.upgrade_canister_with_flags(id, wasm("sim-test-probe"), enc(()), Some(admin()), flags)
+        .unwrap();
+    assert_eq!(
+        events(&mut sim, id),
+        vec!["init", "pre_upgrade", "post_upgrade", "post_upgrade"]
+    );
     // Reinstall wipes stable memory.
-    sim.reinstall_canister(id, wasm("sim-test-probe"), enc(()), Some(admin())).unwrap();
+    sim.reinstall_canister(id, wasm("sim-test-probe"), enc(()), Some(admin()))
+        .unwrap();
     assert_eq!(events(&mut sim, id), vec!["init"]);
     let status = sim.canister_status(id, Some(admin())).unwrap();
-    assert_eq!(status.version, 4, "install, two upgrades and a reinstall each bump the canister version");
+    assert_eq!(
+        status.version, 4,
+        "install, two upgrades and a reinstall each bump the canister version"
+    );
 }
 
 #[test]
@@ -38,14 +56,27 @@ fn trapping_pre_upgrade_leaves_old_code_and_state_intact() {
     // Spec: if pre_upgrade traps, the upgrade fails and the canister keeps its code and state.
     let (mut sim, id) = sim_with_probe();
     sim.update_call(id, admin(), "set_heap", enc(5u64)).unwrap();
-    sim.update_call(id, admin(), "set_trap_in_pre_upgrade", enc(true)).unwrap();
+    sim.update_call(id, admin(), "set_trap_in_pre_upgrade", enc(true))
+        .unwrap();
     let hash_before = sim.canister_status(id, Some(admin())).unwrap().module_hash;
-    let err = sim.upgrade_canister(id, wasm("sim-test-counter"), enc(()), Some(admin())).unwrap_err();
+    let err = sim
+        .upgrade_canister(id, wasm("sim-test-counter"), enc(()), Some(admin()))
+        .unwrap_err();
     assert_eq!(err.reject_code, RejectCode::CanisterError);
-    assert!(err.message.contains("pre_upgrade refuses"), "{}", err.message);
-    assert_eq!(dec::<u64>(&sim.query_call(id, admin(), "get_heap", enc(())).unwrap()), 5);
+    assert!(
+        err.message.contains("pre_upgrade refuses"),
+        "{}",
+        err.message
+    );
+    assert_eq!(
+        dec::<u64>(&sim.query_call(id, admin(), "get_heap", enc(())).unwrap()),
+        5
+    );
     assert_eq!(events(&mut sim, id), vec!["init"]);
-    assert_eq!(sim.canister_status(id, Some(admin())).unwrap().module_hash, hash_before);
+    assert_eq!(
+        sim.canister_status(id, Some(admin())).unwrap().module_hash,
+        hash_before
+    );
 }
 
 #[test]
@@ -55,8 +86,14 @@ fn wasm_memory_persistence_keep_is_rejected_clearly() {
         skip_pre_upgrade: None,
         wasm_memory_persistence: Some(ic_sim::management_types::WasmMemoryPersistence::Keep),
     };
-    let err = sim.upgrade_canister_with_flags(id, wasm("sim-test-probe"), enc(()), Some(admin()), flags).unwrap_err();
-    assert!(err.message.contains("enhanced orthogonal persistence"), "{}", err.message);
+    let err = sim
+        .upgrade_canister_with_flags(id, wasm("sim-test-probe"), enc(()), Some(admin()), flags)
+        .unwrap_err();
+    assert!(
+        err.message.contains("enhanced orthogonal persistence"),
+        "{}",
+        err.message
+    );
 }
 
 #[test]
@@ -65,17 +102,29 @@ fn only_controllers_can_control_a_canister() {
     let (mut sim, id) = sim_with_probe();
     let stranger = Principal::from_slice(&[0x5e, 0x01]);
     for err in [
-        sim.upgrade_canister(id, wasm("sim-test-probe"), enc(()), Some(stranger)).unwrap_err(),
+        sim.upgrade_canister(id, wasm("sim-test-probe"), enc(()), Some(stranger))
+            .unwrap_err(),
         sim.stop_canister(id, Some(stranger)).unwrap_err(),
-        sim.canister_status(id, Some(stranger)).map(|_| ()).unwrap_err(),
-        sim.set_controllers(id, Some(stranger), vec![stranger]).unwrap_err(),
-        sim.take_canister_snapshot(id, Some(stranger), None).map(|_| ()).unwrap_err(),
+        sim.canister_status(id, Some(stranger))
+            .map(|_| ())
+            .unwrap_err(),
+        sim.set_controllers(id, Some(stranger), vec![stranger])
+            .unwrap_err(),
+        sim.take_canister_snapshot(id, Some(stranger), None)
+            .map(|_| ())
+            .unwrap_err(),
     ] {
-        assert_eq!(err.error_code, ErrorCode::CanisterInvalidController, "{}", err.message);
+        assert_eq!(
+            err.error_code,
+            ErrorCode::CanisterInvalidController,
+            "{}",
+            err.message
+        );
         assert!(err.message.contains("Only the controllers of the canister"));
     }
     assert!(sim.fetch_canister_logs(id, stranger).is_err());
-    sim.set_controllers(id, Some(admin()), vec![admin(), stranger]).unwrap();
+    sim.set_controllers(id, Some(admin()), vec![admin(), stranger])
+        .unwrap();
     assert!(sim.canister_status(id, Some(stranger)).is_ok());
     assert_eq!(sim.controllers(id).unwrap(), vec![admin(), stranger]);
 }
@@ -86,10 +135,28 @@ fn canister_status_reports_real_memory_and_cycles() {
     let (mut sim, id) = sim_with_probe();
     let s = sim.canister_status(id, Some(admin())).unwrap();
     assert_eq!(s.status, CanisterStatusType::Running);
-    let wasm_memory: u64 = s.memory_metrics.wasm_memory_size.0.clone().try_into().unwrap();
-    let stable: u64 = s.memory_metrics.stable_memory_size.0.clone().try_into().unwrap();
-    let binary: u64 = s.memory_metrics.wasm_binary_size.0.clone().try_into().unwrap();
-    assert!(wasm_memory >= 65536 && wasm_memory % 65536 == 0);
+    let wasm_memory: u64 = s
+        .memory_metrics
+        .wasm_memory_size
+        .0
+        .clone()
+        .try_into()
+        .unwrap();
+    let stable: u64 = s
+        .memory_metrics
+        .stable_memory_size
+        .0
+        .clone()
+        .try_into()
+        .unwrap();
+    let binary: u64 = s
+        .memory_metrics
+        .wasm_binary_size
+        .0
+        .clone()
+        .try_into()
+        .unwrap();
+    assert!(wasm_memory >= 65536 && wasm_memory.is_multiple_of(65536));
     assert_eq!(stable, 65536, "init recorded an event in one stable page");
     assert_eq!(binary, wasm("sim-test-probe").len() as u64);
     let total: u64 = s.memory_size.0.clone().try_into().unwrap();
@@ -97,8 +164,12 @@ fn canister_status_reports_real_memory_and_cycles() {
     let cycles: u128 = s.cycles.0.clone().try_into().unwrap();
     assert_eq!(cycles, sim.cycle_balance(id).unwrap());
     use sha2::Digest;
-    assert_eq!(s.module_hash.unwrap(), sha2::Sha256::digest(wasm("sim-test-probe")).to_vec());
-    sim.update_call(id, admin(), "grow_heap", enc(16u64)).unwrap();
+    assert_eq!(
+        s.module_hash.unwrap(),
+        sha2::Sha256::digest(wasm("sim-test-probe")).to_vec()
+    );
+    sim.update_call(id, admin(), "grow_heap", enc(16u64))
+        .unwrap();
     let s2 = sim.canister_status(id, Some(admin())).unwrap();
     assert!(s2.memory_metrics.wasm_memory_size > s.memory_metrics.wasm_memory_size);
 }
@@ -109,24 +180,55 @@ fn stop_waits_for_open_call_contexts() {
     // "stopping" and rejects new calls.
     let (mut sim, id) = sim_with_probe();
     let other = sim.create_canister_with_settings(Some(admin()), None);
-    sim.install_canister(other, wasm("sim-test-counter"), enc(()), Some(admin())).unwrap();
+    sim.install_canister(other, wasm("sim-test-counter"), enc(()), Some(admin()))
+        .unwrap();
     sim.drop_replies_from(other, true);
-    let pending = sim.submit_call(id, admin(), "call", Encode!(&other, &"inc".to_string(), &Encode!().unwrap(), &Some(30u32)).unwrap()).unwrap();
+    let pending = sim
+        .submit_call(
+            id,
+            admin(),
+            "call",
+            Encode!(
+                &other,
+                &"inc".to_string(),
+                &Encode!().unwrap(),
+                &Some(30u32)
+            )
+            .unwrap(),
+        )
+        .unwrap();
     sim.tick();
     let payload = enc(ic_sim::management_types::CanisterIdRecord { canister_id: id });
     let stop = sim
-        .submit_ingress(Ingress { sender: admin(), canister_id: Principal::management_canister(), method: "stop_canister".into(), payload, effective_canister_id: Some(id) })
+        .submit_ingress(Ingress {
+            sender: admin(),
+            canister_id: Principal::management_canister(),
+            method: "stop_canister".into(),
+            payload,
+            effective_canister_id: Some(id),
+        })
         .unwrap();
     sim.tick();
     sim.tick();
-    assert!(sim.ingress_status(&stop).is_none(), "stopping while a call is open");
+    assert!(
+        sim.ingress_status(&stop).is_none(),
+        "stopping while a call is open"
+    );
     let s = sim.canister_status(id, Some(admin())).unwrap();
     assert_eq!(s.status, CanisterStatusType::Stopping);
-    assert_eq!(sim.update_call(id, admin(), "set_heap", enc(1u64)).unwrap_err().error_code, ErrorCode::CanisterStopping);
+    assert_eq!(
+        sim.update_call(id, admin(), "set_heap", enc(1u64))
+            .unwrap_err()
+            .error_code,
+        ErrorCode::CanisterStopping
+    );
     sim.advance_time(Duration::from_secs(31));
     sim.await_ingress(&pending).unwrap();
     sim.await_ingress(&stop).unwrap();
-    assert_eq!(sim.canister_status(id, Some(admin())).unwrap().status, CanisterStatusType::Stopped);
+    assert_eq!(
+        sim.canister_status(id, Some(admin())).unwrap().status,
+        CanisterStatusType::Stopped
+    );
     sim.delete_canister(id, Some(admin())).unwrap();
     assert!(!sim.canister_exists(id));
 }
@@ -139,14 +241,27 @@ fn snapshot_load_restores_state() {
     sim.update_call(id, admin(), "set_heap", enc(1u64)).unwrap();
     let snap = sim.take_canister_snapshot(id, Some(admin()), None).unwrap();
     sim.update_call(id, admin(), "set_heap", enc(2u64)).unwrap();
-    sim.upgrade_canister(id, wasm("sim-test-probe"), enc(()), Some(admin())).unwrap();
+    sim.upgrade_canister(id, wasm("sim-test-probe"), enc(()), Some(admin()))
+        .unwrap();
     assert_eq!(events(&mut sim, id).len(), 3);
-    assert_eq!(sim.list_canister_snapshots(id, Some(admin())).unwrap().len(), 1);
-    sim.load_canister_snapshot(id, Some(admin()), snap.id.clone()).unwrap();
-    assert_eq!(dec::<u64>(&sim.query_call(id, admin(), "get_heap", enc(())).unwrap()), 1);
+    assert_eq!(
+        sim.list_canister_snapshots(id, Some(admin()))
+            .unwrap()
+            .len(),
+        1
+    );
+    sim.load_canister_snapshot(id, Some(admin()), snap.id.clone())
+        .unwrap();
+    assert_eq!(
+        dec::<u64>(&sim.query_call(id, admin(), "get_heap", enc(())).unwrap()),
+        1
+    );
     assert_eq!(events(&mut sim, id), vec!["init"]);
-    sim.delete_canister_snapshot(id, Some(admin()), snap.id.clone()).unwrap();
-    let err = sim.load_canister_snapshot(id, Some(admin()), snap.id).unwrap_err();
+    sim.delete_canister_snapshot(id, Some(admin()), snap.id.clone())
+        .unwrap();
+    let err = sim
+        .load_canister_snapshot(id, Some(admin()), snap.id)
+        .unwrap_err();
     assert_eq!(err.error_code, ErrorCode::CanisterSnapshotNotFound);
 }
 
@@ -154,16 +269,31 @@ fn snapshot_load_restores_state() {
 fn logs_contain_prints_and_traps_in_order() {
     // fetch_canister_logs returns debug_print output and trap messages with increasing indices.
     let (mut sim, id) = sim_with_probe();
-    sim.update_call(id, admin(), "log", enc("hello".to_string())).unwrap();
+    sim.update_call(id, admin(), "log", enc("hello".to_string()))
+        .unwrap();
     let _ = sim.update_call(id, admin(), "write_then_trap", enc(1u64));
     let logs = sim.fetch_canister_logs(id, admin()).unwrap();
-    let text: Vec<String> = logs.iter().map(|r| String::from_utf8_lossy(&r.content).into_owned()).collect();
+    let text: Vec<String> = logs
+        .iter()
+        .map(|r| String::from_utf8_lossy(&r.content).into_owned())
+        .collect();
     assert_eq!(text[0], "hello");
     assert!(text[1].contains(&format!("Canister {id} trapped: boom")));
     assert!(logs[1].idx > logs[0].idx);
     // fetch_canister_logs is a query only.
-    let payload = enc(ic_sim::management_types::FetchCanisterLogsArgs { canister_id: id, filter: None });
-    let err = sim.submit_ingress(Ingress { sender: admin(), canister_id: Principal::management_canister(), method: "fetch_canister_logs".into(), payload, effective_canister_id: Some(id) }).unwrap_err();
+    let payload = enc(ic_sim::management_types::FetchCanisterLogsArgs {
+        canister_id: id,
+        filter: None,
+    });
+    let err = sim
+        .submit_ingress(Ingress {
+            sender: admin(),
+            canister_id: Principal::management_canister(),
+            method: "fetch_canister_logs".into(),
+            payload,
+            effective_canister_id: Some(id),
+        })
+        .unwrap_err();
     assert!(err.message.contains("query"));
 }
 
@@ -171,9 +301,19 @@ fn logs_contain_prints_and_traps_in_order() {
 fn unknown_management_method_is_rejected_by_name() {
     let mut sim = Sim::new(SimConfig::default());
     let err = sim
-        .submit_ingress(Ingress { sender: admin(), canister_id: Principal::management_canister(), method: "bitcoin_get_balance".into(), payload: enc(()), effective_canister_id: None })
+        .submit_ingress(Ingress {
+            sender: admin(),
+            canister_id: Principal::management_canister(),
+            method: "bitcoin_get_balance".into(),
+            payload: enc(()),
+            effective_canister_id: None,
+        })
         .unwrap_err();
-    assert!(err.message.contains("bitcoin_get_balance"), "{}", err.message);
+    assert!(
+        err.message.contains("bitcoin_get_balance"),
+        "{}",
+        err.message
+    );
 }
 
 #[test]
@@ -181,17 +321,41 @@ fn gzipped_and_chunked_installs_work() {
     // The IC accepts gzip-compressed modules (magic 1f 8b) and chunked installation.
     let mut sim = Sim::new(SimConfig::default());
     let a = sim.create_canister_with_settings(Some(admin()), None);
-    let gz = std::fs::read(std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/canisters/sim-test-counter.wasm.gz")).unwrap();
-    sim.install_canister(a, gz, Encode!().unwrap(), Some(admin())).unwrap();
-    assert_eq!(dec::<u64>(&sim.update_call(a, admin(), "inc", Encode!().unwrap()).unwrap()), 1);
+    let gz = std::fs::read(
+        std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../target/canisters/sim-test-counter.wasm.gz"),
+    )
+    .unwrap();
+    sim.install_canister(a, gz, Encode!().unwrap(), Some(admin()))
+        .unwrap();
+    assert_eq!(
+        dec::<u64>(
+            &sim.update_call(a, admin(), "inc", Encode!().unwrap())
+                .unwrap()
+        ),
+        1
+    );
 
     let b = sim.create_canister_with_settings(Some(admin()), None);
     let module = wasm("sim-test-counter");
     let mut hashes = Vec::new();
     for chunk in module.chunks(200_000) {
-        let args = ic_sim::management_types::UploadChunkArgs { canister_id: b, chunk: chunk.to_vec() };
-        let id = sim.submit_ingress(Ingress { sender: admin(), canister_id: Principal::management_canister(), method: "upload_chunk".into(), payload: enc(args), effective_canister_id: Some(b) }).unwrap();
-        hashes.push(dec::<ic_sim::management_types::ChunkHash>(&sim.await_ingress(&id).unwrap()));
+        let args = ic_sim::management_types::UploadChunkArgs {
+            canister_id: b,
+            chunk: chunk.to_vec(),
+        };
+        let id = sim
+            .submit_ingress(Ingress {
+                sender: admin(),
+                canister_id: Principal::management_canister(),
+                method: "upload_chunk".into(),
+                payload: enc(args),
+                effective_canister_id: Some(b),
+            })
+            .unwrap();
+        hashes.push(dec::<ic_sim::management_types::ChunkHash>(
+            &sim.await_ingress(&id).unwrap(),
+        ));
     }
     use sha2::Digest;
     let args = ic_sim::management_types::InstallChunkedCodeArgs {
@@ -203,9 +367,23 @@ fn gzipped_and_chunked_installs_work() {
         arg: Encode!().unwrap(),
         sender_canister_version: None,
     };
-    let id = sim.submit_ingress(Ingress { sender: admin(), canister_id: Principal::management_canister(), method: "install_chunked_code".into(), payload: enc(args), effective_canister_id: Some(b) }).unwrap();
+    let id = sim
+        .submit_ingress(Ingress {
+            sender: admin(),
+            canister_id: Principal::management_canister(),
+            method: "install_chunked_code".into(),
+            payload: enc(args),
+            effective_canister_id: Some(b),
+        })
+        .unwrap();
     sim.await_ingress(&id).unwrap();
-    assert_eq!(dec::<u64>(&sim.update_call(b, admin(), "inc", Encode!().unwrap()).unwrap()), 1);
+    assert_eq!(
+        dec::<u64>(
+            &sim.update_call(b, admin(), "inc", Encode!().unwrap())
+                .unwrap()
+        ),
+        1
+    );
 }
 
 #[test]
@@ -213,7 +391,8 @@ fn install_rejects_unknown_imports_by_name() {
     // Spec: a module importing a function the system does not provide cannot be installed.
     let mut sim = Sim::new(SimConfig::default());
     let id = sim.create_canister();
-    let wasm = wat::parse_str(r#"(module (import "ic0" "no_such_api" (func)) (memory 1))"#).unwrap();
+    let wasm =
+        wat::parse_str(r#"(module (import "ic0" "no_such_api" (func)) (memory 1))"#).unwrap();
     let err = sim.install_canister(id, wasm, vec![], None).unwrap_err();
     assert_eq!(err.error_code, ErrorCode::CanisterInvalidWasm);
     assert!(err.message.contains("no_such_api"), "{}", err.message);
@@ -225,12 +404,21 @@ fn storage_is_charged_as_time_passes_and_empty_balance_uninstalls() {
     // balance reaches zero is uninstalled.
     let (mut sim, id) = sim_with_probe();
     let before = sim.cycle_balance(id).unwrap();
-    let memory: u64 = sim.canister_status(id, Some(admin())).unwrap().memory_size.0.try_into().unwrap();
+    let memory: u64 = sim
+        .canister_status(id, Some(admin()))
+        .unwrap()
+        .memory_size
+        .0
+        .try_into()
+        .unwrap();
     let before = before.min(sim.cycle_balance(id).unwrap());
     sim.advance_time(Duration::from_secs(1000));
     let charged = before - sim.cycle_balance(id).unwrap();
     let expected = memory as u128 * 127_000 * 1000 / (1u128 << 30);
-    assert!(charged.abs_diff(expected) <= expected / 100 + 1, "charged {charged}, expected {expected}");
+    assert!(
+        charged.abs_diff(expected) <= expected / 100 + 1,
+        "charged {charged}, expected {expected}"
+    );
     sim.set_cycle_balance(id, 1).unwrap();
     sim.advance_time(Duration::from_secs(10));
     let s = sim.canister_status(id, Some(admin())).unwrap();
@@ -241,8 +429,24 @@ fn storage_is_charged_as_time_passes_and_empty_balance_uninstalls() {
 fn create_canister_from_a_canister_needs_the_fee() {
     // Spec: create_canister takes the cycles attached to the call; the creation fee is deducted.
     let (mut sim, id) = sim_with_probe();
-    let arg = enc(ic_sim::management_types::CreateCanisterArgs { settings: None, sender_canister_version: None });
-    let r: CallResult = dec(&sim.update_call(id, admin(), "call", Encode!(&Principal::management_canister(), &"create_canister".to_string(), &arg, &None::<u32>).unwrap()).unwrap());
+    let arg = enc(ic_sim::management_types::CreateCanisterArgs {
+        settings: None,
+        sender_canister_version: None,
+    });
+    let r: CallResult = dec(&sim
+        .update_call(
+            id,
+            admin(),
+            "call",
+            Encode!(
+                &Principal::management_canister(),
+                &"create_canister".to_string(),
+                &arg,
+                &None::<u32>
+            )
+            .unwrap(),
+        )
+        .unwrap());
     let (code, message) = r.unwrap_err();
     assert_eq!(code, RejectCode::CanisterReject as u32);
     assert!(message.contains("fee"), "{message}");

@@ -33,13 +33,17 @@ const MODULE: &str = r#"(module
 )"#;
 
 fn ints(bytes: &[u8]) -> Vec<i32> {
-    bytes.chunks(4).map(|c| i32::from_le_bytes(c.try_into().unwrap())).collect()
+    bytes
+        .chunks(4)
+        .map(|c| i32::from_le_bytes(c.try_into().unwrap()))
+        .collect()
 }
 
 fn setup(wat: &str) -> (Sim, Principal) {
     let mut sim = Sim::new(SimConfig::default());
     let id = sim.create_canister();
-    sim.install_canister(id, wat::parse_str(wat).unwrap(), vec![], None).unwrap();
+    sim.install_canister(id, wat::parse_str(wat).unwrap(), vec![], None)
+        .unwrap();
     (sim, id)
 }
 
@@ -49,18 +53,36 @@ fn trap_rolls_back_globals_and_memory_growth_and_start_runs_once() {
     // function runs once, at installation.
     let (mut sim, id) = setup(MODULE);
     let anon = Principal::anonymous();
-    assert_eq!(ints(&sim.update_call(id, anon, "set", vec![]).unwrap()), vec![1, 7, 1]);
-    let err = sim.update_call(id, anon, "grow_and_trap", vec![]).unwrap_err();
-    assert_eq!((err.reject_code, err.error_code), (RejectCode::CanisterError, ErrorCode::CanisterTrapped));
-    assert!(err.message.ends_with("trapped: unreachable"), "{}", err.message);
-    assert_eq!(ints(&sim.query_call(id, anon, "read", vec![]).unwrap()), vec![1, 7, 1]);
+    assert_eq!(
+        ints(&sim.update_call(id, anon, "set", vec![]).unwrap()),
+        vec![1, 7, 1]
+    );
+    let err = sim
+        .update_call(id, anon, "grow_and_trap", vec![])
+        .unwrap_err();
+    assert_eq!(
+        (err.reject_code, err.error_code),
+        (RejectCode::CanisterError, ErrorCode::CanisterTrapped)
+    );
+    assert!(
+        err.message.ends_with("trapped: unreachable"),
+        "{}",
+        err.message
+    );
+    assert_eq!(
+        ints(&sim.query_call(id, anon, "read", vec![]).unwrap()),
+        vec![1, 7, 1]
+    );
 }
 
 #[test]
 fn performance_counter_counts_instructions() {
     // Spec: performance_counter(0) is the number of instructions executed in this message.
     let (mut sim, id) = setup(MODULE);
-    let n = ints(&sim.update_call(id, Principal::anonymous(), "perf", vec![]).unwrap())[0];
+    let n = ints(
+        &sim.update_call(id, Principal::anonymous(), "perf", vec![])
+            .unwrap(),
+    )[0];
     assert!(n > 0 && n < 1000, "{n}");
 }
 
@@ -74,9 +96,16 @@ fn system_api_outside_its_context_traps() {
       (func (export "canister_init") (call $reply)))"#;
     let mut sim = Sim::new(SimConfig::default());
     let id = sim.create_canister();
-    let err = sim.install_canister(id, wat::parse_str(wat).unwrap(), vec![], None).unwrap_err();
+    let err = sim
+        .install_canister(id, wat::parse_str(wat).unwrap(), vec![], None)
+        .unwrap_err();
     assert_eq!(err.error_code, ErrorCode::CanisterContractViolation);
-    assert!(err.message.contains("\"ic0_msg_reply\" cannot be executed in init mode"), "{}", err.message);
+    assert!(
+        err.message
+            .contains("\"ic0_msg_reply\" cannot be executed in init mode"),
+        "{}",
+        err.message
+    );
     // The failed installation leaves the canister empty.
     assert!(sim.canister_status(id, None).unwrap().module_hash.is_none());
 }
@@ -85,6 +114,11 @@ fn system_api_outside_its_context_traps() {
 fn update_without_reply_is_canister_error() {
     // Spec: a call context that closes without a response is rejected (CANISTER_ERROR).
     let (mut sim, id) = setup(r#"(module (memory 1) (func (export "canister_update silent")))"#);
-    let err = sim.update_call(id, Principal::anonymous(), "silent", vec![]).unwrap_err();
-    assert_eq!((err.reject_code, err.error_code), (RejectCode::CanisterError, ErrorCode::CanisterDidNotReply));
+    let err = sim
+        .update_call(id, Principal::anonymous(), "silent", vec![])
+        .unwrap_err();
+    assert_eq!(
+        (err.reject_code, err.error_code),
+        (RejectCode::CanisterError, ErrorCode::CanisterDidNotReply)
+    );
 }

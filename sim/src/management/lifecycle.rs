@@ -13,9 +13,27 @@ use candid::Principal;
 use ic_management_canister_types::{
     CanisterIdRecord, CanisterInstallMode, CanisterSettings, Change, ChangeDetails, ChangeOrigin,
     CodeDeploymentMode, CodeDeploymentRecord, CreateCanisterArgs, CreationRecord,
-    FromCanisterRecord, FromUserRecord, InstallChunkedCodeArgs, InstallCodeArgs,
+    FromCanisterRecord, FromUserRecord, InstallChunkedCodeArgs,
     ProvisionalCreateCanisterWithCyclesArgs, UninstallCodeArgs, WasmMemoryPersistence,
 };
+
+/// `install_code`'s argument with the module decoded as a blob (the candid type is the same;
+/// decoding `vec nat8` element by element is what made installs slow).
+#[derive(candid::CandidType, serde::Deserialize, serde::Serialize)]
+pub struct InstallCodeBlobArgs {
+    /// Install mode.
+    pub mode: CanisterInstallMode,
+    /// Target canister.
+    pub canister_id: Principal,
+    /// The module.
+    #[serde(with = "serde_bytes")]
+    pub wasm_module: Vec<u8>,
+    /// Init / post_upgrade argument.
+    #[serde(with = "serde_bytes")]
+    pub arg: Vec<u8>,
+    /// Caller's canister version.
+    pub sender_canister_version: Option<u64>,
+}
 
 impl Sim {
     /// The history origin of a change requested by `sender`.
@@ -124,7 +142,7 @@ impl Sim {
     }
 
     pub(super) fn install_code_method(&mut self, call: &mut MgmtCall<'_>) -> MgmtResult {
-        let args: InstallCodeArgs = decode("install_code", call.payload)?;
+        let args: InstallCodeBlobArgs = decode("install_code", call.payload)?;
         self.install(
             call.sender,
             args.canister_id,

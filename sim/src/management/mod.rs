@@ -2,7 +2,7 @@
 //! per-area handlers.
 
 mod chunks;
-mod lifecycle;
+pub mod lifecycle;
 mod misc;
 mod settings;
 mod snapshots;

@@ -12,7 +12,7 @@ use wasmi::TrapCode;
 use wasmi::{Global, Memory, Ref, Store, Table, Val};
 
 /// The wasm-visible state of a canister, as saved for rollback and snapshots.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct ExecState {
     /// The heap's bytes.
     pub heap: Vec<u8>,
@@ -63,6 +63,10 @@ pub struct Instance {
     globals: Vec<Global>,
     module: Arc<CanisterModule>,
     canister_id: Principal,
+    /// The state saved by [`Instance::checkpoint`]; its buffers are reused between messages.
+    scratch: Option<ExecState>,
+    /// Whether `scratch` equals the current state.
+    shadow_valid: bool,
 }
 
 impl std::fmt::Debug for Instance {
@@ -136,6 +140,8 @@ impl Instance {
             globals,
             module,
             canister_id,
+            scratch: None,
+            shadow_valid: false,
         })
     }
 
@@ -171,11 +177,13 @@ impl Instance {
 
     /// Replaces the stable memory.
     pub fn set_stable(&mut self, stable: StableMemory) {
+        self.shadow_valid = false;
         self.store.data_mut().stable = stable;
     }
 
     /// Takes the stable memory out (for an upgrade), leaving it empty.
     pub fn take_stable(&mut self) -> StableMemory {
+        self.shadow_valid = false;
         std::mem::take(&mut self.store.data_mut().stable)
     }
 
@@ -190,9 +198,43 @@ impl Instance {
         }
     }
 
+    /// Makes sure a copy of the committed state exists for [`Instance::rollback`]. The copy is
+    /// kept between messages and refreshed by [`Instance::commit`], so a message costs one heap
+    /// copy (commit after an update, restore after a query or trap), and buffers are reused (a
+    /// fresh heap-sized allocation per message would page-fault on every write).
+    pub fn checkpoint(&mut self) {
+        if self.shadow_valid {
+            return;
+        }
+        self.commit();
+    }
+
+    /// Records the current state as committed.
+    pub fn commit(&mut self) {
+        let mut state = self.scratch.take().unwrap_or_default();
+        state.heap.clear();
+        if let Some(m) = self.memory {
+            state.heap.extend_from_slice(m.data(&self.store));
+        }
+        state.globals.clear();
+        state.globals.extend(self.globals.iter().map(|g| g.get(&self.store)));
+        state.stable = self.store.data().stable.clone();
+        self.scratch = Some(state);
+        self.shadow_valid = true;
+    }
+
+    /// Returns to the committed state.
+    pub fn rollback(&mut self, cache: &ModuleCache) {
+        let state = self.scratch.take().expect("rollback after checkpoint");
+        self.restore(cache, &state);
+        self.scratch = Some(state);
+        self.shadow_valid = true;
+    }
+
     /// Restores a saved state, re-instantiating when the heap size differs (wasm memory cannot
     /// shrink).
     pub fn restore(&mut self, cache: &ModuleCache, state: &ExecState) {
+        self.shadow_valid = false;
         let same_size = self.memory.map_or(0, |m| m.data_size(&self.store)) == state.heap.len();
         if !same_size {
             let fresh = Instance::new(

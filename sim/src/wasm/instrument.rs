@@ -143,10 +143,8 @@ pub(crate) fn instrument(wasm: &[u8]) -> Result<Instrumented, String> {
                 }
             }
             Payload::StartSection { func, .. } => start = Some(func),
-            Payload::CustomSection(reader) => {
-                if reader.name().starts_with("icp:") {
-                    custom_sections_size += reader.data().len() as u64 + reader.name().len() as u64;
-                }
+            Payload::CustomSection(reader) if reader.name().starts_with("icp:") => {
+                custom_sections_size += reader.data().len() as u64 + reader.name().len() as u64;
             }
             _ => {}
         }
