@@ -269,8 +269,11 @@ async fn dispatch(id: TimerId) {
         }
     }
     let (source, on_done) = SCHEDULE.with_borrow_mut(|s| {
-        let source = s.payload_mut(id).map(|t| t.source.clone());
         let on_done = s.payload_mut(id).and_then(|t| t.on_done.take());
+        let source = match failure {
+            Some(_) => s.payload_mut(id).map(|t| t.source.clone()),
+            None => None, // the common path allocates nothing
+        };
         s.finished(id);
         (source, on_done)
     });
