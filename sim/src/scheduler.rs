@@ -242,6 +242,12 @@ impl Sim {
     /// Charges every canister for storing its memory during `nanos`; a canister whose balance
     /// runs out is uninstalled, as on the IC.
     pub(crate) fn charge_storage(&mut self, nanos: u64) {
+        let total = self.uncharged_storage_ns.saturating_add(nanos);
+        self.uncharged_storage_ns = total % 1_000_000_000;
+        let nanos = total - self.uncharged_storage_ns;
+        if nanos == 0 {
+            return;
+        }
         let mut emptied = Vec::new();
         for (id, c) in self.canisters.iter_mut() {
             let fee = cycles::storage_fee(c.memory_size(), nanos);

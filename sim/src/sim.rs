@@ -48,6 +48,9 @@ pub struct Sim {
     pub(crate) rng: ChaCha20Rng,
     pub(crate) faults: Faults,
     pub(crate) next_snapshot: u64,
+    /// Elapsed time not yet charged for storage (charged in whole seconds, so short rounds do not
+    /// round the fee down to zero).
+    pub(crate) uncharged_storage_ns: u64,
 }
 
 impl std::fmt::Debug for Sim {
@@ -83,6 +86,7 @@ impl Sim {
             next_message: 0,
             faults: Faults::default(),
             next_snapshot: 0,
+            uncharged_storage_ns: 0,
         }
     }
 

@@ -451,3 +451,36 @@ fn create_canister_from_a_canister_needs_the_fee() {
     assert_eq!(code, RejectCode::CanisterReject as u32);
     assert!(message.contains("fee"), "{message}");
 }
+
+#[test]
+fn storage_fees_accumulate_over_short_rounds() {
+    // Storage is charged for all elapsed time, including many short rounds (no rounding to zero).
+    let mut config = SimConfig::default();
+    config.round_time_ns = 100_000_000; // 0.1 s per round
+    let mut sim = Sim::new(config);
+    let id = sim.create_canister_with_settings(Some(admin()), None);
+    sim.install_canister(
+        id,
+        wasm("sim-test-counter"),
+        Encode!().unwrap(),
+        Some(admin()),
+    )
+    .unwrap();
+    let memory: u64 = sim
+        .canister_status(id, Some(admin()))
+        .unwrap()
+        .memory_size
+        .0
+        .try_into()
+        .unwrap();
+    let before = sim.cycle_balance(id).unwrap();
+    for _ in 0..100 {
+        sim.tick();
+    }
+    let charged = before - sim.cycle_balance(id).unwrap();
+    let expected = memory as u128 * 127_000 * 10 / (1u128 << 30);
+    assert!(
+        charged.abs_diff(expected) <= expected / 10 + 1,
+        "charged {charged}, expected {expected}"
+    );
+}
