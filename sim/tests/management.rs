@@ -455,8 +455,10 @@ fn create_canister_from_a_canister_needs_the_fee() {
 #[test]
 fn storage_fees_accumulate_over_short_rounds() {
     // Storage is charged for all elapsed time, including many short rounds (no rounding to zero).
-    let mut config = SimConfig::default();
-    config.round_time_ns = 100_000_000; // 0.1 s per round
+    let config = SimConfig {
+        round_time_ns: 100_000_000, // 0.1 s per round
+        ..SimConfig::default()
+    };
     let mut sim = Sim::new(config);
     let id = sim.create_canister_with_settings(Some(admin()), None);
     sim.install_canister(
