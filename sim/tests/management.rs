@@ -486,3 +486,61 @@ fn storage_fees_accumulate_over_short_rounds() {
         "charged {charged}, expected {expected}"
     );
 }
+
+#[test]
+fn canister_info_and_deposit_cycles_from_a_canister() {
+    // Spec: canister_info (canister callers only) returns controllers, module hash and recent
+    // changes; deposit_cycles moves the attached cycles to the target.
+    let (mut sim, id) = sim_with_probe();
+    let arg = enc(ic_sim::management_types::CanisterInfoArgs {
+        canister_id: id,
+        num_requested_changes: Some(5),
+    });
+    let r: CallResult = dec(&sim
+        .update_call(
+            id,
+            admin(),
+            "call",
+            Encode!(
+                &Principal::management_canister(),
+                &"canister_info".to_string(),
+                &arg,
+                &None::<u32>
+            )
+            .unwrap(),
+        )
+        .unwrap());
+    let info: ic_sim::management_types::CanisterInfoResult = dec(&r.unwrap());
+    assert_eq!(info.controllers, vec![admin()]);
+    assert_eq!(info.total_num_changes, 2, "creation and installation");
+    assert_eq!(info.recent_changes.len(), 2);
+    assert!(info.module_hash.is_some());
+    // Ingress may not call canister_info.
+    let err = sim
+        .submit_ingress(Ingress {
+            sender: admin(),
+            canister_id: Principal::management_canister(),
+            method: "canister_info".into(),
+            payload: arg,
+            effective_canister_id: Some(id),
+        })
+        .unwrap_err();
+    assert!(err.message.contains("Only canisters"), "{}", err.message);
+    // deposit_cycles with no cycles attached leaves the balance (minus fees) unchanged.
+    let arg = enc(ic_sim::management_types::CanisterIdRecord { canister_id: id });
+    let r: CallResult = dec(&sim
+        .update_call(
+            id,
+            admin(),
+            "call",
+            Encode!(
+                &Principal::management_canister(),
+                &"deposit_cycles".to_string(),
+                &arg,
+                &None::<u32>
+            )
+            .unwrap(),
+        )
+        .unwrap());
+    assert!(r.is_ok());
+}
