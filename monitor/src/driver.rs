@@ -16,12 +16,14 @@ pub trait Platform {
     fn now_ns(&self) -> u64;
     /// The monitor's own spendable cycle balance.
     fn own_balance(&self) -> u128;
-    /// `canister_status` of `id`, bounded-wait with `timeout_seconds`.
+    /// Instructions executed so far in the current message (0 where not measurable).
+    fn instructions(&self) -> u64;
+    /// The Candid-encoded `canister_status` reply for `id`, bounded-wait with `timeout_seconds`.
     async fn canister_status(
         &self,
         id: Principal,
         timeout_seconds: u32,
-    ) -> Result<CanisterStatusReply, CallError>;
+    ) -> Result<Vec<u8>, CallError>;
     /// `deposit_cycles` of `amount` into `id`, bounded-wait.
     async fn deposit_cycles(
         &self,
@@ -56,7 +58,11 @@ pub async fn register<M: Memory, P: Platform>(
         (reg, s.config().call_timeout_seconds, s.id())
     };
     let sample = if mode == Mode::New {
-        match platform.canister_status(args.canister_id, timeout).await {
+        match platform
+            .canister_status(args.canister_id, timeout)
+            .await
+            .and_then(|bytes| decode_status(&bytes))
+        {
             Ok(reply) => Some(reply.to_sample(platform.now_ns())),
             Err(e) => {
                 return Err(RegistrationError::StatusUnreadable {
@@ -101,13 +107,16 @@ pub async fn poll<M: Memory, P: Platform>(
 ) {
     let timeout = state.borrow().config().call_timeout_seconds;
     let result = platform.canister_status(id, timeout).await;
+    let start = platform.instructions();
     let now = platform.now_ns();
-    match result {
+    match result.and_then(|bytes| decode_status(&bytes)) {
         Ok(reply) => {
-            let outcome =
-                state
-                    .borrow_mut()
-                    .on_sample(id, reply.to_sample(now), now, platform.own_balance());
+            let outcome = {
+                let mut m = state.borrow_mut();
+                let outcome = m.on_sample(id, reply.to_sample(now), now, platform.own_balance());
+                m.record_sample_cost(platform.instructions().saturating_sub(start));
+                outcome
+            };
             if let Some(amount) = outcome.top_up {
                 top_up(state, platform, id, amount, timeout).await;
             }
@@ -116,6 +125,16 @@ pub async fn poll<M: Memory, P: Platform>(
             state.borrow_mut().on_poll_failure(id, &e, now);
         }
     }
+}
+
+/// Decodes a `canister_status` reply.
+pub fn decode_status(bytes: &[u8]) -> Result<CanisterStatusReply, CallError> {
+    candid::decode_one(bytes).map_err(|e| CallError {
+        reject_code: None,
+        message: format!("unexpected canister_status reply: {e}"),
+        clean: false,
+        transient: false,
+    })
 }
 
 /// Delivers one head event (already marked in flight by `take_due_deliveries`).

@@ -223,6 +223,7 @@ mod tests {
             canister(1)
         )));
         assert!(body.contains("canister_pending_events"));
+        assert!(body.contains("monitor_sample_instructions_max"));
     }
 
     #[test]

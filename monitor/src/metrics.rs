@@ -16,6 +16,10 @@ pub struct Snapshot {
     pub heap_bytes: u64,
     pub polls_in_flight: u64,
     pub deliveries_in_flight: u64,
+    /// Instructions of the last status sample (decode, decide, store) and the most since upgrade.
+    pub sample_instructions: (u64, u64),
+    /// Instructions the last install or upgrade hook took.
+    pub install_instructions: u64,
     pub canisters: Vec<CanisterState>,
 }
 
@@ -93,6 +97,21 @@ pub fn encode(s: &Snapshot) -> std::io::Result<Vec<u8>> {
         "monitor_deliveries_in_flight",
         s.deliveries_in_flight as f64,
         "Hook calls in flight.",
+    )?;
+    w.encode_gauge(
+        "monitor_sample_instructions",
+        s.sample_instructions.0 as f64,
+        "Instructions the last status sample took (decode, decide, store).",
+    )?;
+    w.encode_gauge(
+        "monitor_sample_instructions_max",
+        s.sample_instructions.1 as f64,
+        "Most instructions any status sample took since the last upgrade.",
+    )?;
+    w.encode_gauge(
+        "monitor_install_instructions",
+        s.install_instructions as f64,
+        "Instructions of the last init or post_upgrade.",
     )?;
     w.encode_gauge(
         "monitor_cycle_balance",

@@ -146,6 +146,8 @@ pub struct Monitor<M: Memory> {
     polling: BTreeSet<Principal>,
     /// Targets with a delivery in flight.
     delivering: BTreeSet<Principal>,
+    /// Instructions spent on the last sample (decode, decide, store) and the most since start.
+    sample_cost: (u64, u64),
 }
 
 fn hook_bit(kind: EventKind) -> u8 {
@@ -186,6 +188,7 @@ impl<M: Memory> Monitor<M> {
             log: EventLog::init(get(EVENT_LOG)),
             polling: BTreeSet::new(),
             delivering: BTreeSet::new(),
+            sample_cost: (0, 0),
         }
     }
 
@@ -416,6 +419,16 @@ impl<M: Memory> Monitor<M> {
     /// Status calls in flight.
     pub fn polls_in_flight(&self) -> usize {
         self.polling.len()
+    }
+
+    /// Records the instructions one sample took (decode, decide, store).
+    pub fn record_sample_cost(&mut self, instructions: u64) {
+        self.sample_cost = (instructions, self.sample_cost.1.max(instructions));
+    }
+
+    /// Instructions of the last sample and the most any sample took since the last upgrade.
+    pub fn sample_cost(&self) -> (u64, u64) {
+        self.sample_cost
     }
 
     /// Hook calls in flight.

@@ -87,6 +87,8 @@ pub struct FakeIc {
     pub balance: Cell<u128>,
     pub canisters: RefCell<BTreeMap<Principal, FakeCanister>>,
     pub status_calls: Cell<u64>,
+    /// A fake instruction counter, advancing 1,000 per read.
+    pub instructions: Cell<u64>,
 }
 
 impl Default for FakeIc {
@@ -96,6 +98,7 @@ impl Default for FakeIc {
             balance: Cell::new(100_000_000_000_000),
             canisters: RefCell::default(),
             status_calls: Cell::new(0),
+            instructions: Cell::new(0),
         }
     }
 }
@@ -142,11 +145,11 @@ impl Platform for FakeIc {
     fn own_balance(&self) -> u128 {
         self.balance.get()
     }
-    async fn canister_status(
-        &self,
-        id: Principal,
-        _timeout: u32,
-    ) -> Result<CanisterStatusReply, CallError> {
+    fn instructions(&self) -> u64 {
+        self.instructions.set(self.instructions.get() + 1_000);
+        self.instructions.get()
+    }
+    async fn canister_status(&self, id: Principal, _timeout: u32) -> Result<Vec<u8>, CallError> {
         self.status_calls.set(self.status_calls.get() + 1);
         let cs = self.canisters.borrow();
         let Some(c) = cs.get(&id) else {
@@ -155,7 +158,7 @@ impl Platform for FakeIc {
         if let Some(e) = &c.status_error {
             return Err(e.clone());
         }
-        Ok(CanisterStatusReply {
+        Ok(candid::encode_one(CanisterStatusReply {
             status: c.status,
             settings: StatusSettings {
                 freezing_threshold: Nat::from(c.freezing_threshold_s),
@@ -169,6 +172,7 @@ impl Platform for FakeIc {
             cycles: Nat::from(c.cycles),
             idle_cycles_burned_per_day: Nat::from(c.idle_burn_per_day),
         })
+        .unwrap())
     }
     async fn deposit_cycles(
         &self,

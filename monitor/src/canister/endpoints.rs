@@ -45,6 +45,7 @@ fn canister_init(args: Option<InitArgs>) {
         ic_cdk::trap(format!("invalid init argument: {e}"));
     }
     timer::start();
+    super::record_install_instructions();
 }
 
 #[post_upgrade]
@@ -54,6 +55,7 @@ fn canister_post_upgrade(args: Option<InitArgs>) {
         ic_cdk::trap(format!("invalid upgrade argument: {e}"));
     }
     timer::start();
+    super::record_install_instructions();
 }
 
 /// Methods only controllers may call.
@@ -272,6 +274,8 @@ fn snapshot() -> Snapshot {
         heap_bytes: heap_bytes(),
         polls_in_flight: m.polls_in_flight() as u64,
         deliveries_in_flight: m.deliveries_in_flight() as u64,
+        sample_instructions: m.sample_cost(),
+        install_instructions: super::install_instructions(),
         canisters: page
             .registrations
             .iter()

@@ -17,6 +17,7 @@ use std::rc::Rc;
 pub type State = Rc<RefCell<Monitor<DefaultMemoryImpl>>>;
 
 thread_local! {
+    static INSTALL_INSTRUCTIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
     static STATE: State = Rc::new(RefCell::new(Monitor::init(
         DefaultMemoryImpl::default(),
         ic_cdk::api::canister_self(),
@@ -49,4 +50,14 @@ pub fn apply_init_args(args: Option<InitArgs>) -> Result<Config, String> {
         m.add_admin(a);
     }
     Ok(m.config())
+}
+
+/// Remembers how many instructions the running init or post_upgrade has used so far.
+pub fn record_install_instructions() {
+    INSTALL_INSTRUCTIONS.set(ic_cdk::api::instruction_counter());
+}
+
+/// Instructions of the last init or post_upgrade.
+pub fn install_instructions() -> u64 {
+    INSTALL_INSTRUCTIONS.get()
 }

@@ -2,7 +2,7 @@
 
 use crate::calls::CallError;
 use crate::driver::Platform;
-use crate::sample::{CanisterIdRecord, CanisterStatusReply};
+use crate::sample::CanisterIdRecord;
 use candid::Principal;
 use ic_cdk::call::{Call, CallErrorExt, CallFailed};
 
@@ -31,24 +31,21 @@ impl Platform for Ic {
         ic_cdk::api::canister_liquid_cycle_balance()
     }
 
+    fn instructions(&self) -> u64 {
+        ic_cdk::api::instruction_counter()
+    }
+
     async fn canister_status(
         &self,
         id: Principal,
         timeout_seconds: u32,
-    ) -> Result<CanisterStatusReply, CallError> {
-        let reply = Call::bounded_wait(Principal::management_canister(), "canister_status")
+    ) -> Result<Vec<u8>, CallError> {
+        Call::bounded_wait(Principal::management_canister(), "canister_status")
             .with_arg(CanisterIdRecord { canister_id: id })
             .change_timeout(timeout_seconds)
             .await
-            .map_err(to_error)?;
-        reply
-            .candid::<CanisterStatusReply>()
-            .map_err(|e| CallError {
-                reject_code: None,
-                message: format!("unexpected canister_status reply: {e}"),
-                clean: false,
-                transient: false,
-            })
+            .map(|r| r.into_bytes())
+            .map_err(to_error)
     }
 
     async fn deposit_cycles(

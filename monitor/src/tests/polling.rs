@@ -334,3 +334,15 @@ fn poll_now_and_released_slots_make_a_canister_due_again() {
     assert_eq!(m.borrow_mut().take_due_polls(now), vec![id]);
     assert!(m.borrow_mut().poll_now(args(9).canister_id, now).is_err());
 }
+
+#[test]
+fn the_instructions_of_each_sample_are_recorded() {
+    let (m, _) = monitor(ConfigUpdate::default());
+    let ic = FakeIc::default();
+    let id = ic.add(1, FakeCanister::new(5 * T));
+    register(&m, &ic, args(1)).unwrap();
+    m.borrow_mut().poll_now(id, ic.now.get()).unwrap();
+    tick(&m, &ic);
+    // The fake counter advances 1,000 per read: one read before and one after the sample.
+    assert_eq!(m.borrow().sample_cost(), (1_000, 1_000));
+}
