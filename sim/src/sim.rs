@@ -253,3 +253,23 @@ impl Sim {
         self.cache.len()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sim_can_move_between_threads() {
+        // The REST server runs each instance on a worker thread.
+        fn assert_send<T: Send>() {}
+        assert_send::<Sim>();
+    }
+
+    #[test]
+    fn canister_range_starts_at_the_first_canister_id() {
+        let sim = Sim::default();
+        let (start, end) = sim.canister_ranges()[0];
+        assert_eq!(start.to_text(), ids::FIRST_CANISTER_ID);
+        assert!(ids::canister_index(&end).unwrap() > ids::canister_index(&start).unwrap());
+    }
+}
