@@ -122,3 +122,66 @@ fn update_without_reply_is_canister_error() {
         (RejectCode::CanisterError, ErrorCode::CanisterDidNotReply)
     );
 }
+
+/// Records the first byte of each `rec` argument; `list` replies with the record.
+const RECORDER: &str = r#"(module
+  (import "ic0" "msg_arg_data_copy" (func $arg_copy (param i32 i32 i32)))
+  (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
+  (import "ic0" "msg_reply" (func $reply))
+  (memory 1)
+  (global $n (mut i32) (i32.const 0))
+  (func (export "canister_update rec")
+    (call $arg_copy (i32.add (i32.const 100) (global.get $n)) (i32.const 0) (i32.const 1))
+    (global.set $n (i32.add (global.get $n) (i32.const 1)))
+    (call $reply))
+  (func (export "canister_query list")
+    (call $append (i32.const 100) (global.get $n))
+    (call $reply)))"#;
+
+/// `go(callee)` sends `rec(1)`, `rec(2)`, `rec(3)` to the callee in one message, then replies.
+const SENDER: &str = r#"(module
+  (import "ic0" "msg_arg_data_size" (func $arg_size (result i32)))
+  (import "ic0" "msg_arg_data_copy" (func $arg_copy (param i32 i32 i32)))
+  (import "ic0" "call_new" (func $call_new (param i32 i32 i32 i32 i32 i32 i32 i32)))
+  (import "ic0" "call_data_append" (func $call_append (param i32 i32)))
+  (import "ic0" "call_perform" (func $call_perform (result i32)))
+  (import "ic0" "msg_reply" (func $reply))
+  (memory 1)
+  (table 1 funcref)
+  (elem (i32.const 0) $noop)
+  (data (i32.const 50) "rec")
+  (data (i32.const 60) "\01\02\03")
+  (func $noop (param i32))
+  (func $send (param $byte i32)
+    (call $call_new (i32.const 0) (call $arg_size) (i32.const 50) (i32.const 3)
+      (i32.const 0) (i32.const 0) (i32.const 0) (i32.const 0))
+    (call $call_append (local.get $byte) (i32.const 1))
+    (drop (call $call_perform)))
+  (func (export "canister_update go")
+    (call $arg_copy (i32.const 0) (i32.const 0) (call $arg_size))
+    (call $send (i32.const 60))
+    (call $send (i32.const 61))
+    (call $send (i32.const 62))
+    (call $reply)))"#;
+
+#[test]
+fn requests_between_two_canisters_arrive_in_order() {
+    // Spec: requests from one canister to another are delivered in the order they were made.
+    let mut sim = Sim::new(SimConfig::default());
+    let anon = Principal::anonymous();
+    let recorder = sim.create_canister();
+    sim.install_canister(recorder, wat::parse_str(RECORDER).unwrap(), vec![], None)
+        .unwrap();
+    let sender = sim.create_canister();
+    sim.install_canister(sender, wat::parse_str(SENDER).unwrap(), vec![], None)
+        .unwrap();
+    sim.update_call(sender, anon, "go", recorder.as_slice().to_vec())
+        .unwrap();
+    for _ in 0..3 {
+        sim.tick();
+    }
+    assert_eq!(
+        sim.query_call(recorder, anon, "list", vec![]).unwrap(),
+        vec![1, 2, 3]
+    );
+}
