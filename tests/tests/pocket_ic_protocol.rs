@@ -356,3 +356,20 @@ fn two_instances_are_independent() {
     assert_eq!(update::<u64>(&b, canister_b, "inc", no_args()), 1);
     assert_eq!(query::<u64>(&a, canister_a, "get", no_args()), 2);
 }
+
+#[test]
+fn auto_progress_executes_calls_without_ticks_until_stopped() {
+    let (pic, canister) = with_probe("");
+    assert!(!pic.auto_progress_enabled());
+    pic.auto_progress();
+    assert!(pic.auto_progress_enabled());
+    let before = pic.get_time();
+    let id = pic
+        .submit_call(canister, Principal::anonymous(), "inc", no_args())
+        .unwrap();
+    let reply = pic.await_call_no_ticks(id).unwrap();
+    assert_eq!(decode_one::<u64>(&reply).unwrap(), 1);
+    assert!(pic.get_time() > before, "time follows the wall clock");
+    pic.stop_progress();
+    assert!(!pic.auto_progress_enabled());
+}
