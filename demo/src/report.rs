@@ -116,7 +116,7 @@ pub fn html(canisters: &[CanisterReport], journal: &Journal) -> String {
             markers.iter().filter(|m| m.kind != EventKind::LowMemory),
         ));
         let memory = c.registration.memory;
-        let mib_threshold = |t: Option<u64>| t.map(|t| mib(t));
+        let mib_threshold = |t: Option<u64>| t.map(mib);
         body.push_str(&chart(
             "memory MiB",
             &[

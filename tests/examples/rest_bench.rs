@@ -13,7 +13,7 @@ const CALLS: u32 = 1_000;
 fn main() {
     let started = Instant::now();
     let port_file = port_file_path("bench");
-    let _server = spawn_server(&port_file, 5);
+    let mut server = spawn_server(&port_file, 5);
     let port = wait_for_port(&port_file);
     let url = format!("http://127.0.0.1:{port}/").parse().unwrap();
     let pic = PocketIcBuilder::new()
@@ -43,4 +43,7 @@ fn main() {
     println!("server start to first answered call: {first_call:?}");
     println!("update call round trip over REST ({CALLS} calls): {update_round_trip:?}");
     println!("query call round trip over REST ({CALLS} calls): {query_round_trip:?}");
+    drop(pic);
+    server.kill().expect("stop the server");
+    server.wait().expect("reap the server");
 }

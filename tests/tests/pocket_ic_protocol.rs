@@ -1,7 +1,7 @@
 //! The `pocket-ic` client's API, used exactly as IC developers use it, against whatever server
 //! `POCKET_IC_BIN` names (our emulator in CI, a real PocketIC where users have one).
 
-use candid::{decode_one, encode_args, encode_one, Nat, Principal};
+use candid::{decode_one, encode_args, encode_one, Principal};
 use ic_management_canister_types::CanisterStatusType;
 use integration_tests::canister_wasm;
 use pocket_ic::{ErrorCode, PocketIc, RejectCode};
@@ -262,9 +262,9 @@ fn canister_status_reports_state_cycles_and_memory() {
     let status = pic.canister_status(canister, None).unwrap();
     assert_eq!(status.status, CanisterStatusType::Running);
     assert!(status.module_hash.is_some());
-    assert!(status.memory_size > Nat::from(0u64));
-    assert!(status.cycles <= Nat::from(balance_before));
-    assert!(status.cycles > Nat::from(balance_before - 1_000_000_000));
+    assert!(status.memory_size > 0u64);
+    assert!(status.cycles <= balance_before);
+    assert!(status.cycles > balance_before - 1_000_000_000);
 }
 
 #[test]

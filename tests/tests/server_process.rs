@@ -131,6 +131,9 @@ fn shared_server_child() {
         return;
     };
     let port_file = std::path::PathBuf::from(port_file);
+    // Whichever child claims the port file runs the shared server; it must outlive this process
+    // (the other child uses it) and exits by itself after its TTL, so it is not waited for.
+    #[allow(clippy::zombie_processes)]
     let _owner = spawn_server(&port_file, 10);
     let port = wait_for_port(&port_file);
     let url = format!("http://127.0.0.1:{port}/").parse().unwrap();

@@ -217,7 +217,9 @@ impl Instance {
             state.heap.extend_from_slice(m.data(&self.store));
         }
         state.globals.clear();
-        state.globals.extend(self.globals.iter().map(|g| g.get(&self.store)));
+        state
+            .globals
+            .extend(self.globals.iter().map(|g| g.get(&self.store)));
         state.stable = self.store.data().stable.clone();
         self.scratch = Some(state);
         self.shadow_valid = true;
