@@ -12,6 +12,7 @@ ensure_rust_components
 step "building the canisters"
 bash scripts/build-canisters.sh
 step "building the demo"
-cargo build --locked --release -p canister-hooks-demo
+# A debug build: it shares the test command's artifacts, and the interpreter is optimised anyway.
+cargo build --locked -p canister-hooks-demo
 step "running the story"
-target/release/canister-hooks-demo
+target/debug/canister-hooks-demo
