@@ -187,15 +187,24 @@ pub struct HookOutcome {
 pub fn burn_cycles(world: &mut World, journal: &mut Journal) -> Result<HookOutcome, String> {
     const CH: &str = "cycles";
     journal.note(world.sim.time_ns(), CH, "load burns 250 B cycles a minute");
-    wait_for_delivery(world, journal, CH, EventKind::LowCycles, 60, |world| {
-        world
-            .update::<_, Nat>(
-                world.ids.load,
-                "burn_cycles",
-                (Nat::from(250_000_000_000u64),),
-            )
-            .map(|_| ())
-    })
+    let load = world.ids.load;
+    wait_for_event(
+        world,
+        journal,
+        CH,
+        load,
+        EventKind::LowCycles,
+        60,
+        |world| {
+            world
+                .update::<_, Nat>(
+                    world.ids.load,
+                    "burn_cycles",
+                    (Nat::from(250_000_000_000u64),),
+                )
+                .map(|_| ())
+        },
+    )
 }
 
 /// Chapter 4: the load canister's heap grows 2 MiB a minute until `on_low_memory` reaches it.
@@ -206,11 +215,24 @@ pub fn grow_memory(world: &mut World, journal: &mut Journal) -> Result<HookOutco
         CH,
         "load grows its heap 2 MiB a minute",
     );
-    wait_for_delivery(world, journal, CH, EventKind::LowMemory, 60, |world| {
-        world
-            .update::<_, Result<u64, String>>(world.ids.load, "grow_heap", (2u64 * 1024 * 1024,))?
-            .map(|_| ())
-    })
+    let load = world.ids.load;
+    wait_for_event(
+        world,
+        journal,
+        CH,
+        load,
+        EventKind::LowMemory,
+        60,
+        |world| {
+            world
+                .update::<_, Result<u64, String>>(
+                    world.ids.load,
+                    "grow_heap",
+                    (2u64 * 1024 * 1024,),
+                )?
+                .map(|_| ())
+        },
+    )
 }
 
 #[derive(CandidType, Deserialize)]
@@ -410,26 +432,6 @@ fn pending_for(world: &mut World, canister: Principal) -> Result<bool, String> {
     Ok(events(world, Some(canister))?
         .iter()
         .any(|e| e.delivery == DeliveryStatus::Pending))
-}
-
-fn wait_for_delivery(
-    world: &mut World,
-    journal: &mut Journal,
-    chapter: &'static str,
-    kind: EventKind,
-    max_minutes: u32,
-    each_minute: impl FnMut(&mut World) -> Result<(), String>,
-) -> Result<HookOutcome, String> {
-    let load = world.ids.load;
-    wait_for_event(
-        world,
-        journal,
-        chapter,
-        load,
-        kind,
-        max_minutes,
-        each_minute,
-    )
 }
 
 /// Runs minute by minute, calling `each_minute`, until an event of `kind` for `canister` is

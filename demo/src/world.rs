@@ -174,11 +174,8 @@ impl World {
         args: A,
     ) -> Result<R, String> {
         let arg = candid::encode_args(args).expect("encode");
-        let reply = self
-            .sim
-            .update_call(canister, self.admin, method, arg)
-            .map_err(|e| e.message)?;
-        candid::decode_one(&reply).map_err(|e| format!("{method}: cannot decode the reply: {e}"))
+        let reply = self.sim.update_call(canister, self.admin, method, arg);
+        decode_reply(method, reply)
     }
 
     /// A query call as the operator, decoded.
@@ -189,11 +186,8 @@ impl World {
         args: A,
     ) -> Result<R, String> {
         let arg = candid::encode_args(args).expect("encode");
-        let reply = self
-            .sim
-            .query_call(canister, self.admin, method, arg)
-            .map_err(|e| e.message)?;
-        candid::decode_one(&reply).map_err(|e| format!("{method}: cannot decode the reply: {e}"))
+        let reply = self.sim.query_call(canister, self.admin, method, arg);
+        decode_reply(method, reply)
     }
 
     /// Moves time forward by `step`, `steps` times, running a few rounds after each step so
@@ -207,6 +201,15 @@ impl World {
             each(self);
         }
     }
+}
+
+/// A call's reply decoded, or the reject message.
+fn decode_reply<R: CandidType + for<'de> Deserialize<'de>>(
+    method: &str,
+    reply: Result<Vec<u8>, ic_sim::UserError>,
+) -> Result<R, String> {
+    let bytes = reply.map_err(|e| e.message)?;
+    candid::decode_one(&bytes).map_err(|e| format!("{method}: cannot decode the reply: {e}"))
 }
 
 fn create(sim: &mut Sim, admin: Principal, controllers: Vec<Principal>, cycles: u128) -> Principal {
