@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests in `tests/tests/`: where the workspace and its built
 //! canisters are, and how to start the server under test.
 
+pub mod fleet;
 pub mod server;
 
 use std::path::PathBuf;
