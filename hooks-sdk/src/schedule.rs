@@ -27,7 +27,7 @@ struct Entry<T> {
     in_flight: bool,
 }
 
-/// What [`Schedule::due`] hands out for each timer to dispatch now.
+/// What [`Schedule::next_due`] hands out for a timer to dispatch now.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Due {
     /// The timer to run.
@@ -82,19 +82,16 @@ impl<T> Schedule<T> {
         self.entries.remove(&id).map(|e| e.payload)
     }
 
-    /// Pops up to `max` timers due at `now_ns` and marks them in flight.
+    /// Pops the next timer due at `now_ns` and marks it in flight (`None`: nothing is due).
     ///
     /// Interval timers are rescheduled at once from their scheduled time (keeping their phase;
     /// runs missed while the canister was busy are skipped, not replayed in a burst). An interval
     /// whose previous run is still in flight is skipped for this occurrence.
-    pub fn due(&mut self, now_ns: u64, max: usize) -> Vec<Due> {
-        let mut out = Vec::new();
-        while out.len() < max {
-            let Some(&Reverse((time, _, id))) = self.queue.peek() else {
-                break;
-            };
+    pub fn next_due(&mut self, now_ns: u64) -> Option<Due> {
+        loop {
+            let &Reverse((time, _, id)) = self.queue.peek()?;
             if time > now_ns {
-                break;
+                return None;
             }
             self.queue.pop();
             let Some(entry) = self.entries.get_mut(&id) else {
@@ -102,13 +99,7 @@ impl<T> Schedule<T> {
             };
             let repeat = entry.repeat;
             let busy = entry.in_flight;
-            if !busy {
-                entry.in_flight = true;
-                out.push(Due {
-                    id,
-                    scheduled_ns: time,
-                });
-            }
+            entry.in_flight = true;
             if let Repeat::Every(interval) = repeat {
                 let interval = interval.max(1);
                 let mut next = time.saturating_add(interval);
@@ -118,8 +109,13 @@ impl<T> Schedule<T> {
                 }
                 self.push(next, id);
             }
+            if !busy {
+                return Some(Due {
+                    id,
+                    scheduled_ns: time,
+                });
+            }
         }
-        out
     }
 
     /// Gives the executor access to a timer's payload (None if cancelled).
@@ -190,16 +186,21 @@ mod tests {
         due.iter().map(|d| d.id.0).collect()
     }
 
+    /// Up to `max` timers due at `now` (what one global-timer tick dispatches).
+    fn due<T>(s: &mut Schedule<T>, now: u64, max: usize) -> Vec<Due> {
+        std::iter::from_fn(|| s.next_due(now)).take(max).collect()
+    }
+
     #[test]
     fn one_shot_runs_once_when_due() {
         let mut s = Schedule::default();
         let id = s.add(0, S, Repeat::Once, "a");
-        assert!(s.due(9, 10).is_empty());
+        assert!(due(&mut s, 9, 10).is_empty());
         assert_eq!(s.next_wakeup(), Some(10));
-        assert_eq!(ids(&s.due(10, 10)), [id.0]);
+        assert_eq!(ids(&due(&mut s, 10, 10)), [id.0]);
         assert_eq!(s.finished(id), Some("a"));
         assert!(s.is_empty());
-        assert!(s.due(100, 10).is_empty());
+        assert!(due(&mut s, 100, 10).is_empty());
     }
 
     #[test]
@@ -208,20 +209,20 @@ mod tests {
         let b = s.add(0, Duration::from_nanos(5), Repeat::Once, ());
         let a = s.add(0, Duration::from_nanos(3), Repeat::Once, ());
         let c = s.add(0, Duration::from_nanos(5), Repeat::Once, ());
-        assert_eq!(ids(&s.due(5, 10)), [a.0, b.0, c.0]);
+        assert_eq!(ids(&due(&mut s, 5, 10)), [a.0, b.0, c.0]);
     }
 
     #[test]
     fn interval_keeps_its_schedule_whatever_happens_to_a_run() {
         let mut s = Schedule::default();
         let id = s.add(0, S, Repeat::Every(10), ());
-        assert_eq!(s.due(12, 10)[0].scheduled_ns, 10);
+        assert_eq!(due(&mut s, 12, 10)[0].scheduled_ns, 10);
         s.finished(id); // e.g. the run trapped
         assert_eq!(s.next_wakeup(), Some(20));
-        assert_eq!(s.due(20, 10)[0].scheduled_ns, 20);
+        assert_eq!(due(&mut s, 20, 10)[0].scheduled_ns, 20);
         s.finished(id);
         // Late by 3.5 periods: one run now, next on the original phase.
-        assert_eq!(s.due(65, 10).len(), 1);
+        assert_eq!(due(&mut s, 65, 10).len(), 1);
         assert_eq!(s.next_wakeup(), Some(70));
     }
 
@@ -229,10 +230,13 @@ mod tests {
     fn interval_run_is_skipped_while_the_previous_is_in_flight() {
         let mut s = Schedule::default();
         let id = s.add(0, S, Repeat::Every(10), ());
-        assert_eq!(s.due(10, 10).len(), 1);
-        assert!(s.due(20, 10).is_empty(), "previous run still in flight");
+        assert_eq!(due(&mut s, 10, 10).len(), 1);
+        assert!(
+            due(&mut s, 20, 10).is_empty(),
+            "previous run still in flight"
+        );
         s.finished(id);
-        assert_eq!(s.due(30, 10).len(), 1);
+        assert_eq!(due(&mut s, 30, 10).len(), 1);
     }
 
     #[test]
@@ -241,7 +245,7 @@ mod tests {
         let a = s.add(0, S, Repeat::Every(10), 1);
         let b = s.add(0, S, Repeat::Once, 2);
         assert_eq!(s.cancel(a), Some(1));
-        assert_eq!(ids(&s.due(10, 10)), [b.0]);
+        assert_eq!(ids(&due(&mut s, 10, 10)), [b.0]);
         s.finished(b);
         assert_eq!(s.next_wakeup(), None);
     }
@@ -250,9 +254,9 @@ mod tests {
     fn retry_requeues_a_one_shot_whose_call_failed() {
         let mut s = Schedule::default();
         let id = s.add(0, S, Repeat::Once, ());
-        s.due(10, 10);
+        due(&mut s, 10, 10);
         s.retry(id, 11);
-        assert_eq!(ids(&s.due(11, 10)), [id.0]);
+        assert_eq!(ids(&due(&mut s, 11, 10)), [id.0]);
     }
 
     #[test]
@@ -261,9 +265,9 @@ mod tests {
         for _ in 0..5 {
             s.add(0, S, Repeat::Once, ());
         }
-        assert_eq!(s.due(10, 2).len(), 2);
+        assert_eq!(due(&mut s, 10, 2).len(), 2);
         assert_eq!(s.next_wakeup(), Some(10));
-        assert_eq!(s.due(10, 10).len(), 3);
+        assert_eq!(due(&mut s, 10, 10).len(), 3);
     }
 
     proptest! {
@@ -278,7 +282,7 @@ mod tests {
             }
             let mut runs = std::collections::HashMap::<TimerId, u32>::new();
             for now in 0..=100u64 {
-                for d in s.due(now, 7) {
+                for d in due(&mut s, now, 7) {
                     prop_assert!(due_at[&d.id] <= now);
                     *runs.entry(d.id).or_default() += 1;
                     s.finished(d.id);

@@ -8,10 +8,9 @@ use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 
-use ic_cdk::call::Call;
-
 use crate::events::ErrorSource;
 use crate::runtime::report::{self, Failure};
+use crate::runtime::self_call::{self, Completion};
 
 /// Internal update method the heartbeat body runs in (self-calls only).
 pub const EXECUTOR_METHOD: &str = "<canister-hooks> heartbeat";
@@ -48,26 +47,36 @@ pub fn heartbeat_entry() {
         return;
     }
     IN_FLIGHT.set(true);
-    ic_cdk::futures::internals::in_executor_context(|| {
-        ic_cdk::futures::spawn(async {
-            let result = Call::bounded_wait(ic_cdk::api::canister_self(), EXECUTOR_METHOD).await;
-            IN_FLIGHT.set(false);
-            if let Err(e) = result {
-                report::capture(ErrorSource::Heartbeat, &Failure::from_call(&e));
-            }
-        });
+    ic_cdk_executor::in_tracking_executor_context(|| {
+        if let Err((round, failure)) = self_call::call(EXECUTOR_METHOD, &[], Round) {
+            round.complete(Err(failure));
+        }
     });
+}
+
+/// The heartbeat body in flight.
+struct Round;
+
+impl Completion for Round {
+    fn complete(self, outcome: Result<(), Failure>) {
+        IN_FLIGHT.set(false);
+        if let Err(failure) = outcome {
+            report::capture(ErrorSource::Heartbeat, &failure);
+        }
+    }
+
+    fn recover(self) {
+        IN_FLIGHT.set(false);
+    }
 }
 
 /// `canister_update <canister-hooks> heartbeat`: runs the body. Self-calls only.
 #[doc(hidden)]
 pub fn executor_entry() {
-    ic_cdk::futures::internals::in_executor_context(|| {
-        if ic_cdk::api::msg_caller() != ic_cdk::api::canister_self() {
-            ic_cdk::trap("this method is internal to canister-hooks and only the canister itself may call it");
-        }
+    ic_cdk_executor::in_tracking_executor_context(|| {
+        self_call::require_self_caller();
         let Some(mut body) = BODY.take() else {
-            ic_cdk::api::msg_reply(Vec::<u8>::new());
+            ic0::msg_reply();
             return;
         };
         let future = body();
@@ -76,9 +85,9 @@ pub fn executor_entry() {
                 *slot = Some(body);
             }
         });
-        ic_cdk::futures::spawn(async move {
+        ic_cdk_executor::spawn_protected(async move {
             future.await;
-            ic_cdk::api::msg_reply(Vec::<u8>::new());
+            ic0::msg_reply();
         });
     });
 }

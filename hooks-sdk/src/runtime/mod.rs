@@ -9,5 +9,6 @@ pub mod hooks;
 pub mod random;
 pub mod readiness;
 pub mod report;
+pub(crate) mod self_call;
 pub(crate) mod state;
 pub mod timers;

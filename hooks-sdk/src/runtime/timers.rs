@@ -1,20 +1,20 @@
 //! Trap-capturing timers with the shape of ic-cdk-timers (one-shot and interval, async, named).
 //!
 //! Like ic-cdk-timers, each due timer runs as exactly one bounded-wait self-call (to
-//! [`EXECUTOR_METHOD`]); the body runs there, so a trap rolls back only that run. Unlike
+//! [`EXECUTOR_METHOD`], made with plain `ic0` callbacks as ic-cdk-timers does); the body runs there,
+//! so a trap rolls back only that run. Unlike
 //! ic-cdk-timers, the reject comes back to the SDK: the failure is recorded in the stable error
 //! log and routed to `on_error`. The SDK owns `canister_global_timer` (exported by
 //! [`crate::export_hooks!`]), so a canister uses these functions instead of ic-cdk-timers.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use ic_cdk::call::{Call, CallFailed};
-
 use crate::events::ErrorSource;
 use crate::runtime::report::{self, Failure};
+use crate::runtime::self_call::{self, Completion};
 use crate::schedule::{Repeat, Schedule};
 
 pub use crate::schedule::TimerId;
@@ -28,7 +28,7 @@ pub const MAX_DISPATCH_PER_TICK: usize = 200;
 /// A run's future: `Err` rejects the self-call with the message (used by init tasks).
 pub(crate) type TaskFuture = Pin<Box<dyn Future<Output = Result<(), String>>>>;
 
-type Completion = Box<dyn FnOnce(Result<(), Failure>)>;
+type OnDone = Box<dyn FnOnce(Result<(), Failure>)>;
 
 pub(crate) enum Body {
     /// A one-shot future, taken by the executor.
@@ -42,12 +42,12 @@ pub(crate) enum Body {
 pub(crate) struct Task {
     source: ErrorSource,
     body: Body,
-    on_done: Option<Completion>,
+    on_done: Option<OnDone>,
 }
 
 thread_local! {
     static SCHEDULE: RefCell<Schedule<Task>> = RefCell::new(Schedule::default());
-    static ARMED_AT: RefCell<Option<u64>> = const { RefCell::new(None) };
+    static ARMED_AT: Cell<Option<u64>> = const { Cell::new(None) };
 }
 
 /// Runs `future` once after `delay`, isolated; a trap is captured as `Timer("timer-<id>")`.
@@ -127,7 +127,7 @@ pub(crate) fn run_isolated(
     delay: Duration,
     source: ErrorSource,
     future: TaskFuture,
-    on_done: Completion,
+    on_done: OnDone,
 ) -> TimerId {
     insert(
         delay,
@@ -154,7 +154,7 @@ fn add(
     repeat: Repeat,
     name: Option<String>,
     body: Body,
-    on_done: Option<Completion>,
+    on_done: Option<OnDone>,
 ) -> TimerId {
     let id = SCHEDULE.with_borrow_mut(|s| {
         s.add(
@@ -183,7 +183,7 @@ fn insert(
     repeat: Repeat,
     source: ErrorSource,
     body: Body,
-    on_done: Option<Completion>,
+    on_done: Option<OnDone>,
 ) -> TimerId {
     let id = SCHEDULE.with_borrow_mut(|s| {
         s.add(
@@ -203,57 +203,105 @@ fn insert(
 
 /// Sets the IC global timer to the earliest due time (only when that moves it earlier).
 fn arm_global_timer() {
-    let next = SCHEDULE.with_borrow_mut(|s| s.next_wakeup());
-    ARMED_AT.with_borrow_mut(|armed| {
-        let change = match (next, *armed) {
-            (Some(n), Some(a)) => n < a,
-            (Some(_), None) => true,
-            (None, _) => false,
-        };
-        if change {
-            ic_cdk::api::global_timer_set(next.unwrap_or(0));
-            *armed = next;
-        }
-    });
+    let Some(next) = SCHEDULE.with_borrow_mut(|s| s.next_wakeup()) else {
+        return;
+    };
+    if ARMED_AT.get().is_none_or(|armed| next < armed) {
+        ic0::global_timer_set(next);
+        ARMED_AT.set(Some(next));
+    }
 }
 
 /// `canister_global_timer`: dispatch every due timer. Called by the export from `export_hooks!`.
 #[doc(hidden)]
 pub fn global_timer_entry() {
-    ic_cdk::futures::internals::in_executor_context(|| {
+    ic_cdk_executor::in_tracking_executor_context(|| {
         ARMED_AT.set(None); // the IC timer fired and is now disarmed
-        let now = ic_cdk::api::time();
-        let due = SCHEDULE.with_borrow_mut(|s| s.due(now, MAX_DISPATCH_PER_TICK));
-        for d in due {
-            let local = SCHEDULE.with_borrow_mut(|s| match s.payload_mut(d.id) {
-                Some(Task {
-                    body: Body::Local(f),
-                    ..
-                }) => f.take(),
-                _ => None,
-            });
-            match local {
-                Some(f) => {
-                    SCHEDULE.with_borrow_mut(|s| s.finished(d.id));
-                    f();
-                }
-                None => ic_cdk::futures::spawn(dispatch(d.id)),
+        let now = ic0::time();
+        for _ in 0..MAX_DISPATCH_PER_TICK {
+            let Some(due) = SCHEDULE.with_borrow_mut(|s| s.next_due(now)) else {
+                break;
+            };
+            if let Some(local) = take_local(due.id) {
+                local();
+                continue;
+            }
+            let run = Run { id: due.id };
+            if let Err((run, failure)) =
+                self_call::call(EXECUTOR_METHOD, &due.id.0.to_be_bytes(), run)
+            {
+                // Later calls this tick would fail the same way: leave them queued.
+                run.complete(Err(failure));
+                break;
             }
         }
         arm_global_timer();
     });
 }
 
-/// One run: one bounded-wait self-call, then bookkeeping and error capture.
-async fn dispatch(id: TimerId) {
-    let result = Call::bounded_wait(ic_cdk::api::canister_self(), EXECUTOR_METHOD)
-        .with_raw_args(&id.0.to_be_bytes())
-        .await;
-    let failure = result.err();
-    // A call that never reached the executor (not enough cycles, queue full, system transient
-    // reject before start) leaves a one-shot body untaken: run it again on the next tick.
-    if let Some(e) = &failure {
-        let untaken = SCHEDULE.with_borrow_mut(|s| {
+/// Takes a due SDK-bookkeeping body (and ends its timer); `None` for a body run by a self-call.
+fn take_local(id: TimerId) -> Option<Box<dyn FnOnce()>> {
+    SCHEDULE.with_borrow_mut(|s| {
+        let Some(Task {
+            body: Body::Local(f),
+            ..
+        }) = s.payload_mut(id)
+        else {
+            return None;
+        };
+        let f = f.take();
+        s.finished(id);
+        f
+    })
+}
+
+/// One dispatched run, waiting for its self-call to end.
+struct Run {
+    id: TimerId,
+}
+
+impl Completion for Run {
+    /// Bookkeeping and error capture after the run.
+    fn complete(self, outcome: Result<(), Failure>) {
+        let id = self.id;
+        if let Err(failure) = &outcome {
+            if never_started(id, failure) {
+                // Not enough cycles, queue full or a transient reject before the executor took
+                // the one-shot body: run it again on the next tick.
+                SCHEDULE.with_borrow_mut(|s| s.retry(id, ic0::time()));
+                arm_global_timer();
+                return;
+            }
+        }
+        let (source, on_done) = SCHEDULE.with_borrow_mut(|s| {
+            let task = s.payload_mut(id);
+            let (source, on_done) = match task {
+                Some(t) => (outcome.is_err().then(|| t.source.clone()), t.on_done.take()),
+                None => (None, None),
+            };
+            s.finished(id);
+            (source, on_done)
+        });
+        if let (Err(failure), Some(source)) = (&outcome, source) {
+            report::capture(source, failure);
+        }
+        if let Some(done) = on_done {
+            done(outcome);
+        }
+    }
+
+    /// The completion trapped: at least end the run, so an interval is not stuck in flight.
+    fn recover(self) {
+        SCHEDULE.with_borrow_mut(|s| s.finished(self.id));
+    }
+}
+
+/// Whether a failed run's one-shot body was never taken by the executor and the failure came
+/// before it could be (the call was not made, or was rejected with SYS_TRANSIENT).
+fn never_started(id: TimerId, failure: &Failure) -> bool {
+    let before_start = matches!(failure.reject_code, None | Some(2));
+    before_start
+        && SCHEDULE.with_borrow_mut(|s| {
             matches!(
                 s.payload_mut(id),
                 Some(Task {
@@ -261,65 +309,27 @@ async fn dispatch(id: TimerId) {
                     ..
                 })
             )
-        });
-        if untaken && is_retryable_before_start(e) {
-            SCHEDULE.with_borrow_mut(|s| s.retry(id, ic_cdk::api::time()));
-            arm_global_timer();
-            return;
-        }
-    }
-    let (source, on_done) = SCHEDULE.with_borrow_mut(|s| {
-        let on_done = s.payload_mut(id).and_then(|t| t.on_done.take());
-        let source = match failure {
-            Some(_) => s.payload_mut(id).map(|t| t.source.clone()),
-            None => None, // the common path allocates nothing
-        };
-        s.finished(id);
-        (source, on_done)
-    });
-    let outcome = match failure {
-        None => Ok(()),
-        Some(e) => {
-            let f = Failure::from_call(&e);
-            if let Some(source) = source {
-                report::capture(source, &f);
-            }
-            Err(f)
-        }
-    };
-    if let Some(done) = on_done {
-        done(outcome);
-    }
-    arm_global_timer();
-}
-
-fn is_retryable_before_start(e: &CallFailed) -> bool {
-    match e {
-        CallFailed::InsufficientLiquidCycleBalance(_) | CallFailed::CallPerformFailed(_) => true,
-        CallFailed::CallRejected(r) => r.raw_reject_code() == 2,
-    }
+        })
 }
 
 /// `canister_update <canister-hooks> timer`: runs one timer body. Self-calls only.
 #[doc(hidden)]
 pub fn executor_entry() {
-    ic_cdk::futures::internals::in_executor_context(|| {
-        if ic_cdk::api::msg_caller() != ic_cdk::api::canister_self() {
-            ic_cdk::trap("this method is internal to canister-hooks and only the canister itself may call it");
+    ic_cdk_executor::in_tracking_executor_context(|| {
+        self_call::require_self_caller();
+        let mut arg = [0u8; 8];
+        if ic0::msg_arg_data_size() != arg.len() {
+            ic0::trap(b"canister-hooks: malformed timer id");
         }
-        let arg = ic_cdk::api::msg_arg_data();
-        let Ok(bytes) = <[u8; 8]>::try_from(arg.as_slice()) else {
-            ic_cdk::trap("canister-hooks: malformed timer id");
-        };
-        let id = TimerId(u64::from_be_bytes(bytes));
-        let Some(future) = take_future(id) else {
-            ic_cdk::api::msg_reply([]); // cancelled meanwhile
+        ic0::msg_arg_data_copy(&mut arg, 0);
+        let Some(future) = take_future(TimerId(u64::from_be_bytes(arg))) else {
+            ic0::msg_reply(); // cancelled meanwhile
             return;
         };
-        ic_cdk::futures::spawn(async move {
+        ic_cdk_executor::spawn_protected(async move {
             match future.await {
-                Ok(()) => ic_cdk::api::msg_reply([]),
-                Err(message) => ic_cdk::api::msg_reject(message),
+                Ok(()) => ic0::msg_reply(),
+                Err(message) => ic0::msg_reject(message.as_bytes()),
             }
         });
     });
