@@ -77,13 +77,14 @@ fn assert_exports(i: &Interface, wanted: &[&str]) {
 }
 
 #[test]
-fn worker_exports_hooks_queries_timers_and_heartbeat() {
+fn worker_exports_hooks_queries_timers_heartbeat_and_the_low_memory_bridge() {
     let i = interface("example-worker");
     assert_exports(&i, SDK_EXPORTS);
     assert_exports(&i, HEARTBEAT_EXPORTS);
     assert_exports(
         &i,
         &[
+            "canister_on_low_wasm_memory",
             "canister_init",
             "canister_post_upgrade",
             "canister_inspect_message",

@@ -11,7 +11,7 @@ use canister_hooks::events::{
 };
 use canister_hooks::types::AdminError;
 use common::*;
-use pocket_ic::PocketIc;
+use pocket_ic::{CanisterSettings, PocketIc};
 
 #[derive(CandidType, Deserialize)]
 struct WorkerInit {
@@ -24,6 +24,7 @@ struct Ledger {
     errors_seen: u64,
     degraded: bool,
     cache_frees: u64,
+    last_low_memory: Option<LowMemoryEvent>,
     report_runs: u64,
     compacted: u64,
 }
@@ -273,5 +274,55 @@ fn timers_and_error_log_after_upgrade() {
     assert!(
         process_count(&pic) > count_before,
         "timers re-armed in post_upgrade and the log kept counting"
+    );
+}
+
+/// The worker's Wasm heap in bytes, as `canister_status` reports it.
+fn heap_bytes(pic: &PocketIc, worker: Principal) -> u64 {
+    let status = pic.canister_status(worker, None).unwrap();
+    u64::try_from(status.memory_metrics.wasm_memory_size.0).unwrap()
+}
+
+#[test]
+fn native_low_wasm_memory_hook_reaches_on_low_memory_as_self_raised_heap() {
+    let (pic, worker) = deploy();
+    // The IC runs `canister_on_low_wasm_memory` once `wasm_memory_limit - heap` falls below
+    // `wasm_memory_threshold`: with these settings, as soon as the heap grows by one page.
+    let heap_before = heap_bytes(&pic, worker);
+    let room = 64 << 20;
+    pic.update_canister_settings(
+        worker,
+        None,
+        CanisterSettings {
+            wasm_memory_limit: Some((heap_before + room).into()),
+            wasm_memory_threshold: Some((room - 1).into()),
+            ..CanisterSettings::default()
+        },
+    )
+    .unwrap();
+    settle(&pic, 3, Duration::from_secs(1));
+    assert_eq!(
+        stats(&pic, worker).ledger.cache_frees,
+        0,
+        "nothing fires while the heap stays put"
+    );
+
+    // A large batch of jobs: decoding it and answering it grows the heap.
+    submit(&pic, worker, vec![1; 2_000]);
+    let heap_after = heap_bytes(&pic, worker);
+    assert!(
+        heap_after > heap_before,
+        "heap grew: {heap_before} -> {heap_after}"
+    );
+    settle(&pic, 3, Duration::from_secs(1));
+
+    let ledger = stats(&pic, worker).ledger;
+    assert_eq!(ledger.cache_frees, 1, "on_low_memory ran once: {ledger:?}");
+    let event = ledger.last_low_memory.expect("the event the handler saw");
+    assert_eq!(event.origin, EventOrigin::SelfRaised);
+    assert_eq!(event.metric, MemoryMetric::Heap);
+    assert!(
+        event.value > heap_before && event.value <= heap_bytes(&pic, worker),
+        "value is the heap size when the hook ran: {event:?}"
     );
 }

@@ -9,7 +9,8 @@
 //!   degraded mode). It **traps** on a job it cannot archive (value ending in 999) — captured as a
 //!   `Heartbeat` error; the next heartbeat starts only after the trapped one returned.
 //! - hooks: `on_low_memory` frees the heap cache, `on_low_cycles` switches to degraded mode,
-//!   `on_error` records and counts errors.
+//!   `on_error` records and counts errors. The IC's native low-wasm-memory hook is forwarded to
+//!   `on_low_memory` too (`canister_hooks::bridge_low_wasm_memory`).
 //! - `config` (gated query): the configuration the `gated` example fetches during its post-init.
 
 use std::borrow::Cow;
@@ -71,6 +72,8 @@ pub struct Ledger {
     pub degraded: bool,
     /// `on_low_memory` events handled.
     pub cache_frees: u64,
+    /// The last `on_low_memory` event handled.
+    pub last_low_memory: Option<LowMemoryEvent>,
     /// Greeting served through `config`.
     pub greeting: String,
     /// Next job key.
@@ -144,9 +147,12 @@ impl Hooks for WorkerHooks {
         update_ledger(|l| l.degraded = true);
     }
 
-    async fn on_low_memory(_event: LowMemoryEvent) {
+    async fn on_low_memory(event: LowMemoryEvent) {
         CACHE.with_borrow_mut(|c| c.clear());
-        update_ledger(|l| l.cache_frees += 1);
+        update_ledger(|l| {
+            l.cache_frees += 1;
+            l.last_low_memory = Some(event);
+        });
     }
 
     async fn on_error(event: ErrorEvent) {
@@ -158,6 +164,13 @@ impl Hooks for WorkerHooks {
 }
 
 canister_hooks::export_hooks!(WorkerHooks, heartbeat);
+
+/// The IC's own hook (heap within `wasm_memory_threshold` of `wasm_memory_limit`), forwarded to
+/// `on_low_memory` as a `SelfRaised` event.
+#[ic_cdk::on_low_wasm_memory]
+fn low_wasm_memory() {
+    canister_hooks::bridge_low_wasm_memory::<WorkerHooks>();
+}
 
 fn start(arg: WorkerInit, upgrade: bool) {
     if let Some(greeting) = arg.greeting {
