@@ -27,8 +27,9 @@ pub const MONITOR_CYCLES: u128 = 50_000_000_000_000;
 pub const TARGET_CYCLES: u128 = 5_000_000_000_000;
 /// One trillion cycles.
 pub const T: u128 = 1_000_000_000_000;
-/// Rounds run after each time step, enough for a timer, its calls and their replies.
-pub const TICKS_PER_STEP: usize = 3;
+/// Rounds run after each time step: one for a due timer and the calls it makes, one for the
+/// timer the monitor re-arms when that work produced more (a poll's event is delivered next).
+pub const TICKS_PER_STEP: usize = 2;
 /// Polling bounds of [`Fleet::register_args`]: every 5 s at most, every minute at least.
 pub const FAST_POLL: PollBounds = PollBounds {
     min_interval_seconds: 5,
@@ -184,6 +185,28 @@ impl Fleet {
             .install_canister(id, canister_wasm("example-worker"), arg, Some(self.admin));
         self.wait_ready(id);
         id
+    }
+
+    /// Creates a relay canister (tests/canisters/relay) controlled by the operator only: a
+    /// canister with no rights on the monitor, through which tests call methods as a canister.
+    pub fn add_relay(&self) -> Principal {
+        let id = create(&self.pic, self.admin, vec![self.admin], TARGET_CYCLES);
+        let arg = candid::encode_args(()).unwrap();
+        self.pic
+            .install_canister(id, canister_wasm("test-relay"), arg, Some(self.admin));
+        id
+    }
+
+    /// Calls `method` of `target` with `arg` from the `relay` canister (an inter-canister call,
+    /// so `target`'s `inspect_message` does not run); the reply bytes, or the reject.
+    pub fn call_via(
+        &self,
+        relay: Principal,
+        target: Principal,
+        method: &str,
+        arg: Vec<u8>,
+    ) -> Result<Vec<u8>, String> {
+        self.update(relay, "forward", (target, method, arg))
     }
 
     /// Runs rounds until the SDK of `canister` reports ready (raw_rand seeded, init tasks done).

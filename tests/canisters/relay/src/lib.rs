@@ -1,0 +1,35 @@
+//! Forwards one call to another canister. The integration tests use it to call a method as a
+//! canister rather than as a user: an inter-canister call skips the callee's `inspect_message`,
+//! so what is tested is the method's own caller check.
+
+use candid::Principal;
+use ic_cdk::call::Call;
+
+/// Calls `method` of `target` with the Candid-encoded `arg` (bounded-wait) and returns the reply
+/// bytes, or the reject (its code and message).
+#[ic_cdk::update]
+async fn forward(target: Principal, method: String, arg: Vec<u8>) -> Result<Vec<u8>, String> {
+    Call::bounded_wait(target, &method)
+        .take_raw_args(arg)
+        .await
+        .map(|reply| reply.into_bytes())
+        .map_err(|e| e.to_string())
+}
+
+ic_cdk::export_candid!();
+
+#[cfg(test)]
+mod tests {
+    use candid_parser::utils::{service_equal, CandidSource};
+    use std::path::Path;
+
+    #[test]
+    fn did_file_matches_code() {
+        let did = Path::new(env!("CARGO_MANIFEST_DIR")).join("relay.did");
+        service_equal(
+            CandidSource::Text(&super::__export_service()),
+            CandidSource::File(&did),
+        )
+        .unwrap_or_else(|e| panic!("relay.did and the code differ: {e}"));
+    }
+}
