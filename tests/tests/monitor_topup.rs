@@ -23,6 +23,20 @@ fn seconds_into_day(fleet: &Fleet) -> u64 {
     fleet.now_ns() / NS % DAY_SECONDS
 }
 
+/// Brings `load` down to 3 T, has the monitor poll it, and runs a few seconds for the top-up,
+/// calling `check` after every step; returns the cycles deposited meanwhile.
+fn run_low(fleet: &Fleet, load: Principal, check: impl Fn()) -> u128 {
+    fleet.set_balance(load, 3 * T);
+    deposited_during(fleet, load, || {
+        fleet.poll_now(load);
+        for _ in 0..3 {
+            check();
+            fleet.step(2);
+        }
+        check();
+    })
+}
+
 /// Cycles deposited into `load` while `run` runs, measured on the target: its balance gain.
 fn deposited_during(fleet: &Fleet, load: Principal, run: impl FnOnce()) -> u128 {
     let before = fleet.pic.cycle_balance(load);
@@ -59,14 +73,10 @@ fn top_ups_stay_within_the_daily_budget_and_a_new_day_allows_more() {
     // Run low five times; each time the monitor tops up while the budget lasts.
     let mut deposited = 0;
     for _ in 0..5 {
-        fleet.set_balance(load, 3 * T);
-        deposited += deposited_during(&fleet, load, || {
-            for _ in 0..6 {
-                fleet.step(5);
-                let state = fleet.canister_state(load);
-                assert!(state.topped_up_today <= policy.daily_budget, "{state:?}");
-                assert!(fleet.pic.cycle_balance(fleet.monitor) >= reserve);
-            }
+        deposited += run_low(&fleet, load, || {
+            let state = fleet.canister_state(load);
+            assert!(state.topped_up_today <= policy.daily_budget, "{state:?}");
+            assert!(fleet.pic.cycle_balance(fleet.monitor) >= reserve);
         });
     }
     let state = fleet.canister_state(load);
@@ -89,15 +99,21 @@ fn top_ups_stay_within_the_daily_budget_and_a_new_day_allows_more() {
     );
     let day = fleet.now_ns() / NS / DAY_SECONDS;
 
-    // The next day the budget is fresh.
+    // The next day the budget is fresh: one top-up lifts the target out of the low range.
+    fleet.set_balance(load, THRESHOLD - T / 2);
+    fleet.run_for(10, 5);
+    assert_eq!(
+        fleet.canister_state(load).topped_up_today,
+        policy.daily_budget
+    );
     let to_midnight = DAY_SECONDS - seconds_into_day(&fleet);
     fleet.pic.advance_time(Duration::from_secs(to_midnight));
-    let gained = deposited_during(&fleet, load, || fleet.run_for(60, 5));
+    let gained = deposited_during(&fleet, load, || fleet.run_for(120, 5));
     assert_eq!(fleet.now_ns() / NS / DAY_SECONDS, day + 1);
     let state = fleet.canister_state(load);
     assert_eq!(
         state.topped_up_today, T,
-        "one top-up lifts it over the threshold"
+        "one top-up, then the balance is above the threshold"
     );
     assert_eq!(state.topped_up_total, policy.daily_budget + T);
     assert!(close(gained, T, T / 100), "the target gained {gained}");
@@ -128,14 +144,12 @@ fn top_ups_never_spend_the_monitor_reserve() {
     set.unwrap();
 
     for _ in 0..4 {
-        fleet.set_balance(load, 3 * T);
-        for _ in 0..6 {
-            fleet.step(5);
+        run_low(&fleet, load, || {
             assert!(
                 fleet.pic.cycle_balance(fleet.monitor) >= reserve,
                 "the monitor spent into its reserve"
             );
-        }
+        });
     }
     let state = fleet.canister_state(load);
     assert!(
@@ -144,12 +158,13 @@ fn top_ups_never_spend_the_monitor_reserve() {
         state.topped_up_total
     );
     let stats = fleet.stats();
-    let top_ups = stats.top_ups;
-    assert!(top_ups >= 2, "{stats:?}");
+    assert_eq!(
+        stats.top_ups, 2,
+        "1 T, then the rest above the reserve: {stats:?}"
+    );
     // Still low, budget left, but nothing more to give.
-    fleet.set_balance(load, 3 * T);
-    fleet.run_for(60, 5);
-    assert_eq!(fleet.stats().top_ups, top_ups);
+    let gained = run_low(&fleet, load, || {});
+    assert_eq!((gained, fleet.stats().top_ups), (0, 2));
     assert!(fleet.canister_state(load).topped_up_today < 100 * T);
     assert!(fleet.pic.cycle_balance(fleet.monitor) >= reserve);
     assert!(
