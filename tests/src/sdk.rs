@@ -1,7 +1,5 @@
-//! Shared helpers of the SDK's integration tests: the example canisters (built by
+//! Helpers of the SDK's end-to-end tests (`tests/tests/sdk_*.rs`): the example canisters (built by
 //! `scripts/build-canisters.sh`) on the server `POCKET_IC_BIN` names (sim, or a real PocketIC).
-
-#![allow(dead_code)]
 
 use std::time::Duration;
 
@@ -10,20 +8,10 @@ use candid::{decode_one, encode_args, CandidType, Deserialize, Principal};
 use canister_hooks::types::{ErrorRecord, HooksStatus, Phase, Readiness};
 use pocket_ic::{PocketIc, RejectResponse};
 
-pub const CYCLES: u128 = 10_000_000_000_000;
+use crate::canister_wasm;
 
-/// Reads `target/canisters/<package>.wasm`.
-pub fn canister_wasm(package: &str) -> Vec<u8> {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/canisters")
-        .join(format!("{package}.wasm"));
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e}; run `bash scripts/build-canisters.sh` first",
-            path.display()
-        )
-    })
-}
+/// Cycles each canister starts with.
+pub const CYCLES: u128 = 10_000_000_000_000;
 
 /// Creates a canister (controller: anonymous) and installs `package` with `arg`.
 pub fn install(pic: &PocketIc, package: &str, arg: Vec<u8>) -> Principal {
@@ -56,18 +44,22 @@ pub fn wait_ready(pic: &PocketIc, canister: Principal, max: usize) -> Readiness 
     );
 }
 
+/// The `hooks_readiness` query.
 pub fn readiness(pic: &PocketIc, canister: Principal) -> Readiness {
     query(pic, canister, "hooks_readiness", ()).expect("hooks_readiness is never gated")
 }
 
+/// The `hooks_recent_errors` query (newest first).
 pub fn recent_errors(pic: &PocketIc, canister: Principal) -> Vec<ErrorRecord> {
     query(pic, canister, "hooks_recent_errors", ()).unwrap()
 }
 
+/// The `hooks_status` query.
 pub fn status(pic: &PocketIc, canister: Principal) -> HooksStatus {
     query(pic, canister, "hooks_status", ()).unwrap()
 }
 
+/// A query as the anonymous principal, its reply decoded.
 pub fn query<T: CandidType + for<'a> Deserialize<'a>>(
     pic: &PocketIc,
     canister: Principal,
@@ -83,6 +75,7 @@ pub fn query<T: CandidType + for<'a> Deserialize<'a>>(
     .map(|bytes| decode_one(&bytes).unwrap())
 }
 
+/// An update call as `sender`, its reply decoded.
 pub fn update<T: CandidType + for<'a> Deserialize<'a>>(
     pic: &PocketIc,
     canister: Principal,

@@ -1,14 +1,13 @@
 //! The readiness-gated example (`example-gated`) fetching its configuration from the worker:
 //! gating before ready, inspect_message, RNG seeding, init-task retries, upgrades.
 
-mod common;
-
 use std::time::Duration;
 
 use candid::{encode_one, CandidType, Deserialize, Principal};
 use canister_hooks::events::ErrorSource;
 use canister_hooks::types::{Phase, StepState};
-use common::*;
+use integration_tests::canister_wasm;
+use integration_tests::sdk::*;
 use pocket_ic::{PocketIc, RejectCode};
 
 #[derive(CandidType, Deserialize)]

@@ -3,21 +3,9 @@
 //! heartbeat) entry points, and nothing of ic-cdk-timers; the only imports are the IC's `ic0`.
 
 use std::collections::BTreeSet;
-use std::path::PathBuf;
 
+use integration_tests::canister_wasm;
 use wasmparser::{Parser, Payload};
-
-fn wasm(package: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/canisters")
-        .join(format!("{package}.wasm"));
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e}; run `bash scripts/build-canisters.sh` first",
-            path.display()
-        )
-    })
-}
 
 struct Interface {
     exports: BTreeSet<String>,
@@ -25,7 +13,7 @@ struct Interface {
 }
 
 fn interface(package: &str) -> Interface {
-    let bytes = wasm(package);
+    let bytes = canister_wasm(package);
     let mut exports = BTreeSet::new();
     let mut import_modules = BTreeSet::new();
     for payload in Parser::new(0).parse_all(&bytes) {

@@ -1,8 +1,6 @@
 //! The worker example (`example-worker`): trap-capturing timers and heartbeat, hook endpoints'
 //! caller rule and dedupe, and the handlers' effects.
 
-mod common;
-
 use std::time::Duration;
 
 use candid::{encode_one, CandidType, Deserialize, Principal};
@@ -10,7 +8,8 @@ use canister_hooks::events::{
     ErrorEvent, ErrorSource, EventOrigin, LowCyclesEvent, LowMemoryEvent, MemoryMetric,
 };
 use canister_hooks::types::AdminError;
-use common::*;
+use integration_tests::canister_wasm;
+use integration_tests::sdk::*;
 use pocket_ic::{CanisterSettings, PocketIc};
 
 #[derive(CandidType, Deserialize)]
