@@ -71,7 +71,7 @@ struct WorkerInit {
 }
 
 /// How the load canister's hook handlers behave (`HookMode` in load.did).
-#[derive(CandidType, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(CandidType, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HookMode {
     /// Record the event and reply.
     Normal,
@@ -81,18 +81,9 @@ pub enum HookMode {
     Slow(u32),
 }
 
-/// The part of load.did's `Ledger` the tests read.
-#[derive(CandidType, Deserialize, Clone, Debug)]
-pub struct LoadLedger {
-    pub mode: HookMode,
-    pub burned: u128,
-}
-
 /// The part of load.did's `LoadStatus` the tests read.
 #[derive(CandidType, Deserialize, Clone, Debug)]
 pub struct LoadStatus {
-    pub ledger: LoadLedger,
-    pub cycle_balance: u128,
     pub heap_bytes: u64,
     pub stable_bytes: u64,
     /// Events handled, per kind: low cycles, low memory, error.
@@ -109,7 +100,6 @@ pub struct WorkerLedger {
 /// The part of worker.did's `WorkerStats` the tests read.
 #[derive(CandidType, Deserialize, Clone, Debug)]
 pub struct WorkerStats {
-    pub pending: u64,
     pub ledger: WorkerLedger,
 }
 
@@ -124,14 +114,9 @@ pub struct Fleet {
 impl Fleet {
     /// A fresh instance with the monitor installed with `config`.
     pub fn new(config: ConfigUpdate) -> Fleet {
-        Self::with_monitor_cycles(config, MONITOR_CYCLES)
-    }
-
-    /// A fresh instance with the monitor installed with `config` and `cycles`.
-    pub fn with_monitor_cycles(config: ConfigUpdate, cycles: u128) -> Fleet {
         let pic = PocketIc::new();
         let admin = Principal::self_authenticating(b"fleet operator");
-        let monitor = create(&pic, admin, vec![admin], cycles);
+        let monitor = create(&pic, admin, vec![admin], MONITOR_CYCLES);
         let init = MonitorInit {
             config: Some(config),
             admins: None,

@@ -155,7 +155,12 @@ fn a_target_whose_hook_traps_is_retried_then_dead_lettered_and_redrive_delivers(
     let letters = p.run_outage(1, 120, 2);
     p.assert_healthy_served(&letters);
     p.assert_dead_letters(&letters, "hook told to trap");
-    assert!(matches!(letters[0].event, HookEvent::LowCycles(_)));
+    let d = &letters[0];
+    assert!(matches!(d.event, HookEvent::LowCycles(_)));
+    assert!(
+        d.dead_at_ns - d.created_at_ns >= 3 * NS,
+        "the retries waited their backoff (at least 1 s, then 2 s)"
+    );
     assert!(
         f.load_received(p.faulty).is_empty(),
         "a trapping handler records nothing"
