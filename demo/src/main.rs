@@ -16,7 +16,8 @@ fn main() {
 fn run() -> Result<(), String> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let modules = Modules::load_from(&root.join("target/canisters"))?;
-    let (mut world, mut journal) = story::setup(&modules, true);
+    let sim = ic_sim::Sim::new(ic_sim::SimConfig::default());
+    let (mut world, mut journal) = story::setup(sim, &modules, true)?;
     println!("== canister-hooks demo (emulated time, mm:ss) ==");
     story::readiness(&mut world, &modules, &mut journal)?;
     let registrations = story::register(&mut world, &mut journal)?;

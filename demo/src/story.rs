@@ -1,6 +1,7 @@
 //! The scripted story, one function per chapter. Each chapter drives the emulator, writes to
 //! the journal and returns what it observed, so tests can assert on the same run the demo shows.
 
+use crate::backend::Backend;
 use crate::journal::{Journal, Sample};
 use crate::world::{Modules, World};
 use candid::{CandidType, Deserialize, Nat, Principal};
@@ -10,7 +11,6 @@ use hooks_monitor::api::{
     Hooks, MemoryThresholds, PollBounds, RedriveError, RegisterArgs, Registration,
     RegistrationError,
 };
-use ic_sim::management_types::CanisterStatusResult;
 use std::time::Duration;
 
 /// The monitor's configuration for the story: short intervals so minutes of emulated time
@@ -27,10 +27,14 @@ pub fn monitor_config() -> ConfigUpdate {
 }
 
 /// Creates the world with the monitor installed.
-pub fn setup(modules: &Modules, echo: bool) -> (World, Journal) {
-    let world = World::new(modules, monitor_config());
-    let journal = Journal::new(world.sim.time_ns(), echo);
-    (world, journal)
+pub fn setup<B: Backend>(
+    ic: B,
+    modules: &Modules,
+    echo: bool,
+) -> Result<(World<B>, Journal), String> {
+    let mut world = World::new(ic, modules, monitor_config())?;
+    let journal = Journal::new(world.now_ns(), echo);
+    Ok((world, journal))
 }
 
 /// What the readiness chapter saw.
@@ -45,15 +49,15 @@ pub struct GateOutcome {
 
 /// Chapter 1: install the examples; the gated canister refuses calls until raw_rand seeding and
 /// its configuration fetch are done, then serves.
-pub fn readiness(
-    world: &mut World,
+pub fn readiness<B: Backend>(
+    world: &mut World<B>,
     modules: &Modules,
     journal: &mut Journal,
 ) -> Result<GateOutcome, String> {
     const CH: &str = "readiness";
-    world.install_examples(modules);
+    world.install_examples(modules)?;
     journal.note(
-        world.sim.time_ns(),
+        world.now_ns(),
         CH,
         "installed worker, gated and load (monitor installed before)",
     );
@@ -67,7 +71,7 @@ pub fn readiness(
         }
     };
     journal.note(
-        world.sim.time_ns(),
+        world.now_ns(),
         CH,
         format!("gated before ready: rejected: {early_rejection}"),
     );
@@ -80,12 +84,12 @@ pub fn readiness(
         if rounds_to_ready == 100 {
             return Err(format!("gated not ready after 100 rounds: {readiness:?}"));
         }
-        world.sim.tick();
+        world.ic.tick();
         rounds_to_ready += 1;
     }
     let greeting: String = world.query(world.ids.gated, "greet", ("demo",))?;
     journal.note(
-        world.sim.time_ns(),
+        world.now_ns(),
         CH,
         format!("gated ready after {rounds_to_ready} rounds (seed_rng, fetch_config); greet -> {greeting:?}"),
     );
@@ -104,7 +108,10 @@ pub const LOAD_STABLE_HEADROOM: u64 = 64 * 1024 * 1024;
 pub const LOAD_CYCLES_MARGIN: u128 = 1_000_000_000_000;
 
 /// Chapter 2: the operator registers the three targets with the monitor.
-pub fn register(world: &mut World, journal: &mut Journal) -> Result<Vec<Registration>, String> {
+pub fn register<B: Backend>(
+    world: &mut World<B>,
+    journal: &mut Journal,
+) -> Result<Vec<Registration>, String> {
     const CH: &str = "register";
     let all_hooks = Hooks {
         on_low_cycles: true,
@@ -115,10 +122,7 @@ pub fn register(world: &mut World, journal: &mut Journal) -> Result<Vec<Registra
         min_interval_seconds: 30,
         max_interval_seconds: 300,
     });
-    let load_status = status(world, world.ids.load)?;
-    let load_balance = nat_u128(&load_status.cycles);
-    let load_heap = nat_u64(&load_status.memory_metrics.wasm_memory_size);
-    let load_stable = nat_u64(&load_status.memory_metrics.stable_memory_size);
+    let load = world.meter(world.ids.load)?;
     let requests = [
         RegisterArgs {
             canister_id: world.ids.worker,
@@ -145,10 +149,10 @@ pub fn register(world: &mut World, journal: &mut Journal) -> Result<Vec<Registra
         RegisterArgs {
             canister_id: world.ids.load,
             label: Some("load".into()),
-            cycles_threshold: Some(load_balance - LOAD_CYCLES_MARGIN),
+            cycles_threshold: Some(load.cycles - LOAD_CYCLES_MARGIN),
             memory: Some(MemoryThresholds {
-                heap_bytes: Some(load_heap + LOAD_HEAP_HEADROOM),
-                stable_bytes: Some(load_stable + LOAD_STABLE_HEADROOM),
+                heap_bytes: Some(load.heap_bytes + LOAD_HEAP_HEADROOM),
+                stable_bytes: Some(load.stable_bytes + LOAD_STABLE_HEADROOM),
                 ..Default::default()
             }),
             hooks: all_hooks,
@@ -165,7 +169,7 @@ pub fn register(world: &mut World, journal: &mut Journal) -> Result<Vec<Registra
             world.update(world.ids.monitor, "register", (args,))?;
         let registration = result.map_err(|e| format!("registering {label}: {e:?}"))?;
         journal.note(
-            world.sim.time_ns(),
+            world.now_ns(),
             CH,
             format!("registered {label} ({})", registration.canister_id),
         );
@@ -184,9 +188,12 @@ pub struct HookOutcome {
 
 /// Chapter 3: the load canister burns cycles every minute until the monitor's `on_low_cycles`
 /// reaches it.
-pub fn burn_cycles(world: &mut World, journal: &mut Journal) -> Result<HookOutcome, String> {
+pub fn burn_cycles<B: Backend>(
+    world: &mut World<B>,
+    journal: &mut Journal,
+) -> Result<HookOutcome, String> {
     const CH: &str = "cycles";
-    journal.note(world.sim.time_ns(), CH, "load burns 250 B cycles a minute");
+    journal.note(world.now_ns(), CH, "load burns 250 B cycles a minute");
     let load = world.ids.load;
     wait_for_event(
         world,
@@ -208,13 +215,12 @@ pub fn burn_cycles(world: &mut World, journal: &mut Journal) -> Result<HookOutco
 }
 
 /// Chapter 4: the load canister's heap grows 2 MiB a minute until `on_low_memory` reaches it.
-pub fn grow_memory(world: &mut World, journal: &mut Journal) -> Result<HookOutcome, String> {
+pub fn grow_memory<B: Backend>(
+    world: &mut World<B>,
+    journal: &mut Journal,
+) -> Result<HookOutcome, String> {
     const CH: &str = "memory";
-    journal.note(
-        world.sim.time_ns(),
-        CH,
-        "load grows its heap 2 MiB a minute",
-    );
+    journal.note(world.now_ns(), CH, "load grows its heap 2 MiB a minute");
     let load = world.ids.load;
     wait_for_event(
         world,
@@ -254,11 +260,14 @@ pub struct TrapOutcome {
 
 /// Chapter 5: a poison job makes the worker's `process` timer trap; the SDK captures it, reports
 /// it to the monitor, and the monitor delivers `on_error` back to the worker.
-pub fn trapping_timer(world: &mut World, journal: &mut Journal) -> Result<TrapOutcome, String> {
+pub fn trapping_timer<B: Backend>(
+    world: &mut World<B>,
+    journal: &mut Journal,
+) -> Result<TrapOutcome, String> {
     const CH: &str = "trap";
     let keys: Vec<u64> = world.update(world.ids.worker, "submit", (vec![1666u64],))?;
     journal.note(
-        world.sim.time_ns(),
+        world.now_ns(),
         CH,
         format!("submitted poison job {keys:?} to the worker"),
     );
@@ -276,7 +285,7 @@ pub fn trapping_timer(world: &mut World, journal: &mut Journal) -> Result<TrapOu
     }
     let stats: WorkerStats = world.query(world.ids.worker, "stats", ())?;
     journal.note(
-        world.sim.time_ns(),
+        world.now_ns(),
         CH,
         format!(
             "poison job discarded; worker has handled {} on_error event(s)",
@@ -289,8 +298,17 @@ pub fn trapping_timer(world: &mut World, journal: &mut Journal) -> Result<TrapOu
     })
 }
 
+/// How the load canister's hook handlers behave (`set_hook_mode`).
+#[derive(CandidType)]
+enum HookMode {
+    Normal,
+    Slow(u32),
+}
+
 /// What the outage chapter saw.
 pub struct OutageOutcome {
+    /// How long stopping the monitor took while its call to the silent target was open.
+    pub monitor_stop_wait: Duration,
     /// The dead letter's reason.
     pub dead_letter_reason: String,
     /// Attempts made before giving up.
@@ -299,20 +317,21 @@ pub struct OutageOutcome {
     pub redelivered: EventRecord,
 }
 
-/// Chapter 6: the load canister stops answering; its next event is retried, the monitor is
-/// upgraded in the middle, the event is dead-lettered, and a redrive delivers it once the
-/// canister answers again.
-pub fn outage(
-    world: &mut World,
+/// Chapter 6: the load canister stops answering (its hook handlers hang). Its next event is
+/// retried; the monitor is stopped and upgraded while a delivery is open, which works because
+/// every call it makes is bounded-wait; the event is dead-lettered, and a redrive delivers it
+/// once the canister answers again.
+pub fn outage<B: Backend>(
+    world: &mut World<B>,
     modules: &Modules,
     journal: &mut Journal,
 ) -> Result<OutageOutcome, String> {
     const CH: &str = "outage";
-    world.sim.drop_replies_from(world.ids.load, true);
+    world.update::<_, ()>(world.ids.load, "set_hook_mode", (HookMode::Slow(u32::MAX),))?;
     journal.note(
-        world.sim.time_ns(),
+        world.now_ns(),
         CH,
-        "load stops answering calls (replies never arrive)",
+        "load stops answering: its hook handlers hang (they wait round after round)",
     );
     world
         .update::<_, Result<u64, String>>(
@@ -322,31 +341,17 @@ pub fn outage(
         )?
         .map_err(|e| format!("grow_stable: {e}"))?;
     journal.note(
-        world.sim.time_ns(),
+        world.now_ns(),
         CH,
         "load grew stable memory past its threshold",
     );
-    let mut upgraded = false;
+    let mut monitor_stop_wait = None;
     let mut dead = None;
     for _ in 0..120 {
-        world.run_for(Duration::from_secs(10), 1, |_| {});
+        world.run_for(Duration::from_secs(10), 1);
         record_samples(world, journal);
-        if !upgraded && pending_for(world, world.ids.load)? {
-            world
-                .sim
-                .upgrade_canister(
-                    world.ids.monitor,
-                    modules.monitor.clone(),
-                    candid::encode_one(None::<()>).unwrap(),
-                    Some(world.admin),
-                )
-                .map_err(|e| format!("monitor upgrade: {}", e.message))?;
-            upgraded = true;
-            journal.note(
-                world.sim.time_ns(),
-                CH,
-                "monitor upgraded while a delivery to load is pending",
-            );
+        if monitor_stop_wait.is_none() && pending_for(world, world.ids.load)? {
+            monitor_stop_wait = Some(upgrade_monitor(world, modules, journal)?);
         }
         let page: DeadLetterPage = world.query(
             world.ids.monitor,
@@ -367,25 +372,25 @@ pub fn outage(
         ));
     };
     journal.note(
-        world.sim.time_ns(),
+        world.now_ns(),
         CH,
         format!(
             "event {} dead-lettered after {} attempts: {}",
             letter.id, letter.attempts, letter.reason
         ),
     );
-    world.sim.drop_replies_from(world.ids.load, false);
+    world.update::<_, ()>(world.ids.load, "set_hook_mode", (HookMode::Normal,))?;
     let redriven: Result<u64, RedriveError> =
         world.update(world.ids.monitor, "redrive_canister", (world.ids.load,))?;
     let redriven = redriven.map_err(|e| format!("redrive: {e:?}"))?;
     journal.note(
-        world.sim.time_ns(),
+        world.now_ns(),
         CH,
         format!("load answers again; redrove {redriven} dead letter(s)"),
     );
     let mut redelivered = None;
     for _ in 0..60 {
-        world.run_for(Duration::from_secs(10), 1, |_| {});
+        world.run_for(Duration::from_secs(10), 1);
         record_samples(world, journal);
         redelivered = events(world, Some(world.ids.load))?.into_iter().find(|e| {
             e.event.id() == letter.event.id()
@@ -397,19 +402,56 @@ pub fn outage(
     }
     let redelivered = redelivered.ok_or("the redriven event was not delivered")?;
     journal.note(
-        world.sim.time_ns(),
+        world.now_ns(),
         CH,
         format!("event {} delivered after the redrive", letter.event.id()),
     );
     Ok(OutageOutcome {
+        monitor_stop_wait: monitor_stop_wait.ok_or("the monitor was never upgraded")?,
         dead_letter_reason: letter.reason,
         attempts: letter.attempts,
         redelivered,
     })
 }
 
+/// Stops, upgrades and restarts the monitor the way an operator should; returns how long the
+/// stop waited for the monitor's open calls.
+fn upgrade_monitor<B: Backend>(
+    world: &mut World<B>,
+    modules: &Modules,
+    journal: &mut Journal,
+) -> Result<Duration, String> {
+    const CH: &str = "outage";
+    let waited = world
+        .stop(world.ids.monitor, Duration::from_secs(1))
+        .map_err(|e| format!("stopping the monitor: {e}"))?;
+    let (monitor, admin) = (world.ids.monitor, world.admin);
+    world
+        .ic
+        .upgrade(
+            monitor,
+            modules.monitor.clone(),
+            candid::encode_one(None::<()>).expect("encode"),
+            admin,
+        )
+        .map_err(|e| format!("monitor upgrade: {e}"))?;
+    world.start(monitor)?;
+    journal.note(
+        world.now_ns(),
+        CH,
+        format!(
+            "monitor stopped (in {} s: its open call to load timed out), upgraded and started with a delivery to load pending",
+            waited.as_secs()
+        ),
+    );
+    Ok(waited)
+}
+
 /// Every event in the monitor's history (newest first), optionally for one canister.
-pub fn events(world: &mut World, canister: Option<Principal>) -> Result<Vec<EventRecord>, String> {
+pub fn events<B: Backend>(
+    world: &mut World<B>,
+    canister: Option<Principal>,
+) -> Result<Vec<EventRecord>, String> {
     let mut all = Vec::new();
     let mut before_id = None;
     loop {
@@ -428,7 +470,7 @@ pub fn events(world: &mut World, canister: Option<Principal>) -> Result<Vec<Even
     }
 }
 
-fn pending_for(world: &mut World, canister: Principal) -> Result<bool, String> {
+fn pending_for<B: Backend>(world: &mut World<B>, canister: Principal) -> Result<bool, String> {
     Ok(events(world, Some(canister))?
         .iter()
         .any(|e| e.delivery == DeliveryStatus::Pending))
@@ -436,16 +478,16 @@ fn pending_for(world: &mut World, canister: Principal) -> Result<bool, String> {
 
 /// Runs minute by minute, calling `each_minute`, until an event of `kind` for `canister` is
 /// delivered.
-fn wait_for_event(
-    world: &mut World,
+fn wait_for_event<B: Backend>(
+    world: &mut World<B>,
     journal: &mut Journal,
     chapter: &'static str,
     canister: Principal,
     kind: EventKind,
     max_minutes: u32,
-    mut each_minute: impl FnMut(&mut World) -> Result<(), String>,
+    mut each_minute: impl FnMut(&mut World<B>) -> Result<(), String>,
 ) -> Result<HookOutcome, String> {
-    let start = world.sim.time_ns();
+    let start = world.now_ns();
     let known: Vec<u64> = events(world, Some(canister))?
         .iter()
         .map(|e| e.id)
@@ -453,7 +495,7 @@ fn wait_for_event(
     for _ in 0..max_minutes {
         each_minute(world)?;
         for _ in 0..6 {
-            world.run_for(Duration::from_secs(10), 1, |_| {});
+            world.run_for(Duration::from_secs(10), 1);
             let delivered = events(world, Some(canister))?.into_iter().find(|e| {
                 !known.contains(&e.id)
                     && e.event.kind() == kind
@@ -461,9 +503,9 @@ fn wait_for_event(
             });
             if let Some(event) = delivered {
                 record_samples(world, journal);
-                let seconds = (world.sim.time_ns() - start) / 1_000_000_000;
+                let seconds = (world.now_ns() - start) / 1_000_000_000;
                 journal.note(
-                    world.sim.time_ns(),
+                    world.now_ns(),
                     chapter,
                     format!("{} delivered: {}", hook_name(kind), describe(&event)),
                 );
@@ -503,31 +545,17 @@ fn describe(record: &EventRecord) -> String {
 }
 
 /// Samples every target's cycles and memory into the journal.
-pub fn record_samples(world: &mut World, journal: &mut Journal) {
+pub fn record_samples<B: Backend>(world: &mut World<B>, journal: &mut Journal) {
     for (name, canister) in world.ids.targets() {
-        if let Ok(s) = status(world, canister) {
+        if let Ok(meter) = world.meter(canister) {
+            let at_secs = journal.secs(world.now_ns());
             journal.sample(Sample {
-                at_secs: journal.secs(world.sim.time_ns()),
+                at_secs,
                 canister: name,
-                cycles: nat_u128(&s.cycles),
-                heap_bytes: nat_u64(&s.memory_metrics.wasm_memory_size),
-                stable_bytes: nat_u64(&s.memory_metrics.stable_memory_size),
+                cycles: meter.cycles,
+                heap_bytes: meter.heap_bytes,
+                stable_bytes: meter.stable_bytes,
             });
         }
     }
-}
-
-fn status(world: &mut World, canister: Principal) -> Result<CanisterStatusResult, String> {
-    world
-        .sim
-        .canister_status(canister, Some(world.admin))
-        .map_err(|e| e.message)
-}
-
-fn nat_u128(n: &Nat) -> u128 {
-    u128::try_from(n.0.clone()).unwrap_or(u128::MAX)
-}
-
-fn nat_u64(n: &Nat) -> u64 {
-    u64::try_from(n.0.clone()).unwrap_or(u64::MAX)
 }

@@ -1,17 +1,11 @@
-//! The demo's world: an embedded ic-sim with the monitor and the three example canisters
-//! deployed, and typed calls to them.
+//! The demo's world: a [`Backend`] with the monitor and the three example canisters deployed,
+//! and typed calls to them.
 
+use crate::backend::{Backend, Meter};
 use candid::utils::ArgumentEncoder;
 use candid::{CandidType, Deserialize, Principal};
-use ic_sim::management_types::CanisterSettings;
-use ic_sim::{Sim, SimConfig};
 use std::path::Path;
 use std::time::Duration;
-
-/// Cycles each example canister starts with.
-pub const TARGET_CYCLES: u128 = 5_000_000_000_000;
-/// Cycles the monitor starts with.
-pub const MONITOR_CYCLES: u128 = 20_000_000_000_000;
 
 /// The canisters the story uses.
 #[derive(Clone, Copy, Debug)]
@@ -62,9 +56,9 @@ impl Modules {
     }
 }
 
-/// The emulator, the operator's identity and the deployed canisters.
-pub struct World {
-    pub sim: Sim,
+/// The IC the story runs on, the operator's identity and the deployed canisters.
+pub struct World<B: Backend> {
+    pub ic: B,
     pub admin: Principal,
     pub ids: Canisters,
 }
@@ -93,30 +87,33 @@ struct LoadInit {
     monitor: Option<Principal>,
 }
 
-impl World {
-    /// Creates the emulator and the four canisters, installing the monitor only: the examples
-    /// are installed by [`World::install_examples`] so the story can watch their post-init.
-    pub fn new(modules: &Modules, monitor_config: hooks_monitor::api::ConfigUpdate) -> World {
-        let mut sim = Sim::new(SimConfig::default());
+impl<B: Backend> World<B> {
+    /// Creates the four canisters on `ic`, installing the monitor only: the examples are
+    /// installed by [`World::install_examples`] so the story can watch their post-init.
+    pub fn new(
+        mut ic: B,
+        modules: &Modules,
+        monitor_config: hooks_monitor::api::ConfigUpdate,
+    ) -> Result<World<B>, String> {
         let admin = Principal::self_authenticating(b"demo operator");
-        let monitor = create(&mut sim, admin, vec![admin], MONITOR_CYCLES);
+        let monitor = ic.create_canister(admin, vec![admin])?;
         let controllers = vec![admin, monitor];
-        let worker = create(&mut sim, admin, controllers.clone(), TARGET_CYCLES);
-        let gated = create(&mut sim, admin, controllers.clone(), TARGET_CYCLES);
-        let load = create(&mut sim, admin, controllers, TARGET_CYCLES);
+        let worker = ic.create_canister(admin, controllers.clone())?;
+        let gated = ic.create_canister(admin, controllers.clone())?;
+        let load = ic.create_canister(admin, controllers)?;
         let init = MonitorInit {
             admins: None,
             config: Some(monitor_config),
         };
-        sim.install_canister(
+        ic.install(
             monitor,
             modules.monitor.clone(),
             candid::encode_one(Some(init)).expect("encode"),
-            Some(admin),
+            admin,
         )
-        .expect("the monitor installs");
-        World {
-            sim,
+        .map_err(|e| format!("installing the monitor: {e}"))?;
+        Ok(World {
+            ic,
             admin,
             ids: Canisters {
                 monitor,
@@ -124,15 +121,16 @@ impl World {
                 gated,
                 load,
             },
-        }
+        })
     }
 
     /// Installs the worker, the gated canister (configured from the worker) and the load
     /// canister, each with the monitor allowed to call its hooks.
-    pub fn install_examples(&mut self, modules: &Modules) {
+    pub fn install_examples(&mut self, modules: &Modules) -> Result<(), String> {
         let monitor = Some(self.ids.monitor);
         let installs = [
             (
+                "worker",
                 self.ids.worker,
                 &modules.worker,
                 candid::encode_one(WorkerInit {
@@ -141,6 +139,7 @@ impl World {
                 }),
             ),
             (
+                "gated",
                 self.ids.gated,
                 &modules.gated,
                 candid::encode_one(GatedInit {
@@ -149,21 +148,18 @@ impl World {
                 }),
             ),
             (
+                "load",
                 self.ids.load,
                 &modules.load,
                 candid::encode_one(Some(LoadInit { monitor })),
             ),
         ];
-        for (canister, wasm, arg) in installs {
-            self.sim
-                .install_canister(
-                    canister,
-                    wasm.clone(),
-                    arg.expect("encode"),
-                    Some(self.admin),
-                )
-                .expect("the example installs");
+        for (name, canister, wasm, arg) in installs {
+            self.ic
+                .install(canister, wasm.clone(), arg.expect("encode"), self.admin)
+                .map_err(|e| format!("installing {name}: {e}"))?;
         }
+        Ok(())
     }
 
     /// An update call as the operator, decoded.
@@ -174,7 +170,7 @@ impl World {
         args: A,
     ) -> Result<R, String> {
         let arg = candid::encode_args(args).expect("encode");
-        let reply = self.sim.update_call(canister, self.admin, method, arg);
+        let reply = self.ic.update(canister, self.admin, method, arg);
         decode_reply(method, reply)
     }
 
@@ -186,37 +182,71 @@ impl World {
         args: A,
     ) -> Result<R, String> {
         let arg = candid::encode_args(args).expect("encode");
-        let reply = self.sim.query_call(canister, self.admin, method, arg);
+        let reply = self.ic.query(canister, self.admin, method, arg);
         decode_reply(method, reply)
     }
 
     /// Moves time forward by `step`, `steps` times, running a few rounds after each step so
     /// timers, calls and their replies complete.
-    pub fn run_for(&mut self, step: Duration, steps: u32, mut each: impl FnMut(&mut World)) {
+    pub fn run_for(&mut self, step: Duration, steps: u32) {
         for _ in 0..steps {
-            self.sim.advance_time(step);
+            self.ic.advance_time(step);
             for _ in 0..4 {
-                self.sim.tick();
+                self.ic.tick();
             }
-            each(self);
         }
+    }
+
+    /// Stops `canister` as the operator, moving time in `step`s until the stop completes
+    /// (it waits for the canister's open calls); returns how long it took.
+    pub fn stop(&mut self, canister: Principal, step: Duration) -> Result<Duration, String> {
+        let pending = self
+            .ic
+            .submit_management(self.admin, "stop_canister", canister)?;
+        let mut waited = Duration::ZERO;
+        loop {
+            self.ic.tick();
+            if let Some(result) = self.ic.call_result(&pending) {
+                return result.map(|_| waited);
+            }
+            if waited > Duration::from_secs(3600) {
+                return Err(format!("{canister} did not stop within an hour"));
+            }
+            self.ic.advance_time(step);
+            waited += step;
+        }
+    }
+
+    /// Starts a stopped `canister` as the operator.
+    pub fn start(&mut self, canister: Principal) -> Result<(), String> {
+        let pending = self
+            .ic
+            .submit_management(self.admin, "start_canister", canister)?;
+        for _ in 0..10 {
+            self.ic.tick();
+            if let Some(result) = self.ic.call_result(&pending) {
+                return result.map(|_| ());
+            }
+        }
+        Err(format!("start_canister({canister}) did not complete"))
+    }
+
+    /// Balance and memory of `canister` as the operator sees them.
+    pub fn meter(&mut self, canister: Principal) -> Result<Meter, String> {
+        self.ic.meter(canister, self.admin)
+    }
+
+    /// IC time, nanoseconds since the epoch.
+    pub fn now_ns(&mut self) -> u64 {
+        self.ic.time_ns()
     }
 }
 
 /// A call's reply decoded, or the reject message.
 fn decode_reply<R: CandidType + for<'de> Deserialize<'de>>(
     method: &str,
-    reply: Result<Vec<u8>, ic_sim::UserError>,
+    reply: Result<Vec<u8>, String>,
 ) -> Result<R, String> {
-    let bytes = reply.map_err(|e| e.message)?;
+    let bytes = reply?;
     candid::decode_one(&bytes).map_err(|e| format!("{method}: cannot decode the reply: {e}"))
-}
-
-fn create(sim: &mut Sim, admin: Principal, controllers: Vec<Principal>, cycles: u128) -> Principal {
-    let settings = CanisterSettings {
-        controllers: Some(controllers),
-        ..Default::default()
-    };
-    sim.try_create_canister(Some(admin), Some(settings), Some(cycles), None)
-        .expect("canister creation")
 }

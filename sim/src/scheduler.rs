@@ -17,6 +17,7 @@ impl Sim {
     pub fn tick(&mut self) {
         let t = self.time_ns + self.config.round_time_ns;
         self.set_time_ns(t);
+        self.answer_raw_rand();
         self.run_system_tasks();
         self.expire_callbacks();
         let mut executed = 0;

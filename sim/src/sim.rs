@@ -51,6 +51,8 @@ pub struct Sim {
     /// Elapsed time not yet charged for storage (charged in whole seconds, so short rounds do not
     /// round the fee down to zero).
     pub(crate) uncharged_storage_ns: u64,
+    /// `raw_rand` calls waiting for the next round: where the reply goes, cycles to refund.
+    pub(crate) raw_rand_waiting: Vec<(crate::call_context::ResponseTarget, u128)>,
 }
 
 impl std::fmt::Debug for Sim {
@@ -87,6 +89,7 @@ impl Sim {
             faults: Faults::default(),
             next_snapshot: 0,
             uncharged_storage_ns: 0,
+            raw_rand_waiting: Vec::new(),
         }
     }
 

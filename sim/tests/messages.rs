@@ -371,6 +371,22 @@ fn raw_rand_is_deterministic_per_seed() {
 }
 
 #[test]
+fn raw_rand_is_answered_in_the_next_round() {
+    // On the IC, raw_rand's randomness comes from the next round: a canister awaiting it
+    // resumes one round later, so a loop of raw_rand calls advances one step per round.
+    let (mut sim, id) = sim_with_probe();
+    let msg = sim.submit_call(id, admin(), "random", enc(())).unwrap();
+    sim.tick();
+    assert!(
+        sim.ingress_status(&msg).is_none(),
+        "answered in the round the call was made"
+    );
+    sim.tick();
+    let bytes: Vec<u8> = dec(&sim.ingress_status(&msg).expect("answered").unwrap());
+    assert_eq!(bytes.len(), 32);
+}
+
+#[test]
 fn injected_rejects_and_freezing() {
     // Fault injection: the next N calls reject with the chosen code; a frozen canister rejects
     // ingress (CanisterOutOfCycles, SYS_TRANSIENT) as on the IC.

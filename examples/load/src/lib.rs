@@ -31,7 +31,8 @@ pub enum HookMode {
     Normal,
     /// Trap in every handler (the event is not recorded; the monitor retries).
     Trap,
-    /// Record, then make this many sequential self-calls before replying (a slow target).
+    /// Record, then wait this many rounds (one `raw_rand` call each) before replying (a slow
+    /// target; a huge number never answers); setting another mode ends the wait.
     Slow(u32),
 }
 
@@ -138,8 +139,13 @@ async fn behave(event: Received) {
         HookMode::Slow(calls) => {
             record(event);
             for _ in 0..calls {
+                if ledger().mode != HookMode::Slow(calls) {
+                    break;
+                }
+                // One `raw_rand` call is answered per round: a cheap way to wait a round.
                 let _ =
-                    ic_cdk::call::Call::bounded_wait(ic_cdk::api::canister_self(), "noop").await;
+                    ic_cdk::call::Call::bounded_wait(Principal::management_canister(), "raw_rand")
+                        .await;
             }
         }
     }
@@ -247,10 +253,6 @@ fn grow_stable(bytes: u64) -> Result<u64, String> {
 fn set_hook_mode(mode: HookMode) {
     update_ledger(|l| l.mode = mode);
 }
-
-/// Does nothing (target of the slow mode's self-calls).
-#[ic_cdk::update]
-fn noop() {}
 
 fn heap_ballast() -> u64 {
     HEAP_BALLAST.with_borrow(|b| b.iter().map(|v| v.len() as u64).sum())

@@ -29,10 +29,23 @@ impl Sim {
         reply(&())
     }
 
-    pub(super) fn raw_rand(&mut self) -> MgmtResult {
-        let mut bytes = [0u8; 32];
-        self.rng.fill_bytes(&mut bytes);
-        reply(&serde_bytes::ByteBuf::from(bytes.to_vec()))
+    /// `raw_rand` is answered at the start of the next round, with randomness of that round
+    /// (as on the IC): a loop of `raw_rand` calls advances one step per round.
+    pub(super) fn raw_rand(&mut self, call: &MgmtCall<'_>) -> MgmtResult {
+        self.raw_rand_waiting
+            .push((call.target.clone(), call.cycles));
+        Ok(None)
+    }
+
+    /// Answers the `raw_rand` calls made in the previous round.
+    pub(crate) fn answer_raw_rand(&mut self) {
+        for (target, refund) in std::mem::take(&mut self.raw_rand_waiting) {
+            let mut bytes = [0u8; 32];
+            self.rng.fill_bytes(&mut bytes);
+            let blob = candid::encode_one(serde_bytes::ByteBuf::from(bytes.to_vec()))
+                .expect("a blob encodes");
+            self.route(Principal::management_canister(), target, Ok(blob), refund);
+        }
     }
 
     /// `fetch_canister_logs` (a query), honouring `log_visibility`.

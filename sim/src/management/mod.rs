@@ -187,7 +187,7 @@ impl Sim {
             "update_settings" => self.update_settings_method(call),
             "deposit_cycles" => self.deposit_cycles(call),
             "provisional_top_up_canister" => self.provisional_top_up(call),
-            "raw_rand" => self.raw_rand(),
+            "raw_rand" => self.raw_rand(call),
             "delete_canister" => self.delete_canister_method(call),
             "fetch_canister_logs" => Err(UserError::new(
                 ErrorCode::CanisterRejectedMessage,

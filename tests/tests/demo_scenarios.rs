@@ -1,0 +1,257 @@
+//! Every scenario of the demo (`./scripts/demo.sh`) as a test with the `pocket-ic` client, against
+//! the server `POCKET_IC_BIN` names (our emulator, or a real PocketIC): the demo's own story code
+//! runs each chapter, and the assertions check what the monitor's event log and the targets' own
+//! state show, so the demo cannot silently rot.
+
+use candid::{CandidType, Deserialize, Principal};
+use canister_hooks::events::{ErrorSource, EventOrigin, LowCyclesEvent, LowMemoryEvent};
+use canister_hooks::types::{ErrorRecord, Phase, Readiness, StepState};
+use canister_hooks_demo::journal::Journal;
+use canister_hooks_demo::story;
+use canister_hooks_demo::world::{Modules, World};
+use hooks_monitor::api::{
+    CanisterState, DeadLetterPage, DeliveryStatus, EventKind, EventRecord, HookEvent, MemoryMetric,
+    RegistrationPage,
+};
+use integration_tests::workspace_root;
+use pocket_ic::PocketIc;
+
+/// An event the load canister handled (`received` in load.did).
+#[derive(CandidType, Deserialize, Debug)]
+enum Received {
+    LowCycles(LowCyclesEvent),
+    LowMemory(LowMemoryEvent),
+    Error(canister_hooks::events::ErrorEvent),
+}
+
+#[derive(CandidType, Deserialize)]
+struct LoadLedger {
+    ballast_frees: u64,
+}
+
+#[derive(CandidType, Deserialize)]
+struct LoadStatus {
+    ledger: LoadLedger,
+    received: (u64, u64, u64),
+}
+
+#[derive(CandidType, Deserialize)]
+struct WorkerLedger {
+    errors_seen: u64,
+    last_error: Option<String>,
+}
+
+#[derive(CandidType, Deserialize)]
+struct WorkerStats {
+    ledger: WorkerLedger,
+}
+
+type Fleet = (World<PocketIc>, Journal, Modules);
+
+/// A fresh PocketIC instance with the monitor and the three examples installed, ready, and
+/// registered: the demo's first two chapters.
+fn registered_fleet() -> Fleet {
+    let modules = Modules::load_from(&workspace_root().join("target/canisters")).unwrap();
+    let (mut world, mut journal) = story::setup(PocketIc::new(), &modules, false).unwrap();
+    story::readiness(&mut world, &modules, &mut journal).unwrap();
+    story::register(&mut world, &mut journal).unwrap();
+    (world, journal, modules)
+}
+
+fn load_received(world: &mut World<PocketIc>) -> Vec<(u64, Received)> {
+    world
+        .query(world.ids.load, "received", (None::<u64>,))
+        .unwrap()
+}
+
+fn load_status(world: &mut World<PocketIc>) -> LoadStatus {
+    world.query(world.ids.load, "load_status", ()).unwrap()
+}
+
+fn delivered(record: &EventRecord) -> bool {
+    matches!(record.delivery, DeliveryStatus::Delivered { .. })
+}
+
+#[test]
+fn readiness_gates_the_gated_canister_until_seeding_and_its_config_fetch_are_done() {
+    let modules = Modules::load_from(&workspace_root().join("target/canisters")).unwrap();
+    let (mut world, mut journal) = story::setup(PocketIc::new(), &modules, false).unwrap();
+
+    let gate = story::readiness(&mut world, &modules, &mut journal).unwrap();
+
+    assert!(
+        gate.early_rejection.contains("canister is initializing")
+            && gate.early_rejection.contains("seed_rng"),
+        "the rejection names the phase and the step: {}",
+        gate.early_rejection
+    );
+    assert!(gate.rounds_to_ready > 0);
+    assert_eq!(gate.greeting, "hello from the worker, demo!");
+    let readiness: Readiness = world.query(world.ids.gated, "hooks_readiness", ()).unwrap();
+    assert_eq!(readiness.phase, Phase::Ready);
+    let steps: Vec<&str> = readiness.steps.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(steps, ["seed_rng", "fetch_config", "assign_instance_id"]);
+    assert!(readiness
+        .steps
+        .iter()
+        .all(|s| matches!(s.state, StepState::Done(_))));
+}
+
+#[test]
+fn a_cycles_burn_reaches_on_low_cycles_once() {
+    let (mut world, mut journal, _) = registered_fleet();
+
+    let outcome = story::burn_cycles(&mut world, &mut journal).unwrap();
+
+    let HookEvent::LowCycles(event) = &outcome.event.event else {
+        panic!("expected low cycles, got {:?}", outcome.event.event)
+    };
+    assert!(event.balance < event.threshold);
+    assert!(event.burn_rate_per_day > candid::Nat::from(0u32));
+    assert_eq!(event.origin, EventOrigin::Monitor(world.ids.monitor));
+    let received = load_received(&mut world);
+    let handled: Vec<&LowCyclesEvent> = received
+        .iter()
+        .filter_map(|(_, r)| match r {
+            Received::LowCycles(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(handled, [event], "load handled the monitor's event once");
+    let events = story::events(&mut world, None).unwrap();
+    assert_eq!(
+        events.len(),
+        1,
+        "no other canister raised anything: {events:?}"
+    );
+}
+
+#[test]
+fn heap_growth_reaches_on_low_memory_which_frees_the_ballast() {
+    let (mut world, mut journal, _) = registered_fleet();
+
+    let outcome = story::grow_memory(&mut world, &mut journal).unwrap();
+
+    let HookEvent::LowMemory(event) = &outcome.event.event else {
+        panic!("expected low memory, got {:?}", outcome.event.event)
+    };
+    assert_eq!(event.metric, MemoryMetric::Heap);
+    assert!(event.value > event.threshold);
+    let received = load_received(&mut world);
+    assert!(
+        received
+            .iter()
+            .any(|(_, r)| matches!(r, Received::LowMemory(e) if e == event)),
+        "load recorded the event: {received:?}"
+    );
+    assert_eq!(load_status(&mut world).ledger.ballast_frees, 1);
+}
+
+#[test]
+fn a_trapping_timer_is_captured_and_comes_back_as_on_error() {
+    let (mut world, mut journal, _) = registered_fleet();
+
+    let outcome = story::trapping_timer(&mut world, &mut journal).unwrap();
+
+    let HookEvent::Error(event) = &outcome.hook.event.event else {
+        panic!("expected an error, got {:?}", outcome.hook.event.event)
+    };
+    assert_eq!(event.source, ErrorSource::Timer("process".into()));
+    assert!(
+        event.message.contains("poison job value 1666"),
+        "{}",
+        event.message
+    );
+    assert_eq!(event.reject_code, Some(5), "a trap is reject code 5");
+    let stats: WorkerStats = world.query(world.ids.worker, "stats", ()).unwrap();
+    assert_eq!(stats.ledger.errors_seen, 1);
+    assert!(stats
+        .ledger
+        .last_error
+        .is_some_and(|m| m.contains("poison job value 1666")));
+    let log: Vec<ErrorRecord> = world
+        .query(world.ids.worker, "hooks_recent_errors", ())
+        .unwrap();
+    assert!(
+        log.iter()
+            .any(|r| r.source == ErrorSource::Timer("process".into())),
+        "the SDK's own error log keeps the trap: {log:?}"
+    );
+}
+
+#[test]
+fn a_silent_target_is_dead_lettered_across_a_monitor_upgrade_then_redriven() {
+    let (mut world, mut journal, modules) = registered_fleet();
+    let before: RegistrationPage = world
+        .query(
+            world.ids.monitor,
+            "list_registrations",
+            (None::<Principal>, 10u32),
+        )
+        .unwrap();
+
+    let outcome = story::outage(&mut world, &modules, &mut journal).unwrap();
+
+    assert!(
+        !outcome.monitor_stop_wait.is_zero(),
+        "the monitor had a call open to the silent target when it was stopped"
+    );
+    assert!(
+        outcome.monitor_stop_wait.as_secs()
+            <= u64::from(story::monitor_config().call_timeout_seconds.unwrap()) + 1,
+        "the open call was bounded by the call timeout: {:?}",
+        outcome.monitor_stop_wait
+    );
+    assert_eq!(
+        outcome.attempts,
+        story::monitor_config().delivery_max_attempts.unwrap()
+    );
+    assert!(delivered(&outcome.redelivered));
+    let HookEvent::LowMemory(event) = &outcome.redelivered.event else {
+        panic!("expected low memory, got {:?}", outcome.redelivered.event)
+    };
+    assert_eq!(event.metric, MemoryMetric::Stable);
+
+    let after: RegistrationPage = world
+        .query(
+            world.ids.monitor,
+            "list_registrations",
+            (None::<Principal>, 10u32),
+        )
+        .unwrap();
+    assert_eq!(
+        after.registrations, before.registrations,
+        "registry survives"
+    );
+    let dead: DeadLetterPage = world
+        .query(
+            world.ids.monitor,
+            "dead_letters",
+            (Some(world.ids.load), None::<u64>, 10u32),
+        )
+        .unwrap();
+    assert!(
+        dead.dead_letters.is_empty(),
+        "the redrive emptied the queue"
+    );
+    let received = load_received(&mut world);
+    let runs = received
+        .iter()
+        .filter(|(_, r)| matches!(r, Received::LowMemory(e) if e.id == event.id))
+        .count();
+    assert_eq!(
+        runs, 1,
+        "every attempt and the redrive ran the handler once"
+    );
+    let state: Option<CanisterState> = world
+        .query(world.ids.monitor, "canister_state", (world.ids.load,))
+        .unwrap();
+    assert_eq!(state.unwrap().pending_events, 0);
+    let load = world.ids.load;
+    let kinds: Vec<EventKind> = story::events(&mut world, Some(load))
+        .unwrap()
+        .iter()
+        .map(|e| e.event.kind())
+        .collect();
+    assert_eq!(kinds, [EventKind::LowMemory]);
+}
