@@ -53,26 +53,21 @@ fn pair() -> Pair {
 }
 
 impl Pair {
-    /// Burns the healthy target below its threshold, then runs until the faulty target has
-    /// `dead` dead letters, checking at every step that the healthy target's polls are never
+    /// Burns the healthy target below its threshold, then runs until the faulty target has a
+    /// dead letter, checking at every 2 s step that the healthy target's polls are never
     /// overdue. Returns the dead letters.
-    fn run_outage(&self, dead: usize, max_seconds: u64, step_seconds: u64) -> Vec<DeadLetter> {
+    fn run_outage(&self) -> Vec<DeadLetter> {
         let f = &self.fleet;
         f.burn(self.healthy, T);
-        f.run_until(
-            max_seconds,
-            step_seconds,
-            "the faulty target's events dead-lettered",
-            |f| {
-                let next = f.canister_state(self.healthy).next_poll_ns;
-                assert!(
-                    next + step_seconds * NS >= f.now_ns(),
-                    "the healthy target's poll is overdue by {} s",
-                    (f.now_ns() - next) / NS
-                );
-                f.dead_letters(Some(self.faulty)).len() >= dead
-            },
-        );
+        f.run_until(120, 2, "the faulty target's event dead-lettered", |f| {
+            let next = f.canister_state(self.healthy).next_poll_ns;
+            assert!(
+                next + 2 * NS >= f.now_ns(),
+                "the healthy target's poll is overdue by {} s",
+                (f.now_ns() - next) / NS
+            );
+            !f.dead_letters(Some(self.faulty)).is_empty()
+        });
         f.dead_letters(Some(self.faulty))
     }
 
@@ -152,7 +147,7 @@ fn a_target_whose_hook_traps_is_retried_then_dead_lettered_and_redrive_delivers(
     let f = &p.fleet;
     f.set_hook_mode(p.faulty, HookMode::Trap);
     f.burn(p.faulty, T);
-    let letters = p.run_outage(1, 120, 2);
+    let letters = p.run_outage();
     p.assert_healthy_served(&letters);
     p.assert_dead_letters(&letters, "hook told to trap");
     let d = &letters[0];
@@ -172,11 +167,36 @@ fn a_target_whose_hook_traps_is_retried_then_dead_lettered_and_redrive_delivers(
 }
 
 #[test]
+fn a_target_that_never_replies_times_out_then_dead_letters_and_redrive_delivers() {
+    let p = pair();
+    let f = &p.fleet;
+    f.set_hook_mode(p.faulty, HookMode::Slow(u32::MAX));
+    f.burn(p.faulty, T);
+    let letters = p.run_outage();
+    p.assert_healthy_served(&letters);
+    // The first attempt times out (10 s); the retries find the first still being handled.
+    p.assert_dead_letters(&letters, "is being handled by an earlier delivery");
+    let d = &letters[0];
+    assert!(
+        d.dead_at_ns - d.created_at_ns >= 10 * NS,
+        "the first attempt waited for the call timeout"
+    );
+    assert_eq!(
+        f.load_received_ids(p.faulty),
+        vec![d.id],
+        "the target got the event but never answered"
+    );
+
+    f.set_hook_mode(p.faulty, HookMode::Normal);
+    p.redrive_and_deliver(&letters);
+}
+
+#[test]
 fn a_stopped_target_is_reported_retried_dead_lettered_and_served_after_a_restart() {
     let p = pair();
     let f = &p.fleet;
     f.pic.stop_canister(p.faulty, Some(f.admin)).unwrap();
-    let letters = p.run_outage(1, 120, 2);
+    let letters = p.run_outage();
     p.assert_healthy_served(&letters);
     p.assert_dead_letters(&letters, "is stopped");
     let HookEvent::Error(e) = &letters[0].event else {
@@ -199,7 +219,7 @@ fn a_deleted_target_is_reported_retried_and_dead_lettered_without_blocking_other
     let f = &p.fleet;
     f.pic.stop_canister(p.faulty, Some(f.admin)).unwrap();
     f.pic.delete_canister(p.faulty, Some(f.admin)).unwrap();
-    let letters = p.run_outage(1, 120, 2);
+    let letters = p.run_outage();
     p.assert_healthy_served(&letters);
     p.assert_dead_letters(&letters, "reject 3");
     let HookEvent::Error(e) = &letters[0].event else {
