@@ -79,6 +79,25 @@ impl<M: Memory> SeenEvents<M> {
         }
     }
 
+    /// Forgets every id still marked in progress and returns how many. Called after an upgrade:
+    /// no handler survives one (its awaits are never resumed and nothing unwinds it), so without
+    /// this every redelivery of such an event would be refused as in progress forever.
+    pub fn abandon_in_progress(&mut self) -> u64 {
+        let stale: Vec<(Key, u64)> = self
+            .by_key
+            .iter()
+            .filter_map(|entry| {
+                let (seq, state) = entry.value();
+                (state == IN_PROGRESS).then_some((*entry.key(), seq))
+            })
+            .collect();
+        for (key, seq) in &stale {
+            self.by_key.remove(key);
+            self.by_seq.remove(seq);
+        }
+        stale.len() as u64
+    }
+
     /// Ids currently remembered.
     pub fn len(&self) -> u64 {
         self.by_key.len()
@@ -118,6 +137,25 @@ mod tests {
         let mut w = window(10);
         assert_eq!(w.begin(monitor(), 1), Delivery::New);
         assert_eq!(w.begin(monitor(), 1), Delivery::InProgress);
+    }
+
+    #[test]
+    fn after_an_upgrade_in_progress_ids_run_again_and_completed_ones_stay_duplicates() {
+        let mut w = window(16);
+        assert_eq!(w.begin(monitor(), 1), Delivery::New);
+        w.complete(monitor(), 1);
+        assert_eq!(w.begin(monitor(), 2), Delivery::New);
+        assert_eq!(w.begin(monitor(), 3), Delivery::New);
+        assert_eq!(w.abandon_in_progress(), 2);
+        assert_eq!(w.len(), 1);
+        assert_eq!(w.begin(monitor(), 1), Delivery::Duplicate);
+        assert_eq!(w.begin(monitor(), 2), Delivery::New);
+        assert_eq!(w.begin(monitor(), 3), Delivery::New);
+        assert_eq!(
+            w.begin(monitor(), 4),
+            Delivery::New,
+            "eviction order still works"
+        );
     }
 
     #[test]

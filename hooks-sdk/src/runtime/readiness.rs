@@ -116,6 +116,7 @@ fn start(setup: Setup, after_upgrade: bool) {
         std::iter::once(SEED_STEP.to_string()).chain(setup.tasks.iter().map(|t| t.name.clone()));
     let mut machine = Readiness::new(names, setup.backoff, now);
     if after_upgrade {
+        with_store(|s| s.seen.abandon_in_progress());
         for t in setup.tasks.iter().filter(|t| !t.rerun_after_upgrade) {
             if with_store(|s| s.task_completed(&t.name)) {
                 machine.skip_completed(&t.name);
