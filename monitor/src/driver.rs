@@ -4,7 +4,7 @@
 use crate::api::{RegisterArgs, Registration, RegistrationError};
 use crate::calls::CallError;
 use crate::monitor::{Delivery, Mode, Monitor};
-use crate::sample::CanisterStatusReply;
+use crate::status_reply::{self, StatusReply};
 use candid::Principal;
 use ic_stable_structures::Memory;
 use std::cell::RefCell;
@@ -127,15 +127,9 @@ pub async fn poll<M: Memory, P: Platform>(
     }
 }
 
-/// Decodes a `canister_status` reply.
-///
-/// Full error messages are off: formatting them is most of Candid's decoding cost, and a bad reply
-/// is reported by its short error all the same.
-pub fn decode_status(bytes: &[u8]) -> Result<CanisterStatusReply, CallError> {
-    let mut config = candid::de::DecoderConfig::new();
-    config.set_full_error_message(false);
-    config.set_skipping_quota(10_000);
-    candid::utils::decode_one_with_config(bytes, &config).map_err(|e| CallError {
+/// Reads a `canister_status` reply (see [`status_reply`]).
+pub fn decode_status(bytes: &[u8]) -> Result<StatusReply, CallError> {
+    status_reply::decode(bytes).map_err(|e| CallError {
         reject_code: None,
         message: format!("unexpected canister_status reply: {e}"),
         clean: false,

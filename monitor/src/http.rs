@@ -165,6 +165,13 @@ mod tests {
                 ..Default::default()
             },
             cycle_balance: 5_000_000_000_000,
+            sample_instructions: crate::monitor::SampleCost {
+                last: 200,
+                max: 400,
+                sum: 900,
+                count: 3,
+            },
+            structure_bytes: vec![0, 0, 0, 65_536],
             canisters: vec![CanisterState {
                 registration: Registration {
                     canister_id: canister(1),
@@ -224,6 +231,9 @@ mod tests {
         )));
         assert!(body.contains("canister_pending_events"));
         assert!(body.contains("monitor_sample_instructions_max"));
+        assert!(body.contains("monitor_sample_instructions_sum 900 1000"));
+        assert!(body.contains("monitor_sample_instructions_count 3 1000"));
+        assert!(body.contains("monitor_structure_stable_bytes{structure=\"registry\"} 65536 1000"));
     }
 
     #[test]

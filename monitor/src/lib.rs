@@ -21,6 +21,7 @@ pub mod outbox;
 pub mod registry;
 pub mod sample;
 pub mod scheduler;
+pub mod status_reply;
 pub mod topup;
 pub mod triggers;
 pub mod validation;

@@ -1,6 +1,7 @@
 //! Prometheus text exposition of the monitor's counters and per-canister gauges.
 
 use crate::api::{CanisterState, Stats};
+use crate::monitor::{memory_ids, SampleCost};
 use ic_metrics_encoder::MetricsEncoder;
 
 /// Most canisters listed individually in `/metrics` and the status page.
@@ -16,8 +17,10 @@ pub struct Snapshot {
     pub heap_bytes: u64,
     pub polls_in_flight: u64,
     pub deliveries_in_flight: u64,
-    /// Instructions of the last status sample (decode, decide, store) and the most since upgrade.
-    pub sample_instructions: (u64, u64),
+    /// Instructions spent on status samples (decode, decide, store) since the last upgrade.
+    pub sample_instructions: SampleCost,
+    /// Stable bytes of each structure, indexed by `MemoryId`.
+    pub structure_bytes: Vec<u64>,
     /// Instructions the last install or upgrade hook took.
     pub install_instructions: u64,
     pub canisters: Vec<CanisterState>,
@@ -98,15 +101,26 @@ pub fn encode(s: &Snapshot) -> std::io::Result<Vec<u8>> {
         s.deliveries_in_flight as f64,
         "Hook calls in flight.",
     )?;
+    let cost = &s.sample_instructions;
     w.encode_gauge(
         "monitor_sample_instructions",
-        s.sample_instructions.0 as f64,
+        cost.last as f64,
         "Instructions the last status sample took (decode, decide, store).",
     )?;
     w.encode_gauge(
         "monitor_sample_instructions_max",
-        s.sample_instructions.1 as f64,
+        cost.max as f64,
         "Most instructions any status sample took since the last upgrade.",
+    )?;
+    w.encode_counter(
+        "monitor_sample_instructions_sum",
+        cost.sum as f64,
+        "Instructions all status samples took since the last upgrade.",
+    )?;
+    w.encode_counter(
+        "monitor_sample_instructions_count",
+        cost.count as f64,
+        "Status samples measured since the last upgrade.",
     )?;
     w.encode_gauge(
         "monitor_install_instructions",
@@ -128,6 +142,13 @@ pub fn encode(s: &Snapshot) -> std::io::Result<Vec<u8>> {
         s.heap_bytes as f64,
         "The monitor's wasm heap.",
     )?;
+    let mut g = w.gauge_vec(
+        "monitor_structure_stable_bytes",
+        "Stable memory each structure occupies (exact, not rounded to buckets).",
+    )?;
+    for (name, bytes) in memory_ids::NAMES.iter().zip(&s.structure_bytes) {
+        g = g.value(&[("structure", name)], *bytes as f64)?;
+    }
     let labels = |c: &CanisterState| {
         (
             c.registration.canister_id.to_text(),

@@ -35,6 +35,21 @@ pub mod memory_ids {
     pub const OUTBOX_DUE: u8 = 7;
     pub const DEAD_LETTERS: u8 = 8;
     pub const EVENT_LOG: u8 = 9;
+    /// The highest id in use.
+    pub const LAST: u8 = EVENT_LOG;
+    /// Each id's structure, as named in `/metrics`.
+    pub const NAMES: [&str; LAST as usize + 1] = [
+        "config",
+        "counters",
+        "admins",
+        "registry",
+        "watch",
+        "schedule",
+        "outbox",
+        "outbox_due",
+        "dead_letters",
+        "event_log",
+    ];
 }
 
 /// Most undelivered events one canister may have before `report_error` is refused.
@@ -146,8 +161,19 @@ pub struct Monitor<M: Memory> {
     polling: BTreeSet<Principal>,
     /// Targets with a delivery in flight.
     delivering: BTreeSet<Principal>,
-    /// Instructions spent on the last sample (decode, decide, store) and the most since start.
-    sample_cost: (u64, u64),
+    /// Instructions spent on samples (decode, decide, store) since the last upgrade.
+    sample_cost: SampleCost,
+    /// The memories of the structures, by `MemoryId`, to report their sizes.
+    memories: Vec<Vm<M>>,
+}
+
+/// Instructions spent processing status samples (decode, decide, store) since the last upgrade.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct SampleCost {
+    pub last: u64,
+    pub max: u64,
+    pub sum: u64,
+    pub count: u64,
 }
 
 fn hook_bit(kind: EventKind) -> u8 {
@@ -188,7 +214,8 @@ impl<M: Memory> Monitor<M> {
             log: EventLog::init(get(EVENT_LOG)),
             polling: BTreeSet::new(),
             delivering: BTreeSet::new(),
-            sample_cost: (0, 0),
+            sample_cost: SampleCost::default(),
+            memories: (0..=memory_ids::LAST).map(get).collect(),
         }
     }
 
@@ -423,12 +450,25 @@ impl<M: Memory> Monitor<M> {
 
     /// Records the instructions one sample took (decode, decide, store).
     pub fn record_sample_cost(&mut self, instructions: u64) {
-        self.sample_cost = (instructions, self.sample_cost.1.max(instructions));
+        let c = &mut self.sample_cost;
+        c.last = instructions;
+        c.max = c.max.max(instructions);
+        c.sum = c.sum.saturating_add(instructions);
+        c.count += 1;
     }
 
-    /// Instructions of the last sample and the most any sample took since the last upgrade.
-    pub fn sample_cost(&self) -> (u64, u64) {
+    /// Instructions spent on samples since the last upgrade.
+    pub fn sample_cost(&self) -> SampleCost {
         self.sample_cost
+    }
+
+    /// Stable memory each structure occupies, bytes, indexed by `MemoryId` (exact: not rounded
+    /// to the memory manager's buckets).
+    pub fn structure_sizes(&self) -> Vec<u64> {
+        self.memories
+            .iter()
+            .map(|m| m.size() * 65_536)
+            .collect()
     }
 
     /// Hook calls in flight.

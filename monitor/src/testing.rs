@@ -4,9 +4,12 @@ use crate::api::{Config, ConfigUpdate, Hooks, RegisterArgs};
 use crate::calls::CallError;
 use crate::driver::{self, Platform};
 use crate::monitor::{Mode, Monitor};
-use crate::sample::{CanisterStatusReply, MemoryMetrics, StatusSettings, StatusVariant};
 use crate::validation::tests::canister;
 use candid::{Nat, Principal};
+use ic_management_canister_types::{
+    CanisterStatusResult, CanisterStatusType, DefiniteCanisterSettings, LogVisibility,
+    MemoryMetrics, QueryStats, SnapshotVisibility,
+};
 use ic_stable_structures::VectorMemory;
 use std::cell::{Cell, RefCell};
 use std::collections::BTreeMap;
@@ -44,7 +47,7 @@ pub struct FakeCanister {
     pub heap: u64,
     pub stable: u64,
     pub limit: u64,
-    pub status: StatusVariant,
+    pub status: CanisterStatusType,
     pub idle_burn_per_day: u128,
     pub freezing_threshold_s: u64,
     /// Hooks it exports.
@@ -65,7 +68,7 @@ impl FakeCanister {
             heap: 1 << 20,
             stable: 0,
             limit: 0,
-            status: StatusVariant::Running,
+            status: CanisterStatusType::Running,
             idle_burn_per_day: 0,
             freezing_threshold_s: 0,
             exports: Hooks {
@@ -77,6 +80,53 @@ impl FakeCanister {
             status_error: None,
             handled: vec![],
             deposits: vec![],
+        }
+    }
+}
+
+impl FakeCanister {
+    /// The full `canister_status` reply the management canister would send.
+    pub fn status_reply(&self) -> CanisterStatusResult {
+        let nat = |v: u128| Nat::from(v);
+        CanisterStatusResult {
+            status: self.status,
+            ready_for_migration: false,
+            version: 1,
+            settings: DefiniteCanisterSettings {
+                controllers: vec![canister(999_999)],
+                compute_allocation: nat(0),
+                memory_allocation: nat(0),
+                freezing_threshold: nat(self.freezing_threshold_s.into()),
+                reserved_cycles_limit: nat(5_000_000_000_000),
+                log_visibility: LogVisibility::Controllers,
+                log_memory_limit: nat(4096),
+                snapshot_visibility: SnapshotVisibility::Controllers,
+                wasm_memory_limit: nat(self.limit.into()),
+                wasm_memory_threshold: nat(0),
+                environment_variables: vec![],
+            },
+            module_hash: Some(vec![7; 32]),
+            memory_size: nat((self.heap + self.stable).into()),
+            memory_metrics: MemoryMetrics {
+                wasm_memory_size: nat(self.heap.into()),
+                stable_memory_size: nat(self.stable.into()),
+                global_memory_size: nat(0),
+                wasm_binary_size: nat(0),
+                custom_sections_size: nat(0),
+                canister_history_size: nat(0),
+                wasm_chunk_store_size: nat(0),
+                snapshots_size: nat(0),
+                log_memory_store_size: nat(0),
+            },
+            cycles: nat(self.cycles),
+            reserved_cycles: nat(0),
+            idle_cycles_burned_per_day: nat(self.idle_burn_per_day),
+            query_stats: QueryStats {
+                num_calls_total: nat(0),
+                num_instructions_total: nat(0),
+                request_payload_bytes_total: nat(0),
+                response_payload_bytes_total: nat(0),
+            },
         }
     }
 }
@@ -158,21 +208,7 @@ impl Platform for FakeIc {
         if let Some(e) = &c.status_error {
             return Err(e.clone());
         }
-        Ok(candid::encode_one(CanisterStatusReply {
-            status: c.status,
-            settings: StatusSettings {
-                freezing_threshold: Nat::from(c.freezing_threshold_s),
-                wasm_memory_limit: Some(Nat::from(c.limit)),
-            },
-            memory_size: Nat::from(c.heap + c.stable),
-            memory_metrics: Some(MemoryMetrics {
-                wasm_memory_size: Nat::from(c.heap),
-                stable_memory_size: Nat::from(c.stable),
-            }),
-            cycles: Nat::from(c.cycles),
-            idle_cycles_burned_per_day: Nat::from(c.idle_burn_per_day),
-        })
-        .unwrap())
+        Ok(candid::encode_one(c.status_reply()).unwrap())
     }
     async fn deposit_cycles(
         &self,
@@ -211,7 +247,7 @@ impl Platform for FakeIc {
                 format!("Error from Canister {target}: Canister has no update method '{method}'. IC0536"),
             ));
         }
-        if c.status != StatusVariant::Running {
+        if c.status != CanisterStatusType::Running {
             return Err(CallError::rejected(
                 5,
                 format!("Canister {target} is stopped"),

@@ -275,6 +275,7 @@ fn snapshot() -> Snapshot {
         polls_in_flight: m.polls_in_flight() as u64,
         deliveries_in_flight: m.deliveries_in_flight() as u64,
         sample_instructions: m.sample_cost(),
+        structure_bytes: m.structure_sizes(),
         install_instructions: super::install_instructions(),
         canisters: page
             .registrations

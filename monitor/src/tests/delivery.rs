@@ -1,10 +1,10 @@
 use crate::api::*;
 use crate::calls::CallError;
-use crate::sample::StatusVariant;
 use crate::testing::*;
 use crate::validation::tests::args;
 use candid::Principal;
 use canister_hooks::events::{ErrorReport, ErrorSource};
+use ic_management_canister_types::CanisterStatusType;
 
 const T: u128 = 1_000_000_000_000;
 
@@ -152,11 +152,11 @@ fn a_stopped_or_silent_target_retries_then_delivers_when_it_returns() {
     run_for(&m, &ic, 30, 1);
     ic.with(id, |c| {
         c.hook = HookBehaviour::Reply;
-        c.status = StatusVariant::Stopped
+        c.status = CanisterStatusType::Stopped
     });
     run_for(&m, &ic, 30, 1);
     assert!(ic.handled(id).is_empty());
-    ic.with(id, |c| c.status = StatusVariant::Running);
+    ic.with(id, |c| c.status = CanisterStatusType::Running);
     run_for(&m, &ic, 3600, 5);
     assert_eq!(ic.handled(id), vec![e]);
 }

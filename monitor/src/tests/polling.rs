@@ -1,9 +1,9 @@
 use crate::api::*;
 use crate::calls::CallError;
-use crate::sample::StatusVariant;
 use crate::testing::*;
 use crate::validation::tests::args;
 use canister_hooks::events::{ErrorSource, MemoryMetric};
+use ic_management_canister_types::CanisterStatusType;
 
 const T: u128 = 1_000_000_000_000;
 
@@ -148,7 +148,7 @@ fn stopped_frozen_and_heap_at_limit_become_error_events_once() {
     let id = ic.add(1, FakeCanister::new(5 * T));
     register(&m, &ic, args(1)).unwrap();
     ic.with(id, |c| {
-        c.status = StatusVariant::Stopped;
+        c.status = CanisterStatusType::Stopped;
         c.limit = 64 << 20;
         c.heap = 64 << 20;
         c.idle_burn_per_day = 10 * T;
@@ -344,5 +344,9 @@ fn the_instructions_of_each_sample_are_recorded() {
     m.borrow_mut().poll_now(id, ic.now.get()).unwrap();
     tick(&m, &ic);
     // The fake counter advances 1,000 per read: one read before and one after the sample.
-    assert_eq!(m.borrow().sample_cost(), (1_000, 1_000));
+    let cost = m.borrow().sample_cost();
+    assert_eq!((cost.last, cost.max, cost.sum, cost.count), (1_000, 1_000, 1_000, 1));
+    m.borrow_mut().poll_now(id, ic.now.get()).unwrap();
+    tick(&m, &ic);
+    assert_eq!(m.borrow().sample_cost().count, 2);
 }
