@@ -233,7 +233,8 @@ mod tests {
         assert!(body.contains("monitor_sample_instructions_max"));
         assert!(body.contains("monitor_sample_instructions_sum 900 1000"));
         assert!(body.contains("monitor_sample_instructions_count 3 1000"));
-        assert!(body.contains("monitor_structure_stable_bytes{structure=\"registry\"} 65536 1000"));
+        assert!(body
+            .contains("monitor_structure_stable_bytes{structure=\"canister_index\"} 65536 1000"));
     }
 
     #[test]

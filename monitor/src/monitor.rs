@@ -8,13 +8,13 @@ use crate::calls::CallError;
 use crate::codec::{self, Reader, Writer};
 use crate::eventlog::EventLog;
 use crate::outbox::{candid_storable, Outbox, Outcome, RetryPolicy};
-use crate::registry::Registry;
 use crate::sample::{RunStatus, Sample, DAY_SECONDS};
 use crate::scheduler;
+use crate::store::{CanisterRecord, CanisterStore};
 use crate::topup::{self, TopUp};
 use crate::triggers::{level_flag, level_high, level_low, Firing, Level};
 use crate::validation::{self, Context};
-use crate::watch::{TriggerId, WatchState, TRIGGERS};
+use crate::watch::{TriggerId, TRIGGERS};
 use candid::Principal;
 use canister_hooks::events::{ErrorReport, ErrorSource, EventOrigin};
 use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
@@ -28,9 +28,12 @@ pub mod memory_ids {
     pub const CONFIG: u8 = 0;
     pub const COUNTERS: u8 = 1;
     pub const ADMINS: u8 = 2;
-    pub const REGISTRY: u8 = 3;
-    pub const WATCH: u8 = 4;
-    pub const SCHEDULE: u8 = 5;
+    /// Canister id to record slot.
+    pub const CANISTER_INDEX: u8 = 3;
+    /// One fixed-size record per canister: registration and watch state.
+    pub const CANISTER_RECORDS: u8 = 4;
+    /// Unused since the poll schedule moved to the heap (it held a stable schedule index).
+    pub const UNUSED: u8 = 5;
     pub const OUTBOX: u8 = 6;
     pub const OUTBOX_DUE: u8 = 7;
     pub const DEAD_LETTERS: u8 = 8;
@@ -42,9 +45,9 @@ pub mod memory_ids {
         "config",
         "counters",
         "admins",
-        "registry",
-        "watch",
-        "schedule",
+        "canister_index",
+        "canister_records",
+        "unused",
         "outbox",
         "outbox_due",
         "dead_letters",
@@ -152,9 +155,7 @@ pub struct Monitor<M: Memory> {
     config: Cell<Config, Vm<M>>,
     counters: Cell<Counters, Vm<M>>,
     admins: StableBTreeMap<Principal, (), Vm<M>>,
-    registry: Registry<Vm<M>>,
-    watch: StableBTreeMap<Principal, WatchState, Vm<M>>,
-    schedule: StableBTreeMap<(u64, Principal), (), Vm<M>>,
+    canisters: CanisterStore<Vm<M>>,
     outbox: Outbox<Vm<M>>,
     log: EventLog<Vm<M>>,
     /// Canisters with a status call in flight (heap only: no call survives an upgrade).
@@ -207,9 +208,7 @@ impl<M: Memory> Monitor<M> {
             config: Cell::init(get(CONFIG), Config::default()),
             counters: Cell::init(get(COUNTERS), Counters::default()),
             admins: StableBTreeMap::init(get(ADMINS)),
-            registry: Registry::init(get(REGISTRY)),
-            watch: StableBTreeMap::init(get(WATCH)),
-            schedule: StableBTreeMap::init(get(SCHEDULE)),
+            canisters: CanisterStore::init(get(CANISTER_INDEX), get(CANISTER_RECORDS)),
             outbox: Outbox::init(get(OUTBOX), get(OUTBOX_DUE), get(DEAD_LETTERS)),
             log: EventLog::init(get(EVENT_LOG)),
             polling: BTreeSet::new(),
@@ -301,13 +300,13 @@ impl<M: Memory> Monitor<M> {
                 self_registered,
             },
         )?;
-        match (mode, self.registry.get(&args.canister_id)) {
+        match (mode, self.canisters.registration(&args.canister_id)) {
             (Mode::New, Some(_)) => {
                 return Err(RegistrationError::AlreadyRegistered {
                     canister_id: args.canister_id,
                 })
             }
-            (Mode::New, None) if self.registry.len() >= config.max_registrations => {
+            (Mode::New, None) if self.canisters.len() >= config.max_registrations => {
                 return Err(RegistrationError::RegistryFull {
                     field: "canister_id".into(),
                     cap: config.max_registrations,
@@ -338,12 +337,12 @@ impl<M: Memory> Monitor<M> {
         own_balance: u128,
     ) -> Result<(Registration, SampleOutcome), RegistrationError> {
         let id = reg.canister_id;
-        let exists = self.registry.contains(&id);
+        let exists = self.canisters.contains(&id);
         match mode {
             Mode::New if exists => {
                 return Err(RegistrationError::AlreadyRegistered { canister_id: id })
             }
-            Mode::New if self.registry.len() >= self.config.get().max_registrations => {
+            Mode::New if self.canisters.len() >= self.config.get().max_registrations => {
                 return Err(RegistrationError::RegistryFull {
                     field: "canister_id".into(),
                     cap: self.config.get().max_registrations,
@@ -354,15 +353,25 @@ impl<M: Memory> Monitor<M> {
             }
             _ => {}
         }
-        self.registry.put(reg.clone());
-        if mode == Mode::New {
-            self.watch.insert(id, WatchState::default());
+        match mode {
+            Mode::New => {
+                // Due at once until the first sample (or its absence) schedules it.
+                let mut record = CanisterRecord::new(reg.clone());
+                record.watch.next_poll_ns = now_ns;
+                self.canisters.insert(record);
+            }
+            Mode::Update => {
+                let mut l = self.canisters.load(&id).expect("checked above");
+                l.record.registration = reg.clone();
+                self.canisters.save(l);
+            }
         }
         let outcome = match first_sample {
             Some(s) => self.on_sample(id, s, now_ns, own_balance),
             None => {
                 // Re-schedule under the new bounds from what is known.
-                let w = self.watch.get(&id).unwrap_or_default();
+                let mut l = self.canisters.load(&id).expect("stored above");
+                let w = &l.record.watch;
                 let delay = match &w.last_sample {
                     Some(s) => scheduler::next_poll_delay(
                         &reg,
@@ -372,7 +381,8 @@ impl<M: Memory> Monitor<M> {
                     ),
                     None => reg.poll.min_interval_seconds,
                 };
-                self.reschedule(id, w, now_ns.saturating_add(delay.saturating_mul(NS)));
+                l.record.watch.next_poll_ns = now_ns.saturating_add(delay.saturating_mul(NS));
+                self.canisters.save(l);
                 SampleOutcome::default()
             }
         };
@@ -381,11 +391,8 @@ impl<M: Memory> Monitor<M> {
 
     /// Removes a registration; its undelivered events become dead letters.
     pub fn unregister(&mut self, id: Principal, now_ns: u64) -> Result<(), RegistrationError> {
-        if self.registry.remove(&id).is_none() {
+        if self.canisters.remove(&id).is_none() {
             return Err(RegistrationError::NotRegistered { canister_id: id });
-        }
-        if let Some(w) = self.watch.remove(&id) {
-            self.schedule.remove(&(w.next_poll_ns, id));
         }
         let reason = "the canister was unregistered before delivery";
         for event_id in self.outbox.purge(id, reason, now_ns) {
@@ -404,12 +411,12 @@ impl<M: Memory> Monitor<M> {
 
     /// The registration of `id`.
     pub fn registration(&self, id: Principal) -> Option<Registration> {
-        self.registry.get(&id)
+        self.canisters.registration(&id)
     }
 
     /// A page of registrations.
     pub fn registrations(&self, start_after: Option<Principal>, limit: usize) -> RegistrationPage {
-        let (registrations, next) = self.registry.page(start_after, limit.clamp(1, 500));
+        let (registrations, next) = self.canisters.page(start_after, limit.clamp(1, 500));
         RegistrationPage {
             registrations,
             next,
@@ -418,27 +425,13 @@ impl<M: Memory> Monitor<M> {
 
     // ---- polling ----
 
-    fn reschedule(&mut self, id: Principal, mut w: WatchState, at_ns: u64) {
-        self.schedule.remove(&(w.next_poll_ns, id));
-        w.next_poll_ns = at_ns;
-        self.schedule.insert((at_ns, id), ());
-        self.watch.insert(id, w);
-    }
-
     /// Canisters whose poll is due, oldest due first, within the free concurrency slots; they are
     /// marked in flight until their result is reported.
     pub fn take_due_polls(&mut self, now_ns: u64) -> Vec<Principal> {
         let slots = (self.config.get().max_concurrent_status_calls as usize)
             .saturating_sub(self.polling.len());
-        let mut out = vec![];
-        for (at, id) in self.schedule.keys() {
-            if out.len() >= slots || at > now_ns {
-                break;
-            }
-            if !self.polling.contains(&id) {
-                out.push(id);
-            }
-        }
+        let polling = &self.polling;
+        let out = self.canisters.due(now_ns, slots, |id| polling.contains(id));
         self.polling.extend(out.iter().copied());
         out
     }
@@ -465,10 +458,7 @@ impl<M: Memory> Monitor<M> {
     /// Stable memory each structure occupies, bytes, indexed by `MemoryId` (exact: not rounded
     /// to the memory manager's buckets).
     pub fn structure_sizes(&self) -> Vec<u64> {
-        self.memories
-            .iter()
-            .map(|m| m.size() * 65_536)
-            .collect()
+        self.memories.iter().map(|m| m.size() * 65_536).collect()
     }
 
     /// Hook calls in flight.
@@ -489,11 +479,12 @@ impl<M: Memory> Monitor<M> {
 
     /// Makes `id` due for polling now.
     pub fn poll_now(&mut self, id: Principal, now_ns: u64) -> Result<(), RegistrationError> {
-        let w = self
-            .watch
-            .get(&id)
+        let mut l = self
+            .canisters
+            .load(&id)
             .ok_or(RegistrationError::NotRegistered { canister_id: id })?;
-        self.reschedule(id, w, now_ns);
+        l.record.watch.next_poll_ns = now_ns;
+        self.canisters.save(l);
         Ok(())
     }
 
@@ -506,11 +497,14 @@ impl<M: Memory> Monitor<M> {
         own_balance: u128,
     ) -> SampleOutcome {
         self.polling.remove(&id);
-        let Some(reg) = self.registry.get(&id) else {
+        let Some(mut l) = self.canisters.load(&id) else {
             return SampleOutcome::default();
         };
         let config = self.config.get().clone();
-        let mut w = self.watch.get(&id).unwrap_or_default();
+        let CanisterRecord {
+            registration: reg,
+            watch: w,
+        } = &mut l.record;
         let est = w.estimate.update(w.last_sample.as_ref(), &sample);
         w.estimate = est;
         w.polls += 1;
@@ -630,15 +624,16 @@ impl<M: Memory> Monitor<M> {
         let delay = if w.last_sample.is_none() {
             reg.poll.min_interval_seconds
         } else {
-            scheduler::next_poll_delay(&reg, &sample, &est, config.poll_fraction_percent)
+            scheduler::next_poll_delay(reg, &sample, &est, config.poll_fraction_percent)
         };
         w.last_sample = Some(sample);
-        self.reschedule(id, w, now_ns.saturating_add(delay.saturating_mul(NS)));
+        w.next_poll_ns = now_ns.saturating_add(delay.saturating_mul(NS));
         self.bump(|s| s.polls += 1);
         let ids = events
             .into_iter()
-            .map(|make| self.emit(&reg, make, now_ns))
+            .map(|make| self.emit(reg, make, now_ns))
             .collect();
+        self.canisters.save(l);
         SampleOutcome {
             events: ids,
             top_up,
@@ -649,9 +644,10 @@ impl<M: Memory> Monitor<M> {
     /// clearly not transient, raises a `status_unreadable` error event.
     pub fn on_poll_failure(&mut self, id: Principal, err: &CallError, now_ns: u64) -> Option<u64> {
         self.polling.remove(&id);
-        let reg = self.registry.get(&id)?;
+        let mut l = self.canisters.load(&id)?;
+        let reg = l.record.registration.clone();
         let config = self.config.get().clone();
-        let mut w = self.watch.get(&id).unwrap_or_default();
+        let w = &mut l.record.watch;
         w.consecutive_failures = w.consecutive_failures.saturating_add(1);
         w.last_failure = err.describe();
         let now_s = now_ns / NS;
@@ -671,7 +667,8 @@ impl<M: Memory> Monitor<M> {
             backoff.delay(w.consecutive_failures, mix(now_ns) ^ w.polls),
         );
         let failures = w.consecutive_failures;
-        self.reschedule(id, w, now_ns.saturating_add(delay.saturating_mul(NS)));
+        w.next_poll_ns = now_ns.saturating_add(delay.saturating_mul(NS));
+        self.canisters.save(l);
         self.bump(|s| s.poll_failures += 1);
         if !fired {
             return None;
@@ -710,9 +707,10 @@ impl<M: Memory> Monitor<M> {
         result: Result<(), CallError>,
         now_ns: u64,
     ) {
-        let Some(mut w) = self.watch.get(&id) else {
+        let Some(mut l) = self.canisters.load(&id) else {
             return;
         };
+        let w = &mut l.record.watch;
         let day = now_ns / NS / DAY_SECONDS;
         match &result {
             Ok(()) => {
@@ -729,7 +727,7 @@ impl<M: Memory> Monitor<M> {
                 w.last_failure = format!("top-up failed: {}", e.describe());
             }
         }
-        self.watch.insert(id, w);
+        self.canisters.save(l);
     }
 
     // ---- events and delivery ----
@@ -783,7 +781,7 @@ impl<M: Memory> Monitor<M> {
         report: ErrorReport,
         now_ns: u64,
     ) -> Result<u64, String> {
-        let Some(reg) = self.registry.get(&caller) else {
+        let Some(reg) = self.canisters.registration(&caller) else {
             return Err(format!(
                 "caller {caller} is not registered with this monitor; only a registered canister may report its own errors"
             ));
@@ -899,7 +897,8 @@ impl<M: Memory> Monitor<M> {
     }
 
     fn set_missing_hook(&mut self, target: Principal, kind: EventKind, missing: bool) {
-        if let Some(mut w) = self.watch.get(&target) {
+        if let Some(mut l) = self.canisters.load(&target) {
+            let w = &mut l.record.watch;
             let before = w.missing_hooks;
             if missing {
                 w.missing_hooks |= hook_bit(kind);
@@ -907,7 +906,7 @@ impl<M: Memory> Monitor<M> {
                 w.missing_hooks &= !hook_bit(kind);
             }
             if w.missing_hooks != before {
-                self.watch.insert(target, w);
+                self.canisters.save(l);
             }
         }
     }
@@ -923,7 +922,7 @@ impl<M: Memory> Monitor<M> {
             .outbox
             .dead_letter(id)
             .ok_or(RedriveError::UnknownDeadLetter { id })?;
-        if !self.registry.contains(&d.canister_id) {
+        if !self.canisters.contains(&d.canister_id) {
             return Err(RedriveError::NotRegistered {
                 canister_id: d.canister_id,
             });
@@ -940,7 +939,7 @@ impl<M: Memory> Monitor<M> {
         canister: Principal,
         now_ns: u64,
     ) -> Result<u64, RedriveError> {
-        if !self.registry.contains(&canister) {
+        if !self.canisters.contains(&canister) {
             return Err(RedriveError::NotRegistered {
                 canister_id: canister,
             });
@@ -953,13 +952,11 @@ impl<M: Memory> Monitor<M> {
     }
 
     /// When the timer should next wake: the earliest startable poll or delivery.
-    pub fn next_wakeup(&self) -> Option<u64> {
+    pub fn next_wakeup(&mut self) -> Option<u64> {
         let c = self.config.get();
         let poll = if self.polling.len() < c.max_concurrent_status_calls as usize {
-            self.schedule
-                .keys()
-                .find(|(_, id)| !self.polling.contains(id))
-                .map(|(t, _)| t)
+            let polling = &self.polling;
+            self.canisters.next_due(|id| polling.contains(id))
         } else {
             None
         };
@@ -997,8 +994,10 @@ impl<M: Memory> Monitor<M> {
 
     /// Everything known about `id`.
     pub fn canister_state(&self, id: Principal, now_ns: u64) -> Option<CanisterState> {
-        let registration = self.registry.get(&id)?;
-        let w = self.watch.get(&id).unwrap_or_default();
+        let CanisterRecord {
+            registration,
+            watch: w,
+        } = self.canisters.get(&id)?;
         let day = now_ns / NS / DAY_SECONDS;
         let per_day = DAY_SECONDS as f64;
         let names = [
@@ -1047,7 +1046,7 @@ impl<M: Memory> Monitor<M> {
     /// Counters and sizes.
     pub fn stats(&self) -> Stats {
         Stats {
-            registrations: self.registry.len(),
+            registrations: self.canisters.len(),
             outbox_pending: self.outbox.len(),
             dead_letters: self.outbox.dead_len(),
             ..self.counters.get().stats.clone()
@@ -1056,19 +1055,12 @@ impl<M: Memory> Monitor<M> {
 
     /// Registered canister count.
     pub fn registered(&self) -> u64 {
-        self.registry.len()
+        self.canisters.len()
     }
 
     /// Checks internal invariants (tests).
-    pub fn check_invariants(&self) -> Result<(), String> {
+    pub fn check_invariants(&mut self) -> Result<(), String> {
         self.outbox.check_invariant()?;
-        if self.schedule.len() != self.registry.len() {
-            return Err(format!(
-                "{} schedule entries for {} registrations",
-                self.schedule.len(),
-                self.registry.len()
-            ));
-        }
-        Ok(())
+        self.canisters.check_invariants()
     }
 }

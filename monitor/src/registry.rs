@@ -1,18 +1,16 @@
-//! The registry: one bounded stable record per watched canister.
+//! The stable encoding of a [`Registration`]: bounded and small, so a registration fits its
+//! area of the canister's fixed-size record (see [`crate::store`]).
 
 use crate::api::{Hooks, MemoryThresholds, PollBounds, Registration, TopUpPolicy};
 use crate::codec::{self, Reader, Writer};
 use crate::validation::MAX_LABEL_BYTES;
 use candid::Principal;
-use ic_stable_structures::storable::Bound;
-use ic_stable_structures::{Memory, StableBTreeMap, Storable};
-use std::borrow::Cow;
 
 const VERSION: u8 = 1;
 
 /// Largest encoded registration, in bytes. Cycle amounts are stored saturated to u64 and times in
-/// seconds, so the bound (and the B-tree nodes sized from it) stay small.
-pub const MAX_ENCODED: u32 = (1 // version
+/// seconds, so the bound stays small.
+pub const MAX_ENCODED: usize = 1 // version
     + 1 + MAX_LABEL_BYTES // label
     + 1 + codec::MAX_U64 // cycles threshold
     + 3 * (1 + codec::MAX_U64) + 1 + codec::MAX_U64 // memory thresholds
@@ -21,7 +19,7 @@ pub const MAX_ENCODED: u32 = (1 // version
     + 1 + codec::MAX_U64 // reminder
     + 1 // hysteresis
     + 1 + 2 * codec::MAX_U64 // top-up
-    + 2 * codec::MAX_U32) as u32; // timestamps (seconds)
+    + 2 * codec::MAX_U32; // timestamps (seconds)
 
 const NS: u64 = 1_000_000_000;
 
@@ -32,151 +30,72 @@ fn hook_bits(h: &Hooks, self_registered: bool) -> u8 {
         | (self_registered as u8) << 3
 }
 
-impl Storable for Registration {
-    fn to_bytes(&self) -> Cow<'_, [u8]> {
-        Cow::Owned(self.clone().into_bytes())
-    }
-
-    fn into_bytes(self) -> Vec<u8> {
-        // The canister id is the map key and is not repeated in the value.
-        let mut w = Writer::with_capacity(96);
-        w.u8(VERSION);
-        w.str(&self.label, MAX_LABEL_BYTES);
-        w.opt_sat64(self.cycles_threshold);
-        w.opt_u64(self.memory.heap_bytes);
-        w.opt_u64(self.memory.stable_bytes);
-        w.opt_u64(self.memory.total_bytes);
-        w.opt_u64(self.memory.heap_percent_of_limit.map(u64::from));
-        w.u8(hook_bits(&self.hooks, self.self_registered));
-        w.u64(self.poll.min_interval_seconds);
-        w.u64(self.poll.max_interval_seconds);
-        w.opt_u64(self.reminder_interval_seconds);
-        w.u8(self.hysteresis_percent);
-        match self.top_up {
-            None => w.u8(0),
-            Some(t) => {
-                w.u8(1);
-                w.sat64(t.amount);
-                w.sat64(t.daily_budget);
-            }
-        }
-        w.sat32(self.registered_at_ns / NS);
-        w.sat32(self.updated_at_ns / NS);
-        w.finish()
-    }
-
-    fn from_bytes(bytes: Cow<[u8]>) -> Self {
-        let mut r = Reader::new(&bytes);
-        let _version = r.u8();
-        let label = r.string();
-        let cycles_threshold = r.opt_u128();
-        let memory = MemoryThresholds {
-            heap_bytes: r.opt_u64(),
-            stable_bytes: r.opt_u64(),
-            total_bytes: r.opt_u64(),
-            heap_percent_of_limit: r.opt_u64().map(|v| v.min(100) as u8),
-        };
-        let bits = r.u8();
-        let hooks = Hooks {
-            on_low_cycles: bits & 1 != 0,
-            on_low_memory: bits & 2 != 0,
-            on_error: bits & 4 != 0,
-        };
-        let poll = PollBounds {
-            min_interval_seconds: r.u64(),
-            max_interval_seconds: r.u64(),
-        };
-        let reminder_interval_seconds = r.opt_u64();
-        let hysteresis_percent = r.u8();
-        let top_up = (r.u8() == 1).then(|| TopUpPolicy {
-            amount: r.varint(),
-            daily_budget: r.varint(),
-        });
-        Registration {
-            canister_id: Principal::anonymous(),
-            label,
-            cycles_threshold,
-            memory,
-            hooks,
-            poll,
-            reminder_interval_seconds,
-            hysteresis_percent,
-            top_up,
-            self_registered: bits & 8 != 0,
-            registered_at_ns: r.u64() * NS,
-            updated_at_ns: r.u64() * NS,
+/// Appends `reg` (without its canister id, which the record keeps) to `w`.
+pub fn encode(reg: &Registration, w: &mut Writer) {
+    w.u8(VERSION);
+    w.str(&reg.label, MAX_LABEL_BYTES);
+    w.opt_sat64(reg.cycles_threshold);
+    w.opt_u64(reg.memory.heap_bytes);
+    w.opt_u64(reg.memory.stable_bytes);
+    w.opt_u64(reg.memory.total_bytes);
+    w.opt_u64(reg.memory.heap_percent_of_limit.map(u64::from));
+    w.u8(hook_bits(&reg.hooks, reg.self_registered));
+    w.u64(reg.poll.min_interval_seconds);
+    w.u64(reg.poll.max_interval_seconds);
+    w.opt_u64(reg.reminder_interval_seconds);
+    w.u8(reg.hysteresis_percent);
+    match reg.top_up {
+        None => w.u8(0),
+        Some(t) => {
+            w.u8(1);
+            w.sat64(t.amount);
+            w.sat64(t.daily_budget);
         }
     }
+    w.sat32(reg.registered_at_ns / NS);
+    w.sat32(reg.updated_at_ns / NS);
+}
 
-    const BOUND: Bound = Bound::Bounded {
-        max_size: MAX_ENCODED,
-        is_fixed_size: false,
+/// Reads a registration of `canister_id` written by [`encode`].
+pub fn decode(canister_id: Principal, r: &mut Reader) -> Registration {
+    let _version = r.u8();
+    let label = r.string();
+    let cycles_threshold = r.opt_u128();
+    let memory = MemoryThresholds {
+        heap_bytes: r.opt_u64(),
+        stable_bytes: r.opt_u64(),
+        total_bytes: r.opt_u64(),
+        heap_percent_of_limit: r.opt_u64().map(|v| v.min(100) as u8),
     };
-}
-
-/// The registered canisters, keyed by canister id.
-pub struct Registry<M: Memory> {
-    map: StableBTreeMap<Principal, Registration, M>,
-}
-
-impl<M: Memory> Registry<M> {
-    /// Opens (or creates) the registry in `memory`.
-    pub fn init(memory: M) -> Self {
-        Self {
-            map: StableBTreeMap::init(memory),
-        }
-    }
-    /// Number of registered canisters.
-    pub fn len(&self) -> u64 {
-        self.map.len()
-    }
-    /// True when nothing is registered.
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
-    }
-    /// The registration of `id`, if any.
-    pub fn get(&self, id: &Principal) -> Option<Registration> {
-        self.map.get(id).map(|mut r| {
-            r.canister_id = *id;
-            r
-        })
-    }
-    /// True when `id` is registered.
-    pub fn contains(&self, id: &Principal) -> bool {
-        self.map.contains_key(id)
-    }
-    /// Inserts or replaces a registration.
-    pub fn put(&mut self, reg: Registration) {
-        self.map.insert(reg.canister_id, reg);
-    }
-    /// Removes a registration.
-    pub fn remove(&mut self, id: &Principal) -> Option<Registration> {
-        self.map.remove(id)
-    }
-    /// Up to `limit` registrations after `start_after`, and the cursor for the next page.
-    pub fn page(
-        &self,
-        start_after: Option<Principal>,
-        limit: usize,
-    ) -> (Vec<Registration>, Option<Principal>) {
-        use std::ops::Bound::{Excluded, Unbounded};
-        let lower = match start_after {
-            Some(p) => Excluded(p),
-            None => Unbounded,
-        };
-        let mut out = Vec::with_capacity(limit);
-        let mut iter = self.map.range((lower, Unbounded));
-        for entry in iter.by_ref().take(limit) {
-            let (k, mut v) = entry.into_pair();
-            v.canister_id = k;
-            out.push(v);
-        }
-        let next = if iter.next().is_some() {
-            out.last().map(|r| r.canister_id)
-        } else {
-            None
-        };
-        (out, next)
+    let bits = r.u8();
+    let hooks = Hooks {
+        on_low_cycles: bits & 1 != 0,
+        on_low_memory: bits & 2 != 0,
+        on_error: bits & 4 != 0,
+    };
+    let poll = PollBounds {
+        min_interval_seconds: r.u64(),
+        max_interval_seconds: r.u64(),
+    };
+    let reminder_interval_seconds = r.opt_u64();
+    let hysteresis_percent = r.u8();
+    let top_up = (r.u8() == 1).then(|| TopUpPolicy {
+        amount: r.varint(),
+        daily_budget: r.varint(),
+    });
+    Registration {
+        canister_id,
+        label,
+        cycles_threshold,
+        memory,
+        hooks,
+        poll,
+        reminder_interval_seconds,
+        hysteresis_percent,
+        top_up,
+        self_registered: bits & 8 != 0,
+        registered_at_ns: r.u64() * NS,
+        updated_at_ns: r.u64() * NS,
     }
 }
 
@@ -186,7 +105,6 @@ mod tests {
     use crate::api::{Config, RegisterArgs};
     use crate::validation::tests::{args, canister};
     use crate::validation::{validate, Context};
-    use ic_stable_structures::VectorMemory;
 
     fn reg(a: &RegisterArgs) -> Registration {
         validate(
@@ -199,6 +117,13 @@ mod tests {
             },
         )
         .unwrap()
+    }
+
+    fn round_trip(r: &Registration) -> (Registration, usize) {
+        let mut w = Writer::default();
+        encode(r, &mut w);
+        let bytes = w.finish();
+        (decode(r.canister_id, &mut Reader::new(&bytes)), bytes.len())
     }
 
     #[test]
@@ -216,9 +141,7 @@ mod tests {
             heap_percent_of_limit: Some(90),
         });
         let r = reg(&a);
-        let mut back = Registration::from_bytes(r.to_bytes());
-        back.canister_id = r.canister_id;
-        assert_eq!(back, r);
+        assert_eq!(round_trip(&r).0, r);
     }
 
     #[test]
@@ -243,29 +166,6 @@ mod tests {
             heap_percent_of_limit: Some(100),
         };
         r.reminder_interval_seconds = Some(u64::MAX);
-        assert!(r.to_bytes_checked().len() <= MAX_ENCODED as usize);
-    }
-
-    #[test]
-    fn pages_walk_the_whole_registry_once() {
-        let mut registry = Registry::init(VectorMemory::default());
-        for n in 0..25 {
-            registry.put(reg(&args(n)));
-        }
-        let mut seen = vec![];
-        let mut cursor = None;
-        loop {
-            let (items, next) = registry.page(cursor, 10);
-            seen.extend(items.into_iter().map(|r| r.canister_id));
-            if next.is_none() {
-                break;
-            }
-            cursor = next;
-        }
-        assert_eq!(seen.len(), 25);
-        let mut sorted = seen.clone();
-        sorted.sort();
-        sorted.dedup();
-        assert_eq!(sorted, seen);
+        assert!(round_trip(&r).1 <= MAX_ENCODED);
     }
 }

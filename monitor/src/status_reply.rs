@@ -250,26 +250,33 @@ impl<'a> Reader<'a> {
         let mut r = Reader {
             bytes,
             pos: 4,
-            table: Vec::new(),
-            fields: Vec::new(),
+            table: Vec::with_capacity(32),
+            fields: Vec::with_capacity(96),
             budget: MAX_SKIPPED_VALUES,
         };
         r.type_table()?;
         Ok(r)
     }
 
+    #[cold]
     fn truncated(&self) -> DecodeError {
         DecodeError::Truncated {
             at: self.bytes.len(),
         }
     }
 
+    #[inline]
     fn byte(&mut self) -> Result<u8, DecodeError> {
-        let b = *self.bytes.get(self.pos).ok_or_else(|| self.truncated())?;
-        self.pos += 1;
-        Ok(b)
+        match self.bytes.get(self.pos) {
+            Some(&b) => {
+                self.pos += 1;
+                Ok(b)
+            }
+            None => Err(self.truncated()),
+        }
     }
 
+    #[inline]
     fn skip_bytes(&mut self, n: u64) -> Result<(), DecodeError> {
         let left = (self.bytes.len() - self.pos) as u64;
         if n > left {
@@ -279,55 +286,70 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// An unsigned LEB128 number of at most 64 bits (lengths, counts, ids).
+    /// An unsigned LEB128 number of at most 64 bits (lengths, counts, ids): at most 10 bytes,
+    /// the tenth 0 or 1, as Candid's own reader accepts.
+    #[inline]
     fn leb(&mut self) -> Result<u64, DecodeError> {
-        let at = self.pos;
+        let rest = &self.bytes[self.pos..];
         let mut v: u64 = 0;
-        let mut shift = 0u32;
-        loop {
-            let b = self.byte()?;
-            let low = (b & 0x7f) as u64;
-            if shift < 64 {
-                if shift == 63 && low > 1 {
-                    return Err(DecodeError::NumberTooLarge { at });
-                }
-                v |= low << shift;
-            } else if low != 0 {
-                return Err(DecodeError::NumberTooLarge { at });
+        for (i, &b) in rest.iter().take(10).enumerate() {
+            if i == 9 && b > 1 {
+                return Err(DecodeError::NumberTooLarge { at: self.pos });
             }
+            v |= ((b & 0x7f) as u64) << (7 * i);
             if b & 0x80 == 0 {
+                self.pos += i + 1;
                 return Ok(v);
             }
-            shift = shift.saturating_add(7);
         }
+        Err(self.truncated())
     }
 
     /// An unsigned LEB128 number of any size, saturated to `u128`.
     fn nat_value(&mut self) -> Result<u128, DecodeError> {
+        let rest = &self.bytes[self.pos..];
         let mut v: u128 = 0;
-        let mut shift = 0u32;
         let mut saturated = false;
-        loop {
-            let b = self.byte()?;
+        for (i, &b) in rest.iter().enumerate() {
             let low = (b & 0x7f) as u128;
+            let shift = 7 * i;
             if shift < 128 {
                 let bits = low << shift;
-                if bits >> shift != low {
-                    saturated = true;
-                }
+                saturated |= bits >> shift != low;
                 v |= bits;
-            } else if low != 0 {
-                saturated = true;
+            } else {
+                saturated |= low != 0;
             }
             if b & 0x80 == 0 {
+                self.pos += i + 1;
                 return Ok(if saturated { u128::MAX } else { v });
             }
-            shift = shift.saturating_add(7);
+        }
+        Err(self.truncated())
+    }
+
+    /// Skips a LEB128 number of any size.
+    fn skip_leb(&mut self) -> Result<(), DecodeError> {
+        match self.bytes[self.pos..].iter().position(|b| b & 0x80 == 0) {
+            Some(i) => {
+                self.pos += i + 1;
+                Ok(())
+            }
+            None => Err(self.truncated()),
         }
     }
 
     /// A signed LEB128 type code.
+    #[inline]
     fn type_code(&mut self) -> Result<i64, DecodeError> {
+        // Primitive codes and small table indexes take one byte.
+        if let Some(&b) = self.bytes.get(self.pos) {
+            if b < 0x80 {
+                self.pos += 1;
+                // Sign-extend the 7-bit value.
+                return Ok((((b << 1) as i8) >> 1) as i64);
+            }
+        }
         let at = self.pos;
         let mut v: i64 = 0;
         let mut shift = 0u32;
@@ -481,11 +503,7 @@ impl<'a> Reader<'a> {
                     reason: "bool is neither 0 nor 1",
                 }),
             },
-            NAT | INT => loop {
-                if self.byte()? & 0x80 == 0 {
-                    return Ok(());
-                }
-            },
+            NAT | INT => self.skip_leb(),
             NAT8 | INT8 => self.skip_bytes(1),
             NAT16 | INT16 => self.skip_bytes(2),
             NAT32 | INT32 | FLOAT32 => self.skip_bytes(4),

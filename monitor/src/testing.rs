@@ -340,7 +340,7 @@ pub fn drain(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc, seconds: u64) {
     let end = ic.now.get() + seconds * 1_000_000_000;
     loop {
         tick(m, ic);
-        match m.borrow().next_wakeup() {
+        match m.borrow_mut().next_wakeup() {
             Some(t) if t <= end => ic.now.set(ic.now.get().max(t)),
             _ => break,
         }

@@ -6,9 +6,6 @@ use crate::sample::{RunStatus, Sample};
 use crate::topup::Spending;
 use crate::triggers::Trigger;
 use canister_hooks::events::MemoryMetric;
-use ic_stable_structures::storable::Bound;
-use ic_stable_structures::Storable;
-use std::borrow::Cow;
 
 /// Longest failure reason kept in the watch state (the event log has the full message).
 pub const MAX_FAILURE_BYTES: usize = 32;
@@ -89,20 +86,21 @@ impl WatchState {
 
 const VERSION: u8 = 1;
 
-/// Largest encoded watch state, in bytes. Cycle amounts are saturated to u64, rates are f32 and
-/// trigger times are seconds in a u32, keeping the bound (and the B-tree nodes) small.
-pub const MAX_ENCODED: u32 = (1 // version
+/// Largest encoded watch state, in bytes (without `next_poll_ns`, which the record keeps at a
+/// fixed offset). Cycle amounts are saturated to u64, rates are f32 and trigger times are seconds
+/// in a u32, keeping the bound small.
+pub const MAX_ENCODED: usize = 1 // version
     + 1 + 9 * codec::MAX_U64 + 1 // sample
     + 4 * 4 // estimate
     + 2 + 9 * codec::MAX_U32 // triggers
-    + 2 * codec::MAX_U64 + codec::MAX_U32 // next poll, polls, failures
+    + codec::MAX_U64 + codec::MAX_U32 // polls, failures
     + 1 + MAX_FAILURE_BYTES
     + codec::MAX_U32 + 2 * codec::MAX_U64 // spending
-    + 1) as u32; // missing hooks
+    + 1; // missing hooks
 
-impl Storable for WatchState {
-    fn to_bytes(&self) -> Cow<'_, [u8]> {
-        let mut w = Writer::with_capacity(160);
+impl WatchState {
+    /// Appends the state, except `next_poll_ns`, to `w`.
+    pub fn encode(&self, w: &mut Writer) {
         w.u8(VERSION);
         match &self.last_sample {
             None => w.u8(0),
@@ -138,7 +136,6 @@ impl Storable for WatchState {
         for t in &self.triggers {
             w.sat32(t.last_fired_s);
         }
-        w.u64(self.next_poll_ns);
         w.u64(self.polls);
         w.sat32(self.consecutive_failures as u64);
         w.str(&self.last_failure, MAX_FAILURE_BYTES);
@@ -146,15 +143,10 @@ impl Storable for WatchState {
         w.sat64(self.spending.spent);
         w.sat64(self.spending.total);
         w.u8(self.missing_hooks);
-        Cow::Owned(w.finish())
     }
 
-    fn into_bytes(self) -> Vec<u8> {
-        self.to_bytes().into_owned()
-    }
-
-    fn from_bytes(bytes: Cow<[u8]>) -> Self {
-        let mut r = Reader::new(&bytes);
+    /// Reads a state written by [`WatchState::encode`], polling next at `next_poll_ns`.
+    pub fn decode(r: &mut Reader, next_poll_ns: u64) -> Self {
         let _version = r.u8();
         let last_sample = (r.u8() == 1).then(|| Sample {
             at_ns: r.u64(),
@@ -183,7 +175,7 @@ impl Storable for WatchState {
             last_sample,
             estimate,
             triggers,
-            next_poll_ns: r.u64(),
+            next_poll_ns,
             polls: r.u64(),
             consecutive_failures: r.u64().min(u32::MAX as u64) as u32,
             last_failure: r.string(),
@@ -195,11 +187,6 @@ impl Storable for WatchState {
             missing_hooks: r.u8(),
         }
     }
-
-    const BOUND: Bound = Bound::Bounded {
-        max_size: MAX_ENCODED,
-        is_fixed_size: false,
-    };
 }
 
 #[cfg(test)]
@@ -242,6 +229,16 @@ mod tests {
         w
     }
 
+    fn round_trip(w: &WatchState) -> (WatchState, usize) {
+        let mut wr = Writer::default();
+        w.encode(&mut wr);
+        let bytes = wr.finish();
+        (
+            WatchState::decode(&mut Reader::new(&bytes), w.next_poll_ns),
+            bytes.len(),
+        )
+    }
+
     #[test]
     fn watch_state_round_trips_and_failure_text_is_bounded() {
         // The largest values the layout keeps exactly.
@@ -258,7 +255,7 @@ mod tests {
             spent: u64::MAX as u128,
             total: u64::MAX as u128,
         };
-        let back = WatchState::from_bytes(w.to_bytes());
+        let back = round_trip(&w).0;
         assert_eq!(back.last_failure.len(), MAX_FAILURE_BYTES);
         assert_eq!(
             WatchState {
@@ -271,7 +268,7 @@ mod tests {
 
     #[test]
     fn out_of_range_values_saturate_instead_of_wrapping() {
-        let back = WatchState::from_bytes(full().to_bytes());
+        let back = round_trip(&full()).0;
         assert_eq!(back.last_sample.unwrap().cycles, u64::MAX as u128);
         assert_eq!(back.spending.total, u64::MAX as u128);
         assert_eq!(back.triggers[0].last_fired_s, u32::MAX as u64);
@@ -279,7 +276,7 @@ mod tests {
 
     #[test]
     fn the_largest_watch_state_fits_its_declared_bound() {
-        assert!(full().to_bytes_checked().len() <= MAX_ENCODED as usize);
+        assert!(round_trip(&full()).1 <= MAX_ENCODED);
     }
 
     #[test]

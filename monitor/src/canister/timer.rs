@@ -32,7 +32,7 @@ pub fn arm_at(at_ns: u64) {
 
 /// Arms the timer for the next startable work, if any.
 pub fn rearm() {
-    if let Some(at) = state().borrow().next_wakeup() {
+    if let Some(at) = state().borrow_mut().next_wakeup() {
         arm_at(at);
     }
 }

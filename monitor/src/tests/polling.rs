@@ -201,7 +201,7 @@ fn the_next_wakeup_skips_work_already_in_flight() {
     let ic = FakeIc::default();
     ic.add(1, FakeCanister::new(5 * T));
     register(&m, &ic, args(1)).unwrap();
-    let due = m.borrow().next_wakeup().unwrap();
+    let due = m.borrow_mut().next_wakeup().unwrap();
     assert!(
         due > ic.now.get(),
         "the low-cycles event was already delivered? {due}"
@@ -209,7 +209,7 @@ fn the_next_wakeup_skips_work_already_in_flight() {
     let polls = m.borrow_mut().take_due_polls(due);
     assert_eq!(polls.len(), 1);
     assert_eq!(
-        m.borrow().next_wakeup(),
+        m.borrow_mut().next_wakeup(),
         None,
         "nothing startable while the only poll is in flight"
     );
@@ -345,7 +345,10 @@ fn the_instructions_of_each_sample_are_recorded() {
     tick(&m, &ic);
     // The fake counter advances 1,000 per read: one read before and one after the sample.
     let cost = m.borrow().sample_cost();
-    assert_eq!((cost.last, cost.max, cost.sum, cost.count), (1_000, 1_000, 1_000, 1));
+    assert_eq!(
+        (cost.last, cost.max, cost.sum, cost.count),
+        (1_000, 1_000, 1_000, 1)
+    );
     m.borrow_mut().poll_now(id, ic.now.get()).unwrap();
     tick(&m, &ic);
     assert_eq!(m.borrow().sample_cost().count, 2);

@@ -110,7 +110,7 @@ fn run(
         if std::env::var("SKIP").is_ok() {
             continue;
         }
-        m.borrow().check_invariants().unwrap();
+        m.borrow_mut().check_invariants().unwrap();
         // Nothing is ever lost: each event is pending, delivered or dead-lettered.
         for (t, ids) in &emitted {
             let pending = m.borrow().canister_state(*t, 0).unwrap().pending_events;

@@ -17,7 +17,7 @@ fn registering_reads_the_status_at_once_and_stores_the_first_sample() {
     let st = m.borrow().canister_state(id, ic.now.get()).unwrap();
     assert_eq!(st.last_sample.unwrap().cycles, 5_000_000_000_000);
     assert!(st.next_poll_ns > ic.now.get());
-    m.borrow().check_invariants().unwrap();
+    m.borrow_mut().check_invariants().unwrap();
 }
 
 #[test]
@@ -133,7 +133,7 @@ fn update_keeps_the_watch_state_and_unregister_removes_everything() {
     m.borrow_mut().unregister(id, 0).unwrap();
     assert!(m.borrow().registration(id).is_none());
     assert!(m.borrow().canister_state(id, 0).is_none());
-    m.borrow().check_invariants().unwrap();
+    m.borrow_mut().check_invariants().unwrap();
     assert!(matches!(
         m.borrow_mut().unregister(id, 0),
         Err(RegistrationError::NotRegistered { .. })
