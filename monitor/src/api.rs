@@ -367,7 +367,7 @@ impl Default for Config {
             min_interval_floor_seconds: 10,
             default_poll: PollBounds {
                 min_interval_seconds: 60,
-                max_interval_seconds: 6 * 3600,
+                max_interval_seconds: 24 * 3600,
             },
             poll_fraction_percent: 25,
             default_hysteresis_percent: 10,

@@ -18,11 +18,14 @@ pub struct Estimate {
     pub total_growth: f64,
 }
 
+/// The new estimate from the old one and the newest interval's rate. It rises at once to a
+/// faster rate and falls back by smoothing: an underestimate could let a canister cross its
+/// threshold between polls, an overestimate only costs an early poll.
 fn smooth(old: f64, new: f64, first: bool) -> f64 {
     if first {
         new
     } else {
-        ALPHA * new + (1.0 - ALPHA) * old
+        (ALPHA * new + (1.0 - ALPHA) * old).max(new)
     }
 }
 
@@ -30,7 +33,8 @@ impl Estimate {
     /// The estimate after observing `next`, given the previous sample (if any).
     ///
     /// A rising balance (a top-up) says nothing about the burn rate, so the cycles estimate keeps
-    /// its previous value then; it never falls below the idle burn the IC reports.
+    /// its previous value then; it never falls below the idle burn the IC reports. Rates rise at
+    /// once and fall by smoothing (see `smooth`).
     pub fn update(&self, prev: Option<&Sample>, next: &Sample) -> Estimate {
         let idle = next.idle_burn_per_day as f64 / DAY_SECONDS as f64;
         let Some(prev) = prev else {
@@ -114,9 +118,23 @@ mod tests {
         assert_eq!(e.heap_growth, 100.0);
         let c = sample(20, 700_000, 1_100);
         let e2 = e.update(Some(&b), &c);
-        // Smoothed: half the new 20,000/s, half the old 10,000/s.
-        assert_eq!(e2.cycles_burn, 15_000.0);
+        // A faster burn is taken at once; a slower growth is smoothed: half the new 0/s, half
+        // the old 100/s.
+        assert_eq!(e2.cycles_burn, 20_000.0);
         assert_eq!(e2.heap_growth, 50.0);
+        let d = sample(30, 600_000, 1_100);
+        // Slower again: half the new 10,000/s, half the old 20,000/s.
+        assert_eq!(e2.update(Some(&c), &d).cycles_burn, 15_000.0);
+    }
+
+    #[test]
+    fn the_first_measured_rate_replaces_the_idle_burn_it_started_from() {
+        let mut a = sample(0, 1_000_000, 0);
+        a.idle_burn_per_day = 86_400 * 10;
+        let mut b = sample(10, 990_000, 0);
+        b.idle_burn_per_day = a.idle_burn_per_day;
+        let seeded = Estimate::default().update(None, &a);
+        assert_eq!(seeded.update(Some(&a), &b).cycles_burn, 1_000.0);
     }
 
     #[test]

@@ -172,6 +172,7 @@ mod tests {
                 count: 3,
             },
             structure_bytes: vec![0, 0, 0, 65_536],
+            tick_instructions: (10, 20),
             canisters: vec![CanisterState {
                 registration: Registration {
                     canister_id: canister(1),
@@ -233,6 +234,7 @@ mod tests {
         assert!(body.contains("monitor_sample_instructions_max"));
         assert!(body.contains("monitor_sample_instructions_sum 900 1000"));
         assert!(body.contains("monitor_sample_instructions_count 3 1000"));
+        assert!(body.contains("monitor_tick_instructions_max 20 1000"));
         assert!(body
             .contains("monitor_structure_stable_bytes{structure=\"canister_index\"} 65536 1000"));
     }

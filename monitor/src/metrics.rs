@@ -23,6 +23,8 @@ pub struct Snapshot {
     pub structure_bytes: Vec<u64>,
     /// Instructions the last install or upgrade hook took.
     pub install_instructions: u64,
+    /// Instructions the last timer tick took to pick its due work, and the most since upgrade.
+    pub tick_instructions: (u64, u64),
     pub canisters: Vec<CanisterState>,
 }
 
@@ -126,6 +128,16 @@ pub fn encode(s: &Snapshot) -> std::io::Result<Vec<u8>> {
         "monitor_install_instructions",
         s.install_instructions as f64,
         "Instructions of the last init or post_upgrade.",
+    )?;
+    w.encode_gauge(
+        "monitor_tick_instructions",
+        s.tick_instructions.0 as f64,
+        "Instructions the last timer tick took to pick its due polls and deliveries.",
+    )?;
+    w.encode_gauge(
+        "monitor_tick_instructions_max",
+        s.tick_instructions.1 as f64,
+        "Most instructions a timer tick took since the last upgrade (the first rebuilds the heap index).",
     )?;
     w.encode_gauge(
         "monitor_cycle_balance",

@@ -9,7 +9,7 @@ use crate::codec::{self, Reader, Writer};
 use crate::eventlog::EventLog;
 use crate::outbox::{candid_storable, Outbox, Outcome, RetryPolicy};
 use crate::sample::{RunStatus, Sample, DAY_SECONDS};
-use crate::scheduler;
+use crate::scheduler::{self, PollWindow};
 use crate::store::{CanisterRecord, CanisterStore};
 use crate::topup::{self, TopUp};
 use crate::triggers::{level_flag, level_high, level_low, Firing, Level};
@@ -357,7 +357,7 @@ impl<M: Memory> Monitor<M> {
             Mode::New => {
                 // Due at once until the first sample (or its absence) schedules it.
                 let mut record = CanisterRecord::new(reg.clone());
-                record.watch.next_poll_ns = now_ns;
+                record.watch.next_poll = PollWindow::at(now_ns);
                 self.canisters.insert(record);
             }
             Mode::Update => {
@@ -381,7 +381,7 @@ impl<M: Memory> Monitor<M> {
                     ),
                     None => reg.poll.min_interval_seconds,
                 };
-                l.record.watch.next_poll_ns = now_ns.saturating_add(delay.saturating_mul(NS));
+                l.record.watch.next_poll = PollWindow::after(now_ns, delay);
                 self.canisters.save(l);
                 SampleOutcome::default()
             }
@@ -483,7 +483,7 @@ impl<M: Memory> Monitor<M> {
             .canisters
             .load(&id)
             .ok_or(RegistrationError::NotRegistered { canister_id: id })?;
-        l.record.watch.next_poll_ns = now_ns;
+        l.record.watch.next_poll = PollWindow::at(now_ns);
         self.canisters.save(l);
         Ok(())
     }
@@ -627,7 +627,7 @@ impl<M: Memory> Monitor<M> {
             scheduler::next_poll_delay(reg, &sample, &est, config.poll_fraction_percent)
         };
         w.last_sample = Some(sample);
-        w.next_poll_ns = now_ns.saturating_add(delay.saturating_mul(NS));
+        w.next_poll = PollWindow::after(now_ns, delay);
         self.bump(|s| s.polls += 1);
         let ids = events
             .into_iter()
@@ -667,7 +667,7 @@ impl<M: Memory> Monitor<M> {
             backoff.delay(w.consecutive_failures, mix(now_ns) ^ w.polls),
         );
         let failures = w.consecutive_failures;
-        w.next_poll_ns = now_ns.saturating_add(delay.saturating_mul(NS));
+        w.next_poll = PollWindow::after(now_ns, delay);
         self.canisters.save(l);
         self.bump(|s| s.poll_failures += 1);
         if !fired {
@@ -1010,7 +1010,7 @@ impl<M: Memory> Monitor<M> {
             burn_rate_cycles_per_day: w.estimate.cycles_burn * per_day,
             heap_growth_bytes_per_day: w.estimate.heap_growth * per_day,
             stable_growth_bytes_per_day: w.estimate.stable_growth * per_day,
-            next_poll_ns: w.next_poll_ns,
+            next_poll_ns: w.next_poll.due_ns,
             polls: w.polls,
             triggers: TRIGGERS
                 .iter()

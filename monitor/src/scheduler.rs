@@ -6,6 +6,41 @@ use crate::estimate::{seconds_until_growth, Estimate};
 use crate::sample::Sample;
 use canister_hooks::events::MemoryMetric;
 
+/// Longest a poll may start before it is due. A poll may start early when a timer tick runs
+/// anyway (the watchdog's every ten minutes, or another canister's due poll), so polls of
+/// slowly-changing canisters share ticks instead of each paying for one of its own.
+pub const MAX_EARLY_START_SECONDS: u64 = 15 * 60;
+
+const NS: u64 = 1_000_000_000;
+
+/// When a poll may run: from `earliest_ns` (if a tick runs anyway) to `due_ns` (a tick is armed
+/// for it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct PollWindow {
+    pub earliest_ns: u64,
+    pub due_ns: u64,
+}
+
+impl PollWindow {
+    /// A poll due at `at_ns`, not to start before.
+    pub fn at(at_ns: u64) -> Self {
+        Self {
+            earliest_ns: at_ns,
+            due_ns: at_ns,
+        }
+    }
+
+    /// A poll due `delay_seconds` after `now_ns`; it may start up to an eighth of the delay early,
+    /// at most [`MAX_EARLY_START_SECONDS`].
+    pub fn after(now_ns: u64, delay_seconds: u64) -> Self {
+        let early = (delay_seconds / 8).min(MAX_EARLY_START_SECONDS);
+        Self {
+            earliest_ns: now_ns.saturating_add((delay_seconds - early).saturating_mul(NS)),
+            due_ns: now_ns.saturating_add(delay_seconds.saturating_mul(NS)),
+        }
+    }
+}
+
 /// Wasm32 heap ceiling, used when a canister has no explicit `wasm_memory_limit`.
 const HEAP_CEILING: u64 = 4 << 30;
 
@@ -154,6 +189,22 @@ mod tests {
         };
         assert_eq!(seconds_to_nearest_limit(&r, &s, &e), Some(4_000));
         assert_eq!(next_poll_delay(&r, &s, &e, 25), 1_000);
+    }
+
+    #[test]
+    fn a_poll_may_start_an_eighth_of_its_delay_early_at_most_fifteen_minutes() {
+        let now = 1_000 * NS;
+        assert_eq!(
+            PollWindow::after(now, 80),
+            PollWindow {
+                earliest_ns: now + 70 * NS,
+                due_ns: now + 80 * NS
+            }
+        );
+        let day = PollWindow::after(now, 86_400);
+        assert_eq!(day.due_ns - day.earliest_ns, MAX_EARLY_START_SECONDS * NS);
+        assert_eq!(PollWindow::after(now, 7), PollWindow::at(now + 7 * NS));
+        assert_eq!(PollWindow::after(now, u64::MAX).due_ns, u64::MAX);
     }
 
     #[test]

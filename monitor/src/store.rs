@@ -11,17 +11,20 @@
 use crate::api::Registration;
 use crate::codec::{self, Reader, Writer};
 use crate::registry;
+use crate::scheduler::{PollWindow, MAX_EARLY_START_SECONDS};
 use crate::slots::{Slots, IN_USE};
 use crate::watch::{self, WatchState};
 use candid::Principal;
 use ic_stable_structures::{Memory, StableBTreeMap};
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 /// Bytes of one canister's record.
 pub const RECORD_BYTES: usize = 512;
-// Layout of a record: in-use flag, next poll time, canister id, registration, watch state.
-const NEXT_POLL_AT: usize = 1;
-const ID_AT: usize = NEXT_POLL_AT + 8;
+// Layout of a record: in-use flag, next poll (due, earliest), canister id, registration, watch
+// state.
+const DUE_AT: usize = 1;
+const EARLIEST_AT: usize = DUE_AT + 8;
+const ID_AT: usize = EARLIEST_AT + 8;
 const REGISTRATION_AT: usize = ID_AT + codec::MAX_PRINCIPAL;
 const WATCH_AT: usize = REGISTRATION_AT + registry::MAX_ENCODED;
 const _: () = assert!(WATCH_AT + watch::MAX_ENCODED <= RECORD_BYTES);
@@ -45,7 +48,9 @@ impl CanisterRecord {
     fn encode(&self) -> Vec<u8> {
         let mut out = vec![0u8; RECORD_BYTES];
         out[0] = IN_USE;
-        out[NEXT_POLL_AT..ID_AT].copy_from_slice(&self.watch.next_poll_ns.to_le_bytes());
+        let poll = self.watch.next_poll;
+        out[DUE_AT..EARLIEST_AT].copy_from_slice(&poll.due_ns.to_le_bytes());
+        out[EARLIEST_AT..ID_AT].copy_from_slice(&poll.earliest_ns.to_le_bytes());
         let mut put = |start: usize, end: usize, f: &dyn Fn(&mut Writer)| {
             let mut w = Writer::with_capacity(end - start);
             f(&mut w);
@@ -64,20 +69,26 @@ impl CanisterRecord {
     }
 
     fn decode(bytes: &[u8]) -> Self {
-        let (id, next_poll_ns) = header(bytes).expect("a record in use");
+        let (id, next_poll) = header(bytes).expect("a record in use");
         Self {
             registration: registry::decode(id, &mut Reader::new(&bytes[REGISTRATION_AT..WATCH_AT])),
-            watch: WatchState::decode(&mut Reader::new(&bytes[WATCH_AT..]), next_poll_ns),
+            watch: WatchState::decode(&mut Reader::new(&bytes[WATCH_AT..]), next_poll),
         }
     }
 }
 
-/// The canister id and next poll time of a record in use.
-fn header(bytes: &[u8]) -> Option<(Principal, u64)> {
+/// The canister id and next poll of a record in use.
+fn header(bytes: &[u8]) -> Option<(Principal, PollWindow)> {
+    let u64_at = |at: usize| u64::from_le_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
     (bytes[0] == IN_USE).then(|| {
-        let next = u64::from_le_bytes(bytes[NEXT_POLL_AT..ID_AT].try_into().expect("8 bytes"));
-        let id = Reader::new(&bytes[ID_AT..REGISTRATION_AT]).principal();
-        (id, next)
+        let poll = PollWindow {
+            due_ns: u64_at(DUE_AT),
+            earliest_ns: u64_at(EARLIEST_AT),
+        };
+        (
+            Reader::new(&bytes[ID_AT..REGISTRATION_AT]).principal(),
+            poll,
+        )
     })
 }
 
@@ -85,15 +96,26 @@ fn header(bytes: &[u8]) -> Option<(Principal, u64)> {
 /// entry if its next poll time changed.
 pub struct Loaded {
     slot: u32,
-    scheduled_at_ns: u64,
+    scheduled: PollWindow,
     pub record: CanisterRecord,
 }
 
-/// On the heap: each canister's slot and the poll schedule, derived from the records.
+/// On the heap: each canister's slot, and the poll schedule (by due time, then id, to the
+/// earliest start), derived from the records.
 #[derive(Default)]
 struct HotIndex {
     slots: BTreeMap<Principal, u32>,
-    schedule: BTreeSet<(u64, Principal)>,
+    schedule: BTreeMap<(u64, Principal), u64>,
+}
+
+impl HotIndex {
+    fn schedule(&mut self, id: Principal, poll: PollWindow) {
+        self.schedule.insert((poll.due_ns, id), poll.earliest_ns);
+    }
+
+    fn unschedule(&mut self, id: Principal, poll: PollWindow) {
+        self.schedule.remove(&(poll.due_ns, id));
+    }
 }
 
 /// The watched canisters.
@@ -131,9 +153,9 @@ impl<M: Memory> CanisterStore<M> {
             let mut head = [0u8; REGISTRATION_AT];
             for slot in 0..records.count() {
                 records.read(slot, &mut head);
-                if let Some((id, next)) = header(&head) {
+                if let Some((id, poll)) = header(&head) {
                     hot.slots.insert(id, slot);
-                    hot.schedule.insert((next, id));
+                    hot.schedule(id, poll);
                 }
             }
             hot
@@ -177,7 +199,7 @@ impl<M: Memory> CanisterStore<M> {
         self.index.insert(id, slot);
         if let Some(hot) = &mut self.hot {
             hot.slots.insert(id, slot);
-            hot.schedule.insert((record.watch.next_poll_ns, id));
+            hot.schedule(id, record.watch.next_poll);
         }
     }
 
@@ -187,19 +209,19 @@ impl<M: Memory> CanisterStore<M> {
         let record = self.read(slot);
         Some(Loaded {
             slot,
-            scheduled_at_ns: record.watch.next_poll_ns,
+            scheduled: record.watch.next_poll,
             record,
         })
     }
 
-    /// Writes back a loaded record; its schedule entry moves only if the poll time changed.
+    /// Writes back a loaded record; its schedule entry changes only if its next poll did.
     pub fn save(&mut self, loaded: Loaded) {
         let id = loaded.record.registration.canister_id;
-        let at = loaded.record.watch.next_poll_ns;
-        if at != loaded.scheduled_at_ns {
-            let schedule = &mut self.hot().schedule;
-            schedule.remove(&(loaded.scheduled_at_ns, id));
-            schedule.insert((at, id));
+        let poll = loaded.record.watch.next_poll;
+        if poll != loaded.scheduled {
+            let hot = self.hot();
+            hot.unschedule(id, loaded.scheduled);
+            hot.schedule(id, poll);
         }
         self.records.write(loaded.slot, &loaded.record.encode());
     }
@@ -211,7 +233,7 @@ impl<M: Memory> CanisterStore<M> {
         self.records.free(slot);
         if let Some(hot) = &mut self.hot {
             hot.slots.remove(id);
-            hot.schedule.remove(&(record.watch.next_poll_ns, *id));
+            hot.unschedule(*id, record.watch.next_poll);
         }
         Some(record)
     }
@@ -241,33 +263,34 @@ impl<M: Memory> CanisterStore<M> {
         (out, next)
     }
 
-    /// Up to `limit` canisters whose poll is due at `now_ns`, oldest due first, leaving out those
-    /// `skip` names.
+    /// Up to `limit` canisters whose poll may start at `now_ns` (its window has opened), the
+    /// earliest due first, leaving out those `skip` names.
     pub fn due(
         &mut self,
         now_ns: u64,
         limit: usize,
         skip: impl Fn(&Principal) -> bool,
     ) -> Vec<Principal> {
+        let horizon = now_ns.saturating_add(MAX_EARLY_START_SECONDS * 1_000_000_000);
         let mut out = vec![];
-        for (at, id) in &self.hot().schedule {
-            if out.len() >= limit || *at > now_ns {
+        for ((due, id), earliest) in &self.hot().schedule {
+            if out.len() >= limit || *due > horizon {
                 break;
             }
-            if !skip(id) {
+            if *earliest <= now_ns && !skip(id) {
                 out.push(*id);
             }
         }
         out
     }
 
-    /// The earliest poll time among canisters `skip` does not name.
+    /// The earliest due time among canisters `skip` does not name.
     pub fn next_due(&mut self, skip: impl Fn(&Principal) -> bool) -> Option<u64> {
         self.hot()
             .schedule
-            .iter()
+            .keys()
             .find(|(_, id)| !skip(id))
-            .map(|(at, _)| *at)
+            .map(|(due, _)| *due)
     }
 
     /// Checks that the stable index, the records and the heap index agree (tests).
@@ -282,7 +305,19 @@ impl<M: Memory> CanisterStore<M> {
                 heap.len()
             ));
         }
-        let schedule: Vec<(u64, Principal)> = hot.schedule.iter().copied().collect();
+        let schedule: Vec<(Principal, PollWindow)> = hot
+            .schedule
+            .iter()
+            .map(|((due, id), earliest)| {
+                (
+                    *id,
+                    PollWindow {
+                        earliest_ns: *earliest,
+                        due_ns: *due,
+                    },
+                )
+            })
+            .collect();
         if schedule.len() != stable.len() {
             return Err(format!(
                 "{} schedule entries for {} canisters",
@@ -290,11 +325,11 @@ impl<M: Memory> CanisterStore<M> {
                 stable.len()
             ));
         }
-        for (at, id) in schedule {
-            let next = self.get(&id).map(|r| r.watch.next_poll_ns);
-            if next != Some(at) {
+        for (id, poll) in schedule {
+            let next = self.get(&id).map(|r| r.watch.next_poll);
+            if next != Some(poll) {
                 return Err(format!(
-                    "{id} is scheduled at {at}, its record says {next:?}"
+                    "{id} is scheduled {poll:?}, its record says {next:?}"
                 ));
             }
         }
@@ -311,7 +346,7 @@ mod tests {
     use crate::validation::{validate, Context};
     use ic_stable_structures::VectorMemory;
 
-    fn record(n: u64, next_poll_ns: u64) -> CanisterRecord {
+    fn record(n: u64, due_ns: u64) -> CanisterRecord {
         let mut a = args(n);
         a.label = Some(format!("canister {n}"));
         let reg = validate(
@@ -325,7 +360,7 @@ mod tests {
         )
         .unwrap();
         let mut r = CanisterRecord::new(reg);
-        r.watch.next_poll_ns = next_poll_ns;
+        r.watch.next_poll = PollWindow::at(due_ns);
         r.watch.last_sample = Some(sample(4, 1_000 + n as u128, 2 << 20));
         r.watch.polls = n;
         r
@@ -364,11 +399,34 @@ mod tests {
         assert_eq!(s.due(200, 1, |_| false), vec![a]);
         assert_eq!(s.due(200, 10, |id| *id == a), vec![b]);
         let mut l = s.load(&a).unwrap();
-        l.record.watch.next_poll_ns = 250;
+        l.record.watch.next_poll = PollWindow::at(250);
         s.save(l);
         assert_eq!(s.due(300, 10, |_| false), vec![b, a, c]);
         assert_eq!(s.next_due(|id| *id == b), Some(250));
         s.check_invariants().unwrap();
+    }
+
+    #[test]
+    fn a_poll_is_taken_once_its_window_opens_before_it_is_due() {
+        let (mut s, index, records) = store();
+        let ns = 1_000_000_000;
+        let mut early = record(1, 0);
+        early.watch.next_poll = PollWindow::after(0, 86_400);
+        let mut strict = record(2, 0);
+        strict.watch.next_poll = PollWindow::at(86_000 * ns);
+        s.insert(early);
+        s.insert(strict);
+        let window_opens = (86_400 - MAX_EARLY_START_SECONDS) * ns;
+        assert!(s.due(window_opens - 1, 10, |_| false).is_empty());
+        assert_eq!(s.due(window_opens, 10, |_| false), vec![canister(1)]);
+        assert_eq!(
+            s.due(86_000 * ns, 10, |_| false),
+            vec![canister(2), canister(1)]
+        );
+        assert_eq!(s.next_due(|_| false), Some(86_000 * ns));
+        // The window survives reopening.
+        let mut reopened = CanisterStore::init(index, records);
+        assert_eq!(reopened.due(window_opens, 10, |_| false), vec![canister(1)]);
     }
 
     #[test]
@@ -379,7 +437,7 @@ mod tests {
         }
         s.remove(&canister(10));
         let mut l = s.load(&canister(20)).unwrap();
-        l.record.watch.next_poll_ns = 1;
+        l.record.watch.next_poll = PollWindow::at(1);
         s.save(l);
         let before = s.due(u64::MAX, 100, |_| false);
         let mut reopened = CanisterStore::init(index, records);

@@ -3,6 +3,7 @@
 use crate::codec::{self, Reader, Writer};
 use crate::estimate::Estimate;
 use crate::sample::{RunStatus, Sample};
+use crate::scheduler::PollWindow;
 use crate::topup::Spending;
 use crate::triggers::Trigger;
 use canister_hooks::events::MemoryMetric;
@@ -64,7 +65,8 @@ pub struct WatchState {
     pub last_sample: Option<Sample>,
     pub estimate: Estimate,
     pub triggers: [Trigger; 9],
-    pub next_poll_ns: u64,
+    /// When to poll next.
+    pub next_poll: PollWindow,
     pub polls: u64,
     pub consecutive_failures: u32,
     pub last_failure: String,
@@ -86,7 +88,7 @@ impl WatchState {
 
 const VERSION: u8 = 1;
 
-/// Largest encoded watch state, in bytes (without `next_poll_ns`, which the record keeps at a
+/// Largest encoded watch state, in bytes (without `next_poll`, which the record keeps at a
 /// fixed offset). Cycle amounts are saturated to u64, rates are f32 and trigger times are seconds
 /// in a u32, keeping the bound small.
 pub const MAX_ENCODED: usize = 1 // version
@@ -99,7 +101,7 @@ pub const MAX_ENCODED: usize = 1 // version
     + 1; // missing hooks
 
 impl WatchState {
-    /// Appends the state, except `next_poll_ns`, to `w`.
+    /// Appends the state, except `next_poll`, to `w`.
     pub fn encode(&self, w: &mut Writer) {
         w.u8(VERSION);
         match &self.last_sample {
@@ -145,8 +147,8 @@ impl WatchState {
         w.u8(self.missing_hooks);
     }
 
-    /// Reads a state written by [`WatchState::encode`], polling next at `next_poll_ns`.
-    pub fn decode(r: &mut Reader, next_poll_ns: u64) -> Self {
+    /// Reads a state written by [`WatchState::encode`], polling next in `next_poll`.
+    pub fn decode(r: &mut Reader, next_poll: PollWindow) -> Self {
         let _version = r.u8();
         let last_sample = (r.u8() == 1).then(|| Sample {
             at_ns: r.u64(),
@@ -175,7 +177,7 @@ impl WatchState {
             last_sample,
             estimate,
             triggers,
-            next_poll_ns,
+            next_poll,
             polls: r.u64(),
             consecutive_failures: r.u64().min(u32::MAX as u64) as u32,
             last_failure: r.string(),
@@ -210,7 +212,7 @@ mod tests {
                 stable_growth: 3.0,
                 total_growth: 4.0,
             },
-            next_poll_ns: u64::MAX,
+            next_poll: PollWindow::at(u64::MAX),
             polls: u64::MAX,
             consecutive_failures: u32::MAX,
             last_failure: "x".repeat(200),
@@ -234,7 +236,7 @@ mod tests {
         w.encode(&mut wr);
         let bytes = wr.finish();
         (
-            WatchState::decode(&mut Reader::new(&bytes), w.next_poll_ns),
+            WatchState::decode(&mut Reader::new(&bytes), w.next_poll),
             bytes.len(),
         )
     }

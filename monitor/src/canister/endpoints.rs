@@ -277,6 +277,7 @@ fn snapshot() -> Snapshot {
         sample_instructions: m.sample_cost(),
         structure_bytes: m.structure_sizes(),
         install_instructions: super::install_instructions(),
+        tick_instructions: super::tick_instructions(),
         canisters: page
             .registrations
             .iter()

@@ -18,6 +18,7 @@ pub type State = Rc<RefCell<Monitor<DefaultMemoryImpl>>>;
 
 thread_local! {
     static INSTALL_INSTRUCTIONS: std::cell::Cell<u64> = const { std::cell::Cell::new(0) };
+    static TICK_INSTRUCTIONS: std::cell::Cell<(u64, u64)> = const { std::cell::Cell::new((0, 0)) };
     static STATE: State = Rc::new(RefCell::new(Monitor::init(
         DefaultMemoryImpl::default(),
         ic_cdk::api::canister_self(),
@@ -60,4 +61,15 @@ pub fn record_install_instructions() {
 /// Instructions of the last init or post_upgrade.
 pub fn install_instructions() -> u64 {
     INSTALL_INSTRUCTIONS.get()
+}
+
+/// Remembers the instructions a timer tick took to pick and start its due work.
+pub fn record_tick_instructions(instructions: u64) {
+    let (_, max) = TICK_INSTRUCTIONS.get();
+    TICK_INSTRUCTIONS.set((instructions, max.max(instructions)));
+}
+
+/// Instructions of the last timer tick and the most any took since the last upgrade.
+pub fn tick_instructions() -> (u64, u64) {
+    TICK_INSTRUCTIONS.get()
 }

@@ -1,33 +1,43 @@
-//! One one-shot timer armed for the earliest due poll or delivery, plus a slow watchdog that
-//! re-arms it should a tick ever trap. Idle monitors therefore wake only when something is due.
+//! One one-shot timer armed for the earliest due poll or delivery, plus a watchdog every ten
+//! minutes that starts whatever may start and re-arms the timer should a tick ever trap. The
+//! poll of a slowly-changing canister may start up to fifteen minutes before it is due
+//! ([`crate::scheduler::PollWindow`]), so idle canisters are polled by the watchdog's ticks
+//! and cost no tick of their own.
 
 use super::platform::Ic;
 use super::state;
 use crate::driver;
+use crate::scheduler::MAX_EARLY_START_SECONDS;
 use candid::Principal;
 use ic_cdk_timers::TimerId;
 use std::cell::Cell;
 use std::time::Duration;
 
-/// How often the watchdog checks that the timer is armed.
+/// How often the watchdog starts due work and re-arms the timer.
 pub const WATCHDOG: Duration = Duration::from_secs(600);
+const _: () = assert!(WATCHDOG.as_secs() < MAX_EARLY_START_SECONDS);
+
+/// A timer this far past its time without having run is taken as lost to a trapped tick.
+const LOST_AFTER_NS: u64 = 60_000_000_000;
 
 thread_local! {
     static ARMED: Cell<Option<(u64, TimerId)>> = const { Cell::new(None) };
 }
 
-/// Makes sure the timer fires no later than `at_ns`.
+/// Arms the timer to fire at `at_ns` (at once if that has passed), replacing one armed for
+/// another time: a timer is never left to fire early for nothing.
 pub fn arm_at(at_ns: u64) {
     let now = ic_cdk::api::time();
+    let at = at_ns.max(now);
     if let Some((t, id)) = ARMED.get() {
-        if t <= at_ns && t + 60_000_000_000 > now {
+        let both_due = t <= now && at_ns <= now && now < t + LOST_AFTER_NS;
+        if t == at || both_due {
             return;
         }
         ic_cdk_timers::clear_timer(id);
     }
-    let delay = Duration::from_nanos(at_ns.saturating_sub(now));
-    let id = ic_cdk_timers::set_timer(delay, tick());
-    ARMED.set(Some((at_ns.max(now), id)));
+    let id = ic_cdk_timers::set_timer(Duration::from_nanos(at - now), tick());
+    ARMED.set(Some((at, id)));
 }
 
 /// Arms the timer for the next startable work, if any.
@@ -40,7 +50,10 @@ pub fn rearm() {
 /// Starts the watchdog and arms the timer (init and post_upgrade: timers do not survive upgrades).
 pub fn start() {
     ARMED.set(None);
-    ic_cdk_timers::set_timer_interval(WATCHDOG, || async { rearm() });
+    ic_cdk_timers::set_timer_interval(WATCHDOG, || async {
+        run_due();
+        rearm();
+    });
     arm_at(ic_cdk::api::time());
 }
 
@@ -66,9 +79,18 @@ impl Drop for DeliverySlot {
 
 async fn tick() {
     ARMED.set(None);
+    run_due();
+    rearm();
+}
+
+/// Starts every poll and delivery that may start now, within the concurrency limits.
+fn run_due() {
+    let start = ic_cdk::api::instruction_counter();
     let now = ic_cdk::api::time();
     let s = state();
     let polls = s.borrow_mut().take_due_polls(now);
+    let deliveries = s.borrow_mut().take_due_deliveries(now);
+    super::record_tick_instructions(ic_cdk::api::instruction_counter() - start);
     for id in polls {
         let s = s.clone();
         ic_cdk::futures::spawn(async move {
@@ -78,7 +100,6 @@ async fn tick() {
             rearm();
         });
     }
-    let deliveries = s.borrow_mut().take_due_deliveries(now);
     for d in deliveries {
         let s = s.clone();
         ic_cdk::futures::spawn(async move {
@@ -88,5 +109,4 @@ async fn tick() {
             rearm();
         });
     }
-    rearm();
 }

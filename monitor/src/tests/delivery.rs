@@ -146,7 +146,13 @@ fn a_stopped_or_silent_target_retries_then_delivers_when_it_returns() {
     let (m, _) = monitor(ConfigUpdate::default());
     let ic = FakeIc::default();
     let id = ic.add(1, FakeCanister::new(5 * T));
-    register(&m, &ic, args(1)).unwrap();
+    // No poll within the test: a poll would also report the stop as an event of its own.
+    let mut a = args(1);
+    a.poll = Some(PollBounds {
+        min_interval_seconds: 7200,
+        max_interval_seconds: 7200,
+    });
+    register(&m, &ic, a).unwrap();
     ic.with(id, |c| c.hook = HookBehaviour::Timeout);
     let e = report(&m, &ic, id, 0);
     run_for(&m, &ic, 30, 1);

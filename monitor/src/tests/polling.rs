@@ -353,3 +353,23 @@ fn the_instructions_of_each_sample_are_recorded() {
     tick(&m, &ic);
     assert_eq!(m.borrow().sample_cost().count, 2);
 }
+
+#[test]
+fn idle_canisters_due_minutes_apart_are_polled_in_one_tick() {
+    let (m, _) = monitor(ConfigUpdate::default());
+    let ic = FakeIc::default();
+    ic.add(1, FakeCanister::new(50 * T));
+    ic.add(2, FakeCanister::new(50 * T));
+    register(&m, &ic, args(1)).unwrap();
+    run_for(&m, &ic, 300, 1);
+    register(&m, &ic, args(2)).unwrap();
+    run_for(&m, &ic, 120, 1);
+    // Both idle now: next polled a day after their second sample, five minutes apart.
+    let due = m.borrow_mut().next_wakeup().unwrap();
+    assert!(due > ic.now.get() + 86_000 * 1_000_000_000);
+    let calls = ic.status_calls.get();
+    ic.now.set(due);
+    tick(&m, &ic);
+    assert_eq!(ic.status_calls.get() - calls, 2);
+    assert!(m.borrow().polls_in_flight() == 0);
+}
