@@ -2,6 +2,7 @@
 //! canisters are, and how to start the server under test.
 
 pub mod fleet;
+pub mod monitor_perf;
 pub mod sdk;
 pub mod server;
 
