@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared helpers for the project's scripts. Source it; do not run it.
 
 die() {
@@ -57,4 +58,15 @@ ensure_headless_browser() {
   echo "installing Debian package chromium (headless check of the demo report)"
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq chromium >/dev/null
+}
+
+# Installs Debian's shellcheck for the lint of the project's shell scripts, unless present.
+ensure_shellcheck() {
+  command -v shellcheck >/dev/null && return
+  command -v apt-get >/dev/null || die "the shell script lint needs shellcheck on PATH"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing Debian package shellcheck (lint of scripts/*.sh)"
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq shellcheck >/dev/null
 }

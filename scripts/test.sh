@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Runs every check and test of the project: formatting, the canister wasm build, clippy, native
-# unit tests, the emulator's tests and the pocket-ic integration tests (against our emulator,
-# unless POCKET_IC_BIN already points at a real PocketIC server).
+# Runs every check and test of the project: formatting, shellcheck, the canister wasm build,
+# clippy, native unit tests, the emulator's tests and the pocket-ic integration tests (against our
+# emulator, unless POCKET_IC_BIN already points at a real PocketIC server).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -11,9 +11,13 @@ source "$root/scripts/lib.sh"
 
 ensure_rust_components
 ensure_headless_browser
+ensure_shellcheck
 
 step "formatting (cargo fmt --check)"
 cargo fmt --all --check
+
+step "shell scripts (shellcheck)"
+shellcheck scripts/*.sh
 
 step "canister wasm build"
 bash scripts/build-canisters.sh

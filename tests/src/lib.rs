@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests in `tests/tests/`: where the workspace and its built
 //! canisters are, and how to start the server under test.
 
+pub mod dfx_script;
 pub mod fleet;
 pub mod monitor_perf;
 pub mod sdk;

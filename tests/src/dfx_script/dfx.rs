@@ -1,0 +1,327 @@
+//! The dfx commands: `dfx start`, `dfx deploy` and the `dfx canister` subcommands.
+
+use super::options::Options;
+use super::replica::Replica;
+use super::{Fatal, Mode, Session};
+use candid::Principal;
+use ic_management_canister_types::CanisterInstallMode;
+use std::collections::BTreeSet;
+
+/// Cycles `dfx canister create` gives a canister without `--with-cycles` (dfx's default).
+pub(super) const DEFAULT_CREATE_CYCLES: u128 = 3_000_000_000_000;
+
+impl Session {
+    pub(super) fn dfx(&mut self, args: &[&str]) -> Result<String, Fatal> {
+        match args {
+            ["start", rest @ ..] => {
+                let opts = Options::parse(rest, &[("--background", false), ("--clean", false)])?;
+                opts.positional(0)?;
+                if !opts.has("--background") {
+                    return Err(Fatal::script(
+                        "`dfx start` without `--background` runs in the foreground and blocks the script",
+                    ));
+                }
+                if self.replica.is_some() {
+                    return Err(Fatal::script("the local replica is already running"));
+                }
+                if self.mode == Mode::Run {
+                    self.replica = Some(Replica::start());
+                }
+                Ok("Replica started".into())
+            }
+            ["deploy", rest @ ..] => {
+                let opts = Options::parse(
+                    rest,
+                    &[
+                        ("--argument", true),
+                        ("--upgrade-unchanged", false),
+                        ("--with-cycles", true),
+                        ("--yes", false),
+                        ("-y", false),
+                    ],
+                )?;
+                let name = opts.positional(1)?[0];
+                let cycles = opts.cycles()?;
+                let arg = opts.value("--argument");
+                // The argument must fit the named canister; checked before anything is created.
+                if arg.is_some() {
+                    self.encode_init(name, arg)?;
+                }
+                // Like dfx: the canister and its dependencies, in name order, each created if
+                // needed and installed (or upgraded) with the same argument.
+                let mut output = Vec::new();
+                for canister in self.with_dependencies(name)? {
+                    output.push(self.create(&canister, cycles)?);
+                    output.push(self.install(
+                        &canister,
+                        None,
+                        arg,
+                        opts.has("--upgrade-unchanged"),
+                    )?);
+                }
+                Ok(output.join("\n"))
+            }
+            ["canister", rest @ ..] => self.dfx_canister(rest),
+            _ => Err(Fatal::script(format!(
+                "`dfx {}` is not supported by the walkthrough interpreter",
+                args.join(" ")
+            ))),
+        }
+    }
+
+    fn dfx_canister(&mut self, args: &[&str]) -> Result<String, Fatal> {
+        let Some((&sub, rest)) = args.split_first() else {
+            return Err(Fatal::script("`dfx canister` needs a subcommand"));
+        };
+        match sub {
+            "create" => {
+                let opts = Options::parse(rest, &[("--all", false), ("--with-cycles", true)])?;
+                let cycles = opts.cycles()?;
+                let names: Vec<String> = if opts.has("--all") {
+                    opts.positional(0)?;
+                    self.project.canisters.keys().cloned().collect()
+                } else {
+                    vec![opts.positional(1)?[0].to_string()]
+                };
+                let mut output = Vec::new();
+                for name in names {
+                    output.push(self.create(&name, cycles)?);
+                }
+                Ok(output.join("\n"))
+            }
+            "id" => {
+                let opts = Options::parse(rest, &[])?;
+                let name = opts.positional(1)?[0];
+                self.id(name).map(|id| id.to_text())
+            }
+            "update-settings" => {
+                let opts = Options::parse(rest, &[("--add-controller", true)])?;
+                let name = opts.positional(1)?[0];
+                let controllers = opts.values("--add-controller");
+                if controllers.is_empty() {
+                    return Err(Fatal::script(
+                        "only `dfx canister update-settings NAME --add-controller PRINCIPAL` is supported",
+                    ));
+                }
+                let canister = self.id(name)?;
+                for controller in controllers {
+                    let principal = Principal::from_text(controller).map_err(|e| {
+                        Fatal::script(format!("`{controller}` is not a principal: {e}"))
+                    })?;
+                    if let Some(replica) = self.replica()? {
+                        replica
+                            .add_controller(canister, principal)
+                            .map_err(Fatal::Failed)?;
+                    }
+                }
+                Ok(format!("Updated settings of {name}"))
+            }
+            "stop" => {
+                let name = Options::parse(rest, &[])?.positional(1)?[0];
+                let canister = self.id(name)?;
+                let Some(replica) = self.replica()? else {
+                    return Ok(String::new());
+                };
+                let waited = replica.stop(canister).map_err(Fatal::Failed)?;
+                Ok(format!("Stopped {name} (after {waited} s)"))
+            }
+            "start" => {
+                let name = Options::parse(rest, &[])?.positional(1)?[0];
+                let canister = self.id(name)?;
+                if let Some(replica) = self.replica()? {
+                    replica.start_canister(canister).map_err(Fatal::Failed)?;
+                }
+                Ok(format!("Started {name}"))
+            }
+            "install" => {
+                let opts = Options::parse(
+                    rest,
+                    &[
+                        ("--mode", true),
+                        ("-m", true),
+                        ("--argument", true),
+                        ("--upgrade-unchanged", false),
+                        ("--yes", false),
+                        ("-y", false),
+                    ],
+                )?;
+                let name = opts.positional(1)?[0];
+                let arg = opts.value("--argument");
+                if arg.is_some() {
+                    self.encode_init(name, arg)?;
+                }
+                let mode =
+                    match opts.value("--mode").or(opts.value("-m")) {
+                        Some("install") => Some(CanisterInstallMode::Install),
+                        Some("reinstall") => Some(CanisterInstallMode::Reinstall),
+                        Some("upgrade") => Some(CanisterInstallMode::Upgrade(None)),
+                        Some("auto") => None,
+                        Some(other) => {
+                            return Err(Fatal::script(format!("unknown install mode `{other}`")))
+                        }
+                        None => return Err(Fatal::script(
+                            "give `--mode` explicitly (its default differs between dfx versions)",
+                        )),
+                    };
+                self.install(name, mode, arg, opts.has("--upgrade-unchanged"))
+            }
+            "call" => {
+                let opts = Options::parse(rest, &[("--query", false), ("--update", false)])?;
+                let (name, method, arg) =
+                    match opts.positional.as_slice() {
+                        [name, method] => (*name, *method, None),
+                        [name, method, arg] => (*name, *method, Some(*arg)),
+                        _ => return Err(Fatal::script(
+                            "usage: dfx canister call [--query|--update] NAME METHOD [ARGUMENT]",
+                        )),
+                    };
+                self.call(name, method, arg, opts.has("--query"), opts.has("--update"))
+            }
+            _ => Err(Fatal::script(format!(
+                "`dfx canister {sub}` is not supported by the walkthrough interpreter"
+            ))),
+        }
+    }
+
+    /// `name` and the canisters it depends on in dfx.json (transitively), in name order.
+    fn with_dependencies(&self, name: &str) -> Result<BTreeSet<String>, Fatal> {
+        let mut found = BTreeSet::new();
+        let mut pending = vec![name.to_string()];
+        while let Some(current) = pending.pop() {
+            let canister = self.project.canister(&current).map_err(Fatal::Script)?;
+            pending.extend(
+                canister
+                    .dependencies
+                    .iter()
+                    .filter(|d| !found.contains(*d))
+                    .cloned(),
+            );
+            found.insert(current);
+        }
+        Ok(found)
+    }
+
+    fn create(&mut self, name: &str, cycles: u128) -> Result<String, Fatal> {
+        self.project.canister(name).map_err(Fatal::Script)?;
+        if let Some(id) = self.ids.get(name) {
+            return Ok(format!("{name} canister was already created: {id}"));
+        }
+        let id = self
+            .replica()?
+            .expect("check mode knows every id")
+            .create(cycles);
+        self.ids.insert(name.to_string(), id);
+        Ok(format!("{name} canister created with canister id: {id}"))
+    }
+
+    /// `name`'s install argument from Candid text.
+    fn encode_init(&self, name: &str, arg: Option<&str>) -> Result<Vec<u8>, Fatal> {
+        self.project
+            .canister(name)
+            .map_err(Fatal::Script)?
+            .interface
+            .encode_init(arg)
+            .map_err(|e| Fatal::script(format!("{name}: {e}")))
+    }
+
+    /// Installs `name`'s module; `mode` `None` is dfx's auto (install when empty, else
+    /// upgrade). Like dfx, an upgrade to the module already installed is skipped unless
+    /// `upgrade_unchanged`, and the argument is only encoded when code is installed.
+    fn install(
+        &mut self,
+        name: &str,
+        mode: Option<CanisterInstallMode>,
+        arg: Option<&str>,
+        upgrade_unchanged: bool,
+    ) -> Result<String, Fatal> {
+        let path = &self.project.canister(name).map_err(Fatal::Script)?.wasm;
+        let wasm = std::fs::read(path).map_err(|e| {
+            Fatal::script(format!(
+                "cannot read {}: {e}; build the canisters first with `bash scripts/build-canisters.sh`",
+                path.display()
+            ))
+        })?;
+        let new_hash = sha256(&wasm);
+        let id = self.id(name)?;
+        let installed = match self.replica()? {
+            Some(replica) => replica.module_hash(id).map_err(Fatal::Failed)?,
+            // Check mode: a canister deployed earlier in the script holds this very build.
+            None => self
+                .deployed
+                .iter()
+                .any(|d| d == name)
+                .then(|| new_hash.to_vec()),
+        };
+        let mode = mode.unwrap_or(match installed {
+            Some(_) => CanisterInstallMode::Upgrade(None),
+            None => CanisterInstallMode::Install,
+        });
+        let verb = match mode {
+            CanisterInstallMode::Install => "Installed",
+            CanisterInstallMode::Reinstall => "Reinstalled",
+            CanisterInstallMode::Upgrade(_)
+                if installed.as_deref() == Some(&new_hash[..]) && !upgrade_unchanged =>
+            {
+                return Ok(format!(
+                    "Module hash {} is already installed (no upgrade without --upgrade-unchanged).",
+                    hex(&new_hash)
+                ))
+            }
+            CanisterInstallMode::Upgrade(_) => "Upgraded",
+        };
+        let arg = self.encode_init(name, arg)?;
+        match self.replica()? {
+            Some(replica) => replica
+                .install(id, mode, wasm, arg)
+                .map_err(Fatal::Failed)?,
+            None => self.deployed.push(name.to_string()),
+        }
+        Ok(format!(
+            "{verb} code for canister {name}, with canister ID {id}"
+        ))
+    }
+
+    fn call(
+        &mut self,
+        name: &str,
+        method_name: &str,
+        arg: Option<&str>,
+        force_query: bool,
+        force_update: bool,
+    ) -> Result<String, Fatal> {
+        let canister = self.project.canister(name).map_err(Fatal::Script)?;
+        let interface = &canister.interface;
+        let method = interface.method(method_name).map_err(Fatal::Script)?;
+        let bytes = interface
+            .encode_args(&method, arg)
+            .map_err(|e| Fatal::script(format!("{name}.{method_name}: {e}")))?;
+        if force_query && !method.is_query() {
+            return Err(Fatal::script(format!(
+                "`--query` on `{method_name}`, an update method"
+            )));
+        }
+        let as_query = (method.is_query() || force_query) && !force_update;
+        let id = self.id(name)?;
+        let Some(replica) = self.replica()? else {
+            return Ok(String::new());
+        };
+        let reply = if as_query {
+            replica.query(id, method_name, bytes)
+        } else {
+            replica.update(id, method_name, bytes)
+        }
+        .map_err(Fatal::Failed)?;
+        interface
+            .decode_reply(&method, &reply)
+            .map_err(Fatal::Script)
+    }
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).into()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

@@ -1,0 +1,226 @@
+//! The dfx walkthrough (`scripts/dfx-walkthrough.sh`) runs against a PocketIC server (our
+//! emulator in CI) through the interpreter in `integration_tests::dfx_script`, with every claim
+//! it makes checked; so does the operator snippet of README.md, and the dfx snippets of the other
+//! READMEs type-check. Broken copies of the walkthrough fail at the broken line.
+
+use integration_tests::dfx_script::{self, ScriptError, Transcript};
+use integration_tests::workspace_root;
+use std::process::Command;
+
+const WALKTHROUGH: &str = "scripts/dfx-walkthrough.sh";
+
+fn read(path: &str) -> String {
+    let path = workspace_root().join(path);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+fn run(script: &str) -> Result<Transcript, ScriptError> {
+    dfx_script::run(script, &workspace_root()).map_err(|failure| {
+        println!("{failure}");
+        failure.error
+    })
+}
+
+/// The walkthrough with `from` (which must occur once) replaced by `to`.
+fn broken(from: &str, to: &str) -> String {
+    let script = read(WALKTHROUGH);
+    assert_eq!(script.matches(from).count(), 1, "`{from}` occurs once");
+    script.replace(from, to)
+}
+
+/// The 1-based line of the first line of `script` starting with `prefix`.
+fn line_of(script: &str, prefix: &str) -> usize {
+    script
+        .lines()
+        .position(|l| l.starts_with(prefix))
+        .unwrap_or_else(|| panic!("no line starts with `{prefix}`"))
+        + 1
+}
+
+/// The ```sh blocks of a Markdown file that use dfx, with the line each starts on.
+fn dfx_snippets(path: &str) -> Vec<(usize, String)> {
+    let text = read(path);
+    let mut snippets = Vec::new();
+    let mut current: Option<(usize, String)> = None;
+    for (i, line) in text.lines().enumerate() {
+        match (&mut current, line.trim_start()) {
+            (None, "```sh") => current = Some((i + 2, String::new())),
+            (Some(_), "```") => {
+                let (start, body) = current.take().expect("inside a block");
+                if body.contains("dfx ") {
+                    snippets.push((start, body));
+                }
+            }
+            (Some((_, body)), _) => {
+                body.push_str(line);
+                body.push('\n');
+            }
+            (None, _) => {}
+        }
+    }
+    snippets
+}
+
+#[test]
+fn the_walkthrough_runs_and_every_claim_in_it_holds() {
+    let script = read(WALKTHROUGH);
+    let transcript = run(&script).unwrap_or_else(|e| panic!("{WALKTHROUGH}: {e}"));
+    println!("{transcript}");
+    let claims = script
+        .lines()
+        .filter(|l| l.starts_with("# expect:") || l.starts_with("# expect-error:"))
+        .count();
+    assert!(
+        claims >= 30,
+        "the walkthrough makes {claims} checked claims"
+    );
+    assert_eq!(transcript.checks, claims, "every claim was checked");
+    // The story took the emulated minutes it says it takes.
+    let minutes = transcript.steps.last().unwrap().at_secs / 60;
+    assert!((5..=15).contains(&minutes), "{minutes} minutes");
+}
+
+#[test]
+fn the_walkthrough_is_valid_bash() {
+    let path = workspace_root().join(WALKTHROUGH);
+    let status = Command::new("bash")
+        .arg("-n")
+        .arg(&path)
+        .status()
+        .expect("bash runs");
+    assert!(status.success(), "bash -n {}", path.display());
+}
+
+#[test]
+fn a_misspelt_field_fails_at_its_line() {
+    let script = broken(
+        "min_interval_floor_seconds = opt 10",
+        "min_interval_floor = opt 10",
+    );
+    let error = run(&script).unwrap_err();
+    assert_eq!(
+        error.line,
+        line_of(&script, "dfx deploy monitor"),
+        "{error}"
+    );
+    assert!(
+        error
+            .message
+            .contains("`min_interval_floor` is not a field of record type `ConfigUpdate`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_value_of_the_wrong_type_fails_at_its_line() {
+    let script = broken(
+        "delivery_max_attempts = opt 4;",
+        "delivery_max_attempts = opt \"4\";",
+    );
+    let error = run(&script).unwrap_err();
+    assert_eq!(
+        error.line,
+        line_of(&script, "dfx deploy monitor"),
+        "{error}"
+    );
+    assert!(error.message.contains("monitor.did"), "{error}");
+}
+
+#[test]
+fn a_claim_that_does_not_hold_fails_at_its_command() {
+    let script = broken(
+        "# expect: variant { Ok = 1 : nat64 }",
+        "# expect: variant { Ok = 2 : nat64 }",
+    );
+    let error = run(&script).unwrap_err();
+    assert_eq!(
+        error.line,
+        line_of(&script, "dfx canister call monitor redrive_canister"),
+        "{error}"
+    );
+    assert!(
+        error.message.contains("variant { Ok = 2 : nat64 }"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_missing_step_breaks_the_story_where_it_matters() {
+    // Without the monitor as a controller of load, registering load is refused.
+    let script = broken(
+        "dfx canister update-settings load --add-controller \"$MONITOR\"\n",
+        "",
+    );
+    let error = run(&script).unwrap_err();
+    let register_load = script
+        .find("label = opt \"load\"")
+        .map(|at| script[..at].lines().count() - 2)
+        .unwrap();
+    assert_eq!(error.line, register_load, "{error}");
+    assert!(error.message.contains("StatusUnreadable"), "{error}");
+}
+
+#[test]
+fn an_upgrade_to_the_installed_module_needs_upgrade_unchanged() {
+    let script = "dfx start --background\ndfx deploy monitor\n\
+        dfx canister install monitor --mode upgrade\n# expect: is already installed\n\
+        dfx canister install monitor --mode upgrade --upgrade-unchanged\n# expect: Upgraded code for canister monitor\n\
+        dfx deploy monitor\n# expect: is already installed\n";
+    let transcript = run(script).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(transcript.checks, 3);
+}
+
+#[test]
+fn uncertified_pages_need_the_raw_domain() {
+    let script = "dfx start --background\ndfx deploy monitor\nMONITOR=$(dfx canister id monitor)\n\
+        curl -s \"http://${MONITOR}.localhost:4943/metrics\" || true\n# expect-error: response verification failed\n\
+        curl -s \"http://${MONITOR}.raw.localhost:4943/nowhere\" || true\n# expect-error: HTTP 404\n";
+    let transcript = run(script).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(transcript.checks, 2);
+}
+
+#[test]
+fn the_readme_operator_snippet_runs() {
+    let snippets = dfx_snippets("README.md");
+    let (_, snippet) = snippets
+        .iter()
+        .find(|(_, s)| s.starts_with("dfx start --background"))
+        .expect("README.md has the operator snippet");
+    let transcript = run(snippet).unwrap_or_else(|e| panic!("README.md snippet: {e}"));
+    println!("{transcript}");
+}
+
+#[test]
+fn every_dfx_snippet_of_the_documentation_type_checks() {
+    let files = [
+        "README.md",
+        "monitor/README.md",
+        "examples/gated/README.md",
+        "examples/worker/README.md",
+        "examples/load/README.md",
+    ];
+    let mut checked = 0;
+    for file in files {
+        for (start, snippet) in dfx_snippets(file) {
+            if let Err(failure) = dfx_script::check(&snippet, &workspace_root()) {
+                panic!(
+                    "{file}:{}: {}",
+                    start + failure.error.line - 1,
+                    failure.error.message
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked >= files.len(), "{checked} snippets checked");
+}
+
+#[test]
+fn the_documentation_check_catches_a_missing_init_argument() {
+    // `dfx deploy` of a canister whose init argument is required, without one.
+    let error = dfx_script::check("dfx deploy worker\n", &workspace_root())
+        .unwrap_err()
+        .error;
+    assert_eq!(error.line, 1);
+    assert!(error.message.contains("WorkerInit"), "{error}");
+}
