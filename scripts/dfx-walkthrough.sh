@@ -8,9 +8,9 @@
 # or read it as a tutorial and paste the commands one by one. It deploys the monitor and the
 # three example canisters, registers them, then makes things happen and shows the monitor's
 # hooks reaching the canisters: low cycles, low memory, a trapping timer, a target that stops
-# answering while the monitor is upgraded, the dead letter that follows and its redrive. It takes
-# about ten minutes, most of it waiting for the monitor to notice (it polls every 10 to 60 seconds
-# here, and hours apart in production).
+# answering while the monitor is upgraded, the dead letter that follows and its redrive. Besides
+# the first build, it takes about seven minutes, most of them waiting for the monitor to notice
+# (it polls every 10 to 60 seconds here, and hours apart in production).
 #
 # A line `# expect: TEXT` below a command says what its output contains; `# expect-error: TEXT`
 # says it fails with that. They are comments for you, and checks for the test that runs this very
@@ -174,22 +174,22 @@ dfx canister call worker discard '(0)'
 
 # --- A target that stops answering, and a safe monitor upgrade --------------------------------
 # The load canister's hook handlers now hang (they wait round after round), then its stable
-# memory grows past 128 MiB. Within a minute the monitor raises a LowMemory event and calls
-# `on_low_memory`, which does not answer: the call times out after 20 seconds (every call the
-# monitor makes is bounded-wait, so a hanging target never jams it). The retries are turned away
-# by the canister's SDK while that first handler still runs, and after 4 attempts the event goes
-# to the dead-letter queue.
+# memory grows past 128 MiB. Rather than wait for the next poll, ask the monitor for one now (an
+# admin may). It raises a LowMemory event and calls `on_low_memory`, which does not answer.
 dfx canister call load set_hook_mode '(variant { Slow = 4_000_000_000 : nat32 })'
 dfx canister call load grow_stable '(100_663_296)'
 # expect: variant { Ok
-sleep 75
+dfx canister call monitor poll_now '(principal "'"$LOAD"'")'
+# expect: variant { Ok }
+sleep 5
 dfx canister call monitor events '(record { canister_id = opt principal "'"$LOAD"'"; limit = opt 1 })'
 # expect: metric = variant { Stable }
 # expect: delivery = variant { Pending }
 
-# Meanwhile, upgrade the monitor the safe way: stop it (this waits for its open calls, here the
-# one to the hanging canister, which ends within its 20-second timeout), install the new module,
-# start it. `--upgrade-unchanged` because this walkthrough installs the same build; the argument
+# Now upgrade the monitor the safe way: stop it, install the new module, start it. Stopping waits
+# for the monitor's open calls, here the one to the hanging canister; every call the monitor makes
+# is bounded-wait, so it ends within its 20-second timeout and a hanging target never blocks an
+# upgrade. `--upgrade-unchanged` because this walkthrough installs the same build; the argument
 # `(null)` keeps the configuration, which lives in stable memory like everything else.
 dfx canister stop monitor
 dfx canister install monitor --mode upgrade --upgrade-unchanged --argument '(null)'
@@ -200,8 +200,10 @@ dfx canister call monitor list_registrations '(null, 50)'
 # expect: label = "gated"
 # expect: label = "load"
 
-# A few minutes later the event is a dead letter: (canister, start after, page size).
-sleep 180
+# The canister's SDK turns the retries away while the first handler still runs ("being handled by
+# an earlier delivery"); after 4 attempts the event is a dead letter, kept with its last error:
+# (canister, start after, page size).
+sleep 120
 dfx canister call monitor dead_letters '(opt principal "'"$LOAD"'", null, 50)'
 # expect: metric = variant { Stable }
 # expect: reason = "gave up after 4 attempts
