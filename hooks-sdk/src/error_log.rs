@@ -118,8 +118,8 @@ fn truncate(s: &str, max: usize) -> &str {
     &s[..end]
 }
 
-/// FNV-1a over the fields that define "the same failure".
-fn fingerprint(source: &ErrorSource, message: &str, reject_code: Option<u32>) -> u64 {
+/// FNV-1a over the fields that define "the same failure" (stored as the index key: pinned).
+pub(crate) fn fingerprint(source: &ErrorSource, message: &str, reject_code: Option<u32>) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let mut eat = |bytes: &[u8]| {
         for b in bytes {
@@ -147,7 +147,8 @@ fn fingerprint(source: &ErrorSource, message: &str, reject_code: Option<u32>) ->
 }
 
 /// Candid-encoded [`ErrorRecord`] stored in the ring.
-struct StoredRecord(ErrorRecord);
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct StoredRecord(pub(crate) ErrorRecord);
 
 impl Storable for StoredRecord {
     fn to_bytes(&self) -> Cow<'_, [u8]> {

@@ -1,7 +1,12 @@
-//! Stable memory layout: the SDK uses `MemoryId`s 200..=209 of one `MemoryManager`; every other
-//! id belongs to the application.
+//! Stable memory layout: the SDK keeps all its structures in ONE `MemoryId` ([`SDK_MEMORY`], 200)
+//! of the canister's `MemoryManager`; 201..=209 stay reserved for it and every other id belongs
+//! to the application.
 //!
-//! Two ways to share one manager:
+//! Inside that memory the SDK runs a `MemoryManager` of its own with one-page (64 KiB) buckets
+//! ([`LAYOUT_BUCKET_PAGES`]), one inner memory per structure, so an idle SDK canister holds one
+//! bucket of the canister's manager (8 MiB) instead of one per structure.
+//!
+//! Two ways to share the canister's manager:
 //! - the app has none: it takes its memories from [`get`] (which refuses the SDK's ids);
 //! - the app already has one: it calls [`use_memory_manager`] with a function returning its
 //!   manager's memories, before `canister_hooks::init`/`post_upgrade`, and keeps away from 200..=209.
@@ -21,18 +26,38 @@ pub const FIRST_RESERVED: u8 = 200;
 /// Last `MemoryId` reserved for the SDK.
 pub const LAST_RESERVED: u8 = 209;
 
-/// Configuration cell (monitors, counters).
-pub const CONFIG: MemoryId = MemoryId::new(200);
-/// Dedupe window keyed by event.
-pub const SEEN_BY_KEY: MemoryId = MemoryId::new(201);
-/// Dedupe window keyed by insertion order.
-pub const SEEN_BY_SEQ: MemoryId = MemoryId::new(202);
-/// Error log entries.
-pub const ERRORS: MemoryId = MemoryId::new(203);
-/// Error log fingerprint index.
-pub const ERROR_INDEX: MemoryId = MemoryId::new(204);
-/// Completed run-once init tasks.
-pub const COMPLETED_TASKS: MemoryId = MemoryId::new(205);
+/// The one `MemoryId` of the canister's manager the SDK writes: all its structures live in it.
+pub const SDK_MEMORY: MemoryId = MemoryId::new(FIRST_RESERVED);
+
+/// Bucket size, in 64 KiB pages, of the SDK's own manager inside [`SDK_MEMORY`].
+pub const LAYOUT_BUCKET_PAGES: u16 = 1;
+
+/// Inner memory of the config cell (monitors, counters). The inner ids are frozen: changing one
+/// breaks the upgrade from a canister that wrote the previous layout.
+const CONFIG: MemoryId = MemoryId::new(0);
+/// Inner memory of the dedupe window keyed by event.
+const SEEN_BY_KEY: MemoryId = MemoryId::new(1);
+/// Inner memory of the dedupe window keyed by insertion order.
+const SEEN_BY_SEQ: MemoryId = MemoryId::new(2);
+/// Inner memory of the error log entries.
+const ERRORS: MemoryId = MemoryId::new(3);
+/// Inner memory of the error log fingerprint index.
+const ERROR_INDEX: MemoryId = MemoryId::new(4);
+/// Inner memory of the completed run-once init tasks.
+const COMPLETED_TASKS: MemoryId = MemoryId::new(5);
+
+/// The memories of the SDK's structures, laid out inside `memory` (opened, or created if empty).
+pub fn layout<M: ic_stable_structures::Memory>(memory: M) -> StoreMemories<VirtualMemory<M>> {
+    let inner = MemoryManager::init_with_bucket_size(memory, LAYOUT_BUCKET_PAGES);
+    StoreMemories {
+        config: inner.get(CONFIG),
+        seen_by_key: inner.get(SEEN_BY_KEY),
+        seen_by_seq: inner.get(SEEN_BY_SEQ),
+        errors: inner.get(ERRORS),
+        error_index: inner.get(ERROR_INDEX),
+        completed_tasks: inner.get(COMPLETED_TASKS),
+    }
+}
 
 /// Whether `id` is in the SDK's reserved range.
 pub fn is_reserved(id: MemoryId) -> bool {
@@ -71,16 +96,12 @@ fn raw(id: MemoryId) -> Memory {
     })
 }
 
-/// The memories of the SDK's own structures.
-pub(crate) fn sdk_memories() -> StoreMemories<Memory> {
-    StoreMemories {
-        config: raw(CONFIG),
-        seen_by_key: raw(SEEN_BY_KEY),
-        seen_by_seq: raw(SEEN_BY_SEQ),
-        errors: raw(ERRORS),
-        error_index: raw(ERROR_INDEX),
-        completed_tasks: raw(COMPLETED_TASKS),
-    }
+/// A structure's memory inside the canister's [`SDK_MEMORY`].
+pub(crate) type SdkMemory = VirtualMemory<Memory>;
+
+/// The memories of the SDK's own structures, all inside [`SDK_MEMORY`].
+pub(crate) fn sdk_memories() -> StoreMemories<SdkMemory> {
+    layout(raw(SDK_MEMORY))
 }
 
 #[cfg(test)]
@@ -93,22 +114,49 @@ mod tests {
         assert!(is_reserved(MemoryId::new(200)));
         assert!(is_reserved(MemoryId::new(209)));
         assert!(!is_reserved(MemoryId::new(210)));
-        for id in [
-            CONFIG,
-            SEEN_BY_KEY,
-            SEEN_BY_SEQ,
-            ERRORS,
-            ERROR_INDEX,
-            COMPLETED_TASKS,
-        ] {
-            assert!(is_reserved(id));
-        }
+        assert!(is_reserved(SDK_MEMORY));
     }
 
     #[test]
     #[should_panic(expected = "reserved for the SDK")]
     fn apps_cannot_take_an_sdk_memory() {
-        get(CONFIG);
+        get(SDK_MEMORY);
+    }
+
+    /// Pages of a whole 8 MiB bucket of the canister's manager.
+    const BUCKET_PAGES: u64 = 128;
+
+    #[test]
+    fn the_sdk_layout_fits_one_bucket_idle_and_at_capacity() {
+        use crate::events::ErrorSource;
+        use crate::store::Store;
+        use ic_stable_structures::{Memory as _, VectorMemory};
+
+        let memory = VectorMemory::default();
+        let mut store = Store::init(layout(memory.clone()));
+        assert_eq!(
+            memory.size(),
+            7,
+            "a header page and one page per structure when idle"
+        );
+        let sender = candid::Principal::from_slice(&[0xab; 29]);
+        for id in 0..2 * crate::dedupe::DEFAULT_CAPACITY {
+            store.seen.begin(sender, id);
+            store.seen.complete(sender, id);
+        }
+        let long = "x".repeat(crate::error_log::MAX_MESSAGE_BYTES);
+        for i in 0..2 * crate::error_log::DEFAULT_CAPACITY {
+            let source = ErrorSource::Timer(format!("timer {i}"));
+            store.errors.record(source, &long, Some(5), i);
+        }
+        for i in 0..100 {
+            store.mark_task_completed(&format!("task {i}"), i);
+        }
+        assert!(
+            memory.size() <= BUCKET_PAGES,
+            "full dedupe window and error log: {} pages",
+            memory.size()
+        );
     }
 
     #[test]
