@@ -2,9 +2,10 @@
 //! of the canister's `MemoryManager`; 201..=209 stay reserved for it and every other id belongs
 //! to the application.
 //!
-//! Inside that memory the SDK runs a `MemoryManager` of its own with one-page (64 KiB) buckets
-//! ([`LAYOUT_BUCKET_PAGES`]), one inner memory per structure, so an idle SDK canister holds one
-//! bucket of the canister's manager (8 MiB) instead of one per structure.
+//! Inside that memory the SDK runs a `MemoryManager` of its own with one-page (64 KiB) buckets,
+//! one inner memory per structure, so an idle SDK canister holds one bucket of the canister's
+//! manager (8 MiB, of which about 450 KiB written) instead of one per structure. The layout is
+//! pinned by golden bytes and a checked-in SDK memory (`src/tests/`).
 //!
 //! Two ways to share the canister's manager:
 //! - the app has none: it takes its memories from [`get`] (which refuses the SDK's ids);
@@ -30,7 +31,7 @@ pub const LAST_RESERVED: u8 = 209;
 pub const SDK_MEMORY: MemoryId = MemoryId::new(FIRST_RESERVED);
 
 /// Bucket size, in 64 KiB pages, of the SDK's own manager inside [`SDK_MEMORY`].
-pub const LAYOUT_BUCKET_PAGES: u16 = 1;
+const LAYOUT_BUCKET_PAGES: u16 = 1;
 
 /// Inner memory of the config cell (monitors, counters). The inner ids are frozen: changing one
 /// breaks the upgrade from a canister that wrote the previous layout.
@@ -47,7 +48,9 @@ const ERROR_INDEX: MemoryId = MemoryId::new(4);
 const COMPLETED_TASKS: MemoryId = MemoryId::new(5);
 
 /// The memories of the SDK's structures, laid out inside `memory` (opened, or created if empty).
-pub fn layout<M: ic_stable_structures::Memory>(memory: M) -> StoreMemories<VirtualMemory<M>> {
+pub(crate) fn layout<M: ic_stable_structures::Memory>(
+    memory: M,
+) -> StoreMemories<VirtualMemory<M>> {
     let inner = MemoryManager::init_with_bucket_size(memory, LAYOUT_BUCKET_PAGES);
     StoreMemories {
         config: inner.get(CONFIG),
