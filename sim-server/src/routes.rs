@@ -1,11 +1,10 @@
 //! The REST endpoints of the PocketIC protocol, mapped onto the engine.
 
-use super::blobs::BlobStore;
-use super::convert::{self, canister_result, principal, reject_response};
-use super::error::{parse_body, ApiError, ApiResult};
-use super::instances::{Instance, Instances};
-use super::lifecycle::IdleTracker;
-use crate::{Ingress, MessageId, Sim, SimConfig};
+use crate::blobs::BlobStore;
+use crate::convert::{self, canister_result, principal, reject_response};
+use crate::error::{parse_body, ApiError, ApiResult};
+use crate::instances::{Instance, Instances};
+use crate::lifecycle::IdleTracker;
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::HeaderMap;
@@ -13,6 +12,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use ic_sim::{Ingress, MessageId, Sim, SimConfig};
 use pocket_ic::common::rest::{
     AutoProgressConfig, CreateInstanceResponse, InitialTime, InstanceConfig, InstanceId,
     RawAddCycles, RawCanisterCall, RawCanisterId, RawCanisterResult, RawCycles,
@@ -246,11 +246,11 @@ async fn tick(State(state): Shared, Path(id): Path<InstanceId>, body: Bytes) -> 
     .await
 }
 
-fn canister(raw: &RawCanisterId) -> Result<crate::Principal, ApiError> {
+fn canister(raw: &RawCanisterId) -> Result<ic_sim::Principal, ApiError> {
     principal(&raw.canister_id, "canister_id")
 }
 
-fn sim_error(e: crate::SimError) -> ApiError {
+fn sim_error(e: ic_sim::SimError) -> ApiError {
     ApiError::bad_request(e.to_string())
 }
 
