@@ -68,16 +68,17 @@ impl Sim {
         self.query(sender, canister_id, method, arg)
     }
 
+    /// Calls management `method` as `sender` (default anonymous) and decodes its reply.
     fn management<A: CandidType, R: CandidType + DeserializeOwned>(
         &mut self,
-        sender: Principal,
+        sender: Option<Principal>,
         method: &str,
         arg: &A,
         effective: Option<Principal>,
     ) -> Result<R, UserError> {
         let payload = candid::encode_one(arg).expect("management arguments encode");
         let id = self.submit_ingress(Ingress {
-            sender,
+            sender: sender.unwrap_or_else(Principal::anonymous),
             canister_id: Principal::management_canister(),
             method: method.to_string(),
             payload,
@@ -117,7 +118,7 @@ impl Sim {
             sender_canister_version: None,
         };
         let r: CanisterIdRecord = self.management(
-            sender.unwrap_or_else(Principal::anonymous),
+            sender,
             "provisional_create_canister_with_cycles",
             &args,
             specified_id,
@@ -140,12 +141,7 @@ impl Sim {
             arg,
             sender_canister_version: None,
         };
-        self.management(
-            sender.unwrap_or_else(Principal::anonymous),
-            "install_code",
-            &args,
-            Some(canister_id),
-        )
+        self.manage_canister("install_code", canister_id, sender, &args)
     }
 
     /// Installs code (mode `install`).
@@ -211,17 +207,29 @@ impl Sim {
         )
     }
 
+    /// Calls management `method` about `canister_id` (its effective canister id) with `arg`.
+    fn manage_canister<A: CandidType, R: CandidType + DeserializeOwned>(
+        &mut self,
+        method: &str,
+        canister_id: Principal,
+        sender: Option<Principal>,
+        arg: &A,
+    ) -> Result<R, UserError> {
+        self.management(sender, method, arg, Some(canister_id))
+    }
+
+    /// Calls management `method` whose argument is the canister's id alone.
     fn by_id<R: CandidType + DeserializeOwned>(
         &mut self,
         method: &str,
         canister_id: Principal,
         sender: Option<Principal>,
     ) -> Result<R, UserError> {
-        self.management(
-            sender.unwrap_or_else(Principal::anonymous),
+        self.manage_canister(
             method,
+            canister_id,
+            sender,
             &CanisterIdRecord { canister_id },
-            Some(canister_id),
         )
     }
 
@@ -235,12 +243,7 @@ impl Sim {
             canister_id,
             sender_canister_version: None,
         };
-        self.management(
-            sender.unwrap_or_else(Principal::anonymous),
-            "uninstall_code",
-            &args,
-            Some(canister_id),
-        )
+        self.manage_canister("uninstall_code", canister_id, sender, &args)
     }
 
     /// start_canister.
@@ -291,12 +294,7 @@ impl Sim {
             settings,
             sender_canister_version: None,
         };
-        self.management(
-            sender.unwrap_or_else(Principal::anonymous),
-            "update_settings",
-            &args,
-            Some(canister_id),
-        )
+        self.manage_canister("update_settings", canister_id, sender, &args)
     }
 
     /// Replaces the controllers.
@@ -346,12 +344,7 @@ impl Sim {
             uninstall_code: None,
             sender_canister_version: None,
         };
-        self.management(
-            sender.unwrap_or_else(Principal::anonymous),
-            "take_canister_snapshot",
-            &args,
-            Some(canister_id),
-        )
+        self.manage_canister("take_canister_snapshot", canister_id, sender, &args)
     }
 
     /// load_canister_snapshot.
@@ -366,12 +359,7 @@ impl Sim {
             snapshot_id,
             sender_canister_version: None,
         };
-        self.management(
-            sender.unwrap_or_else(Principal::anonymous),
-            "load_canister_snapshot",
-            &args,
-            Some(canister_id),
-        )
+        self.manage_canister("load_canister_snapshot", canister_id, sender, &args)
     }
 
     /// list_canister_snapshots.
@@ -394,12 +382,7 @@ impl Sim {
             canister_id,
             snapshot_id,
         };
-        self.management(
-            sender.unwrap_or_else(Principal::anonymous),
-            "delete_canister_snapshot",
-            &args,
-            Some(canister_id),
-        )
+        self.manage_canister("delete_canister_snapshot", canister_id, sender, &args)
     }
 
     /// A canister's log records, read directly (no visibility check).

@@ -61,6 +61,20 @@ impl Sim {
         }
     }
 
+    /// Appends a change made by `sender` to canister `id`'s history (at its current version).
+    pub(crate) fn record_change_of(
+        &mut self,
+        id: Principal,
+        sender: Principal,
+        details: ChangeDetails,
+    ) {
+        let change = self.change(&self.canisters[&id], sender, details);
+        self.canisters
+            .get_mut(&id)
+            .expect("exists")
+            .record_change(change);
+    }
+
     /// Creates a canister with `cycles`, optional settings and an optional specific id.
     pub(crate) fn new_canister(
         &mut self,
@@ -348,11 +362,7 @@ impl Sim {
             mode: deployment,
             module_hash: module.hash.to_vec(),
         });
-        let change = self.change(&self.canisters[&id], sender, details);
-        self.canisters
-            .get_mut(&id)
-            .expect("exists")
-            .record_change(change);
+        self.record_change_of(id, sender, details);
         Ok(())
     }
 
@@ -378,11 +388,7 @@ impl Sim {
         c.global_timer = 0;
         c.code_generation += 1;
         c.version += 1;
-        let change = self.change(&self.canisters[&id], sender, ChangeDetails::CodeUninstall);
-        self.canisters
-            .get_mut(&id)
-            .expect("exists")
-            .record_change(change);
+        self.record_change_of(id, sender, ChangeDetails::CodeUninstall);
         self.reject_open_contexts(id, message);
     }
 

@@ -96,12 +96,7 @@ impl Sim {
         canister_id: Principal,
         sender: Principal,
     ) -> Result<&Canister, UserError> {
-        let c = self.canisters.get(&canister_id).ok_or_else(|| {
-            UserError::new(
-                ErrorCode::CanisterNotFound,
-                format!("Canister {canister_id} not found"),
-            )
-        })?;
+        let c = self.existing(canister_id)?;
         if !c.is_controller(&sender) {
             let controllers: Vec<String> =
                 c.settings.controllers.iter().map(|p| p.to_text()).collect();
@@ -116,6 +111,7 @@ impl Sim {
         Ok(c)
     }
 
+    /// The canister, or the CanisterNotFound error.
     pub(crate) fn existing(&self, canister_id: Principal) -> Result<&Canister, UserError> {
         self.canisters.get(&canister_id).ok_or_else(|| {
             UserError::new(

@@ -110,11 +110,7 @@ impl Sim {
             taken_at_timestamp: snapshot.taken_at,
             source: SnapshotSource::TakenFromCanister(candid::Reserved),
         });
-        let change = self.change(&self.canisters[&id], call.sender, details);
-        self.canisters
-            .get_mut(&id)
-            .expect("exists")
-            .record_change(change);
+        self.record_change_of(id, call.sender, details);
         reply(&())
     }
 

@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use candid::{CandidType, Principal};
-use ic_sim::{Sim, SimConfig};
+use ic_sim::{Sim, SimConfig, UserError};
 use serde::de::DeserializeOwned;
 use std::path::PathBuf;
 
@@ -47,3 +47,53 @@ pub fn dec<T: CandidType + DeserializeOwned>(b: &[u8]) -> T {
 
 /// Result of the probe's `call` method.
 pub type CallResult = Result<Vec<u8>, (u32, String)>;
+
+/// Installs the counter canister (controlled by `admin()`) beside the probe.
+pub fn add_counter(sim: &mut Sim) -> Principal {
+    let id = sim.create_canister_with_settings(Some(admin()), None);
+    sim.install_canister(id, wasm("sim-test-counter"), enc(()), Some(admin()))
+        .expect("install counter");
+    id
+}
+
+/// The argument of the probe's `call`: `method` of `target` with `arg`, bounded-wait for
+/// `timeout` seconds when given.
+pub fn call_arg(target: Principal, method: &str, arg: Vec<u8>, timeout: Option<u32>) -> Vec<u8> {
+    candid::encode_args((target, method, arg, timeout)).unwrap()
+}
+
+/// Has `probe` call `method` of `target` with `arg` (unbounded wait) and returns what it got.
+pub fn probe_call(
+    sim: &mut Sim,
+    probe: Principal,
+    target: Principal,
+    method: &str,
+    arg: Vec<u8>,
+) -> CallResult {
+    probe_call_bounded(sim, probe, target, method, arg, None)
+}
+
+/// [`probe_call`] with an optional bounded-wait timeout.
+pub fn probe_call_bounded(
+    sim: &mut Sim,
+    probe: Principal,
+    target: Principal,
+    method: &str,
+    arg: Vec<u8>,
+    timeout: Option<u32>,
+) -> CallResult {
+    let reply = sim
+        .update_call(
+            probe,
+            admin(),
+            "call",
+            call_arg(target, method, arg, timeout),
+        )
+        .expect("the probe replies");
+    dec(&reply)
+}
+
+/// Asserts that the error's message contains `text` (and shows the message when not).
+pub fn assert_mentions(err: &UserError, text: &str) {
+    assert!(err.message.contains(text), "{}", err.message);
+}
