@@ -22,6 +22,23 @@ fn decode_reply<R: CandidType + DeserializeOwned>(bytes: &[u8]) -> Result<R, Use
     })
 }
 
+/// Public helpers for the management methods whose argument is the canister's id alone: each
+/// `method -> reply type;` becomes `method(canister_id, sender)`, calling the method of that name.
+macro_rules! by_id_methods {
+    ($($(#[$doc:meta])* $name:ident -> $reply:ty;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(
+                &mut self,
+                canister_id: Principal,
+                sender: Option<Principal>,
+            ) -> Result<$reply, UserError> {
+                self.by_id(stringify!($name), canister_id, sender)
+            }
+        )*
+    };
+}
+
 impl Sim {
     /// Submits an update call as ingress.
     pub fn submit_call(
@@ -218,6 +235,19 @@ impl Sim {
         self.management(sender, method, arg, Some(canister_id))
     }
 
+    by_id_methods! {
+        /// start_canister.
+        start_canister -> ();
+        /// stop_canister (runs rounds until the canister has stopped).
+        stop_canister -> ();
+        /// delete_canister (the canister must be stopped).
+        delete_canister -> ();
+        /// canister_status.
+        canister_status -> CanisterStatusResult;
+        /// list_canister_snapshots.
+        list_canister_snapshots -> Vec<Snapshot>;
+    }
+
     /// Calls management `method` whose argument is the canister's id alone.
     fn by_id<R: CandidType + DeserializeOwned>(
         &mut self,
@@ -244,42 +274,6 @@ impl Sim {
             sender_canister_version: None,
         };
         self.manage_canister("uninstall_code", canister_id, sender, &args)
-    }
-
-    /// start_canister.
-    pub fn start_canister(
-        &mut self,
-        canister_id: Principal,
-        sender: Option<Principal>,
-    ) -> Result<(), UserError> {
-        self.by_id("start_canister", canister_id, sender)
-    }
-
-    /// stop_canister (runs rounds until the canister has stopped).
-    pub fn stop_canister(
-        &mut self,
-        canister_id: Principal,
-        sender: Option<Principal>,
-    ) -> Result<(), UserError> {
-        self.by_id("stop_canister", canister_id, sender)
-    }
-
-    /// delete_canister (the canister must be stopped).
-    pub fn delete_canister(
-        &mut self,
-        canister_id: Principal,
-        sender: Option<Principal>,
-    ) -> Result<(), UserError> {
-        self.by_id("delete_canister", canister_id, sender)
-    }
-
-    /// canister_status.
-    pub fn canister_status(
-        &mut self,
-        canister_id: Principal,
-        sender: Option<Principal>,
-    ) -> Result<CanisterStatusResult, UserError> {
-        self.by_id("canister_status", canister_id, sender)
     }
 
     /// update_settings.
@@ -360,15 +354,6 @@ impl Sim {
             sender_canister_version: None,
         };
         self.manage_canister("load_canister_snapshot", canister_id, sender, &args)
-    }
-
-    /// list_canister_snapshots.
-    pub fn list_canister_snapshots(
-        &mut self,
-        canister_id: Principal,
-        sender: Option<Principal>,
-    ) -> Result<Vec<Snapshot>, UserError> {
-        self.by_id("list_canister_snapshots", canister_id, sender)
     }
 
     /// delete_canister_snapshot.

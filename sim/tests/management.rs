@@ -173,14 +173,7 @@ fn stop_waits_for_open_call_contexts() {
     let (mut sim, id) = sim_with_probe();
     let other = add_counter(&mut sim);
     sim.drop_replies_from(other, true);
-    let pending = sim
-        .submit_call(
-            id,
-            admin(),
-            "call",
-            call_arg(other, "inc", Encode!().unwrap(), Some(30)),
-        )
-        .unwrap();
+    let pending = submit_probe_call(&mut sim, id, other, "inc", Encode!().unwrap(), Some(30));
     sim.tick();
     let payload = enc(ic_sim::management_types::CanisterIdRecord { canister_id: id });
     let stop = sim
@@ -384,13 +377,7 @@ fn storage_is_charged_as_time_passes_and_empty_balance_uninstalls() {
     // balance reaches zero is uninstalled.
     let (mut sim, id) = sim_with_probe();
     let before = sim.cycle_balance(id).unwrap();
-    let memory: u64 = sim
-        .canister_status(id, Some(admin()))
-        .unwrap()
-        .memory_size
-        .0
-        .try_into()
-        .unwrap();
+    let memory = memory_size(&mut sim, id);
     let before = before.min(sim.cycle_balance(id).unwrap());
     sim.advance_time(Duration::from_secs(1000));
     let charged = before - sim.cycle_balance(id).unwrap();
@@ -441,13 +428,7 @@ fn storage_fees_accumulate_over_short_rounds() {
         Some(admin()),
     )
     .unwrap();
-    let memory: u64 = sim
-        .canister_status(id, Some(admin()))
-        .unwrap()
-        .memory_size
-        .0
-        .try_into()
-        .unwrap();
+    let memory = memory_size(&mut sim, id);
     let before = sim.cycle_balance(id).unwrap();
     for _ in 0..100 {
         sim.tick();

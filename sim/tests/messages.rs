@@ -146,7 +146,8 @@ fn self_call_and_inter_canister_call_reply() {
     assert_eq!(dec::<u64>(&r.unwrap()), 1);
     sim.update_call(id, admin(), "set_heap", enc(11u64))
         .unwrap();
-    let r = probe_call_bounded(&mut sim, id, id, "get_heap", enc(()), Some(10));
+    let call = submit_probe_call(&mut sim, id, id, "get_heap", enc(()), Some(10));
+    let r = await_probe_call(&mut sim, &call);
     assert_eq!(dec::<u64>(&r.unwrap()), 11);
 }
 
@@ -175,14 +176,7 @@ fn bounded_wait_timeout_gives_sys_unknown_and_late_reply_is_dropped() {
     let (mut sim, id) = sim_with_probe();
     let other = add_counter(&mut sim);
     sim.drop_replies_from(other, true);
-    let msg = sim
-        .submit_call(
-            id,
-            admin(),
-            "call",
-            call_arg(other, "inc", Encode!().unwrap(), Some(5)),
-        )
-        .unwrap();
+    let msg = submit_probe_call(&mut sim, id, other, "inc", Encode!().unwrap(), Some(5));
     for _ in 0..3 {
         sim.tick();
     }
@@ -365,14 +359,8 @@ fn injected_rejects_and_freezing() {
 fn wasm_memory_limit_makes_growth_fail() {
     // Spec: wasm_memory_limit: growing the heap beyond it fails (the allocation traps).
     let (mut sim, id) = sim_with_probe();
-    let status = sim.canister_status(id, Some(admin())).unwrap();
-    let heap: u64 = status.memory_metrics.wasm_memory_size.0.try_into().unwrap();
-    let settings = ic_sim::management_types::CanisterSettings {
-        wasm_memory_limit: Some((heap + 4 * 65536).into()),
-        ..Default::default()
-    };
-    sim.update_canister_settings(id, Some(admin()), settings)
-        .unwrap();
+    let heap = heap_size(&mut sim, id);
+    set_wasm_memory_limit(&mut sim, id, heap + 4 * 65536, None);
     let e = sim
         .update_call(id, admin(), "grow_heap", enc(64u64))
         .unwrap_err();
@@ -383,15 +371,8 @@ fn wasm_memory_limit_makes_growth_fail() {
 fn low_wasm_memory_hook_fires_once() {
     // canister_on_low_wasm_memory runs when wasm_memory_limit - heap < wasm_memory_threshold.
     let (mut sim, id) = sim_with_probe();
-    let status = sim.canister_status(id, Some(admin())).unwrap();
-    let heap: u64 = status.memory_metrics.wasm_memory_size.0.try_into().unwrap();
-    let settings = ic_sim::management_types::CanisterSettings {
-        wasm_memory_limit: Some((heap + 64 * 65536).into()),
-        wasm_memory_threshold: Some((32u64 * 65536).into()),
-        ..Default::default()
-    };
-    sim.update_canister_settings(id, Some(admin()), settings)
-        .unwrap();
+    let heap = heap_size(&mut sim, id);
+    set_wasm_memory_limit(&mut sim, id, heap + 64 * 65536, Some(32u64 * 65536));
     sim.update_call(id, admin(), "grow_heap", enc(40u64))
         .unwrap();
     for _ in 0..3 {

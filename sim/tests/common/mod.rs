@@ -2,7 +2,7 @@
 #![allow(dead_code)]
 
 use candid::{CandidType, Principal};
-use ic_sim::{Sim, SimConfig, UserError};
+use ic_sim::{MessageId, Sim, SimConfig, UserError};
 use serde::de::DeserializeOwned;
 use std::path::PathBuf;
 
@@ -70,30 +70,58 @@ pub fn probe_call(
     method: &str,
     arg: Vec<u8>,
 ) -> CallResult {
-    probe_call_bounded(sim, probe, target, method, arg, None)
+    let call = submit_probe_call(sim, probe, target, method, arg, None);
+    await_probe_call(sim, &call)
 }
 
-/// [`probe_call`] with an optional bounded-wait timeout.
-pub fn probe_call_bounded(
+/// What the probe's submitted `call` got.
+pub fn await_probe_call(sim: &mut Sim, call: &MessageId) -> CallResult {
+    dec(&sim.await_call(call).expect("the probe replies"))
+}
+
+/// Asserts that the error's message contains `text` (and shows the message when not).
+pub fn assert_mentions(err: &UserError, text: &str) {
+    assert!(err.message.contains(text), "{}", err.message);
+}
+
+/// The canister's memory size, as `canister_status` reports it to `admin()`.
+pub fn memory_size(sim: &mut Sim, id: Principal) -> u64 {
+    let status = sim.canister_status(id, Some(admin())).unwrap();
+    status.memory_size.0.try_into().unwrap()
+}
+
+/// The canister's heap (wasm memory) size, as `canister_status` reports it to `admin()`.
+pub fn heap_size(sim: &mut Sim, id: Principal) -> u64 {
+    let status = sim.canister_status(id, Some(admin())).unwrap();
+    status.memory_metrics.wasm_memory_size.0.try_into().unwrap()
+}
+
+/// Sets the canister's `wasm_memory_limit` (and `wasm_memory_threshold` when given) as `admin()`.
+pub fn set_wasm_memory_limit(sim: &mut Sim, id: Principal, limit: u64, threshold: Option<u64>) {
+    let settings = ic_sim::management_types::CanisterSettings {
+        wasm_memory_limit: Some(limit.into()),
+        wasm_memory_threshold: threshold.map(Into::into),
+        ..Default::default()
+    };
+    sim.update_canister_settings(id, Some(admin()), settings)
+        .unwrap();
+}
+
+/// Submits the probe's `call` of `method` of `target` (bounded-wait `timeout` seconds when given)
+/// as ingress, without waiting for it.
+pub fn submit_probe_call(
     sim: &mut Sim,
     probe: Principal,
     target: Principal,
     method: &str,
     arg: Vec<u8>,
     timeout: Option<u32>,
-) -> CallResult {
-    let reply = sim
-        .update_call(
-            probe,
-            admin(),
-            "call",
-            call_arg(target, method, arg, timeout),
-        )
-        .expect("the probe replies");
-    dec(&reply)
-}
-
-/// Asserts that the error's message contains `text` (and shows the message when not).
-pub fn assert_mentions(err: &UserError, text: &str) {
-    assert!(err.message.contains(text), "{}", err.message);
+) -> MessageId {
+    sim.submit_call(
+        probe,
+        admin(),
+        "call",
+        call_arg(target, method, arg, timeout),
+    )
+    .unwrap()
 }
