@@ -127,9 +127,7 @@ impl Sim {
                     let callback_id = canister.contexts.register(Callback {
                         context_id: cc_id,
                         callee: call.callee,
-                        reply: call.reply,
-                        reject: call.reject,
-                        cleanup: call.cleanup,
+                        functions: call.functions,
                         deadline,
                         expired: false,
                         generation,
@@ -390,10 +388,14 @@ impl Sim {
             return;
         };
         let (api, (fun, env), reject) = match &resp.result {
-            Ok(_) => (ApiType::ReplyCallback, cb.reply, (0, String::new())),
+            Ok(_) => (
+                ApiType::ReplyCallback,
+                cb.functions.reply,
+                (0, String::new()),
+            ),
             Err(e) => (
                 ApiType::RejectCallback,
-                cb.reject,
+                cb.functions.reject,
                 (e.reject_code as u32, e.message.clone()),
             ),
         };
@@ -413,7 +415,7 @@ impl Sim {
             Some(cb.context_id),
         );
         if outcome.trap.is_some() {
-            if let Some((fun, env)) = cb.cleanup {
+            if let Some((fun, env)) = cb.functions.cleanup {
                 let canister = &self.canisters[&id];
                 let mut ctx = self.base_ctx(canister, ApiType::Cleanup, cc.caller);
                 ctx.reject = Some(reject);

@@ -393,17 +393,13 @@ impl Sim {
     }
 
     pub(super) fn start_canister_method(&mut self, call: &mut MgmtCall<'_>) -> MgmtResult {
-        let args: CanisterIdRecord = decode("start_canister", call.payload)?;
-        self.controlled(args.canister_id, call.sender)?;
-        let c = self.canisters.get_mut(&args.canister_id).expect("checked");
+        let id = self.controlled_by_arg("start_canister", call)?.id;
+        let c = self.canisters.get_mut(&id).expect("checked");
         if let RunStatus::Stopping(waiters) = std::mem::replace(&mut c.status, RunStatus::Running) {
             for w in waiters {
                 let e = UserError::new(
                     ErrorCode::CanisterStoppingCancelled,
-                    format!(
-                        "Canister {}'s stop request was cancelled by start_canister",
-                        args.canister_id
-                    ),
+                    format!("Canister {id}'s stop request was cancelled by start_canister"),
                 );
                 self.route(Principal::management_canister(), w, Err(e), 0);
             }
@@ -412,9 +408,7 @@ impl Sim {
     }
 
     pub(super) fn stop_canister_method(&mut self, call: &mut MgmtCall<'_>) -> MgmtResult {
-        let args: CanisterIdRecord = decode("stop_canister", call.payload)?;
-        let id = args.canister_id;
-        self.controlled(id, call.sender)?;
+        let id = self.controlled_by_arg("stop_canister", call)?.id;
         let c = self.canisters.get_mut(&id).expect("checked");
         match &mut c.status {
             RunStatus::Stopped => return reply(&()),
@@ -426,9 +420,8 @@ impl Sim {
     }
 
     pub(super) fn delete_canister_method(&mut self, call: &mut MgmtCall<'_>) -> MgmtResult {
-        let args: CanisterIdRecord = decode("delete_canister", call.payload)?;
-        let id = args.canister_id;
-        let c = self.controlled(id, call.sender)?;
+        let c = self.controlled_by_arg("delete_canister", call)?;
+        let id = c.id;
         if !matches!(c.status, RunStatus::Stopped) {
             return Err(UserError::new(
                 ErrorCode::CanisterNotStopped,

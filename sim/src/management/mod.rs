@@ -13,6 +13,7 @@ use crate::error::{ErrorCode, UserError};
 use crate::messages::Request;
 use crate::sim::{Ingress, Sim};
 use candid::{CandidType, Nat, Principal};
+use ic_management_canister_types::CanisterIdRecord;
 use serde::de::DeserializeOwned;
 
 /// Methods the management canister implements.
@@ -109,6 +110,17 @@ impl Sim {
             ));
         }
         Ok(c)
+    }
+
+    /// The canister named by `call`'s argument (a `CanisterIdRecord` of `method`), if the
+    /// caller controls it.
+    pub(crate) fn controlled_by_arg(
+        &self,
+        method: &str,
+        call: &MgmtCall<'_>,
+    ) -> Result<&Canister, UserError> {
+        let args: CanisterIdRecord = decode(method, call.payload)?;
+        self.controlled(args.canister_id, call.sender)
     }
 
     /// The canister, or the CanisterNotFound error.

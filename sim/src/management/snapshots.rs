@@ -8,8 +8,8 @@ use crate::wasm::instance::Instance;
 use crate::wasm::stable::StableMemory;
 use candid::Principal;
 use ic_management_canister_types::{
-    CanisterIdRecord, ChangeDetails, DeleteCanisterSnapshotArgs, LoadCanisterSnapshotArgs,
-    LoadSnapshotRecord, Snapshot, SnapshotSource, TakeCanisterSnapshotArgs,
+    ChangeDetails, DeleteCanisterSnapshotArgs, LoadCanisterSnapshotArgs, LoadSnapshotRecord,
+    Snapshot, SnapshotSource, TakeCanisterSnapshotArgs,
 };
 
 /// Most snapshots a canister may hold.
@@ -115,8 +115,7 @@ impl Sim {
     }
 
     pub(super) fn list_snapshots_method(&mut self, call: &mut MgmtCall<'_>) -> MgmtResult {
-        let args: CanisterIdRecord = decode("list_canister_snapshots", call.payload)?;
-        let c = self.controlled(args.canister_id, call.sender)?;
+        let c = self.controlled_by_arg("list_canister_snapshots", call)?;
         let list: Vec<Snapshot> = c
             .snapshots
             .iter()

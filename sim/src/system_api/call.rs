@@ -1,6 +1,7 @@
 //! `ic0.call_*`, `ic0.cost_*` and `ic0.cycles_burn128`: assembling and paying for outgoing calls.
 
 use super::{charge, read_mem, u128_of, violation, write_u128, Ctx, OutgoingCall};
+use crate::call_context::CallbackFunctions;
 use crate::cycles;
 use candid::Principal;
 use wasmi::Error;
@@ -65,9 +66,11 @@ ic0! {
             method,
             payload: Vec::new(),
             cycles: 0,
-            reply: (reply_fun as u32, reply_env as u32),
-            reject: (reject_fun as u32, reject_env as u32),
-            cleanup: None,
+            functions: CallbackFunctions {
+                reply: (reply_fun as u32, reply_env as u32),
+                reject: (reject_fun as u32, reject_env as u32),
+                cleanup: None,
+            },
             timeout_seconds: None,
             fees_reserved: 0,
         });
@@ -76,10 +79,10 @@ ic0! {
 
     fn call_on_cleanup(c, fun: i32, env: i32) [U CQ Ry Rt T] {
         let p = pending(&mut c, "call_on_cleanup")?;
-        if p.cleanup.is_some() {
+        if p.functions.cleanup.is_some() {
             return Err(violation("ic0.call_on_cleanup: the cleanup callback is already set"));
         }
-        p.cleanup = Some((fun as u32, env as u32));
+        p.functions.cleanup = Some((fun as u32, env as u32));
         Ok(())
     }
 

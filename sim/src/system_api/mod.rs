@@ -12,6 +12,7 @@ mod stable;
 
 pub use availability::{ApiType, Contexts, Ic0Function};
 
+use crate::call_context::CallbackFunctions;
 use crate::error::ErrorCode;
 use crate::wasm::stable::StableMemory;
 use candid::Principal;
@@ -71,12 +72,8 @@ pub struct OutgoingCall {
     pub payload: Vec<u8>,
     /// Attached cycles.
     pub cycles: u128,
-    /// Reply callback (table index, env).
-    pub reply: (u32, u32),
-    /// Reject callback (table index, env).
-    pub reject: (u32, u32),
-    /// Cleanup callback.
-    pub cleanup: Option<(u32, u32)>,
+    /// The functions to run on the response.
+    pub functions: CallbackFunctions,
     /// Bounded-wait timeout in seconds (already capped), `None` for unbounded wait.
     pub timeout_seconds: Option<u32>,
     /// Cycles taken from the balance for the call fee and response reservation.
