@@ -26,7 +26,7 @@ step "lints (cargo clippy -D warnings)"
 cargo clippy --locked --workspace --all-targets -- -D warnings
 
 step "emulator server"
-cargo build --locked -p ic-sim --bin ic-sim-server
+cargo build --locked -p ic-sim-server --bin ic-sim-server
 if [ -z "${POCKET_IC_BIN:-}" ]; then
   export POCKET_IC_BIN="$root/target/debug/ic-sim-server"
   echo "integration tests run against our emulator: POCKET_IC_BIN=$POCKET_IC_BIN"

@@ -39,6 +39,17 @@ pub struct CallContext {
     pub open_callbacks: usize,
 }
 
+/// The functions `ic0.call_new` / `ic0.call_on_cleanup` name for a call's response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallbackFunctions {
+    /// Reply callback (table index, env).
+    pub reply: (u32, u32),
+    /// Reject callback (table index, env).
+    pub reject: (u32, u32),
+    /// Cleanup callback.
+    pub cleanup: Option<(u32, u32)>,
+}
+
 /// What to run when the response of an outgoing call arrives.
 #[derive(Debug, Clone)]
 pub struct Callback {
@@ -46,12 +57,8 @@ pub struct Callback {
     pub context_id: u64,
     /// The callee.
     pub callee: Principal,
-    /// Reply callback (table index, env).
-    pub reply: (u32, u32),
-    /// Reject callback (table index, env).
-    pub reject: (u32, u32),
-    /// Cleanup callback.
-    pub cleanup: Option<(u32, u32)>,
+    /// The functions to run.
+    pub functions: CallbackFunctions,
     /// Bounded-wait deadline, if any.
     pub deadline: Option<u64>,
     /// Whether the timeout reject was already issued.

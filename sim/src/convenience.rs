@@ -22,6 +22,23 @@ fn decode_reply<R: CandidType + DeserializeOwned>(bytes: &[u8]) -> Result<R, Use
     })
 }
 
+/// Public helpers for the management methods whose argument is the canister's id alone: each
+/// `method -> reply type;` becomes `method(canister_id, sender)`, calling the method of that name.
+macro_rules! by_id_methods {
+    ($($(#[$doc:meta])* $name:ident -> $reply:ty;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(
+                &mut self,
+                canister_id: Principal,
+                sender: Option<Principal>,
+            ) -> Result<$reply, UserError> {
+                self.by_id(stringify!($name), canister_id, sender)
+            }
+        )*
+    };
+}
+
 impl Sim {
     /// Submits an update call as ingress.
     pub fn submit_call(
@@ -68,16 +85,17 @@ impl Sim {
         self.query(sender, canister_id, method, arg)
     }
 
+    /// Calls management `method` as `sender` (default anonymous) and decodes its reply.
     fn management<A: CandidType, R: CandidType + DeserializeOwned>(
         &mut self,
-        sender: Principal,
+        sender: Option<Principal>,
         method: &str,
         arg: &A,
         effective: Option<Principal>,
     ) -> Result<R, UserError> {
         let payload = candid::encode_one(arg).expect("management arguments encode");
         let id = self.submit_ingress(Ingress {
-            sender,
+            sender: sender.unwrap_or_else(Principal::anonymous),
             canister_id: Principal::management_canister(),
             method: method.to_string(),
             payload,
@@ -117,7 +135,7 @@ impl Sim {
             sender_canister_version: None,
         };
         let r: CanisterIdRecord = self.management(
-            sender.unwrap_or_else(Principal::anonymous),
+            sender,
             "provisional_create_canister_with_cycles",
             &args,
             specified_id,
@@ -140,12 +158,7 @@ impl Sim {
             arg,
             sender_canister_version: None,
         };
-        self.management(
-            sender.unwrap_or_else(Principal::anonymous),
-            "install_code",
-            &args,
-            Some(canister_id),
-        )
+        self.manage_canister("install_code", canister_id, sender, &args)
     }
 
     /// Installs code (mode `install`).
@@ -211,17 +224,42 @@ impl Sim {
         )
     }
 
+    /// Calls management `method` about `canister_id` (its effective canister id) with `arg`.
+    fn manage_canister<A: CandidType, R: CandidType + DeserializeOwned>(
+        &mut self,
+        method: &str,
+        canister_id: Principal,
+        sender: Option<Principal>,
+        arg: &A,
+    ) -> Result<R, UserError> {
+        self.management(sender, method, arg, Some(canister_id))
+    }
+
+    by_id_methods! {
+        /// start_canister.
+        start_canister -> ();
+        /// stop_canister (runs rounds until the canister has stopped).
+        stop_canister -> ();
+        /// delete_canister (the canister must be stopped).
+        delete_canister -> ();
+        /// canister_status.
+        canister_status -> CanisterStatusResult;
+        /// list_canister_snapshots.
+        list_canister_snapshots -> Vec<Snapshot>;
+    }
+
+    /// Calls management `method` whose argument is the canister's id alone.
     fn by_id<R: CandidType + DeserializeOwned>(
         &mut self,
         method: &str,
         canister_id: Principal,
         sender: Option<Principal>,
     ) -> Result<R, UserError> {
-        self.management(
-            sender.unwrap_or_else(Principal::anonymous),
+        self.manage_canister(
             method,
+            canister_id,
+            sender,
             &CanisterIdRecord { canister_id },
-            Some(canister_id),
         )
     }
 
@@ -235,48 +273,7 @@ impl Sim {
             canister_id,
             sender_canister_version: None,
         };
-        self.management(
-            sender.unwrap_or_else(Principal::anonymous),
-            "uninstall_code",
-            &args,
-            Some(canister_id),
-        )
-    }
-
-    /// start_canister.
-    pub fn start_canister(
-        &mut self,
-        canister_id: Principal,
-        sender: Option<Principal>,
-    ) -> Result<(), UserError> {
-        self.by_id("start_canister", canister_id, sender)
-    }
-
-    /// stop_canister (runs rounds until the canister has stopped).
-    pub fn stop_canister(
-        &mut self,
-        canister_id: Principal,
-        sender: Option<Principal>,
-    ) -> Result<(), UserError> {
-        self.by_id("stop_canister", canister_id, sender)
-    }
-
-    /// delete_canister (the canister must be stopped).
-    pub fn delete_canister(
-        &mut self,
-        canister_id: Principal,
-        sender: Option<Principal>,
-    ) -> Result<(), UserError> {
-        self.by_id("delete_canister", canister_id, sender)
-    }
-
-    /// canister_status.
-    pub fn canister_status(
-        &mut self,
-        canister_id: Principal,
-        sender: Option<Principal>,
-    ) -> Result<CanisterStatusResult, UserError> {
-        self.by_id("canister_status", canister_id, sender)
+        self.manage_canister("uninstall_code", canister_id, sender, &args)
     }
 
     /// update_settings.
@@ -291,12 +288,7 @@ impl Sim {
             settings,
             sender_canister_version: None,
         };
-        self.management(
-            sender.unwrap_or_else(Principal::anonymous),
-            "update_settings",
-            &args,
-            Some(canister_id),
-        )
+        self.manage_canister("update_settings", canister_id, sender, &args)
     }
 
     /// Replaces the controllers.
@@ -346,12 +338,7 @@ impl Sim {
             uninstall_code: None,
             sender_canister_version: None,
         };
-        self.management(
-            sender.unwrap_or_else(Principal::anonymous),
-            "take_canister_snapshot",
-            &args,
-            Some(canister_id),
-        )
+        self.manage_canister("take_canister_snapshot", canister_id, sender, &args)
     }
 
     /// load_canister_snapshot.
@@ -366,21 +353,7 @@ impl Sim {
             snapshot_id,
             sender_canister_version: None,
         };
-        self.management(
-            sender.unwrap_or_else(Principal::anonymous),
-            "load_canister_snapshot",
-            &args,
-            Some(canister_id),
-        )
-    }
-
-    /// list_canister_snapshots.
-    pub fn list_canister_snapshots(
-        &mut self,
-        canister_id: Principal,
-        sender: Option<Principal>,
-    ) -> Result<Vec<Snapshot>, UserError> {
-        self.by_id("list_canister_snapshots", canister_id, sender)
+        self.manage_canister("load_canister_snapshot", canister_id, sender, &args)
     }
 
     /// delete_canister_snapshot.
@@ -394,12 +367,7 @@ impl Sim {
             canister_id,
             snapshot_id,
         };
-        self.management(
-            sender.unwrap_or_else(Principal::anonymous),
-            "delete_canister_snapshot",
-            &args,
-            Some(canister_id),
-        )
+        self.manage_canister("delete_canister_snapshot", canister_id, sender, &args)
     }
 
     /// A canister's log records, read directly (no visibility check).

@@ -8,7 +8,7 @@ use crate::error::{ErrorCode, RejectCode, UserError};
 use crate::messages::{Message, Request, Response as QueuedResponse};
 use crate::sim::{IngressState, Sim};
 use crate::system_api::{ApiType, MsgContext, Response};
-use crate::wasm::instance::EntryPoint;
+use crate::wasm::instance::{EntryPoint, Instance};
 use candid::Principal;
 
 /// What an execution produced, after commit or rollback.
@@ -127,9 +127,7 @@ impl Sim {
                     let callback_id = canister.contexts.register(Callback {
                         context_id: cc_id,
                         callee: call.callee,
-                        reply: call.reply,
-                        reject: call.reject,
-                        cleanup: call.cleanup,
+                        functions: call.functions,
                         deadline,
                         expired: false,
                         generation,
@@ -264,22 +262,12 @@ impl Sim {
         }
     }
 
-    /// Why `receiver` cannot take a call to `method` right now, if it cannot.
-    pub(crate) fn reject_reason(
-        &mut self,
+    /// The canister and its code, if it exists, is running and has code to execute a message.
+    pub(crate) fn runnable(
+        &self,
         receiver: Principal,
-        method: &str,
-        ingress: bool,
-    ) -> Result<ApiType, UserError> {
-        if let Some(e) = self.faults.take_reject(receiver, method) {
-            return Err(e);
-        }
-        let Some(c) = self.canisters.get(&receiver) else {
-            return Err(UserError::new(
-                ErrorCode::CanisterNotFound,
-                format!("Canister {receiver} not found"),
-            ));
-        };
+    ) -> Result<(&Canister, &Instance), UserError> {
+        let c = self.existing(receiver)?;
         match c.status {
             RunStatus::Running => {}
             RunStatus::Stopping(_) => {
@@ -301,6 +289,20 @@ impl Sim {
                 format!("Canister {receiver}: attempted to execute a message, but the canister contains no Wasm module"),
             ));
         };
+        Ok((c, instance))
+    }
+
+    /// Why `receiver` cannot take a call to `method` right now, if it cannot.
+    pub(crate) fn reject_reason(
+        &mut self,
+        receiver: Principal,
+        method: &str,
+        ingress: bool,
+    ) -> Result<ApiType, UserError> {
+        if let Some(e) = self.faults.take_reject(receiver, method) {
+            return Err(e);
+        }
+        let (c, instance) = self.runnable(receiver)?;
         if !ingress && c.is_frozen() {
             return Err(UserError::new(
                 ErrorCode::CanisterOutOfCycles,
@@ -386,10 +388,14 @@ impl Sim {
             return;
         };
         let (api, (fun, env), reject) = match &resp.result {
-            Ok(_) => (ApiType::ReplyCallback, cb.reply, (0, String::new())),
+            Ok(_) => (
+                ApiType::ReplyCallback,
+                cb.functions.reply,
+                (0, String::new()),
+            ),
             Err(e) => (
                 ApiType::RejectCallback,
-                cb.reject,
+                cb.functions.reject,
                 (e.reject_code as u32, e.message.clone()),
             ),
         };
@@ -409,7 +415,7 @@ impl Sim {
             Some(cb.context_id),
         );
         if outcome.trap.is_some() {
-            if let Some((fun, env)) = cb.cleanup {
+            if let Some((fun, env)) = cb.functions.cleanup {
                 let canister = &self.canisters[&id];
                 let mut ctx = self.base_ctx(canister, ApiType::Cleanup, cc.caller);
                 ctx.reject = Some(reject);

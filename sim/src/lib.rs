@@ -1,8 +1,8 @@
 //! ic-sim: an embeddable Internet Computer emulator. [`Sim`] runs canister wasm (with wasmi) on
 //! one emulated 13-node application subnet, following the IC interface specification: the `ic0`
 //! System API, ingress and inter-canister messages, rounds and time, the management canister,
-//! cycles and fault injection. The engine knows nothing of HTTP; `server` maps the PocketIC REST
-//! protocol onto it.
+//! cycles and fault injection. The engine knows nothing of HTTP; the `ic-sim-server` crate maps the
+//! PocketIC REST protocol onto it.
 
 pub mod call_context;
 pub mod canister;
@@ -17,7 +17,6 @@ pub mod logs;
 pub mod management;
 pub mod messages;
 mod scheduler;
-pub mod server;
 mod sim;
 pub mod system_api;
 pub mod wasm;

@@ -99,12 +99,7 @@ impl Sim {
         if id == Principal::management_canister() {
             return self.check_management_ingress(msg);
         }
-        let Some(c) = self.canisters.get(&id) else {
-            return Err(UserError::new(
-                ErrorCode::CanisterNotFound,
-                format!("Canister {id} not found"),
-            ));
-        };
+        let c = self.existing(id)?;
         let Some(instance) = &c.instance else {
             return Err(UserError::new(
                 ErrorCode::CanisterWasmModuleNotFound,
@@ -169,33 +164,7 @@ impl Sim {
         if let Some(e) = self.faults.take_reject(canister_id, method) {
             return Err(e);
         }
-        let Some(c) = self.canisters.get(&canister_id) else {
-            return Err(UserError::new(
-                ErrorCode::CanisterNotFound,
-                format!("Canister {canister_id} not found"),
-            ));
-        };
-        match c.status {
-            RunStatus::Running => {}
-            RunStatus::Stopping(_) => {
-                return Err(UserError::new(
-                    ErrorCode::CanisterStopping,
-                    format!("Canister {canister_id} is stopping"),
-                ))
-            }
-            RunStatus::Stopped => {
-                return Err(UserError::new(
-                    ErrorCode::CanisterStopped,
-                    format!("Canister {canister_id} is stopped"),
-                ))
-            }
-        }
-        let Some(instance) = &c.instance else {
-            return Err(UserError::new(
-                ErrorCode::CanisterWasmModuleNotFound,
-                format!("Canister {canister_id}: attempted to execute a message, but the canister contains no Wasm module"),
-            ));
-        };
+        let (c, instance) = self.runnable(canister_id)?;
         let exports = &instance.module().exports;
         let (api, entry) = if exports.queries.contains(method) {
             (

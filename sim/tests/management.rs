@@ -63,11 +63,7 @@ fn trapping_pre_upgrade_leaves_old_code_and_state_intact() {
         .upgrade_canister(id, wasm("sim-test-counter"), enc(()), Some(admin()))
         .unwrap_err();
     assert_eq!(err.reject_code, RejectCode::CanisterError);
-    assert!(
-        err.message.contains("pre_upgrade refuses"),
-        "{}",
-        err.message
-    );
+    assert_mentions(&err, "pre_upgrade refuses");
     assert_eq!(
         dec::<u64>(&sim.query_call(id, admin(), "get_heap", enc(())).unwrap()),
         5
@@ -89,11 +85,7 @@ fn wasm_memory_persistence_keep_is_rejected_clearly() {
     let err = sim
         .upgrade_canister_with_flags(id, wasm("sim-test-probe"), enc(()), Some(admin()), flags)
         .unwrap_err();
-    assert!(
-        err.message.contains("enhanced orthogonal persistence"),
-        "{}",
-        err.message
-    );
+    assert_mentions(&err, "enhanced orthogonal persistence");
 }
 
 #[test]
@@ -179,24 +171,9 @@ fn stop_waits_for_open_call_contexts() {
     // Spec: stop_canister completes once the canister has no open call contexts; meanwhile it is
     // "stopping" and rejects new calls.
     let (mut sim, id) = sim_with_probe();
-    let other = sim.create_canister_with_settings(Some(admin()), None);
-    sim.install_canister(other, wasm("sim-test-counter"), enc(()), Some(admin()))
-        .unwrap();
+    let other = add_counter(&mut sim);
     sim.drop_replies_from(other, true);
-    let pending = sim
-        .submit_call(
-            id,
-            admin(),
-            "call",
-            Encode!(
-                &other,
-                &"inc".to_string(),
-                &Encode!().unwrap(),
-                &Some(30u32)
-            )
-            .unwrap(),
-        )
-        .unwrap();
+    let pending = submit_probe_call(&mut sim, id, other, "inc", Encode!().unwrap(), Some(30));
     sim.tick();
     let payload = enc(ic_sim::management_types::CanisterIdRecord { canister_id: id });
     let stop = sim
@@ -309,11 +286,7 @@ fn unknown_management_method_is_rejected_by_name() {
             effective_canister_id: None,
         })
         .unwrap_err();
-    assert!(
-        err.message.contains("bitcoin_get_balance"),
-        "{}",
-        err.message
-    );
+    assert_mentions(&err, "bitcoin_get_balance");
 }
 
 #[test]
@@ -395,7 +368,7 @@ fn install_rejects_unknown_imports_by_name() {
         wat::parse_str(r#"(module (import "ic0" "no_such_api" (func)) (memory 1))"#).unwrap();
     let err = sim.install_canister(id, wasm, vec![], None).unwrap_err();
     assert_eq!(err.error_code, ErrorCode::CanisterInvalidWasm);
-    assert!(err.message.contains("no_such_api"), "{}", err.message);
+    assert_mentions(&err, "no_such_api");
 }
 
 #[test]
@@ -404,13 +377,7 @@ fn storage_is_charged_as_time_passes_and_empty_balance_uninstalls() {
     // balance reaches zero is uninstalled.
     let (mut sim, id) = sim_with_probe();
     let before = sim.cycle_balance(id).unwrap();
-    let memory: u64 = sim
-        .canister_status(id, Some(admin()))
-        .unwrap()
-        .memory_size
-        .0
-        .try_into()
-        .unwrap();
+    let memory = memory_size(&mut sim, id);
     let before = before.min(sim.cycle_balance(id).unwrap());
     sim.advance_time(Duration::from_secs(1000));
     let charged = before - sim.cycle_balance(id).unwrap();
@@ -433,20 +400,13 @@ fn create_canister_from_a_canister_needs_the_fee() {
         settings: None,
         sender_canister_version: None,
     });
-    let r: CallResult = dec(&sim
-        .update_call(
-            id,
-            admin(),
-            "call",
-            Encode!(
-                &Principal::management_canister(),
-                &"create_canister".to_string(),
-                &arg,
-                &None::<u32>
-            )
-            .unwrap(),
-        )
-        .unwrap());
+    let r = probe_call(
+        &mut sim,
+        id,
+        Principal::management_canister(),
+        "create_canister",
+        arg,
+    );
     let (code, message) = r.unwrap_err();
     assert_eq!(code, RejectCode::CanisterReject as u32);
     assert!(message.contains("fee"), "{message}");
@@ -468,13 +428,7 @@ fn storage_fees_accumulate_over_short_rounds() {
         Some(admin()),
     )
     .unwrap();
-    let memory: u64 = sim
-        .canister_status(id, Some(admin()))
-        .unwrap()
-        .memory_size
-        .0
-        .try_into()
-        .unwrap();
+    let memory = memory_size(&mut sim, id);
     let before = sim.cycle_balance(id).unwrap();
     for _ in 0..100 {
         sim.tick();
@@ -496,20 +450,13 @@ fn canister_info_and_deposit_cycles_from_a_canister() {
         canister_id: id,
         num_requested_changes: Some(5),
     });
-    let r: CallResult = dec(&sim
-        .update_call(
-            id,
-            admin(),
-            "call",
-            Encode!(
-                &Principal::management_canister(),
-                &"canister_info".to_string(),
-                &arg,
-                &None::<u32>
-            )
-            .unwrap(),
-        )
-        .unwrap());
+    let r = probe_call(
+        &mut sim,
+        id,
+        Principal::management_canister(),
+        "canister_info",
+        arg.clone(),
+    );
     let info: ic_sim::management_types::CanisterInfoResult = dec(&r.unwrap());
     assert_eq!(info.controllers, vec![admin()]);
     assert_eq!(info.total_num_changes, 2, "creation and installation");
@@ -525,22 +472,15 @@ fn canister_info_and_deposit_cycles_from_a_canister() {
             effective_canister_id: Some(id),
         })
         .unwrap_err();
-    assert!(err.message.contains("Only canisters"), "{}", err.message);
+    assert_mentions(&err, "Only canisters");
     // deposit_cycles with no cycles attached leaves the balance (minus fees) unchanged.
     let arg = enc(ic_sim::management_types::CanisterIdRecord { canister_id: id });
-    let r: CallResult = dec(&sim
-        .update_call(
-            id,
-            admin(),
-            "call",
-            Encode!(
-                &Principal::management_canister(),
-                &"deposit_cycles".to_string(),
-                &arg,
-                &None::<u32>
-            )
-            .unwrap(),
-        )
-        .unwrap());
+    let r = probe_call(
+        &mut sim,
+        id,
+        Principal::management_canister(),
+        "deposit_cycles",
+        arg,
+    );
     assert!(r.is_ok());
 }

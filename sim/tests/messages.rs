@@ -49,12 +49,7 @@ fn trap_rolls_back_heap_and_stable_memory_and_is_logged() {
         .unwrap_err();
     assert_eq!(err.reject_code, RejectCode::CanisterError);
     assert_eq!(err.error_code, ErrorCode::CanisterCalledTrap);
-    assert!(
-        err.message
-            .contains(&format!("Canister {id} trapped: boom")),
-        "{}",
-        err.message
-    );
+    assert_mentions(&err, &format!("Canister {id} trapped: boom"));
     assert_eq!(
         dec::<u64>(&sim.query_call(id, admin(), "get_heap", enc(())).unwrap()),
         7
@@ -106,7 +101,7 @@ fn double_reply_traps() {
         .unwrap_err();
     assert_eq!(err.reject_code, RejectCode::CanisterError);
     assert_eq!(err.error_code, ErrorCode::CanisterContractViolation);
-    assert!(err.message.contains("msg_reply"), "{}", err.message);
+    assert_mentions(&err, "msg_reply");
 }
 
 #[test]
@@ -133,24 +128,10 @@ fn missing_method_and_missing_canister_reject_codes() {
         (RejectCode::CanisterError, ErrorCode::CanisterMethodNotFound)
     );
     // Inter-canister: the probe calls a missing method of itself and a missing canister.
-    let r: CallResult = dec(&sim
-        .update_call(
-            id,
-            admin(),
-            "call",
-            Encode!(&id, &"no_such_method".to_string(), &enc(()), &None::<u32>).unwrap(),
-        )
-        .unwrap());
+    let r = probe_call(&mut sim, id, id, "no_such_method", enc(()));
     assert_eq!(r.unwrap_err().0, RejectCode::CanisterError as u32);
     let ghost = Principal::from_slice(&[0, 0, 0, 0, 0, 0, 0x99, 0x99, 1, 1]);
-    let r: CallResult = dec(&sim
-        .update_call(
-            id,
-            admin(),
-            "call",
-            Encode!(&ghost, &"x".to_string(), &enc(()), &None::<u32>).unwrap(),
-        )
-        .unwrap());
+    let r = probe_call(&mut sim, id, ghost, "x", enc(()));
     assert_eq!(r.unwrap_err().0, RejectCode::DestinationInvalid as u32);
     let err = sim.update_call(ghost, admin(), "x", enc(())).unwrap_err();
     assert_eq!(err.reject_code, RejectCode::DestinationInvalid);
@@ -160,34 +141,13 @@ fn missing_method_and_missing_canister_reject_codes() {
 fn self_call_and_inter_canister_call_reply() {
     // Spec: inter-canister calls (including to self) deliver the reply to the reply callback.
     let (mut sim, id) = sim_with_probe();
-    let other = sim.create_canister_with_settings(Some(admin()), None);
-    sim.install_canister(other, wasm("sim-test-counter"), enc(()), Some(admin()))
-        .unwrap();
-    let r: CallResult = dec(&sim
-        .update_call(
-            id,
-            admin(),
-            "call",
-            Encode!(
-                &other,
-                &"inc".to_string(),
-                &Encode!().unwrap(),
-                &None::<u32>
-            )
-            .unwrap(),
-        )
-        .unwrap());
+    let other = add_counter(&mut sim);
+    let r = probe_call(&mut sim, id, other, "inc", Encode!().unwrap());
     assert_eq!(dec::<u64>(&r.unwrap()), 1);
     sim.update_call(id, admin(), "set_heap", enc(11u64))
         .unwrap();
-    let r: CallResult = dec(&sim
-        .update_call(
-            id,
-            admin(),
-            "call",
-            Encode!(&id, &"get_heap".to_string(), &enc(()), &Some(10u32)).unwrap(),
-        )
-        .unwrap());
+    let call = submit_probe_call(&mut sim, id, id, "get_heap", enc(()), Some(10));
+    let r = await_probe_call(&mut sim, &call);
     assert_eq!(dec::<u64>(&r.unwrap()), 11);
 }
 
@@ -195,28 +155,13 @@ fn self_call_and_inter_canister_call_reply() {
 fn call_to_stopped_canister_is_rejected() {
     // Spec: "a stopped canister rejects calls" (CANISTER_ERROR, CanisterStopped).
     let (mut sim, id) = sim_with_probe();
-    let other = sim.create_canister_with_settings(Some(admin()), None);
-    sim.install_canister(other, wasm("sim-test-counter"), enc(()), Some(admin()))
-        .unwrap();
+    let other = add_counter(&mut sim);
     sim.stop_canister(other, Some(admin())).unwrap();
     let err = sim
         .update_call(other, admin(), "inc", Encode!().unwrap())
         .unwrap_err();
     assert_eq!(err.error_code, ErrorCode::CanisterStopped);
-    let r: CallResult = dec(&sim
-        .update_call(
-            id,
-            admin(),
-            "call",
-            Encode!(
-                &other,
-                &"inc".to_string(),
-                &Encode!().unwrap(),
-                &None::<u32>
-            )
-            .unwrap(),
-        )
-        .unwrap());
+    let r = probe_call(&mut sim, id, other, "inc", Encode!().unwrap());
     assert_eq!(r.unwrap_err().0, RejectCode::CanisterError as u32);
     sim.start_canister(other, Some(admin())).unwrap();
     assert!(sim
@@ -229,18 +174,9 @@ fn bounded_wait_timeout_gives_sys_unknown_and_late_reply_is_dropped() {
     // Spec: a bounded-wait call whose deadline passes is rejected with SYS_UNKNOWN; a response
     // arriving later is dropped.
     let (mut sim, id) = sim_with_probe();
-    let other = sim.create_canister_with_settings(Some(admin()), None);
-    sim.install_canister(other, wasm("sim-test-counter"), enc(()), Some(admin()))
-        .unwrap();
+    let other = add_counter(&mut sim);
     sim.drop_replies_from(other, true);
-    let msg = sim
-        .submit_call(
-            id,
-            admin(),
-            "call",
-            Encode!(&other, &"inc".to_string(), &Encode!().unwrap(), &Some(5u32)).unwrap(),
-        )
-        .unwrap();
+    let msg = submit_probe_call(&mut sim, id, other, "inc", Encode!().unwrap(), Some(5));
     for _ in 0..3 {
         sim.tick();
     }
@@ -323,12 +259,7 @@ fn instruction_limit_traps_with_the_ic_message() {
         .update_call(id, admin(), "burn", enc(100_000_000u64))
         .unwrap_err();
     assert_eq!(err.error_code, ErrorCode::CanisterInstructionLimitExceeded);
-    assert!(
-        err.message
-            .contains("exceeded the limit of 50000000 instructions"),
-        "{}",
-        err.message
-    );
+    assert_mentions(&err, "exceeded the limit of 50000000 instructions");
 }
 
 #[test]
@@ -336,9 +267,7 @@ fn call_fee_matches_the_fee_formula() {
     // 13-node fee schedule: a call costs 260_000 + 1_000 per byte (method + payload), and the
     // transmission of a maximal (2 MiB) reply is reserved at call time.
     let (mut sim, id) = sim_with_probe();
-    let other = sim.create_canister_with_settings(Some(admin()), None);
-    sim.install_canister(other, wasm("sim-test-counter"), enc(()), Some(admin()))
-        .unwrap();
+    let other = add_counter(&mut sim);
     let arg = Encode!().unwrap();
     let (taken, predicted) = Decode!(
         &sim.update_call(
@@ -430,14 +359,8 @@ fn injected_rejects_and_freezing() {
 fn wasm_memory_limit_makes_growth_fail() {
     // Spec: wasm_memory_limit: growing the heap beyond it fails (the allocation traps).
     let (mut sim, id) = sim_with_probe();
-    let status = sim.canister_status(id, Some(admin())).unwrap();
-    let heap: u64 = status.memory_metrics.wasm_memory_size.0.try_into().unwrap();
-    let settings = ic_sim::management_types::CanisterSettings {
-        wasm_memory_limit: Some((heap + 4 * 65536).into()),
-        ..Default::default()
-    };
-    sim.update_canister_settings(id, Some(admin()), settings)
-        .unwrap();
+    let heap = heap_size(&mut sim, id);
+    set_wasm_memory_limit(&mut sim, id, heap + 4 * 65536, None);
     let e = sim
         .update_call(id, admin(), "grow_heap", enc(64u64))
         .unwrap_err();
@@ -448,15 +371,8 @@ fn wasm_memory_limit_makes_growth_fail() {
 fn low_wasm_memory_hook_fires_once() {
     // canister_on_low_wasm_memory runs when wasm_memory_limit - heap < wasm_memory_threshold.
     let (mut sim, id) = sim_with_probe();
-    let status = sim.canister_status(id, Some(admin())).unwrap();
-    let heap: u64 = status.memory_metrics.wasm_memory_size.0.try_into().unwrap();
-    let settings = ic_sim::management_types::CanisterSettings {
-        wasm_memory_limit: Some((heap + 64 * 65536).into()),
-        wasm_memory_threshold: Some((32u64 * 65536).into()),
-        ..Default::default()
-    };
-    sim.update_canister_settings(id, Some(admin()), settings)
-        .unwrap();
+    let heap = heap_size(&mut sim, id);
+    set_wasm_memory_limit(&mut sim, id, heap + 64 * 65536, Some(32u64 * 65536));
     sim.update_call(id, admin(), "grow_heap", enc(40u64))
         .unwrap();
     for _ in 0..3 {

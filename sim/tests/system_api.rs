@@ -1,7 +1,10 @@
 //! Low-level engine behaviour with hand-written modules (WAT): rollback of globals and grown
 //! memory, the `(start)` function, and the System API availability table.
 
+mod common;
+
 use candid::Principal;
+use common::assert_mentions;
 use ic_sim::{ErrorCode, RejectCode, Sim, SimConfig};
 
 const MODULE: &str = r#"(module
@@ -100,12 +103,7 @@ fn system_api_outside_its_context_traps() {
         .install_canister(id, wat::parse_str(wat).unwrap(), vec![], None)
         .unwrap_err();
     assert_eq!(err.error_code, ErrorCode::CanisterContractViolation);
-    assert!(
-        err.message
-            .contains("\"ic0_msg_reply\" cannot be executed in init mode"),
-        "{}",
-        err.message
-    );
+    assert_mentions(&err, "\"ic0_msg_reply\" cannot be executed in init mode");
     // The failed installation leaves the canister empty.
     assert!(sim.canister_status(id, None).unwrap().module_hash.is_none());
 }

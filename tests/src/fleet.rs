@@ -172,7 +172,7 @@ impl Fleet {
         id
     }
 
-    /// Creates a relay canister (tests/canisters/relay) controlled by the operator only: a
+    /// Creates a relay canister (test-canisters/relay) controlled by the operator only: a
     /// canister with no rights on the monitor, through which tests call methods as a canister.
     pub fn add_relay(&self) -> Principal {
         let id = create(&self.pic, self.admin, vec![self.admin], TARGET_CYCLES);

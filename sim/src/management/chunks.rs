@@ -4,7 +4,7 @@ use super::{decode, reply, MgmtCall, MgmtResult};
 use crate::error::{ErrorCode, UserError};
 use crate::sim::Sim;
 use crate::wasm::module_cache::sha256;
-use ic_management_canister_types::{CanisterIdRecord, ChunkHash, UploadChunkArgs};
+use ic_management_canister_types::{ChunkHash, UploadChunkArgs};
 
 /// Largest chunk (1 MiB).
 pub const MAX_CHUNK_BYTES: usize = 1024 * 1024;
@@ -42,19 +42,13 @@ impl Sim {
     }
 
     pub(super) fn clear_chunk_store(&mut self, call: &mut MgmtCall<'_>) -> MgmtResult {
-        let args: CanisterIdRecord = decode("clear_chunk_store", call.payload)?;
-        self.controlled(args.canister_id, call.sender)?;
-        self.canisters
-            .get_mut(&args.canister_id)
-            .expect("checked")
-            .chunks
-            .clear();
+        let id = self.controlled_by_arg("clear_chunk_store", call)?.id;
+        self.canisters.get_mut(&id).expect("checked").chunks.clear();
         reply(&())
     }
 
     pub(super) fn stored_chunks(&mut self, call: &mut MgmtCall<'_>) -> MgmtResult {
-        let args: CanisterIdRecord = decode("stored_chunks", call.payload)?;
-        let c = self.controlled(args.canister_id, call.sender)?;
+        let c = self.controlled_by_arg("stored_chunks", call)?;
         let hashes: Vec<ChunkHash> = c
             .chunks
             .keys()

@@ -61,6 +61,20 @@ impl Sim {
         }
     }
 
+    /// Appends a change made by `sender` to canister `id`'s history (at its current version).
+    pub(crate) fn record_change_of(
+        &mut self,
+        id: Principal,
+        sender: Principal,
+        details: ChangeDetails,
+    ) {
+        let change = self.change(&self.canisters[&id], sender, details);
+        self.canisters
+            .get_mut(&id)
+            .expect("exists")
+            .record_change(change);
+    }
+
     /// Creates a canister with `cycles`, optional settings and an optional specific id.
     pub(crate) fn new_canister(
         &mut self,
@@ -348,11 +362,7 @@ impl Sim {
             mode: deployment,
             module_hash: module.hash.to_vec(),
         });
-        let change = self.change(&self.canisters[&id], sender, details);
-        self.canisters
-            .get_mut(&id)
-            .expect("exists")
-            .record_change(change);
+        self.record_change_of(id, sender, details);
         Ok(())
     }
 
@@ -378,26 +388,18 @@ impl Sim {
         c.global_timer = 0;
         c.code_generation += 1;
         c.version += 1;
-        let change = self.change(&self.canisters[&id], sender, ChangeDetails::CodeUninstall);
-        self.canisters
-            .get_mut(&id)
-            .expect("exists")
-            .record_change(change);
+        self.record_change_of(id, sender, ChangeDetails::CodeUninstall);
         self.reject_open_contexts(id, message);
     }
 
     pub(super) fn start_canister_method(&mut self, call: &mut MgmtCall<'_>) -> MgmtResult {
-        let args: CanisterIdRecord = decode("start_canister", call.payload)?;
-        self.controlled(args.canister_id, call.sender)?;
-        let c = self.canisters.get_mut(&args.canister_id).expect("checked");
+        let id = self.controlled_by_arg("start_canister", call)?.id;
+        let c = self.canisters.get_mut(&id).expect("checked");
         if let RunStatus::Stopping(waiters) = std::mem::replace(&mut c.status, RunStatus::Running) {
             for w in waiters {
                 let e = UserError::new(
                     ErrorCode::CanisterStoppingCancelled,
-                    format!(
-                        "Canister {}'s stop request was cancelled by start_canister",
-                        args.canister_id
-                    ),
+                    format!("Canister {id}'s stop request was cancelled by start_canister"),
                 );
                 self.route(Principal::management_canister(), w, Err(e), 0);
             }
@@ -406,9 +408,7 @@ impl Sim {
     }
 
     pub(super) fn stop_canister_method(&mut self, call: &mut MgmtCall<'_>) -> MgmtResult {
-        let args: CanisterIdRecord = decode("stop_canister", call.payload)?;
-        let id = args.canister_id;
-        self.controlled(id, call.sender)?;
+        let id = self.controlled_by_arg("stop_canister", call)?.id;
         let c = self.canisters.get_mut(&id).expect("checked");
         match &mut c.status {
             RunStatus::Stopped => return reply(&()),
@@ -420,9 +420,8 @@ impl Sim {
     }
 
     pub(super) fn delete_canister_method(&mut self, call: &mut MgmtCall<'_>) -> MgmtResult {
-        let args: CanisterIdRecord = decode("delete_canister", call.payload)?;
-        let id = args.canister_id;
-        let c = self.controlled(id, call.sender)?;
+        let c = self.controlled_by_arg("delete_canister", call)?;
+        let id = c.id;
         if !matches!(c.status, RunStatus::Stopped) {
             return Err(UserError::new(
                 ErrorCode::CanisterNotStopped,

@@ -13,6 +13,7 @@ use crate::error::{ErrorCode, UserError};
 use crate::messages::Request;
 use crate::sim::{Ingress, Sim};
 use candid::{CandidType, Nat, Principal};
+use ic_management_canister_types::CanisterIdRecord;
 use serde::de::DeserializeOwned;
 
 /// Methods the management canister implements.
@@ -96,12 +97,7 @@ impl Sim {
         canister_id: Principal,
         sender: Principal,
     ) -> Result<&Canister, UserError> {
-        let c = self.canisters.get(&canister_id).ok_or_else(|| {
-            UserError::new(
-                ErrorCode::CanisterNotFound,
-                format!("Canister {canister_id} not found"),
-            )
-        })?;
+        let c = self.existing(canister_id)?;
         if !c.is_controller(&sender) {
             let controllers: Vec<String> =
                 c.settings.controllers.iter().map(|p| p.to_text()).collect();
@@ -116,6 +112,18 @@ impl Sim {
         Ok(c)
     }
 
+    /// The canister named by `call`'s argument (a `CanisterIdRecord` of `method`), if the
+    /// caller controls it.
+    pub(crate) fn controlled_by_arg(
+        &self,
+        method: &str,
+        call: &MgmtCall<'_>,
+    ) -> Result<&Canister, UserError> {
+        let args: CanisterIdRecord = decode(method, call.payload)?;
+        self.controlled(args.canister_id, call.sender)
+    }
+
+    /// The canister, or the CanisterNotFound error.
     pub(crate) fn existing(&self, canister_id: Principal) -> Result<&Canister, UserError> {
         self.canisters.get(&canister_id).ok_or_else(|| {
             UserError::new(

@@ -202,11 +202,7 @@ impl Sim {
             let details = ChangeDetails::ControllersChange(ControllersChangeRecord {
                 controllers: ctrl.clone(),
             });
-            let change = self.change(&self.canisters[&id], sender, details);
-            self.canisters
-                .get_mut(&id)
-                .expect("exists")
-                .record_change(change);
+            self.record_change_of(id, sender, details);
         }
         Ok(())
     }

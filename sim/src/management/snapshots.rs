@@ -8,8 +8,8 @@ use crate::wasm::instance::Instance;
 use crate::wasm::stable::StableMemory;
 use candid::Principal;
 use ic_management_canister_types::{
-    CanisterIdRecord, ChangeDetails, DeleteCanisterSnapshotArgs, LoadCanisterSnapshotArgs,
-    LoadSnapshotRecord, Snapshot, SnapshotSource, TakeCanisterSnapshotArgs,
+    ChangeDetails, DeleteCanisterSnapshotArgs, LoadCanisterSnapshotArgs, LoadSnapshotRecord,
+    Snapshot, SnapshotSource, TakeCanisterSnapshotArgs,
 };
 
 /// Most snapshots a canister may hold.
@@ -110,17 +110,12 @@ impl Sim {
             taken_at_timestamp: snapshot.taken_at,
             source: SnapshotSource::TakenFromCanister(candid::Reserved),
         });
-        let change = self.change(&self.canisters[&id], call.sender, details);
-        self.canisters
-            .get_mut(&id)
-            .expect("exists")
-            .record_change(change);
+        self.record_change_of(id, call.sender, details);
         reply(&())
     }
 
     pub(super) fn list_snapshots_method(&mut self, call: &mut MgmtCall<'_>) -> MgmtResult {
-        let args: CanisterIdRecord = decode("list_canister_snapshots", call.payload)?;
-        let c = self.controlled(args.canister_id, call.sender)?;
+        let c = self.controlled_by_arg("list_canister_snapshots", call)?;
         let list: Vec<Snapshot> = c
             .snapshots
             .iter()

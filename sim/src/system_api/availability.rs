@@ -1,4 +1,5 @@
-//! The interface specification's table of where each System API function may be called.
+//! The interface specification's table of where each System API function may be called: the
+//! execution kinds (the spec's letters) and the sets of them a table cell names.
 
 /// The kind of execution a System API call happens in (the spec's letters in parentheses).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,10 +31,6 @@ pub enum ApiType {
 }
 
 impl ApiType {
-    fn bit(self) -> u16 {
-        1 << (self as u16)
-    }
-
     /// The name the IC uses in its error messages.
     pub fn name(self) -> &'static str {
         match self {
@@ -61,182 +58,75 @@ impl ApiType {
     }
 }
 
-use ApiType::*;
+/// A set of execution kinds: one cell of the spec's availability table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Contexts(u16);
 
-const fn set(modes: &[ApiType]) -> u16 {
-    let mut bits = 0;
-    let mut i = 0;
-    while i < modes.len() {
-        bits |= 1 << (modes[i] as u16);
-        i += 1;
+impl Contexts {
+    /// The set holding exactly `kinds`.
+    pub const fn of(kinds: &[ApiType]) -> Self {
+        let mut bits = 0;
+        let mut i = 0;
+        while i < kinds.len() {
+            bits |= 1 << (kinds[i] as u16);
+            i += 1;
+        }
+        Self(bits)
     }
-    bits
+
+    /// This set and `kind`.
+    pub const fn with(self, kind: ApiType) -> Self {
+        Self(self.0 | 1 << (kind as u16))
+    }
+
+    /// Whether `kind` is in the set.
+    pub const fn contains(self, kind: ApiType) -> bool {
+        self.0 & (1 << (kind as u16)) != 0
+    }
+}
+
+/// The execution kinds by the letters the spec's availability table writes them with.
+pub mod letters {
+    pub use super::ApiType::{
+        Cleanup as C, CompositeQuery as CQ, Init as I, InspectMessage as F,
+        NonReplicatedQuery as NRQ, PreUpgrade as G, RejectCallback as Rt, ReplicatedQuery as RQ,
+        ReplyCallback as Ry, SystemTask as T, Update as U,
+    };
 }
 
 /// `*` in the spec: everywhere but `(start)`.
-const ALL: u16 = set(&[
-    Init,
-    PreUpgrade,
-    Update,
-    ReplicatedQuery,
-    NonReplicatedQuery,
-    CompositeQuery,
-    ReplyCallback,
-    RejectCallback,
-    Cleanup,
-    InspectMessage,
-    SystemTask,
-]);
-/// `* s`: everywhere.
-const ALL_S: u16 = ALL | set(&[Start]);
+pub const ALL: Contexts = {
+    use letters::*;
+    Contexts::of(&[I, G, U, RQ, NRQ, CQ, Ry, Rt, C, F, T])
+};
+
+/// One row of the table: an `ic0` function (without the `ic0.` prefix) and where it may be called.
+#[derive(Debug, Clone, Copy)]
+pub struct Ic0Function {
+    /// The import name.
+    pub name: &'static str,
+    /// The executions that may call it.
+    pub contexts: Contexts,
+}
 
 /// Where the function `name` (without the `ic0.` prefix) may be called, or `None` if the engine
 /// does not provide it.
-pub fn allowed_in(name: &str) -> Option<u16> {
-    Some(match name {
-        "msg_arg_data_size" | "msg_arg_data_copy" => set(&[
-            Init,
-            Update,
-            ReplicatedQuery,
-            NonReplicatedQuery,
-            CompositeQuery,
-            ReplyCallback,
-            InspectMessage,
-        ]),
-        "msg_caller_size" | "msg_caller_copy" => ALL,
-        "msg_caller_info_data_size"
-        | "msg_caller_info_data_copy"
-        | "msg_caller_info_signer_size"
-        | "msg_caller_info_signer_copy" => set(&[
-            Update,
-            ReplicatedQuery,
-            NonReplicatedQuery,
-            CompositeQuery,
-            ReplyCallback,
-            RejectCallback,
-            Cleanup,
-            InspectMessage,
-        ]),
-        "msg_reject_code" => set(&[ReplyCallback, RejectCallback, Cleanup]),
-        "msg_reject_msg_size" | "msg_reject_msg_copy" => set(&[RejectCallback]),
-        "msg_deadline" | "msg_reply_data_append" | "msg_reply" | "msg_reject" => set(&[
-            Update,
-            ReplicatedQuery,
-            NonReplicatedQuery,
-            CompositeQuery,
-            ReplyCallback,
-            RejectCallback,
-        ]),
-        "msg_cycles_available128"
-        | "msg_cycles_accept128"
-        | "msg_cycles_available"
-        | "msg_cycles_accept" => set(&[Update, ReplicatedQuery, RejectCallback, ReplyCallback]),
-        "msg_cycles_refunded128" | "msg_cycles_refunded" => set(&[RejectCallback, ReplyCallback]),
-        "cycles_burn128" => set(&[
-            Init,
-            PreUpgrade,
-            Update,
-            ReplicatedQuery,
-            ReplyCallback,
-            RejectCallback,
-            Cleanup,
-            SystemTask,
-        ]),
-        "canister_self_size"
-        | "canister_self_copy"
-        | "canister_cycle_balance128"
-        | "canister_cycle_balance"
-        | "canister_liquid_cycle_balance128"
-        | "canister_status"
-        | "canister_version"
-        | "subnet_self_size"
-        | "subnet_self_copy"
-        | "data_certificate_present"
-        | "time"
-        | "env_var_count"
-        | "env_var_name_size"
-        | "env_var_name_copy"
-        | "env_var_name_exists"
-        | "env_var_value_size"
-        | "env_var_value_copy" => ALL,
-        "msg_method_name_size" | "msg_method_name_copy" | "accept_message" => {
-            set(&[InspectMessage])
-        }
-        "call_new"
-        | "call_on_cleanup"
-        | "call_data_append"
-        | "call_with_best_effort_response"
-        | "call_perform" => set(&[
-            Update,
-            CompositeQuery,
-            ReplyCallback,
-            RejectCallback,
-            SystemTask,
-        ]),
-        "call_cycles_add128" | "call_cycles_add" => {
-            set(&[Update, ReplyCallback, RejectCallback, SystemTask])
-        }
-        "stable64_size"
-        | "stable64_grow"
-        | "stable64_write"
-        | "stable64_read"
-        | "stable_size"
-        | "stable_grow"
-        | "stable_write"
-        | "stable_read"
-        | "performance_counter"
-        | "is_controller"
-        | "in_replicated_execution"
-        | "cost_call"
-        | "cost_create_canister"
-        | "cost_http_request"
-        | "cost_sign_with_ecdsa"
-        | "cost_sign_with_schnorr"
-        | "cost_vetkd_derive_key"
-        | "debug_print"
-        | "trap" => ALL_S,
-        "root_key_size" | "root_key_copy" => set(&[
-            Init,
-            PreUpgrade,
-            Update,
-            ReplicatedQuery,
-            ReplyCallback,
-            RejectCallback,
-            Cleanup,
-            SystemTask,
-        ]),
-        "certified_data_set" => set(&[
-            Init,
-            PreUpgrade,
-            Update,
-            ReplyCallback,
-            RejectCallback,
-            SystemTask,
-        ]),
-        "data_certificate_size" | "data_certificate_copy" => {
-            set(&[NonReplicatedQuery, CompositeQuery])
-        }
-        "global_timer_set" => set(&[
-            Init,
-            PreUpgrade,
-            Update,
-            ReplyCallback,
-            RejectCallback,
-            Cleanup,
-            SystemTask,
-        ]),
-        _ => return None,
-    })
+pub fn allowed_in(name: &str) -> Option<Contexts> {
+    super::functions()
+        .find(|f| f.name == name)
+        .map(|f| f.contexts)
 }
 
 /// Whether `name` may be called in `api`.
 pub fn is_allowed(name: &str, api: ApiType) -> bool {
-    allowed_in(name).is_some_and(|bits| bits & api.bit() != 0)
+    allowed_in(name).is_some_and(|contexts| contexts.contains(api))
 }
 
 #[cfg(test)]
 mod tests {
+    use super::ApiType::*;
     use super::*;
+    use std::collections::BTreeSet;
 
     #[test]
     fn spec_table_samples() {
@@ -254,5 +144,27 @@ mod tests {
         assert!(is_allowed("trap", Start));
         assert!(!is_allowed("time", Start));
         assert!(allowed_in("no_such_function").is_none());
+    }
+
+    #[test]
+    fn size_and_copy_pairs_share_their_contexts() {
+        // "ic0.msg_arg_data_size ... // I U RQ NRQ TQ CQ Ry CRy F" and the same for _copy.
+        for kind in [Init, Update, ReplyCallback, InspectMessage] {
+            assert!(is_allowed("msg_arg_data_size", kind));
+            assert!(is_allowed("msg_arg_data_copy", kind));
+        }
+        assert!(!is_allowed("msg_arg_data_copy", RejectCallback));
+        // "ic0.msg_reject_msg_size / _copy ... // Rt CRt"
+        assert!(is_allowed("msg_reject_msg_copy", RejectCallback));
+        assert!(!is_allowed("msg_reject_msg_size", ReplyCallback));
+    }
+
+    #[test]
+    fn every_function_is_declared_once() {
+        let names: Vec<_> = super::super::functions().map(|f| f.name).collect();
+        let unique: BTreeSet<_> = names.iter().collect();
+        assert_eq!(names.len(), unique.len(), "a function is declared twice");
+        // Every function of the spec's table for 32-bit memories is provided.
+        assert_eq!(names.len(), 74, "{names:?}");
     }
 }

@@ -1,16 +1,22 @@
 //! The `ic0` System API: the state a message execution sees (`HostState`), trap values, memory
-//! helpers, and the linker that provides every function (split by area into sub-modules).
+//! helpers, and the linker that provides every function (declared once each with `ic0!`, split by
+//! area into sub-modules).
 
 pub mod availability;
+#[macro_use]
+mod declare;
 mod call;
 mod env;
 mod msg;
+mod stable;
 
-pub use availability::ApiType;
+pub use availability::{ApiType, Contexts, Ic0Function};
 
+use crate::call_context::CallbackFunctions;
 use crate::error::ErrorCode;
 use crate::wasm::stable::StableMemory;
 use candid::Principal;
+use std::ops::Range;
 use wasmi::{Caller, Engine, Error, Linker, Memory};
 
 /// A trap raised by a System API function (or mapped from a wasm trap).
@@ -66,12 +72,8 @@ pub struct OutgoingCall {
     pub payload: Vec<u8>,
     /// Attached cycles.
     pub cycles: u128,
-    /// Reply callback (table index, env).
-    pub reply: (u32, u32),
-    /// Reject callback (table index, env).
-    pub reject: (u32, u32),
-    /// Cleanup callback.
-    pub cleanup: Option<(u32, u32)>,
+    /// The functions to run on the response.
+    pub functions: CallbackFunctions,
     /// Bounded-wait timeout in seconds (already capped), `None` for unbounded wait.
     pub timeout_seconds: Option<u32>,
     /// Cycles taken from the balance for the call fee and response reservation.
@@ -229,10 +231,10 @@ impl HostState {
 
 pub(crate) type Ctx<'a> = Caller<'a, HostState>;
 
-/// Traps unless `name` may be called in the current execution.
-pub(crate) fn check(caller: &Ctx<'_>, name: &'static str) -> Result<(), Error> {
+/// Traps unless the current execution is one of `allowed` (the contexts of function `name`).
+pub(crate) fn check(caller: &Ctx<'_>, name: &'static str, allowed: Contexts) -> Result<(), Error> {
     let api = caller.data().ctx.api;
-    if availability::is_allowed(name, api) {
+    if allowed.contains(api) {
         Ok(())
     } else {
         Err(violation(format!(
@@ -260,34 +262,45 @@ fn memory(caller: &Ctx<'_>) -> Result<Memory, Error> {
         .ok_or_else(|| violation("the canister has no memory"))
 }
 
-/// Reads `size` bytes at `src` from the canister's memory.
-pub(crate) fn read_mem(caller: &Ctx<'_>, src: u32, size: u32) -> Result<Vec<u8>, Error> {
-    let mem = memory(caller)?;
-    let data = mem.data(caller);
-    let (start, end) = (src as usize, src as usize + size as usize);
-    if end > data.len() {
+/// The range of `len` bytes at `start` in a memory `data_len` bytes long.
+fn mem_range(start: u32, len: usize, data_len: usize) -> Result<Range<usize>, Error> {
+    let end = start as usize + len;
+    if end > data_len {
         return Err(violation(format!(
-            "memory access out of bounds: {src} + {size} > {}",
-            data.len()
+            "memory access out of bounds: {start} + {len} > {data_len}"
         )));
     }
-    Ok(data[start..end].to_vec())
+    Ok(start as usize..end)
+}
+
+/// Reads `size` bytes at `src` from the canister's memory.
+pub(crate) fn read_mem(caller: &Ctx<'_>, src: u32, size: u32) -> Result<Vec<u8>, Error> {
+    let data = memory(caller)?.data(caller);
+    Ok(data[mem_range(src, size as usize, data.len())?].to_vec())
 }
 
 /// Writes `bytes` at `dst` into the canister's memory.
 pub(crate) fn write_mem(caller: &mut Ctx<'_>, dst: u32, bytes: &[u8]) -> Result<(), Error> {
     let mem = memory(caller)?;
-    let data = mem.data_mut(&mut *caller);
-    let end = dst as usize + bytes.len();
-    if end > data.len() {
+    write_into(mem.data_mut(&mut *caller), dst, bytes)
+}
+
+/// Writes `bytes` at `dst` into the memory `data`.
+fn write_into(data: &mut [u8], dst: u32, bytes: &[u8]) -> Result<(), Error> {
+    let range = mem_range(dst, bytes.len(), data.len())?;
+    data[range].copy_from_slice(bytes);
+    Ok(())
+}
+
+/// The range `offset..offset+size` of data `len` bytes long that function `name` copies out.
+fn copy_range(name: &str, len: usize, offset: u32, size: u32) -> Result<Range<usize>, Error> {
+    let end = offset as usize + size as usize;
+    if end > len {
         return Err(violation(format!(
-            "memory access out of bounds: {dst} + {} > {}",
-            bytes.len(),
-            data.len()
+            "ic0.{name}: offset {offset} + size {size} exceeds the data length {len}"
         )));
     }
-    data[dst as usize..end].copy_from_slice(bytes);
-    Ok(())
+    Ok(offset as usize..end)
 }
 
 /// The `*_copy` idiom: copies `source[offset..offset+size]` to `dst`.
@@ -299,15 +312,42 @@ pub(crate) fn copy_out(
     offset: u32,
     size: u32,
 ) -> Result<(), Error> {
-    let end = offset as usize + size as usize;
-    if end > source.len() {
-        return Err(violation(format!(
-            "ic0.{name}: offset {offset} + size {size} exceeds the data length {}",
-            source.len()
-        )));
-    }
+    let range = copy_range(name, source.len(), offset, size)?;
     charge(caller, u64::from(size))?;
-    write_mem(caller, dst, &source[offset as usize..end])
+    write_mem(caller, dst, &source[range])
+}
+
+/// Where a `_size` / `_copy` pair reads its bytes: the bytes, or why there are none to read.
+pub(crate) type ByteSource = fn(&MsgContext) -> Result<&[u8], &'static str>;
+
+fn source_bytes<'a>(
+    state: &'a HostState,
+    name: &str,
+    source: ByteSource,
+) -> Result<&'a [u8], Error> {
+    source(&state.ctx).map_err(|why| violation(format!("ic0.{name}: {why}")))
+}
+
+/// The `*_size` idiom: the length of the bytes `source` gives.
+pub(crate) fn bytes_size(caller: &Ctx<'_>, name: &str, source: ByteSource) -> Result<i32, Error> {
+    Ok(source_bytes(caller.data(), name, source)?.len() as i32)
+}
+
+/// [`copy_out`] of the bytes `source` gives, copied straight from the execution's state.
+pub(crate) fn bytes_copy(
+    caller: &mut Ctx<'_>,
+    name: &str,
+    source: ByteSource,
+    dst: u32,
+    offset: u32,
+    size: u32,
+) -> Result<(), Error> {
+    let len = source_bytes(caller.data(), name, source)?.len();
+    let range = copy_range(name, len, offset, size)?;
+    charge(caller, u64::from(size))?;
+    let mem = memory(caller)?;
+    let (data, state) = mem.data_and_store_mut(&mut *caller);
+    write_into(data, dst, &source_bytes(state, name, source)?[range])
 }
 
 /// Writes a 128-bit amount as 16 little-endian bytes.
@@ -320,11 +360,21 @@ pub(crate) fn u128_of(high: i64, low: i64) -> u128 {
     (u128::from(high as u64) << 64) | u128::from(low as u64)
 }
 
+/// Every System API function the engine provides, with where it may be called.
+pub(crate) fn functions() -> impl Iterator<Item = &'static Ic0Function> {
+    msg::FUNCTIONS
+        .iter()
+        .chain(call::FUNCTIONS)
+        .chain(stable::FUNCTIONS)
+        .chain(env::FUNCTIONS)
+}
+
 /// A linker providing every System API function the engine supports.
 pub fn linker(engine: &Engine) -> Linker<HostState> {
     let mut linker = Linker::new(engine);
     msg::add(&mut linker).expect("unique ic0 msg functions");
     call::add(&mut linker).expect("unique ic0 call functions");
+    stable::add(&mut linker).expect("unique ic0 stable functions");
     env::add(&mut linker).expect("unique ic0 env functions");
     linker
 }

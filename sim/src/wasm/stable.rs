@@ -1,12 +1,29 @@
 //! Stable memory as copy-on-write pages, so taking a snapshot before each message is cheap and a
 //! trap can restore the previous contents.
 
+use std::ops::Range;
 use std::sync::Arc;
 
 /// Size of a wasm (and stable memory) page.
 pub const WASM_PAGE: u64 = 65536;
 
 type Page = Arc<[u8; WASM_PAGE as usize]>;
+
+/// The byte range `offset..offset + len` cut at page boundaries: for each piece, the page, the
+/// offset in that page and the piece's range within the `len` bytes.
+fn page_spans(offset: u64, len: usize) -> impl Iterator<Item = (usize, usize, Range<usize>)> {
+    let mut done = 0usize;
+    std::iter::from_fn(move || {
+        (done < len).then(|| {
+            let pos = offset + done as u64;
+            let in_page = (pos % WASM_PAGE) as usize;
+            let n = (WASM_PAGE as usize - in_page).min(len - done);
+            let span = ((pos / WASM_PAGE) as usize, in_page, done..done + n);
+            done += n;
+            span
+        })
+    })
+}
 
 /// A canister's stable memory: a vector of shared pages, copied on first write.
 #[derive(Clone, Default, Debug)]
@@ -39,32 +56,21 @@ impl StableMemory {
 
     /// Copies bytes out; the range must be in bounds.
     pub fn read(&self, offset: u64, dst: &mut [u8]) {
-        let mut done = 0usize;
-        while done < dst.len() {
-            let pos = offset + done as u64;
-            let page = (pos / WASM_PAGE) as usize;
-            let in_page = (pos % WASM_PAGE) as usize;
-            let n = (WASM_PAGE as usize - in_page).min(dst.len() - done);
+        for (page, in_page, part) in page_spans(offset, dst.len()) {
+            let n = part.len();
             match &self.pages[page] {
-                Some(p) => dst[done..done + n].copy_from_slice(&p[in_page..in_page + n]),
-                None => dst[done..done + n].fill(0),
+                Some(p) => dst[part].copy_from_slice(&p[in_page..in_page + n]),
+                None => dst[part].fill(0),
             }
-            done += n;
         }
     }
 
     /// Copies bytes in; the range must be in bounds.
     pub fn write(&mut self, offset: u64, src: &[u8]) {
-        let mut done = 0usize;
-        while done < src.len() {
-            let pos = offset + done as u64;
-            let page = (pos / WASM_PAGE) as usize;
-            let in_page = (pos % WASM_PAGE) as usize;
-            let n = (WASM_PAGE as usize - in_page).min(src.len() - done);
-            let slot = &mut self.pages[page];
-            let p = slot.get_or_insert_with(|| Arc::new([0u8; WASM_PAGE as usize]));
-            Arc::make_mut(p)[in_page..in_page + n].copy_from_slice(&src[done..done + n]);
-            done += n;
+        for (page, in_page, part) in page_spans(offset, src.len()) {
+            let n = part.len();
+            let p = self.pages[page].get_or_insert_with(|| Arc::new([0u8; WASM_PAGE as usize]));
+            Arc::make_mut(p)[in_page..in_page + n].copy_from_slice(&src[part]);
         }
     }
 

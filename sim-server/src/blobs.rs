@@ -1,7 +1,7 @@
 //! The server-wide blob store behind `POST /blobstore/`: large payloads uploaded once and
 //! referenced by id (the hex SHA-256 of the uploaded bytes).
 
-use super::error::ApiError;
+use crate::error::ApiError;
 use flate2::read::GzDecoder;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;

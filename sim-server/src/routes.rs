@@ -1,11 +1,10 @@
 //! The REST endpoints of the PocketIC protocol, mapped onto the engine.
 
-use super::blobs::BlobStore;
-use super::convert::{self, canister_result, principal, reject_response};
-use super::error::{parse_body, ApiError, ApiResult};
-use super::instances::{Instance, Instances};
-use super::lifecycle::IdleTracker;
-use crate::{Ingress, MessageId, Sim, SimConfig};
+use crate::blobs::BlobStore;
+use crate::convert::{self, canister_result, principal, reject_response};
+use crate::error::{parse_body, ApiError, ApiResult};
+use crate::instances::{Instance, Instances};
+use crate::lifecycle::IdleTracker;
 use axum::body::Bytes;
 use axum::extract::{Path, Request, State};
 use axum::http::HeaderMap;
@@ -13,6 +12,7 @@ use axum::middleware::{self, Next};
 use axum::response::Response;
 use axum::routing::{delete, get, post};
 use axum::{Json, Router};
+use ic_sim::{Ingress, MessageId, Sim, SimConfig};
 use pocket_ic::common::rest::{
     AutoProgressConfig, CreateInstanceResponse, InitialTime, InstanceConfig, InstanceId,
     RawAddCycles, RawCanisterCall, RawCanisterId, RawCanisterResult, RawCycles,
@@ -50,8 +50,11 @@ pub fn router(state: Arc<ServerState>) -> Router {
         .route("/read/get_subnet", post(get_subnet))
         .route("/read/get_stable_memory", post(get_stable_memory))
         .route("/update/set_stable_memory", post(set_stable_memory))
-        .route("/update/submit_ingress_message", post(submit_ingress))
-        .route("/update/await_ingress_message", post(await_ingress))
+        .route(
+            "/update/submit_ingress_message",
+            post(submit_ingress_message),
+        )
+        .route("/update/await_ingress_message", post(await_ingress_message))
         .route("/read/ingress_status", post(ingress_status))
         .route("/read/query", post(query))
         .route("/read/pub_key", post(pub_key))
@@ -218,14 +221,6 @@ async fn get_time(State(state): Shared, Path(id): Path<InstanceId>) -> ApiResult
         .map(Json)
 }
 
-async fn set_time(State(state): Shared, Path(id): Path<InstanceId>, body: Bytes) -> ApiResult<()> {
-    on_instance(&state, id, "set_time", &body, |sim, time: RawTime| {
-        sim.set_time_ns(time.nanos_since_epoch);
-        Ok(())
-    })
-    .await
-}
-
 async fn tick(State(state): Shared, Path(id): Path<InstanceId>, body: Bytes) -> ApiResult<()> {
     // Tick configs only choose block makers, which the emulator does not model.
     let body = if body.is_empty() {
@@ -246,99 +241,113 @@ async fn tick(State(state): Shared, Path(id): Path<InstanceId>, body: Bytes) -> 
     .await
 }
 
-fn canister(raw: &RawCanisterId) -> Result<crate::Principal, ApiError> {
+fn canister(raw: &RawCanisterId) -> Result<ic_sim::Principal, ApiError> {
     principal(&raw.canister_id, "canister_id")
 }
 
-fn sim_error(e: crate::SimError) -> ApiError {
+fn sim_error(e: ic_sim::SimError) -> ApiError {
     ApiError::bad_request(e.to_string())
 }
 
-async fn add_cycles(
-    State(state): Shared,
-    Path(id): Path<InstanceId>,
-    body: Bytes,
-) -> ApiResult<RawCycles> {
-    on_instance(&state, id, "add_cycles", &body, |sim, req: RawAddCycles| {
-        let canister = principal(&req.canister_id, "canister_id")?;
-        let cycles = sim.add_cycles(canister, req.amount).map_err(sim_error)?;
-        Ok(RawCycles { cycles })
+fn ingress(call: RawCanisterCall) -> Result<Ingress, ApiError> {
+    Ok(Ingress {
+        sender: principal(&call.sender, "sender")?,
+        canister_id: principal(&call.canister_id, "canister_id")?,
+        effective_canister_id: convert::effective_canister(&call.effective_principal)?,
+        method: call.method,
+        payload: call.payload,
     })
-    .await
 }
 
-async fn get_cycles(
-    State(state): Shared,
-    Path(id): Path<InstanceId>,
-    body: Bytes,
-) -> ApiResult<RawCycles> {
-    on_instance(
-        &state,
-        id,
-        "get_cycles",
-        &body,
-        |sim, req: RawCanisterId| {
-            let cycles = sim.cycle_balance(canister(&req)?).map_err(sim_error)?;
-            Ok(RawCycles { cycles })
-        },
-    )
-    .await
+fn message_id(raw: &RawMessageId) -> Result<MessageId, ApiError> {
+    MessageId::from_bytes(&raw.message_id).ok_or_else(|| {
+        ApiError::bad_request("`message_id` is not a message id this instance issued")
+    })
 }
 
-async fn get_controllers(
-    State(state): Shared,
-    Path(id): Path<InstanceId>,
-    body: Bytes,
-) -> ApiResult<Vec<RawPrincipalId>> {
-    on_instance(
-        &state,
-        id,
-        "get_controllers",
-        &body,
-        |sim, req: RawCanisterId| {
-            let controllers = sim.controllers(canister(&req)?).map_err(sim_error)?;
-            Ok(controllers.into_iter().map(RawPrincipalId::from).collect())
-        },
-    )
-    .await
+/// Declares the handlers of instance endpoints that take a JSON body and run on the engine:
+/// `endpoint(sim, request: Body) -> Reply { .. }` becomes `async fn endpoint`, naming `endpoint`
+/// in its errors.
+macro_rules! instance_endpoints {
+    ($($endpoint:ident($sim:ident, $request:ident: $body:ty) -> $reply:ty $run:block)*) => {
+        $(
+            async fn $endpoint(
+                State(state): Shared,
+                Path(id): Path<InstanceId>,
+                body: Bytes,
+            ) -> ApiResult<$reply> {
+                let run = |$sim: &mut Sim, $request: $body| -> Result<$reply, ApiError> { $run };
+                on_instance(&state, id, stringify!($endpoint), &body, run).await
+            }
+        )*
+    };
 }
 
-async fn get_subnet(
-    State(state): Shared,
-    Path(id): Path<InstanceId>,
-    body: Bytes,
-) -> ApiResult<Option<RawSubnetId>> {
-    on_instance(
-        &state,
-        id,
-        "get_subnet",
-        &body,
-        |sim, req: RawCanisterId| {
-            let canister = canister(&req)?;
-            Ok(sim
-                .canister_exists(canister)
-                .then(|| RawSubnetId::from(sim.subnet_id())))
-        },
-    )
-    .await
-}
+instance_endpoints! {
+    set_time(sim, time: RawTime) -> () {
+        sim.set_time_ns(time.nanos_since_epoch);
+        Ok(())
+    }
 
-async fn get_stable_memory(
-    State(state): Shared,
-    Path(id): Path<InstanceId>,
-    body: Bytes,
-) -> ApiResult<RawStableMemory> {
-    on_instance(
-        &state,
-        id,
-        "get_stable_memory",
-        &body,
-        |sim, req: RawCanisterId| {
-            let blob = sim.stable_memory(canister(&req)?).map_err(sim_error)?;
-            Ok(RawStableMemory { blob })
-        },
-    )
-    .await
+    add_cycles(sim, request: RawAddCycles) -> RawCycles {
+        let canister = principal(&request.canister_id, "canister_id")?;
+        let cycles = sim.add_cycles(canister, request.amount).map_err(sim_error)?;
+        Ok(RawCycles { cycles })
+    }
+
+    get_cycles(sim, request: RawCanisterId) -> RawCycles {
+        let cycles = sim.cycle_balance(canister(&request)?).map_err(sim_error)?;
+        Ok(RawCycles { cycles })
+    }
+
+    get_controllers(sim, request: RawCanisterId) -> Vec<RawPrincipalId> {
+        let controllers = sim.controllers(canister(&request)?).map_err(sim_error)?;
+        Ok(controllers.into_iter().map(RawPrincipalId::from).collect())
+    }
+
+    get_subnet(sim, request: RawCanisterId) -> Option<RawSubnetId> {
+        let canister = canister(&request)?;
+        Ok(sim.canister_exists(canister).then(|| RawSubnetId::from(sim.subnet_id())))
+    }
+
+    get_stable_memory(sim, request: RawCanisterId) -> RawStableMemory {
+        let blob = sim.stable_memory(canister(&request)?).map_err(sim_error)?;
+        Ok(RawStableMemory { blob })
+    }
+
+    submit_ingress_message(sim, call: RawCanisterCall) -> Result<RawMessageId, RejectResponse> {
+        let effective_principal = call.effective_principal.clone();
+        let submitted = sim.submit_ingress(ingress(call)?);
+        Ok(submitted
+            .map(|message_id| RawMessageId {
+                effective_principal,
+                message_id: message_id.as_bytes().to_vec(),
+            })
+            .map_err(reject_response))
+    }
+
+    await_ingress_message(sim, raw: RawMessageId) -> RawCanisterResult {
+        let id = message_id(&raw)?;
+        Ok(canister_result(sim.await_ingress(&id)))
+    }
+
+    ingress_status(sim, args: RawIngressStatusArgs) -> Option<RawCanisterResult> {
+        let id = message_id(&args.raw_message_id)?;
+        Ok(sim.ingress_status(&id).map(canister_result))
+    }
+
+    query(sim, call: RawCanisterCall) -> RawCanisterResult {
+        let call = ingress(call)?;
+        Ok(canister_result(sim.query(call.sender, call.canister_id, &call.method, call.payload)))
+    }
+
+    pub_key(sim, subnet: RawSubnetId) -> Vec<u8> {
+        let subnet = principal(&subnet.subnet_id, "subnet_id")?;
+        if subnet != sim.subnet_id() {
+            return Err(ApiError::bad_request(format!("subnet {subnet} does not exist")));
+        }
+        Ok(sim.root_key())
+    }
 }
 
 async fn set_stable_memory(
@@ -356,116 +365,6 @@ async fn set_stable_memory(
         })
         .await?
         .map(Json)
-}
-
-fn ingress(call: RawCanisterCall) -> Result<Ingress, ApiError> {
-    Ok(Ingress {
-        sender: principal(&call.sender, "sender")?,
-        canister_id: principal(&call.canister_id, "canister_id")?,
-        effective_canister_id: convert::effective_canister(&call.effective_principal)?,
-        method: call.method,
-        payload: call.payload,
-    })
-}
-
-async fn submit_ingress(
-    State(state): Shared,
-    Path(id): Path<InstanceId>,
-    body: Bytes,
-) -> ApiResult<Result<RawMessageId, RejectResponse>> {
-    on_instance(
-        &state,
-        id,
-        "submit_ingress_message",
-        &body,
-        |sim, call: RawCanisterCall| {
-            let effective_principal = call.effective_principal.clone();
-            let submitted = sim.submit_ingress(ingress(call)?);
-            Ok(submitted
-                .map(|message_id| RawMessageId {
-                    effective_principal,
-                    message_id: message_id.as_bytes().to_vec(),
-                })
-                .map_err(reject_response))
-        },
-    )
-    .await
-}
-
-fn message_id(raw: &RawMessageId) -> Result<MessageId, ApiError> {
-    MessageId::from_bytes(&raw.message_id).ok_or_else(|| {
-        ApiError::bad_request("`message_id` is not a message id this instance issued")
-    })
-}
-
-async fn await_ingress(
-    State(state): Shared,
-    Path(id): Path<InstanceId>,
-    body: Bytes,
-) -> ApiResult<RawCanisterResult> {
-    on_instance(
-        &state,
-        id,
-        "await_ingress_message",
-        &body,
-        |sim, raw: RawMessageId| {
-            let id = message_id(&raw)?;
-            Ok(canister_result(sim.await_ingress(&id)))
-        },
-    )
-    .await
-}
-
-async fn ingress_status(
-    State(state): Shared,
-    Path(id): Path<InstanceId>,
-    body: Bytes,
-) -> ApiResult<Option<RawCanisterResult>> {
-    on_instance(
-        &state,
-        id,
-        "ingress_status",
-        &body,
-        |sim, args: RawIngressStatusArgs| {
-            let id = message_id(&args.raw_message_id)?;
-            Ok(sim.ingress_status(&id).map(canister_result))
-        },
-    )
-    .await
-}
-
-async fn query(
-    State(state): Shared,
-    Path(id): Path<InstanceId>,
-    body: Bytes,
-) -> ApiResult<RawCanisterResult> {
-    on_instance(&state, id, "query", &body, |sim, call: RawCanisterCall| {
-        let call = ingress(call)?;
-        Ok(canister_result(sim.query(
-            call.sender,
-            call.canister_id,
-            &call.method,
-            call.payload,
-        )))
-    })
-    .await
-}
-
-async fn pub_key(
-    State(state): Shared,
-    Path(id): Path<InstanceId>,
-    body: Bytes,
-) -> ApiResult<Vec<u8>> {
-    on_instance(&state, id, "pub_key", &body, |sim, subnet: RawSubnetId| {
-        let subnet = principal(&subnet.subnet_id, "subnet_id")?;
-        if subnet != sim.subnet_id() {
-            return Err(ApiError::bad_request(format!(
-                "subnet {subnet} does not exist"
-            )));
-        }
-        Ok(sim.root_key())
-    })
-    .await
 }
 
 async fn auto_progress(

@@ -1,8 +1,8 @@
 //! The server's PocketIC instances: each an engine behind its own lock, so concurrent requests to
 //! one instance are serialised while different instances run in parallel.
 
-use super::error::ApiError;
-use crate::Sim;
+use crate::error::ApiError;
+use ic_sim::Sim;
 use pocket_ic::common::rest::InstanceId;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

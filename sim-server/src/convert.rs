@@ -1,7 +1,7 @@
 //! Mapping between the `pocket-ic` crate's REST types and the engine's types.
 
-use super::error::ApiError;
-use crate::{Principal, RejectCode as SimRejectCode, Sim, UserError};
+use crate::error::ApiError;
+use ic_sim::{Principal, RejectCode as SimRejectCode, Sim, UserError};
 use pocket_ic::common::rest::{
     CanisterCyclesCostSchedule, CanisterIdRange, RawCanisterId, RawCanisterResult,
     RawEffectivePrincipal, SubnetConfig, SubnetInstructionConfig, SubnetKind, Topology,

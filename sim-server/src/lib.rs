@@ -1,5 +1,6 @@
 //! `ic-sim-server`: serves the PocketIC REST protocol (as the `pocket-ic` 16.x client speaks it)
-//! on top of the engine, so ordinary `pocket-ic` tests run against the emulator.
+//! on top of the `ic-sim` engine, so ordinary `pocket-ic` tests run against the emulator. Each
+//! request becomes a call on the engine's public API.
 
 mod blobs;
 pub mod cli;

@@ -1,6 +1,6 @@
 //! The emulator's PocketIC-compatible server. Point `POCKET_IC_BIN` at this binary.
 
-use ic_sim::server::cli::{self, Command, VERSION_LINE};
+use ic_sim_server::cli::{self, Command, VERSION_LINE};
 
 fn main() {
     match cli::parse(std::env::args().skip(1)) {
@@ -10,7 +10,7 @@ fn main() {
                 .enable_all()
                 .build()
                 .expect("cannot start the async runtime");
-            if let Err(e) = runtime.block_on(ic_sim::server::serve(options)) {
+            if let Err(e) = runtime.block_on(ic_sim_server::serve(options)) {
                 eprintln!("ic-sim-server: {e}");
                 std::process::exit(1);
             }
