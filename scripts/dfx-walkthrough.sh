@@ -88,7 +88,7 @@ dfx deploy load --argument '(opt record { monitor = opt principal "'"$MONITOR"'"
 # Registering reads the canister's status at once, so a missing controller shows up here. The
 # worker and gated canisters watch their cycles (1 T, far below their 10 T); the load canister
 # watches its cycles at 8 T, its heap at 32 MiB (it starts near 1 MiB) and its stable memory at
-# 128 MiB (it starts near 64 MiB). A registration may also set its own `poll` bounds,
+# 128 MiB (it starts near 24 MiB). A registration may also set its own `poll` bounds,
 # `reminder_interval_seconds`, `hysteresis_percent` and a `top_up` policy (see monitor.did).
 dfx canister call monitor register '(record {
   canister_id = principal "'"$WORKER"'";
@@ -177,7 +177,7 @@ dfx canister call worker discard '(0)'
 # memory grows past 128 MiB. Rather than wait for the next poll, ask the monitor for one now (an
 # admin may). It raises a LowMemory event and calls `on_low_memory`, which does not answer.
 dfx canister call load set_hook_mode '(variant { Slow = 4_000_000_000 : nat32 })'
-dfx canister call load grow_stable '(100_663_296)'
+dfx canister call load grow_stable '(117_440_512)'
 # expect: variant { Ok
 dfx canister call monitor poll_now '(principal "'"$LOAD"'")'
 # expect: variant { Ok }

@@ -63,7 +63,7 @@ pub struct Callback {
     pub deadline: Option<u64>,
     /// Whether the timeout reject was already issued.
     pub expired: bool,
-    /// The code generation the callback belongs to (callbacks die with the code).
+    /// The code generation the callback belongs to (callbacks die with an uninstall).
     pub generation: u64,
 }
 

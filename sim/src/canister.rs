@@ -101,12 +101,19 @@ pub struct CanisterSnapshot {
     pub certified_data: Vec<u8>,
     /// Global timer.
     pub global_timer: u64,
+    /// The canister's version when it was taken.
+    pub canister_version: u64,
+    /// The wasm chunk store.
+    pub chunks: BTreeMap<[u8; 32], Vec<u8>>,
 }
 
 impl CanisterSnapshot {
     /// Total size in bytes.
     pub fn size(&self) -> u64 {
-        self.wasm.len() as u64 + self.state.size() + self.certified_data.len() as u64
+        self.wasm.len() as u64
+            + self.state.size()
+            + self.certified_data.len() as u64
+            + self.chunks.values().map(|c| c.len() as u64).sum::<u64>()
     }
 }
 
@@ -125,7 +132,8 @@ pub struct Canister {
     pub instance: Option<Instance>,
     /// The module as installed (for snapshots).
     pub wasm: Vec<u8>,
-    /// Bumped on every code change; callbacks of older code are not run.
+    /// Bumped when code is uninstalled: callbacks made before are never run (their call
+    /// contexts were deleted). Upgrades and snapshot loads keep callbacks, as on the IC.
     pub code_generation: u64,
     /// Certified data.
     pub certified_data: Vec<u8>,

@@ -351,10 +351,9 @@ impl Sim {
                 return fail(self, old, e);
             }
         }
-        // Committed.
-        self.reject_open_contexts(id, &format!("Canister {id}: its code changed while the call was in progress; the call context was dropped"));
+        // Committed. Open call contexts stay (spec, install_code): responses to calls the old
+        // code made run their callbacks in the new code.
         let c = self.canisters.get_mut(&id).expect("exists");
-        c.code_generation += 1;
         c.version += 1;
         c.wasm = wasm.to_vec();
         crate::execution::update_low_memory_hook(c);

@@ -15,6 +15,21 @@ use ic_management_canister_types::{
 /// Most snapshots a canister may hold.
 pub const MAX_SNAPSHOTS: usize = 10;
 
+/// Snapshot ids are an 8-byte sequence number followed by the owning canister's id.
+fn snapshot_id(sequence: u64, owner: Principal) -> Vec<u8> {
+    let mut id = sequence.to_be_bytes().to_vec();
+    id.extend_from_slice(owner.as_slice());
+    id
+}
+
+/// The canister a snapshot id belongs to, if the id is one of ours.
+fn snapshot_owner(snapshot_id: &[u8]) -> Option<Principal> {
+    snapshot_id
+        .get(8..)
+        .filter(|b| !b.is_empty() && b.len() <= 29)
+        .map(Principal::from_slice)
+}
+
 fn not_found(id: Principal, snapshot: &[u8]) -> UserError {
     UserError::new(
         ErrorCode::CanisterSnapshotNotFound,
@@ -52,9 +67,10 @@ impl Sim {
             state: instance.save(),
             certified_data: c.certified_data.clone(),
             global_timer: c.global_timer,
+            canister_version: c.version,
+            chunks: c.chunks.clone(),
         };
-        let mut snapshot_id = self.next_snapshot.to_be_bytes().to_vec();
-        snapshot_id.extend_from_slice(id.as_slice());
+        let snapshot_id = snapshot_id(self.next_snapshot, id);
         self.next_snapshot += 1;
         let result = Snapshot {
             id: snapshot_id.clone(),
@@ -75,38 +91,41 @@ impl Sim {
     pub(super) fn load_snapshot_method(&mut self, call: &mut MgmtCall<'_>) -> MgmtResult {
         let args: LoadCanisterSnapshotArgs = decode("load_canister_snapshot", call.payload)?;
         let id = args.canister_id;
-        let c = self.controlled(id, call.sender)?;
-        let snapshot = c
+        // Spec: the snapshot may belong to another canister of the same subnet (ic-sim has one
+        // subnet); the caller must control both.
+        let owner = snapshot_owner(&args.snapshot_id).unwrap_or(id);
+        self.controlled(id, call.sender)?;
+        let snapshot = self
+            .controlled(owner, call.sender)?
             .snapshots
             .get(&args.snapshot_id)
             .cloned()
-            .ok_or_else(|| not_found(id, &args.snapshot_id))?;
-        let module = self.cache.get_or_compile(&snapshot.wasm).map_err(|e| {
+            .ok_or_else(|| not_found(owner, &args.snapshot_id))?;
+        let invalid = |e: String| {
             UserError::new(
                 ErrorCode::CanisterInvalidWasm,
                 format!("Error from Canister {id}: {e}"),
             )
-        })?;
+        };
+        let module = self
+            .cache
+            .get_or_compile(&snapshot.wasm)
+            .map_err(|e| invalid(e.to_string()))?;
         let mut instance = Instance::new(&self.cache, module, StableMemory::default(), id)
-            .map_err(|e| {
-                UserError::new(
-                    ErrorCode::CanisterInvalidWasm,
-                    format!("Error from Canister {id}: {e}"),
-                )
-            })?;
+            .map_err(|e| invalid(e.to_string()))?;
         instance.restore(&self.cache, &snapshot.state);
-        self.reject_open_contexts(id, &format!("Canister {id}: a snapshot was loaded while the call was in progress; the call context was dropped"));
+        // Open call contexts stay (spec, load_canister_snapshot): callbacks run in the loaded code.
         let c = self.canisters.get_mut(&id).expect("checked");
         c.instance = Some(instance);
         c.wasm = snapshot.wasm.clone();
         c.certified_data = snapshot.certified_data.clone();
         c.global_timer = snapshot.global_timer;
-        c.code_generation += 1;
+        c.chunks = snapshot.chunks.clone();
         c.version += 1;
         let details = ChangeDetails::LoadSnapshot(LoadSnapshotRecord {
-            from_canister_id: None,
+            from_canister_id: (owner != id).then_some(owner),
             snapshot_id: args.snapshot_id.clone(),
-            canister_version: c.version,
+            canister_version: snapshot.canister_version,
             taken_at_timestamp: snapshot.taken_at,
             source: SnapshotSource::TakenFromCanister(candid::Reserved),
         });
