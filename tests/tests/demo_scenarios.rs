@@ -3,48 +3,19 @@
 //! runs each chapter, and the assertions check what the monitor's event log and the targets' own
 //! state show, so the demo cannot silently rot.
 
-use candid::{CandidType, Deserialize, Principal};
-use canister_hooks::events::{ErrorSource, EventOrigin, LowCyclesEvent, LowMemoryEvent};
+use candid::Principal;
+use canister_hooks::events::{ErrorSource, EventOrigin, LowCyclesEvent};
 use canister_hooks::types::{ErrorRecord, Phase, Readiness, StepState};
 use canister_hooks_demo::journal::Journal;
 use canister_hooks_demo::story;
 use canister_hooks_demo::world::{Modules, World};
-use hooks_monitor::api::{
+use canister_hooks_testkit::examples::{LoadStatus, Received, WorkerStats};
+use canister_hooks_testkit::monitor::{
     CanisterState, DeadLetterPage, DeliveryStatus, EventKind, EventRecord, HookEvent, MemoryMetric,
     RegistrationPage,
 };
 use integration_tests::workspace_root;
 use pocket_ic::PocketIc;
-
-/// An event the load canister handled (`received` in load.did).
-#[derive(CandidType, Deserialize, Debug)]
-enum Received {
-    LowCycles(LowCyclesEvent),
-    LowMemory(LowMemoryEvent),
-    Error(canister_hooks::events::ErrorEvent),
-}
-
-#[derive(CandidType, Deserialize)]
-struct LoadLedger {
-    ballast_frees: u64,
-}
-
-#[derive(CandidType, Deserialize)]
-struct LoadStatus {
-    ledger: LoadLedger,
-    received: (u64, u64, u64),
-}
-
-#[derive(CandidType, Deserialize)]
-struct WorkerLedger {
-    errors_seen: u64,
-    last_error: Option<String>,
-}
-
-#[derive(CandidType, Deserialize)]
-struct WorkerStats {
-    ledger: WorkerLedger,
-}
 
 type Fleet = (World<PocketIc>, Journal, Modules);
 
@@ -52,7 +23,7 @@ type Fleet = (World<PocketIc>, Journal, Modules);
 /// registered: the demo's first two chapters.
 fn registered_fleet() -> Fleet {
     let modules = Modules::load_from(&workspace_root().join("target/canisters")).unwrap();
-    let (mut world, mut journal) = story::setup(PocketIc::new(), &modules, false).unwrap();
+    let (mut world, mut journal) = story::setup(PocketIc::new(), &modules, false);
     story::readiness(&mut world, &modules, &mut journal).unwrap();
     story::register(&mut world, &mut journal).unwrap();
     (world, journal, modules)
@@ -75,7 +46,7 @@ fn delivered(record: &EventRecord) -> bool {
 #[test]
 fn readiness_gates_the_gated_canister_until_seeding_and_its_config_fetch_are_done() {
     let modules = Modules::load_from(&workspace_root().join("target/canisters")).unwrap();
-    let (mut world, mut journal) = story::setup(PocketIc::new(), &modules, false).unwrap();
+    let (mut world, mut journal) = story::setup(PocketIc::new(), &modules, false);
 
     let gate = story::readiness(&mut world, &modules, &mut journal).unwrap();
 
