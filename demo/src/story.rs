@@ -4,7 +4,7 @@
 use crate::journal::{Journal, Sample};
 use crate::world::{Modules, World};
 use candid::Principal;
-use canister_hooks_testkit::examples::HookMode;
+use canister_hooks_testkit::examples::{HookMode, LoadClient};
 use canister_hooks_testkit::monitor::{
     CanisterState, ConfigUpdate, DeliveryStatus, EventKind, EventRecord, HookEvent, Hooks,
     MemoryThresholds, PollBounds, RegisterArgs, Registration,
@@ -185,20 +185,15 @@ pub fn burn_cycles<I: Ic>(
     world: &mut World<I>,
     journal: &mut Journal,
 ) -> Result<HookOutcome, String> {
-    const CH: &str = "cycles";
-    journal.note(world.now_ns(), CH, "load burns 250 B cycles a minute");
-    let load = world.ids.load;
-    wait_for_event(
+    let what = "load burns 250 B cycles a minute";
+    load_chapter(
         world,
         journal,
-        CH,
-        load,
+        "cycles",
+        what,
         EventKind::LowCycles,
-        60,
-        |world| {
-            world
-                .load()
-                .burn_cycles(250_000_000_000)
+        |load| {
+            load.burn_cycles(250_000_000_000)
                 .map(|_| ())
                 .map_err(message)
         },
@@ -210,24 +205,36 @@ pub fn grow_memory<I: Ic>(
     world: &mut World<I>,
     journal: &mut Journal,
 ) -> Result<HookOutcome, String> {
-    const CH: &str = "memory";
-    journal.note(world.now_ns(), CH, "load grows its heap 2 MiB a minute");
-    let load = world.ids.load;
-    wait_for_event(
+    let what = "load grows its heap 2 MiB a minute";
+    load_chapter(
         world,
         journal,
-        CH,
-        load,
+        "memory",
+        what,
         EventKind::LowMemory,
-        60,
-        |world| {
-            world
-                .load()
-                .grow_heap(2 * 1024 * 1024)
+        |load| {
+            load.grow_heap(2 * 1024 * 1024)
                 .map_err(message)?
                 .map(|_| ())
         },
     )
+}
+
+/// A chapter where the load canister does `each_minute` (told as `what`) until an event of
+/// `kind` is delivered to it, for at most an hour.
+fn load_chapter<I: Ic>(
+    world: &mut World<I>,
+    journal: &mut Journal,
+    chapter: &'static str,
+    what: &str,
+    kind: EventKind,
+    mut each_minute: impl FnMut(&LoadClient<'_, I>) -> Result<(), String>,
+) -> Result<HookOutcome, String> {
+    journal.note(world.now_ns(), chapter, what);
+    let load = world.ids.load;
+    wait_for_event(world, journal, chapter, load, kind, 60, |world| {
+        each_minute(&world.load())
+    })
 }
 
 /// What the trapping-timer chapter saw.

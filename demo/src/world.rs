@@ -1,8 +1,7 @@
 //! The demo's world: an IC ([`Ic`]: the embedded emulator or a PocketIC server) with the monitor
 //! and the three example canisters deployed, the operator's identity, and their clients.
 
-use candid::utils::ArgumentEncoder;
-use candid::{CandidType, Deserialize, Principal};
+use candid::Principal;
 use canister_hooks_testkit::examples::{
     gated_init, load_init, worker_init, GatedClient, LoadClient, WorkerClient,
 };
@@ -159,30 +158,6 @@ impl<I: Ic> World<I> {
     /// The operator's client of the load canister.
     pub fn load(&self) -> LoadClient<'_, I> {
         self.client(self.ids.load)
-    }
-
-    /// An update call as the operator, decoded; a reject as its message.
-    pub fn update<A: ArgumentEncoder, R: CandidType + for<'de> Deserialize<'de>>(
-        &self,
-        canister: Principal,
-        method: &str,
-        args: A,
-    ) -> Result<R, String> {
-        self.client::<()>(canister)
-            .update(method, args)
-            .map_err(message)
-    }
-
-    /// A query call as the operator, decoded; a reject as its message.
-    pub fn query<A: ArgumentEncoder, R: CandidType + for<'de> Deserialize<'de>>(
-        &self,
-        canister: Principal,
-        method: &str,
-        args: A,
-    ) -> Result<R, String> {
-        self.client::<()>(canister)
-            .query(method, args)
-            .map_err(message)
     }
 
     /// Moves time forward by `step`, `steps` times, running [`ROUNDS_PER_STEP`] rounds after each.

@@ -37,8 +37,27 @@ fn rejected(e: UserError) -> RejectResponse {
     }
 }
 
+/// Implements each listed [`Ic`] operation as the emulator's method of the same name, its error
+/// turned into a [`RejectResponse`].
+macro_rules! same_name {
+    ($(fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty;)*) => {
+        $(fn $name(&self $(, $arg: $ty)*) -> Result<$ret, RejectResponse> {
+            self.with_sim(|s| s.$name($($arg),*)).map_err(rejected)
+        })*
+    };
+}
+
 impl Ic for SimIc {
     type MessageId = MessageId;
+
+    same_name! {
+        fn upgrade_canister(&self, canister_id: Principal, wasm_module: Vec<u8>, arg: Vec<u8>, sender: Option<Principal>) -> ();
+        fn submit_call(&self, canister_id: Principal, sender: Principal, method: &str, payload: Vec<u8>) -> MessageId;
+        fn update_call(&self, canister_id: Principal, sender: Principal, method: &str, payload: Vec<u8>) -> Vec<u8>;
+        fn query_call(&self, canister_id: Principal, sender: Principal, method: &str, payload: Vec<u8>) -> Vec<u8>;
+        fn canister_status(&self, canister_id: Principal, sender: Option<Principal>) -> CanisterStatusResult;
+        fn set_controllers(&self, canister_id: Principal, sender: Option<Principal>, new_controllers: Vec<Principal>) -> ();
+    }
 
     fn create_canister_with_params(
         &self,
@@ -58,28 +77,6 @@ impl Ic for SimIc {
     ) {
         self.with_sim(|s| s.install_canister(canister_id, wasm_module, arg, sender))
             .unwrap_or_else(|e| panic!("installing {canister_id} failed: {}", e.message))
-    }
-
-    fn upgrade_canister(
-        &self,
-        canister_id: Principal,
-        wasm_module: Vec<u8>,
-        arg: Vec<u8>,
-        sender: Option<Principal>,
-    ) -> Result<(), RejectResponse> {
-        self.with_sim(|s| s.upgrade_canister(canister_id, wasm_module, arg, sender))
-            .map_err(rejected)
-    }
-
-    fn submit_call(
-        &self,
-        canister_id: Principal,
-        sender: Principal,
-        method: &str,
-        payload: Vec<u8>,
-    ) -> Result<MessageId, RejectResponse> {
-        self.with_sim(|s| s.submit_call(canister_id, sender, method, payload))
-            .map_err(rejected)
     }
 
     fn submit_call_with_effective_principal(
@@ -115,28 +112,6 @@ impl Ic for SimIc {
             .map(|r| r.map_err(rejected))
     }
 
-    fn update_call(
-        &self,
-        canister_id: Principal,
-        sender: Principal,
-        method: &str,
-        payload: Vec<u8>,
-    ) -> Result<Vec<u8>, RejectResponse> {
-        self.with_sim(|s| s.update_call(canister_id, sender, method, payload))
-            .map_err(rejected)
-    }
-
-    fn query_call(
-        &self,
-        canister_id: Principal,
-        sender: Principal,
-        method: &str,
-        payload: Vec<u8>,
-    ) -> Result<Vec<u8>, RejectResponse> {
-        self.with_sim(|s| s.query_call(canister_id, sender, method, payload))
-            .map_err(rejected)
-    }
-
     fn tick(&self) {
         self.with_sim(Sim::tick)
     }
@@ -159,27 +134,8 @@ impl Ic for SimIc {
             .unwrap_or_else(|e| panic!("add_cycles: {e}"))
     }
 
-    fn canister_status(
-        &self,
-        canister_id: Principal,
-        sender: Option<Principal>,
-    ) -> Result<CanisterStatusResult, RejectResponse> {
-        self.with_sim(|s| s.canister_status(canister_id, sender))
-            .map_err(rejected)
-    }
-
     fn get_controllers(&self, canister_id: Principal) -> Vec<Principal> {
         self.with_sim(|s| s.controllers(canister_id))
             .unwrap_or_else(|e| panic!("controllers: {e}"))
-    }
-
-    fn set_controllers(
-        &self,
-        canister_id: Principal,
-        sender: Option<Principal>,
-        new_controllers: Vec<Principal>,
-    ) -> Result<(), RejectResponse> {
-        self.with_sim(|s| s.set_controllers(canister_id, sender, new_controllers))
-            .map_err(rejected)
     }
 }

@@ -30,13 +30,11 @@ fn registered_fleet() -> Fleet {
 }
 
 fn load_received(world: &mut World<PocketIc>) -> Vec<(u64, Received)> {
-    world
-        .query(world.ids.load, "received", (None::<u64>,))
-        .unwrap()
+    world.load().received().unwrap()
 }
 
 fn load_status(world: &mut World<PocketIc>) -> LoadStatus {
-    world.query(world.ids.load, "load_status", ()).unwrap()
+    world.load().load_status().unwrap()
 }
 
 fn delivered(record: &EventRecord) -> bool {
@@ -58,7 +56,7 @@ fn readiness_gates_the_gated_canister_until_seeding_and_its_config_fetch_are_don
     );
     assert!(gate.rounds_to_ready > 0);
     assert_eq!(gate.greeting, "hello from the worker, demo!");
-    let readiness: Readiness = world.query(world.ids.gated, "hooks_readiness", ()).unwrap();
+    let readiness: Readiness = world.gated().readiness().unwrap();
     assert_eq!(readiness.phase, Phase::Ready);
     let steps: Vec<&str> = readiness.steps.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(steps, ["seed_rng", "fetch_config", "assign_instance_id"]);
@@ -134,15 +132,13 @@ fn a_trapping_timer_is_captured_and_comes_back_as_on_error() {
         event.message
     );
     assert_eq!(event.reject_code, Some(5), "a trap is reject code 5");
-    let stats: WorkerStats = world.query(world.ids.worker, "stats", ()).unwrap();
+    let stats: WorkerStats = world.worker().stats().unwrap();
     assert_eq!(stats.ledger.errors_seen, 1);
     assert!(stats
         .ledger
         .last_error
         .is_some_and(|m| m.contains("poison job value 1666")));
-    let log: Vec<ErrorRecord> = world
-        .query(world.ids.worker, "hooks_recent_errors", ())
-        .unwrap();
+    let log: Vec<ErrorRecord> = world.worker().recent_errors().unwrap();
     assert!(
         log.iter()
             .any(|r| r.source == ErrorSource::Timer("process".into())),
@@ -154,11 +150,8 @@ fn a_trapping_timer_is_captured_and_comes_back_as_on_error() {
 fn a_silent_target_is_dead_lettered_across_a_monitor_upgrade_then_redriven() {
     let (mut world, mut journal, modules) = registered_fleet();
     let before: RegistrationPage = world
-        .query(
-            world.ids.monitor,
-            "list_registrations",
-            (None::<Principal>, 10u32),
-        )
+        .monitor()
+        .query("list_registrations", (None::<Principal>, 10u32))
         .unwrap();
 
     let outcome = story::outage(&mut world, &modules, &mut journal).unwrap();
@@ -184,22 +177,16 @@ fn a_silent_target_is_dead_lettered_across_a_monitor_upgrade_then_redriven() {
     assert_eq!(event.metric, MemoryMetric::Stable);
 
     let after: RegistrationPage = world
-        .query(
-            world.ids.monitor,
-            "list_registrations",
-            (None::<Principal>, 10u32),
-        )
+        .monitor()
+        .query("list_registrations", (None::<Principal>, 10u32))
         .unwrap();
     assert_eq!(
         after.registrations, before.registrations,
         "registry survives"
     );
     let dead: DeadLetterPage = world
-        .query(
-            world.ids.monitor,
-            "dead_letters",
-            (Some(world.ids.load), None::<u64>, 10u32),
-        )
+        .monitor()
+        .query("dead_letters", (Some(world.ids.load), None::<u64>, 10u32))
         .unwrap();
     assert!(
         dead.dead_letters.is_empty(),
@@ -214,9 +201,7 @@ fn a_silent_target_is_dead_lettered_across_a_monitor_upgrade_then_redriven() {
         runs, 1,
         "every attempt and the redrive ran the handler once"
     );
-    let state: Option<CanisterState> = world
-        .query(world.ids.monitor, "canister_state", (world.ids.load,))
-        .unwrap();
+    let state: Option<CanisterState> = world.monitor().canister_state(world.ids.load).unwrap();
     assert_eq!(state.unwrap().pending_events, 0);
     let load = world.ids.load;
     let kinds: Vec<EventKind> = story::events(&mut world, Some(load))
