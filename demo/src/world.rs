@@ -6,14 +6,12 @@ use canister_hooks_testkit::examples::{
     gated_init, load_init, worker_init, GatedClient, LoadClient, WorkerClient,
 };
 use canister_hooks_testkit::monitor::{ConfigUpdate, MonitorClient, MonitorInit};
-use canister_hooks_testkit::{Client, Ic, RejectResponse};
+use canister_hooks_testkit::{Client, Ic, RejectResponse, ROUNDS_PER_STEP};
 use std::path::Path;
 use std::time::Duration;
 
 /// Cycles every canister is created with (PocketIC's default amount).
 pub const CREATE_CYCLES: u128 = 100_000_000_000_000;
-/// Rounds run after each of the story's time steps, so timers, calls and their replies complete.
-pub const ROUNDS_PER_STEP: usize = 4;
 
 /// The canisters the story uses.
 #[derive(Clone, Copy, Debug)]
