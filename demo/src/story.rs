@@ -6,7 +6,7 @@ use crate::world::{Modules, World};
 use candid::Principal;
 use canister_hooks_testkit::examples::{HookMode, LoadClient};
 use canister_hooks_testkit::monitor::{
-    CanisterState, ConfigUpdate, DeliveryStatus, EventKind, EventRecord, HookEvent, Hooks,
+    register_args, CanisterState, ConfigUpdate, DeliveryStatus, EventKind, EventRecord, HookEvent,
     MemoryThresholds, PollBounds, RegisterArgs, Registration,
 };
 use canister_hooks_testkit::{Ic, RejectResponse};
@@ -104,53 +104,26 @@ pub fn register<I: Ic>(
     journal: &mut Journal,
 ) -> Result<Vec<Registration>, String> {
     const CH: &str = "register";
-    let all_hooks = Hooks {
-        on_low_cycles: true,
-        on_low_memory: true,
-        on_error: true,
-    };
     let poll = Some(PollBounds {
         min_interval_seconds: 30,
         max_interval_seconds: 300,
     });
     let load = world.meter(world.ids.load)?;
     let requests = [
+        register_args(world.ids.worker, "worker", Some(1_000_000_000_000), poll),
+        register_args(world.ids.gated, "gated", Some(1_000_000_000_000), poll),
         RegisterArgs {
-            canister_id: world.ids.worker,
-            label: Some("worker".into()),
-            cycles_threshold: Some(1_000_000_000_000),
-            memory: None,
-            hooks: all_hooks,
-            poll,
-            reminder_interval_seconds: None,
-            hysteresis_percent: None,
-            top_up: None,
-        },
-        RegisterArgs {
-            canister_id: world.ids.gated,
-            label: Some("gated".into()),
-            cycles_threshold: Some(1_000_000_000_000),
-            memory: None,
-            hooks: all_hooks,
-            poll,
-            reminder_interval_seconds: None,
-            hysteresis_percent: None,
-            top_up: None,
-        },
-        RegisterArgs {
-            canister_id: world.ids.load,
-            label: Some("load".into()),
-            cycles_threshold: Some(load.cycles - LOAD_CYCLES_MARGIN),
             memory: Some(MemoryThresholds {
                 heap_bytes: Some(load.heap_bytes + LOAD_HEAP_HEADROOM),
                 stable_bytes: Some(load.stable_bytes + LOAD_STABLE_HEADROOM),
                 ..Default::default()
             }),
-            hooks: all_hooks,
-            poll,
-            reminder_interval_seconds: None,
-            hysteresis_percent: None,
-            top_up: None,
+            ..register_args(
+                world.ids.load,
+                "load",
+                Some(load.cycles - LOAD_CYCLES_MARGIN),
+                poll,
+            )
         },
     ];
     let mut registrations = Vec::new();

@@ -36,6 +36,31 @@ impl MonitorInit {
     }
 }
 
+/// Registration of `canister_id` under `label` with every hook, a cycles threshold of
+/// `cycles_threshold` and `poll` bounds (the monitor's defaults where `None`), and nothing else.
+pub fn register_args(
+    canister_id: Principal,
+    label: impl Into<String>,
+    cycles_threshold: Option<u128>,
+    poll: Option<PollBounds>,
+) -> RegisterArgs {
+    RegisterArgs {
+        canister_id,
+        label: Some(label.into()),
+        cycles_threshold,
+        memory: None,
+        hooks: Hooks {
+            on_low_cycles: true,
+            on_low_memory: true,
+            on_error: true,
+        },
+        poll,
+        reminder_interval_seconds: None,
+        hysteresis_percent: None,
+        top_up: None,
+    }
+}
+
 /// The monitor canister, for [`Client`].
 pub struct Monitor;
 

@@ -139,3 +139,41 @@ impl Ic for SimIc {
             .unwrap_or_else(|e| panic!("controllers: {e}"))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ic_sim::SimConfig;
+
+    fn sim() -> SimIc {
+        SimIc::new(Sim::new(SimConfig::default()))
+    }
+
+    #[test]
+    fn the_emulators_rejects_carry_pocket_ics_codes() {
+        let ic = sim();
+        let missing = Principal::from_slice(&[0xAB; 10]);
+        let reject = ic
+            .update_call(missing, Principal::anonymous(), "anything", vec![])
+            .unwrap_err();
+        assert_eq!(reject.reject_code, RejectCode::DestinationInvalid);
+        assert_eq!(reject.error_code, ErrorCode::CanisterNotFound);
+    }
+
+    #[test]
+    fn run_for_moves_time_in_steps_the_last_one_cut_short() {
+        let ic = sim();
+        // Each round itself moves time a little (well under a millisecond).
+        const MS: u64 = 1_000_000;
+        let start = ic.time_ns();
+        ic.step(Duration::ZERO, 3);
+        assert!(ic.time_ns() - start < MS, "a zero step only runs rounds");
+        let start = ic.time_ns();
+        ic.run_for(25, 10, 1);
+        let elapsed = ic.time_ns() - start;
+        assert!(
+            (25_000 * MS..25_001 * MS).contains(&elapsed),
+            "10 s, 10 s, then 5 s: {elapsed} ns"
+        );
+    }
+}

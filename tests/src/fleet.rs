@@ -12,8 +12,8 @@ use canister_hooks_testkit::examples::{
     load_init, worker_init, LoadClient, LoadStatus, WorkerStats,
 };
 use canister_hooks_testkit::monitor::{
-    CanisterState, ConfigUpdate, DeadLetter, DeliveryStatus, EventKind, EventRecord, HookEvent,
-    Hooks, MonitorClient, PollBounds, RegisterArgs, Registration, Stats, TriggerView,
+    self, CanisterState, ConfigUpdate, DeadLetter, DeliveryStatus, EventKind, EventRecord,
+    HookEvent, MonitorClient, PollBounds, RegisterArgs, Registration, Stats, TriggerView,
 };
 use canister_hooks_testkit::sdk::SdkClient;
 use canister_hooks_testkit::{canister_wasm, Client, Ic, ROUNDS_PER_STEP};
@@ -244,21 +244,12 @@ impl Fleet {
 
     /// Registration arguments for `canister` with every hook, [`FAST_POLL`] and nothing else.
     pub fn register_args(canister: Principal) -> RegisterArgs {
-        RegisterArgs {
-            canister_id: canister,
-            label: Some(format!("target {canister}")),
-            cycles_threshold: None,
-            memory: None,
-            hooks: Hooks {
-                on_low_cycles: true,
-                on_low_memory: true,
-                on_error: true,
-            },
-            poll: Some(FAST_POLL),
-            reminder_interval_seconds: None,
-            hysteresis_percent: None,
-            top_up: None,
-        }
+        monitor::register_args(
+            canister,
+            format!("target {canister}"),
+            None,
+            Some(FAST_POLL),
+        )
     }
 
     /// Registers a canister as the operator; panics on an error.

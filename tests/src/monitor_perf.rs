@@ -7,7 +7,7 @@
 use candid::{decode_one, encode_one, Nat, Principal};
 use canister_hooks_testkit::examples::{load_init, LoadClient};
 use canister_hooks_testkit::monitor::{
-    ConfigUpdate, DeliveryStatus, EventFilter, EventKind, Hooks, MonitorClient, MonitorInit,
+    self, ConfigUpdate, DeliveryStatus, EventFilter, EventKind, MonitorClient, MonitorInit,
     PollBounds, RegisterArgs, Registration, RegistrationError,
 };
 use canister_hooks_testkit::{canister_wasm, Client, Ic};
@@ -194,21 +194,8 @@ pub fn register_args(
     threshold: u128,
     poll: Option<PollBounds>,
 ) -> RegisterArgs {
-    RegisterArgs {
-        canister_id,
-        label: Some(format!("bench-{}", &canister_id.to_text()[..5])),
-        cycles_threshold: Some(threshold),
-        memory: None,
-        hooks: Hooks {
-            on_low_cycles: true,
-            on_low_memory: true,
-            on_error: true,
-        },
-        poll,
-        reminder_interval_seconds: None,
-        hysteresis_percent: None,
-        top_up: None,
-    }
+    let label = format!("bench-{}", &canister_id.to_text()[..5]);
+    monitor::register_args(canister_id, label, Some(threshold), poll)
 }
 
 /// Registers every canister of `targets` with `monitor`, submitting in batches so the status
