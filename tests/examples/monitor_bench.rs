@@ -11,7 +11,7 @@
 //!
 //! Every number is an instruction or cycle count, deterministic in the emulator: a debug build
 //! gives the same numbers as a release build, only slower (about 10 minutes in debug). Run
-//! `bash scripts/build-canisters.sh`, `cargo build -p ic-sim --bin ic-sim-server`, then
+//! `bash scripts/build-canisters.sh`, `cargo build -p ic-sim-server --bin ic-sim-server`, then
 //! `POCKET_IC_BIN=target/debug/ic-sim-server cargo run -p integration-tests --example monitor_bench`.
 
 use canister_hooks_testkit::monitor::{ConfigUpdate, PollBounds};

@@ -118,7 +118,7 @@ impl Fleet {
         )
     }
 
-    /// Creates a relay canister (tests/canisters/relay) controlled by the operator only: a
+    /// Creates a relay canister (test-canisters/relay) controlled by the operator only: a
     /// canister with no rights on the monitor, through which tests call methods as a canister.
     pub fn add_relay(&self) -> Principal {
         self.add("test-relay", candid::encode_args(()).unwrap(), false)
