@@ -1,9 +1,8 @@
 //! The canister-hooks demo: the monitor and the example canisters on an embedded ic-sim (or any
-//! PocketIC server, for the end-to-end tests),
-//! driven through a scripted story (readiness gating, a cycles burn, memory growth, a trapping
+//! PocketIC server, for the end-to-end tests) through the test kit's `Ic`, driven through a
+//! scripted story (readiness gating, a cycles burn, memory growth, a trapping
 //! timer, a target that stops answering, a dead letter and its redrive, a monitor upgrade).
 
-pub mod backend;
 pub mod journal;
 pub mod report;
 pub mod story;

@@ -3,7 +3,8 @@
 use canister_hooks_demo::report::{self, CanisterReport};
 use canister_hooks_demo::story;
 use canister_hooks_demo::world::Modules;
-use hooks_monitor::api::Registration;
+use canister_hooks_testkit::monitor::Registration;
+use canister_hooks_testkit::SimIc;
 use std::path::PathBuf;
 
 fn main() {
@@ -16,8 +17,8 @@ fn main() {
 fn run() -> Result<(), String> {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..");
     let modules = Modules::load_from(&root.join("target/canisters"))?;
-    let sim = ic_sim::Sim::new(ic_sim::SimConfig::default());
-    let (mut world, mut journal) = story::setup(sim, &modules, true)?;
+    let sim = SimIc::new(ic_sim::Sim::new(ic_sim::SimConfig::default()));
+    let (mut world, mut journal) = story::setup(sim, &modules, true);
     println!("== canister-hooks demo (emulated time, mm:ss) ==");
     story::readiness(&mut world, &modules, &mut journal)?;
     let registrations = story::register(&mut world, &mut journal)?;

@@ -3,7 +3,7 @@
 //! each hook fired.
 
 use crate::journal::{Journal, Sample};
-use hooks_monitor::api::{DeliveryStatus, EventKind, EventRecord, Registration};
+use canister_hooks_testkit::monitor::{DeliveryStatus, EventKind, EventRecord, Registration};
 use std::fmt::Write;
 
 /// What the report shows for one watched canister.

@@ -1,17 +1,21 @@
 //! The scripted story, one function per chapter. Each chapter drives the emulator, writes to
 //! the journal and returns what it observed, so tests can assert on the same run the demo shows.
 
-use crate::backend::Backend;
 use crate::journal::{Journal, Sample};
 use crate::world::{Modules, World};
-use candid::{CandidType, Deserialize, Nat, Principal};
-use canister_hooks::types::{Phase, Readiness};
-use hooks_monitor::api::{
-    ConfigUpdate, DeadLetterPage, DeliveryStatus, EventFilter, EventKind, EventPage, EventRecord,
-    Hooks, MemoryThresholds, PollBounds, RedriveError, RegisterArgs, Registration,
-    RegistrationError,
+use candid::Principal;
+use canister_hooks_testkit::examples::{HookMode, LoadClient};
+use canister_hooks_testkit::monitor::{
+    register_args, CanisterState, ConfigUpdate, DeliveryStatus, EventKind, EventRecord, HookEvent,
+    MemoryThresholds, PollBounds, RegisterArgs, Registration,
 };
+use canister_hooks_testkit::{Ic, RejectResponse};
 use std::time::Duration;
+
+/// A reject as the story reports it: its message.
+fn message(reject: RejectResponse) -> String {
+    reject.reject_message
+}
 
 /// The monitor's configuration for the story: short intervals so minutes of emulated time
 /// show every behaviour.
@@ -27,14 +31,10 @@ pub fn monitor_config() -> ConfigUpdate {
 }
 
 /// Creates the world with the monitor installed.
-pub fn setup<B: Backend>(
-    ic: B,
-    modules: &Modules,
-    echo: bool,
-) -> Result<(World<B>, Journal), String> {
-    let mut world = World::new(ic, modules, monitor_config())?;
+pub fn setup<I: Ic>(ic: I, modules: &Modules, echo: bool) -> (World<I>, Journal) {
+    let world = World::new(ic, modules, monitor_config());
     let journal = Journal::new(world.now_ns(), echo);
-    Ok((world, journal))
+    (world, journal)
 }
 
 /// What the readiness chapter saw.
@@ -49,21 +49,20 @@ pub struct GateOutcome {
 
 /// Chapter 1: install the examples; the gated canister refuses calls until raw_rand seeding and
 /// its configuration fetch are done, then serves.
-pub fn readiness<B: Backend>(
-    world: &mut World<B>,
+pub fn readiness<I: Ic>(
+    world: &mut World<I>,
     modules: &Modules,
     journal: &mut Journal,
 ) -> Result<GateOutcome, String> {
     const CH: &str = "readiness";
-    world.install_examples(modules)?;
+    world.install_examples(modules);
     journal.note(
         world.now_ns(),
         CH,
         "installed worker, gated and load (monitor installed before)",
     );
-    let early = world.query::<_, String>(world.ids.gated, "greet", ("demo",));
-    let early_rejection = match early {
-        Err(message) => message,
+    let early_rejection = match world.gated().greet("demo") {
+        Err(reject) => reject.reject_message,
         Ok(greeting) => {
             return Err(format!(
                 "gated served `{greeting}` before post-init finished"
@@ -75,19 +74,11 @@ pub fn readiness<B: Backend>(
         CH,
         format!("gated before ready: rejected: {early_rejection}"),
     );
-    let mut rounds_to_ready = 0;
-    loop {
-        let readiness: Readiness = world.query(world.ids.gated, "hooks_readiness", ())?;
-        if readiness.phase == Phase::Ready {
-            break;
-        }
-        if rounds_to_ready == 100 {
-            return Err(format!("gated not ready after 100 rounds: {readiness:?}"));
-        }
-        world.ic.tick();
-        rounds_to_ready += 1;
-    }
-    let greeting: String = world.query(world.ids.gated, "greet", ("demo",))?;
+    let rounds_to_ready = world
+        .gated()
+        .wait_ready(100, Duration::ZERO)
+        .map_err(|readiness| format!("gated not ready after 100 rounds: {readiness:?}"))?;
+    let greeting = world.gated().greet("demo").map_err(message)?;
     journal.note(
         world.now_ns(),
         CH,
@@ -108,66 +99,41 @@ pub const LOAD_STABLE_HEADROOM: u64 = 64 * 1024 * 1024;
 pub const LOAD_CYCLES_MARGIN: u128 = 1_000_000_000_000;
 
 /// Chapter 2: the operator registers the three targets with the monitor.
-pub fn register<B: Backend>(
-    world: &mut World<B>,
+pub fn register<I: Ic>(
+    world: &mut World<I>,
     journal: &mut Journal,
 ) -> Result<Vec<Registration>, String> {
     const CH: &str = "register";
-    let all_hooks = Hooks {
-        on_low_cycles: true,
-        on_low_memory: true,
-        on_error: true,
-    };
     let poll = Some(PollBounds {
         min_interval_seconds: 30,
         max_interval_seconds: 300,
     });
     let load = world.meter(world.ids.load)?;
     let requests = [
+        register_args(world.ids.worker, "worker", Some(1_000_000_000_000), poll),
+        register_args(world.ids.gated, "gated", Some(1_000_000_000_000), poll),
         RegisterArgs {
-            canister_id: world.ids.worker,
-            label: Some("worker".into()),
-            cycles_threshold: Some(1_000_000_000_000),
-            memory: None,
-            hooks: all_hooks,
-            poll,
-            reminder_interval_seconds: None,
-            hysteresis_percent: None,
-            top_up: None,
-        },
-        RegisterArgs {
-            canister_id: world.ids.gated,
-            label: Some("gated".into()),
-            cycles_threshold: Some(1_000_000_000_000),
-            memory: None,
-            hooks: all_hooks,
-            poll,
-            reminder_interval_seconds: None,
-            hysteresis_percent: None,
-            top_up: None,
-        },
-        RegisterArgs {
-            canister_id: world.ids.load,
-            label: Some("load".into()),
-            cycles_threshold: Some(load.cycles - LOAD_CYCLES_MARGIN),
             memory: Some(MemoryThresholds {
                 heap_bytes: Some(load.heap_bytes + LOAD_HEAP_HEADROOM),
                 stable_bytes: Some(load.stable_bytes + LOAD_STABLE_HEADROOM),
                 ..Default::default()
             }),
-            hooks: all_hooks,
-            poll,
-            reminder_interval_seconds: None,
-            hysteresis_percent: None,
-            top_up: None,
+            ..register_args(
+                world.ids.load,
+                "load",
+                Some(load.cycles - LOAD_CYCLES_MARGIN),
+                poll,
+            )
         },
     ];
     let mut registrations = Vec::new();
     for args in requests {
         let label = args.label.clone().unwrap_or_default();
-        let result: Result<Registration, RegistrationError> =
-            world.update(world.ids.monitor, "register", (args,))?;
-        let registration = result.map_err(|e| format!("registering {label}: {e:?}"))?;
+        let registration = world
+            .monitor()
+            .register(args)
+            .map_err(message)?
+            .map_err(|e| format!("registering {label}: {e:?}"))?;
         journal.note(
             world.now_ns(),
             CH,
@@ -188,67 +154,60 @@ pub struct HookOutcome {
 
 /// Chapter 3: the load canister burns cycles every minute until the monitor's `on_low_cycles`
 /// reaches it.
-pub fn burn_cycles<B: Backend>(
-    world: &mut World<B>,
+pub fn burn_cycles<I: Ic>(
+    world: &mut World<I>,
     journal: &mut Journal,
 ) -> Result<HookOutcome, String> {
-    const CH: &str = "cycles";
-    journal.note(world.now_ns(), CH, "load burns 250 B cycles a minute");
-    let load = world.ids.load;
-    wait_for_event(
+    let what = "load burns 250 B cycles a minute";
+    load_chapter(
         world,
         journal,
-        CH,
-        load,
+        "cycles",
+        what,
         EventKind::LowCycles,
-        60,
-        |world| {
-            world
-                .update::<_, Nat>(
-                    world.ids.load,
-                    "burn_cycles",
-                    (Nat::from(250_000_000_000u64),),
-                )
+        |load| {
+            load.burn_cycles(250_000_000_000)
                 .map(|_| ())
+                .map_err(message)
         },
     )
 }
 
 /// Chapter 4: the load canister's heap grows 2 MiB a minute until `on_low_memory` reaches it.
-pub fn grow_memory<B: Backend>(
-    world: &mut World<B>,
+pub fn grow_memory<I: Ic>(
+    world: &mut World<I>,
     journal: &mut Journal,
 ) -> Result<HookOutcome, String> {
-    const CH: &str = "memory";
-    journal.note(world.now_ns(), CH, "load grows its heap 2 MiB a minute");
-    let load = world.ids.load;
-    wait_for_event(
+    let what = "load grows its heap 2 MiB a minute";
+    load_chapter(
         world,
         journal,
-        CH,
-        load,
+        "memory",
+        what,
         EventKind::LowMemory,
-        60,
-        |world| {
-            world
-                .update::<_, Result<u64, String>>(
-                    world.ids.load,
-                    "grow_heap",
-                    (2u64 * 1024 * 1024,),
-                )?
+        |load| {
+            load.grow_heap(2 * 1024 * 1024)
+                .map_err(message)?
                 .map(|_| ())
         },
     )
 }
 
-#[derive(CandidType, Deserialize)]
-struct WorkerLedger {
-    errors_seen: u64,
-}
-
-#[derive(CandidType, Deserialize)]
-struct WorkerStats {
-    ledger: WorkerLedger,
+/// A chapter where the load canister does `each_minute` (told as `what`) until an event of
+/// `kind` is delivered to it, for at most an hour.
+fn load_chapter<I: Ic>(
+    world: &mut World<I>,
+    journal: &mut Journal,
+    chapter: &'static str,
+    what: &str,
+    kind: EventKind,
+    mut each_minute: impl FnMut(&LoadClient<'_, I>) -> Result<(), String>,
+) -> Result<HookOutcome, String> {
+    journal.note(world.now_ns(), chapter, what);
+    let load = world.ids.load;
+    wait_for_event(world, journal, chapter, load, kind, 60, |world| {
+        each_minute(&world.load())
+    })
 }
 
 /// What the trapping-timer chapter saw.
@@ -260,12 +219,12 @@ pub struct TrapOutcome {
 
 /// Chapter 5: a poison job makes the worker's `process` timer trap; the SDK captures it, reports
 /// it to the monitor, and the monitor delivers `on_error` back to the worker.
-pub fn trapping_timer<B: Backend>(
-    world: &mut World<B>,
+pub fn trapping_timer<I: Ic>(
+    world: &mut World<I>,
     journal: &mut Journal,
 ) -> Result<TrapOutcome, String> {
     const CH: &str = "trap";
-    let keys: Vec<u64> = world.update(world.ids.worker, "submit", (vec![1666u64],))?;
+    let keys = world.worker().submit(vec![1666]).map_err(message)?;
     journal.note(
         world.now_ns(),
         CH,
@@ -281,9 +240,9 @@ pub fn trapping_timer<B: Backend>(
         |_| Ok(()),
     )?;
     for key in keys {
-        world.update::<_, bool>(world.ids.worker, "discard", (key,))?;
+        world.worker().discard(key).map_err(message)?;
     }
-    let stats: WorkerStats = world.query(world.ids.worker, "stats", ())?;
+    let stats = world.worker().stats().map_err(message)?;
     journal.note(
         world.now_ns(),
         CH,
@@ -296,13 +255,6 @@ pub fn trapping_timer<B: Backend>(
         hook,
         errors_seen_by_worker: stats.ledger.errors_seen,
     })
-}
-
-/// How the load canister's hook handlers behave (`set_hook_mode`).
-#[derive(CandidType)]
-enum HookMode {
-    Normal,
-    Slow(u32),
 }
 
 /// What the outage chapter saw.
@@ -321,24 +273,25 @@ pub struct OutageOutcome {
 /// retried; the monitor is stopped and upgraded while a delivery is open, which works because
 /// every call it makes is bounded-wait; the event is dead-lettered, and a redrive delivers it
 /// once the canister answers again.
-pub fn outage<B: Backend>(
-    world: &mut World<B>,
+pub fn outage<I: Ic>(
+    world: &mut World<I>,
     modules: &Modules,
     journal: &mut Journal,
 ) -> Result<OutageOutcome, String> {
     const CH: &str = "outage";
-    world.update::<_, ()>(world.ids.load, "set_hook_mode", (HookMode::Slow(u32::MAX),))?;
+    world
+        .load()
+        .set_hook_mode(HookMode::Slow(u32::MAX))
+        .map_err(message)?;
     journal.note(
         world.now_ns(),
         CH,
         "load stops answering: its hook handlers hang (they wait round after round)",
     );
     world
-        .update::<_, Result<u64, String>>(
-            world.ids.load,
-            "grow_stable",
-            (LOAD_STABLE_HEADROOM + 65536,),
-        )?
+        .load()
+        .grow_stable(LOAD_STABLE_HEADROOM + 65536)
+        .map_err(message)?
         .map_err(|e| format!("grow_stable: {e}"))?;
     journal.note(
         world.now_ns(),
@@ -353,19 +306,20 @@ pub fn outage<B: Backend>(
         if monitor_stop_wait.is_none() && pending_for(world, world.ids.load)? {
             monitor_stop_wait = Some(upgrade_monitor(world, modules, journal)?);
         }
-        let page: DeadLetterPage = world.query(
-            world.ids.monitor,
-            "dead_letters",
-            (Some(world.ids.load), None::<u64>, 10u32),
-        )?;
-        if let Some(letter) = page.dead_letters.into_iter().next() {
+        let letters = world
+            .monitor()
+            .dead_letters(Some(world.ids.load))
+            .map_err(message)?;
+        if let Some(letter) = letters.into_iter().next() {
             dead = Some(letter);
             break;
         }
     }
     let Some(letter) = dead else {
-        let state: Option<hooks_monitor::api::CanisterState> =
-            world.query(world.ids.monitor, "canister_state", (world.ids.load,))?;
+        let state: Option<CanisterState> = world
+            .monitor()
+            .canister_state(world.ids.load)
+            .map_err(message)?;
         return Err(format!(
             "no dead letter for load after 20 minutes; monitor's view of load: {state:?}; events: {:?}",
             events(world, Some(world.ids.load))?
@@ -379,10 +333,15 @@ pub fn outage<B: Backend>(
             letter.id, letter.attempts, letter.reason
         ),
     );
-    world.update::<_, ()>(world.ids.load, "set_hook_mode", (HookMode::Normal,))?;
-    let redriven: Result<u64, RedriveError> =
-        world.update(world.ids.monitor, "redrive_canister", (world.ids.load,))?;
-    let redriven = redriven.map_err(|e| format!("redrive: {e:?}"))?;
+    world
+        .load()
+        .set_hook_mode(HookMode::Normal)
+        .map_err(message)?;
+    let redriven = world
+        .monitor()
+        .redrive_canister(world.ids.load)
+        .map_err(message)?
+        .map_err(|e| format!("redrive: {e:?}"))?;
     journal.note(
         world.now_ns(),
         CH,
@@ -416,8 +375,8 @@ pub fn outage<B: Backend>(
 
 /// Stops, upgrades and restarts the monitor the way an operator should; returns how long the
 /// stop waited for the monitor's open calls.
-fn upgrade_monitor<B: Backend>(
-    world: &mut World<B>,
+fn upgrade_monitor<I: Ic>(
+    world: &mut World<I>,
     modules: &Modules,
     journal: &mut Journal,
 ) -> Result<Duration, String> {
@@ -428,13 +387,13 @@ fn upgrade_monitor<B: Backend>(
     let (monitor, admin) = (world.ids.monitor, world.admin);
     world
         .ic
-        .upgrade(
+        .upgrade_canister(
             monitor,
             modules.monitor.clone(),
             candid::encode_one(None::<()>).expect("encode"),
-            admin,
+            Some(admin),
         )
-        .map_err(|e| format!("monitor upgrade: {e}"))?;
+        .map_err(|e| format!("monitor upgrade: {}", e.reject_message))?;
     world.start(monitor)?;
     journal.note(
         world.now_ns(),
@@ -448,29 +407,14 @@ fn upgrade_monitor<B: Backend>(
 }
 
 /// Every event in the monitor's history (newest first), optionally for one canister.
-pub fn events<B: Backend>(
-    world: &mut World<B>,
+pub fn events<I: Ic>(
+    world: &mut World<I>,
     canister: Option<Principal>,
 ) -> Result<Vec<EventRecord>, String> {
-    let mut all = Vec::new();
-    let mut before_id = None;
-    loop {
-        let filter = EventFilter {
-            canister_id: canister,
-            before_id,
-            limit: Some(100),
-            ..Default::default()
-        };
-        let page: EventPage = world.query(world.ids.monitor, "events", (filter,))?;
-        all.extend(page.events);
-        match page.next {
-            Some(next) => before_id = Some(next),
-            None => return Ok(all),
-        }
-    }
+    world.monitor().events(canister).map_err(message)
 }
 
-fn pending_for<B: Backend>(world: &mut World<B>, canister: Principal) -> Result<bool, String> {
+fn pending_for<I: Ic>(world: &mut World<I>, canister: Principal) -> Result<bool, String> {
     Ok(events(world, Some(canister))?
         .iter()
         .any(|e| e.delivery == DeliveryStatus::Pending))
@@ -478,14 +422,14 @@ fn pending_for<B: Backend>(world: &mut World<B>, canister: Principal) -> Result<
 
 /// Runs minute by minute, calling `each_minute`, until an event of `kind` for `canister` is
 /// delivered.
-fn wait_for_event<B: Backend>(
-    world: &mut World<B>,
+fn wait_for_event<I: Ic>(
+    world: &mut World<I>,
     journal: &mut Journal,
     chapter: &'static str,
     canister: Principal,
     kind: EventKind,
     max_minutes: u32,
-    mut each_minute: impl FnMut(&mut World<B>) -> Result<(), String>,
+    mut each_minute: impl FnMut(&mut World<I>) -> Result<(), String>,
 ) -> Result<HookOutcome, String> {
     let start = world.now_ns();
     let known: Vec<u64> = events(world, Some(canister))?
@@ -530,7 +474,6 @@ pub fn hook_name(kind: EventKind) -> &'static str {
 }
 
 fn describe(record: &EventRecord) -> String {
-    use hooks_monitor::api::HookEvent;
     match &record.event {
         HookEvent::LowCycles(e) => format!(
             "event {}: balance {} under threshold {}, burning {}/day",
@@ -545,7 +488,7 @@ fn describe(record: &EventRecord) -> String {
 }
 
 /// Samples every target's cycles and memory into the journal.
-pub fn record_samples<B: Backend>(world: &mut World<B>, journal: &mut Journal) {
+pub fn record_samples<I: Ic>(world: &mut World<I>, journal: &mut Journal) {
     for (name, canister) in world.ids.targets() {
         if let Ok(meter) = world.meter(canister) {
             let at_secs = journal.secs(world.now_ns());

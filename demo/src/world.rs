@@ -1,11 +1,17 @@
-//! The demo's world: a [`Backend`] with the monitor and the three example canisters deployed,
-//! and typed calls to them.
+//! The demo's world: an IC ([`Ic`]: the embedded emulator or a PocketIC server) with the monitor
+//! and the three example canisters deployed, the operator's identity, and their clients.
 
-use crate::backend::{Backend, Meter};
-use candid::utils::ArgumentEncoder;
-use candid::{CandidType, Deserialize, Principal};
+use candid::Principal;
+use canister_hooks_testkit::examples::{
+    gated_init, load_init, worker_init, GatedClient, LoadClient, WorkerClient,
+};
+use canister_hooks_testkit::monitor::{ConfigUpdate, MonitorClient, MonitorInit};
+use canister_hooks_testkit::{Client, Ic, RejectResponse, ROUNDS_PER_STEP};
 use std::path::Path;
 use std::time::Duration;
+
+/// Cycles every canister is created with (PocketIC's default amount).
+pub const CREATE_CYCLES: u128 = 100_000_000_000_000;
 
 /// The canisters the story uses.
 #[derive(Clone, Copy, Debug)]
@@ -56,63 +62,43 @@ impl Modules {
     }
 }
 
+/// The measures of a canister the demo charts, from `canister_status`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Meter {
+    pub cycles: u128,
+    pub heap_bytes: u64,
+    pub stable_bytes: u64,
+}
+
 /// The IC the story runs on, the operator's identity and the deployed canisters.
-pub struct World<B: Backend> {
-    pub ic: B,
+pub struct World<I: Ic> {
+    pub ic: I,
     pub admin: Principal,
     pub ids: Canisters,
 }
 
-/// Monitor init argument (the subset of `InitArgs` the demo sets).
-#[derive(CandidType)]
-struct MonitorInit {
-    admins: Option<Vec<Principal>>,
-    config: Option<hooks_monitor::api::ConfigUpdate>,
+/// A reject as the story reports it: its message.
+fn message(reject: RejectResponse) -> String {
+    reject.reject_message
 }
 
-#[derive(CandidType)]
-struct WorkerInit {
-    greeting: Option<String>,
-    monitor: Option<Principal>,
-}
-
-#[derive(CandidType)]
-struct GatedInit {
-    config_source: Principal,
-    monitor: Option<Principal>,
-}
-
-#[derive(CandidType)]
-struct LoadInit {
-    monitor: Option<Principal>,
-}
-
-impl<B: Backend> World<B> {
+impl<I: Ic> World<I> {
     /// Creates the four canisters on `ic`, installing the monitor only: the examples are
     /// installed by [`World::install_examples`] so the story can watch their post-init.
-    pub fn new(
-        mut ic: B,
-        modules: &Modules,
-        monitor_config: hooks_monitor::api::ConfigUpdate,
-    ) -> Result<World<B>, String> {
+    pub fn new(ic: I, modules: &Modules, monitor_config: ConfigUpdate) -> World<I> {
         let admin = Principal::self_authenticating(b"demo operator");
-        let monitor = ic.create_canister(admin, vec![admin])?;
+        let monitor = ic.create_canister_with_controllers(admin, vec![admin], CREATE_CYCLES);
         let controllers = vec![admin, monitor];
-        let worker = ic.create_canister(admin, controllers.clone())?;
-        let gated = ic.create_canister(admin, controllers.clone())?;
-        let load = ic.create_canister(admin, controllers)?;
-        let init = MonitorInit {
-            admins: None,
-            config: Some(monitor_config),
-        };
-        ic.install(
+        let create =
+            || ic.create_canister_with_controllers(admin, controllers.clone(), CREATE_CYCLES);
+        let (worker, gated, load) = (create(), create(), create());
+        ic.install_canister(
             monitor,
             modules.monitor.clone(),
-            candid::encode_one(Some(init)).expect("encode"),
-            admin,
-        )
-        .map_err(|e| format!("installing the monitor: {e}"))?;
-        Ok(World {
+            MonitorInit::encode(Some(MonitorInit::with_config(monitor_config))),
+            Some(admin),
+        );
+        World {
             ic,
             admin,
             ids: Canisters {
@@ -121,93 +107,76 @@ impl<B: Backend> World<B> {
                 gated,
                 load,
             },
-        })
+        }
     }
 
     /// Installs the worker, the gated canister (configured from the worker) and the load
     /// canister, each with the monitor allowed to call its hooks.
-    pub fn install_examples(&mut self, modules: &Modules) -> Result<(), String> {
+    pub fn install_examples(&self, modules: &Modules) {
         let monitor = Some(self.ids.monitor);
         let installs = [
             (
-                "worker",
                 self.ids.worker,
                 &modules.worker,
-                candid::encode_one(WorkerInit {
-                    greeting: Some("hello from the worker".into()),
-                    monitor,
-                }),
+                worker_init(monitor, Some("hello from the worker".into())),
             ),
             (
-                "gated",
                 self.ids.gated,
                 &modules.gated,
-                candid::encode_one(GatedInit {
-                    config_source: self.ids.worker,
-                    monitor,
-                }),
+                gated_init(self.ids.worker, monitor),
             ),
-            (
-                "load",
-                self.ids.load,
-                &modules.load,
-                candid::encode_one(Some(LoadInit { monitor })),
-            ),
+            (self.ids.load, &modules.load, load_init(monitor)),
         ];
-        for (name, canister, wasm, arg) in installs {
+        for (canister, wasm, arg) in installs {
             self.ic
-                .install(canister, wasm.clone(), arg.expect("encode"), self.admin)
-                .map_err(|e| format!("installing {name}: {e}"))?;
+                .install_canister(canister, wasm.clone(), arg, Some(self.admin));
         }
-        Ok(())
     }
 
-    /// An update call as the operator, decoded.
-    pub fn update<A: ArgumentEncoder, R: CandidType + for<'de> Deserialize<'de>>(
-        &mut self,
-        canister: Principal,
-        method: &str,
-        args: A,
-    ) -> Result<R, String> {
-        let arg = candid::encode_args(args).expect("encode");
-        let reply = self.ic.update(canister, self.admin, method, arg);
-        decode_reply(method, reply)
+    /// The operator's client of `canister`.
+    pub fn client<C>(&self, canister: Principal) -> Client<'_, I, C> {
+        Client::new(&self.ic, canister, self.admin)
     }
 
-    /// A query call as the operator, decoded.
-    pub fn query<A: ArgumentEncoder, R: CandidType + for<'de> Deserialize<'de>>(
-        &mut self,
-        canister: Principal,
-        method: &str,
-        args: A,
-    ) -> Result<R, String> {
-        let arg = candid::encode_args(args).expect("encode");
-        let reply = self.ic.query(canister, self.admin, method, arg);
-        decode_reply(method, reply)
+    /// The operator's client of the monitor.
+    pub fn monitor(&self) -> MonitorClient<'_, I> {
+        self.client(self.ids.monitor)
     }
 
-    /// Moves time forward by `step`, `steps` times, running a few rounds after each step so
-    /// timers, calls and their replies complete.
-    pub fn run_for(&mut self, step: Duration, steps: u32) {
+    /// The operator's client of the worker.
+    pub fn worker(&self) -> WorkerClient<'_, I> {
+        self.client(self.ids.worker)
+    }
+
+    /// The operator's client of the gated canister.
+    pub fn gated(&self) -> GatedClient<'_, I> {
+        self.client(self.ids.gated)
+    }
+
+    /// The operator's client of the load canister.
+    pub fn load(&self) -> LoadClient<'_, I> {
+        self.client(self.ids.load)
+    }
+
+    /// Moves time forward by `step`, `steps` times, running [`ROUNDS_PER_STEP`] rounds after each.
+    pub fn run_for(&self, step: Duration, steps: u32) {
         for _ in 0..steps {
-            self.ic.advance_time(step);
-            for _ in 0..4 {
-                self.ic.tick();
-            }
+            self.ic.step(step, ROUNDS_PER_STEP);
         }
     }
 
     /// Stops `canister` as the operator, moving time in `step`s until the stop completes
     /// (it waits for the canister's open calls); returns how long it took.
-    pub fn stop(&mut self, canister: Principal, step: Duration) -> Result<Duration, String> {
+    pub fn stop(&self, canister: Principal, step: Duration) -> Result<Duration, String> {
         let pending = self
             .ic
-            .submit_management(self.admin, "stop_canister", canister)?;
+            .submit_canister_id_call(self.admin, "stop_canister", canister)
+            .map_err(message)?;
         let mut waited = Duration::ZERO;
         loop {
             self.ic.tick();
-            if let Some(result) = self.ic.call_result(&pending) {
-                return result.map(|_| waited);
+            if let Some(result) = self.ic.ingress_status(pending.clone()) {
+                return result.map(|_| waited).map_err(message);
             }
             if waited > Duration::from_secs(3600) {
                 return Err(format!("{canister} did not stop within an hour"));
@@ -218,35 +187,36 @@ impl<B: Backend> World<B> {
     }
 
     /// Starts a stopped `canister` as the operator.
-    pub fn start(&mut self, canister: Principal) -> Result<(), String> {
+    pub fn start(&self, canister: Principal) -> Result<(), String> {
         let pending = self
             .ic
-            .submit_management(self.admin, "start_canister", canister)?;
+            .submit_canister_id_call(self.admin, "start_canister", canister)
+            .map_err(message)?;
         for _ in 0..10 {
             self.ic.tick();
-            if let Some(result) = self.ic.call_result(&pending) {
-                return result.map(|_| ());
+            if let Some(result) = self.ic.ingress_status(pending.clone()) {
+                return result.map(|_| ()).map_err(message);
             }
         }
         Err(format!("start_canister({canister}) did not complete"))
     }
 
     /// Balance and memory of `canister` as the operator sees them.
-    pub fn meter(&mut self, canister: Principal) -> Result<Meter, String> {
-        self.ic.meter(canister, self.admin)
+    pub fn meter(&self, canister: Principal) -> Result<Meter, String> {
+        let status = self
+            .ic
+            .canister_status(canister, Some(self.admin))
+            .map_err(message)?;
+        let to_u64 = |n: &candid::Nat| u64::try_from(n.0.clone()).unwrap_or(u64::MAX);
+        Ok(Meter {
+            cycles: u128::try_from(status.cycles.0.clone()).unwrap_or(u128::MAX),
+            heap_bytes: to_u64(&status.memory_metrics.wasm_memory_size),
+            stable_bytes: to_u64(&status.memory_metrics.stable_memory_size),
+        })
     }
 
     /// IC time, nanoseconds since the epoch.
-    pub fn now_ns(&mut self) -> u64 {
+    pub fn now_ns(&self) -> u64 {
         self.ic.time_ns()
     }
-}
-
-/// A call's reply decoded, or the reject message.
-fn decode_reply<R: CandidType + for<'de> Deserialize<'de>>(
-    method: &str,
-    reply: Result<Vec<u8>, String>,
-) -> Result<R, String> {
-    let bytes = reply?;
-    candid::decode_one(&bytes).map_err(|e| format!("{method}: cannot decode the reply: {e}"))
 }

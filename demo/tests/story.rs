@@ -5,7 +5,8 @@ use canister_hooks::events::ErrorSource;
 use canister_hooks_demo::report::{self, CanisterReport};
 use canister_hooks_demo::story;
 use canister_hooks_demo::world::Modules;
-use hooks_monitor::api::{DeliveryStatus, EventKind, HookEvent, MemoryMetric};
+use canister_hooks_testkit::monitor::{DeliveryStatus, EventKind, HookEvent, MemoryMetric};
+use canister_hooks_testkit::SimIc;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -16,8 +17,8 @@ fn workspace() -> PathBuf {
 #[test]
 fn the_story_runs_and_every_hook_fires_as_told() {
     let modules = Modules::load_from(&workspace().join("target/canisters")).unwrap();
-    let sim = ic_sim::Sim::new(ic_sim::SimConfig::default());
-    let (mut world, mut journal) = story::setup(sim, &modules, false).unwrap();
+    let sim = SimIc::new(ic_sim::Sim::new(ic_sim::SimConfig::default()));
+    let (mut world, mut journal) = story::setup(sim, &modules, false);
 
     let gate = story::readiness(&mut world, &modules, &mut journal).unwrap();
     assert!(

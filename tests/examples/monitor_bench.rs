@@ -14,7 +14,7 @@
 //! `bash scripts/build-canisters.sh`, `cargo build -p ic-sim-server --bin ic-sim-server`, then
 //! `POCKET_IC_BIN=target/debug/ic-sim-server cargo run -p integration-tests --example monitor_bench`.
 
-use hooks_monitor::api::{ConfigUpdate, PollBounds};
+use canister_hooks_testkit::monitor::{ConfigUpdate, PollBounds};
 use integration_tests::monitor_perf::{
     burn, install_monitor, load_canister, low_cycles_delivered_at, register_all, register_args,
     run_for, Metrics, MonitorBench,

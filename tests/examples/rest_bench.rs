@@ -4,8 +4,7 @@
 
 use candid::{encode_args, Principal};
 use integration_tests::canister_wasm;
-use integration_tests::server::{port_file_path, spawn_server, wait_for_port};
-use pocket_ic::PocketIcBuilder;
+use integration_tests::server::{client_at, port_file_path, spawn_server, wait_for_port};
 use std::time::Instant;
 
 const CALLS: u32 = 1_000;
@@ -15,11 +14,7 @@ fn main() {
     let port_file = port_file_path("bench");
     let mut server = spawn_server(&port_file, 5);
     let port = wait_for_port(&port_file);
-    let url = format!("http://127.0.0.1:{port}/").parse().unwrap();
-    let pic = PocketIcBuilder::new()
-        .with_server_url(url)
-        .with_application_subnet()
-        .build();
+    let pic = client_at(port);
     let canister = pic.create_canister();
     let first_call = started.elapsed();
     pic.add_cycles(canister, 10_000_000_000_000);

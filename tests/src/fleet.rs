@@ -1,25 +1,29 @@
 //! A monitor watching a fleet of example canisters on a PocketIC instance, for the monitor's
-//! end-to-end tests (`tests/tests/monitor_*.rs`).
+//! end-to-end tests (`tests/tests/monitor_*.rs`): the test kit's clients, as the operator, with
+//! a panic naming the call for every reject.
 //!
 //! Only the public `pocket-ic` API is used, so the same tests run against our emulator and a real
 //! PocketIC. Time moves only when a test says so ([`Fleet::step`], [`Fleet::run_until`]): every
 //! run is deterministic.
 
-use crate::canister_wasm;
 use candid::utils::ArgumentEncoder;
 use candid::{CandidType, Principal};
-use canister_hooks::types::{Phase, Readiness};
-use hooks_monitor::api::{
-    CanisterState, ConfigUpdate, DeadLetter, DeadLetterPage, DeliveryStatus, EventFilter,
-    EventKind, EventPage, EventRecord, HookEvent, Hooks, PollBounds, RegisterArgs, Registration,
-    RegistrationError, RegistrationPage, Stats, TriggerView,
+use canister_hooks_testkit::examples::{
+    load_init, worker_init, LoadClient, LoadStatus, WorkerStats,
 };
-use pocket_ic::common::rest::{RawEffectivePrincipal, RawMessageId};
-use pocket_ic::{CreateCanisterParams, PocketIc, RejectResponse};
+use canister_hooks_testkit::monitor::{
+    self, CanisterState, ConfigUpdate, DeadLetter, DeliveryStatus, EventKind, EventRecord,
+    HookEvent, MonitorClient, PollBounds, RegisterArgs, Registration, Stats, TriggerView,
+};
+use canister_hooks_testkit::sdk::SdkClient;
+use canister_hooks_testkit::{canister_wasm, Client, Ic, ROUNDS_PER_STEP};
+use pocket_ic::common::rest::RawMessageId;
+use pocket_ic::{PocketIc, RejectResponse};
 use serde::Deserialize;
 use std::time::Duration;
 
-pub use pocket_ic::CanisterSettings;
+pub use canister_hooks_testkit::examples::HookMode;
+pub use canister_hooks_testkit::monitor::MonitorInit;
 
 /// Cycles the monitor starts with.
 pub const MONITOR_CYCLES: u128 = 50_000_000_000_000;
@@ -27,9 +31,6 @@ pub const MONITOR_CYCLES: u128 = 50_000_000_000_000;
 pub const TARGET_CYCLES: u128 = 5_000_000_000_000;
 /// One trillion cycles.
 pub const T: u128 = 1_000_000_000_000;
-/// Rounds run after each time step: one for a due timer and the calls it makes, one for the
-/// timer the monitor re-arms when that work produced more (a poll's event is delivered next).
-pub const TICKS_PER_STEP: usize = 2;
 /// Polling bounds of [`Fleet::register_args`]: every 5 s at most, every minute at least.
 pub const FAST_POLL: PollBounds = PollBounds {
     min_interval_seconds: 5,
@@ -50,57 +51,9 @@ pub fn fast_config() -> ConfigUpdate {
     }
 }
 
-/// The monitor's install and upgrade argument (`InitArgs` in monitor.did).
-#[derive(CandidType, Clone, Debug, Default)]
-pub struct MonitorInit {
-    pub config: Option<ConfigUpdate>,
-    pub admins: Option<Vec<Principal>>,
-}
-
-/// The load canister's init argument (`LoadInit` in load.did).
-#[derive(CandidType)]
-struct LoadInit {
-    monitor: Option<Principal>,
-}
-
-/// The worker's init argument (`WorkerInit` in worker.did).
-#[derive(CandidType)]
-struct WorkerInit {
-    monitor: Option<Principal>,
-    greeting: Option<String>,
-}
-
-/// How the load canister's hook handlers behave (`HookMode` in load.did).
-#[derive(CandidType, Clone, Copy, Debug, PartialEq, Eq)]
-pub enum HookMode {
-    /// Record the event and reply.
-    Normal,
-    /// Trap in every handler.
-    Trap,
-    /// Record, then make this many sequential self-calls before replying.
-    Slow(u32),
-}
-
-/// The part of load.did's `LoadStatus` the tests read.
-#[derive(CandidType, Deserialize, Clone, Debug)]
-pub struct LoadStatus {
-    pub heap_bytes: u64,
-    pub stable_bytes: u64,
-    /// Events handled, per kind: low cycles, low memory, error.
-    pub received: (u64, u64, u64),
-}
-
-/// The part of worker.did's `Ledger` the tests read.
-#[derive(CandidType, Deserialize, Clone, Debug)]
-pub struct WorkerLedger {
-    pub errors_seen: u64,
-    pub last_error: Option<String>,
-}
-
-/// The part of worker.did's `WorkerStats` the tests read.
-#[derive(CandidType, Deserialize, Clone, Debug)]
-pub struct WorkerStats {
-    pub ledger: WorkerLedger,
+/// A call's reply, or a panic naming the call.
+fn expect<R>(what: &str, reply: Result<R, RejectResponse>) -> R {
+    reply.unwrap_or_else(|e| panic!("{what} was rejected: {e}"))
 }
 
 /// A PocketIC instance with the monitor installed and an operator who controls everything.
@@ -116,15 +69,13 @@ impl Fleet {
     pub fn new(config: ConfigUpdate) -> Fleet {
         let pic = PocketIc::new();
         let admin = Principal::self_authenticating(b"fleet operator");
-        let monitor = create(&pic, admin, vec![admin], MONITOR_CYCLES);
-        let init = MonitorInit {
-            config: Some(config),
-            admins: None,
-        };
-        pic.install_canister(
+        let monitor = pic.create_canister_with_controllers(admin, vec![admin], MONITOR_CYCLES);
+        let init = MonitorInit::encode(Some(MonitorInit::with_config(config)));
+        Ic::install_canister(
+            &pic,
             monitor,
             canister_wasm("hooks-monitor"),
-            candid::encode_one(Some(init)).unwrap(),
+            init,
             Some(admin),
         );
         Fleet {
@@ -134,52 +85,43 @@ impl Fleet {
         }
     }
 
+    /// Creates a canister controlled by the operator (and the monitor, if `watched`), installs
+    /// `package` with `arg`, and returns once its SDK is ready when it has one.
+    fn add(&self, package: &str, arg: Vec<u8>, watched: bool) -> Principal {
+        let controllers = if watched {
+            vec![self.admin, self.monitor]
+        } else {
+            vec![self.admin]
+        };
+        let id = self
+            .pic
+            .create_canister_with_controllers(self.admin, controllers, TARGET_CYCLES);
+        Ic::install_canister(&self.pic, id, canister_wasm(package), arg, Some(self.admin));
+        if watched {
+            self.wait_ready(id);
+        }
+        id
+    }
+
     /// Creates a load canister controlled by the operator and the monitor, with
     /// [`TARGET_CYCLES`], the monitor allowed to call its hooks; returns once it is ready.
     pub fn add_load(&self) -> Principal {
-        let id = create(
-            &self.pic,
-            self.admin,
-            vec![self.admin, self.monitor],
-            TARGET_CYCLES,
-        );
-        let arg = candid::encode_one(Some(LoadInit {
-            monitor: Some(self.monitor),
-        }))
-        .unwrap();
-        self.pic
-            .install_canister(id, canister_wasm("example-load"), arg, Some(self.admin));
-        self.wait_ready(id);
-        id
+        self.add("example-load", load_init(Some(self.monitor)), true)
     }
 
     /// Creates a worker canister like [`Fleet::add_load`].
     pub fn add_worker(&self) -> Principal {
-        let id = create(
-            &self.pic,
-            self.admin,
-            vec![self.admin, self.monitor],
-            TARGET_CYCLES,
-        );
-        let arg = candid::encode_one(WorkerInit {
-            monitor: Some(self.monitor),
-            greeting: None,
-        })
-        .unwrap();
-        self.pic
-            .install_canister(id, canister_wasm("example-worker"), arg, Some(self.admin));
-        self.wait_ready(id);
-        id
+        self.add(
+            "example-worker",
+            worker_init(Some(self.monitor), None),
+            true,
+        )
     }
 
     /// Creates a relay canister (test-canisters/relay) controlled by the operator only: a
     /// canister with no rights on the monitor, through which tests call methods as a canister.
     pub fn add_relay(&self) -> Principal {
-        let id = create(&self.pic, self.admin, vec![self.admin], TARGET_CYCLES);
-        let arg = candid::encode_args(()).unwrap();
-        self.pic
-            .install_canister(id, canister_wasm("test-relay"), arg, Some(self.admin));
-        id
+        self.add("test-relay", candid::encode_args(()).unwrap(), false)
     }
 
     /// Calls `method` of `target` with `arg` from the `relay` canister (an inter-canister call,
@@ -196,17 +138,23 @@ impl Fleet {
 
     /// Runs rounds until the SDK of `canister` reports ready (raw_rand seeded, init tasks done).
     pub fn wait_ready(&self, canister: Principal) {
-        for _ in 0..50 {
-            let r: Readiness = self.query(canister, "hooks_readiness", ());
-            if r.phase == Phase::Ready {
-                return;
-            }
-            self.pic.tick();
+        let sdk: SdkClient<'_, PocketIc> = Client::new(&self.pic, canister, Principal::anonymous());
+        if sdk.wait_ready(50, Duration::ZERO).is_err() {
+            panic!("{canister} is not ready after 50 rounds");
         }
-        panic!("{canister} is not ready after 50 rounds");
     }
 
     // ---- calls ----
+
+    /// The operator's client of the monitor.
+    pub fn watcher(&self) -> MonitorClient<'_, PocketIc> {
+        Client::new(&self.pic, self.monitor, self.admin)
+    }
+
+    /// The operator's client of load canister `load`.
+    pub fn load(&self, load: Principal) -> LoadClient<'_, PocketIc> {
+        Client::new(&self.pic, load, self.admin)
+    }
 
     /// An update call from `sender`, its reply decoded.
     pub fn update_as<A: ArgumentEncoder, R: for<'de> Deserialize<'de> + CandidType>(
@@ -216,10 +164,7 @@ impl Fleet {
         method: &str,
         args: A,
     ) -> Result<R, RejectResponse> {
-        let reply =
-            self.pic
-                .update_call(canister, sender, method, candid::encode_args(args).unwrap())?;
-        Ok(decode(method, &reply))
+        Client::<_, ()>::new(&self.pic, canister, sender).update(method, args)
     }
 
     /// An update call from the operator that must not be rejected.
@@ -229,8 +174,8 @@ impl Fleet {
         method: &str,
         args: A,
     ) -> R {
-        self.update_as(canister, self.admin, method, args)
-            .unwrap_or_else(|e| panic!("{method} on {canister} was rejected: {e}"))
+        let reply = self.update_as(canister, self.admin, method, args);
+        expect(&format!("{method} on {canister}"), reply)
     }
 
     /// A query from the anonymous principal that must not be rejected.
@@ -240,36 +185,16 @@ impl Fleet {
         method: &str,
         args: A,
     ) -> R {
-        let reply = self
-            .pic
-            .query_call(
-                canister,
-                Principal::anonymous(),
-                method,
-                candid::encode_args(args).unwrap(),
-            )
-            .unwrap_or_else(|e| panic!("query {method} on {canister} was rejected: {e}"));
-        decode(method, &reply)
+        let reply =
+            Client::<_, ()>::new(&self.pic, canister, Principal::anonymous()).query(method, args);
+        expect(&format!("query {method} on {canister}"), reply)
     }
 
     /// Submits a management-canister call about `canister` as the operator without waiting, so
     /// time can be advanced while it is pending (`stop_canister` waits for open calls).
     pub fn submit_management(&self, method: &str, canister: Principal) -> RawMessageId {
-        #[derive(CandidType)]
-        struct CanisterIdRecord {
-            canister_id: Principal,
-        }
         self.pic
-            .submit_call_with_effective_principal(
-                Principal::management_canister(),
-                RawEffectivePrincipal::CanisterId(canister.as_slice().to_vec()),
-                self.admin,
-                method,
-                candid::encode_one(CanisterIdRecord {
-                    canister_id: canister,
-                })
-                .unwrap(),
-            )
+            .submit_canister_id_call(self.admin, method, canister)
             .unwrap_or_else(|e| panic!("{method} of {canister} was not accepted: {e}"))
     }
 
@@ -277,24 +202,17 @@ impl Fleet {
 
     /// The IC time, nanoseconds since the epoch.
     pub fn now_ns(&self) -> u64 {
-        self.pic.get_time().as_nanos_since_unix_epoch()
+        self.pic.time_ns()
     }
 
-    /// Moves time forward by `seconds` and runs [`TICKS_PER_STEP`] rounds.
+    /// Moves time forward by `seconds` and runs [`ROUNDS_PER_STEP`] rounds.
     pub fn step(&self, seconds: u64) {
-        self.pic.advance_time(Duration::from_secs(seconds));
-        for _ in 0..TICKS_PER_STEP {
-            self.pic.tick();
-        }
+        self.pic.step(Duration::from_secs(seconds), ROUNDS_PER_STEP);
     }
 
     /// Runs `seconds` of emulated time in steps of `step_seconds`.
     pub fn run_for(&self, seconds: u64, step_seconds: u64) {
-        let mut elapsed = 0;
-        while elapsed < seconds {
-            self.step(step_seconds);
-            elapsed += step_seconds;
-        }
+        self.pic.run_for(seconds, step_seconds, ROUNDS_PER_STEP);
     }
 
     /// Steps `step_seconds` at a time until `done` holds; returns the emulated seconds it took.
@@ -326,28 +244,18 @@ impl Fleet {
 
     /// Registration arguments for `canister` with every hook, [`FAST_POLL`] and nothing else.
     pub fn register_args(canister: Principal) -> RegisterArgs {
-        RegisterArgs {
-            canister_id: canister,
-            label: Some(format!("target {canister}")),
-            cycles_threshold: None,
-            memory: None,
-            hooks: Hooks {
-                on_low_cycles: true,
-                on_low_memory: true,
-                on_error: true,
-            },
-            poll: Some(FAST_POLL),
-            reminder_interval_seconds: None,
-            hysteresis_percent: None,
-            top_up: None,
-        }
+        monitor::register_args(
+            canister,
+            format!("target {canister}"),
+            None,
+            Some(FAST_POLL),
+        )
     }
 
     /// Registers a canister as the operator; panics on an error.
     pub fn register(&self, args: RegisterArgs) -> Registration {
-        let r: Result<Registration, RegistrationError> =
-            self.update(self.monitor, "register", (args,));
-        r.unwrap_or_else(|e| panic!("register failed: {e}"))
+        expect("register", self.watcher().register(args))
+            .unwrap_or_else(|e| panic!("register failed: {e}"))
     }
 
     /// Registers `canister` with every hook and a cycles threshold `margin` cycles under its
@@ -363,8 +271,8 @@ impl Fleet {
     /// Asks the monitor to poll `canister` now and runs 1 s steps until it has (at most 30 s).
     pub fn poll_now(&self, canister: Principal) {
         let before = self.canister_state(canister).polls;
-        let r: Result<(), RegistrationError> = self.update(self.monitor, "poll_now", (canister,));
-        r.unwrap_or_else(|e| panic!("poll_now: {e}"));
+        expect("poll_now", self.watcher().poll_now(canister))
+            .unwrap_or_else(|e| panic!("poll_now: {e}"));
         self.run_until(30, 1, "the requested poll", |f| {
             f.canister_state(canister).polls > before
         });
@@ -372,22 +280,7 @@ impl Fleet {
 
     /// Every event in the monitor's history (newest first), optionally of one canister.
     pub fn events(&self, canister: Option<Principal>) -> Vec<EventRecord> {
-        let mut all = vec![];
-        let mut before_id = None;
-        loop {
-            let filter = EventFilter {
-                canister_id: canister,
-                before_id,
-                limit: Some(100),
-                ..Default::default()
-            };
-            let page: EventPage = self.query(self.monitor, "events", (filter,));
-            all.extend(page.events);
-            match page.next {
-                Some(next) => before_id = Some(next),
-                None => return all,
-            }
-        }
+        expect("events", self.watcher().events(canister))
     }
 
     /// The events of `canister` of `kind`, oldest first.
@@ -418,23 +311,13 @@ impl Fleet {
 
     /// Every dead letter, oldest first, optionally of one canister.
     pub fn dead_letters(&self, canister: Option<Principal>) -> Vec<DeadLetter> {
-        let mut all = vec![];
-        let mut after = None;
-        loop {
-            let page: DeadLetterPage =
-                self.query(self.monitor, "dead_letters", (canister, after, 100u32));
-            all.extend(page.dead_letters);
-            match page.next {
-                Some(next) => after = Some(next),
-                None => return all,
-            }
-        }
+        expect("dead_letters", self.watcher().dead_letters(canister))
     }
 
     /// What the monitor knows about a registered canister.
     pub fn canister_state(&self, canister: Principal) -> CanisterState {
-        let s: Option<CanisterState> = self.query(self.monitor, "canister_state", (canister,));
-        s.unwrap_or_else(|| panic!("{canister} is not registered"))
+        expect("canister_state", self.watcher().canister_state(canister))
+            .unwrap_or_else(|| panic!("{canister} is not registered"))
     }
 
     /// The state of trigger `name` (`low_cycles`, `memory.heap`, `stopped`, ...) of `canister`.
@@ -449,43 +332,24 @@ impl Fleet {
 
     /// The monitor's counters.
     pub fn stats(&self) -> Stats {
-        self.query(self.monitor, "stats", ())
+        expect("stats", self.watcher().stats())
     }
 
     /// Every registration, in canister id order.
     pub fn registrations(&self) -> Vec<Registration> {
-        let mut all = vec![];
-        let mut after: Option<Principal> = None;
-        loop {
-            let page: RegistrationPage =
-                self.query(self.monitor, "list_registrations", (after, 100u32));
-            all.extend(page.registrations);
-            match page.next {
-                Some(next) => after = Some(next),
-                None => return all,
-            }
-        }
+        expect("list_registrations", self.watcher().registrations())
     }
 
-    // ---- the load canister ----
+    // ---- the examples ----
 
     /// The load canister's status.
     pub fn load_status(&self, load: Principal) -> LoadStatus {
-        self.query(load, "load_status", ())
+        expect("load_status", self.load(load).load_status())
     }
 
     /// Every hook event the load canister handled, oldest first, by its own record.
     pub fn load_received(&self, load: Principal) -> Vec<HookEvent> {
-        // load.did's `Received` has the same variants and payloads as the monitor's `HookEvent`.
-        let mut all: Vec<(u64, HookEvent)> = vec![];
-        loop {
-            let after = all.last().map(|(k, _)| *k);
-            let page: Vec<(u64, HookEvent)> = self.query(load, "received", (after,));
-            if page.is_empty() {
-                return all.into_iter().map(|(_, e)| e).collect();
-            }
-            all.extend(page);
-        }
+        expect("received", self.load(load).received_events())
     }
 
     /// Ids of the events the load canister handled, oldest first.
@@ -495,7 +359,7 @@ impl Fleet {
 
     /// Burns `amount` cycles of the load canister.
     pub fn burn(&self, load: Principal, amount: u128) {
-        let burned: u128 = self.update(load, "burn_cycles", (amount,));
+        let burned = expect("burn_cycles", self.load(load).burn_cycles(amount));
         assert_eq!(
             burned, amount,
             "the load canister burns what it is asked to"
@@ -515,38 +379,13 @@ impl Fleet {
 
     /// Sets how the load canister's hooks behave.
     pub fn set_hook_mode(&self, load: Principal, mode: HookMode) {
-        self.update::<_, ()>(load, "set_hook_mode", (mode,));
+        expect("set_hook_mode", self.load(load).set_hook_mode(mode));
     }
-
-    // ---- the worker ----
 
     /// The worker's counters.
     pub fn worker_stats(&self, worker: Principal) -> WorkerStats {
-        self.query(worker, "stats", ())
+        let client: Client<'_, PocketIc, canister_hooks_testkit::examples::Worker> =
+            Client::new(&self.pic, worker, Principal::anonymous());
+        expect("stats", client.stats())
     }
-}
-
-/// Creates a canister with `controllers` and `cycles`.
-pub fn create(
-    pic: &PocketIc,
-    sender: Principal,
-    controllers: Vec<Principal>,
-    cycles: u128,
-) -> Principal {
-    pic.create_canister_with_params(
-        Some(sender),
-        CreateCanisterParams {
-            cycles: Some(cycles),
-            settings: Some(CanisterSettings {
-                controllers: Some(controllers),
-                ..Default::default()
-            }),
-            placement: None,
-        },
-    )
-    .expect("canister creation")
-}
-
-fn decode<R: for<'de> Deserialize<'de> + CandidType>(method: &str, bytes: &[u8]) -> R {
-    candid::decode_one(bytes).unwrap_or_else(|e| panic!("cannot decode the reply of {method}: {e}"))
 }

@@ -1,31 +1,9 @@
-//! Helpers shared by the integration tests in `tests/tests/`: where the workspace and its built
-//! canisters are, and how to start the server under test.
+//! Helpers shared by the integration tests in `tests/tests/`: scenario layers on the test kit
+//! (`canister-hooks-testkit`) and how to start the server under test.
 
-pub mod dfx_script;
 pub mod fleet;
 pub mod monitor_perf;
 pub mod sdk;
 pub mod server;
 
-use std::path::PathBuf;
-
-/// The workspace root.
-pub fn workspace_root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ sits inside the workspace")
-        .to_path_buf()
-}
-
-/// Reads `target/canisters/<package>.wasm`, built by `scripts/build-canisters.sh`.
-pub fn canister_wasm(package: &str) -> Vec<u8> {
-    let path = workspace_root()
-        .join("target/canisters")
-        .join(format!("{package}.wasm"));
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e}; build the canisters first with `bash scripts/build-canisters.sh`",
-            path.display()
-        )
-    })
-}
+pub use canister_hooks_testkit::{canister_wasm, workspace_root};

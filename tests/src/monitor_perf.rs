@@ -4,32 +4,24 @@
 //! install or upgrade, stable bytes per structure). Shared by the benchmark
 //! (`examples/monitor_bench.rs`) and the performance test (`tests/monitor_performance.rs`).
 
-use crate::canister_wasm;
-use candid::{decode_one, encode_one, CandidType, Nat, Principal};
-use hooks_monitor::api::{
-    ConfigUpdate, DeliveryStatus, EventFilter, EventKind, EventPage, Hooks, PollBounds,
-    RegisterArgs, Registration, RegistrationError,
+use candid::{decode_one, encode_one, Nat, Principal};
+use canister_hooks_testkit::examples::{load_init, LoadClient};
+use canister_hooks_testkit::monitor::{
+    self, ConfigUpdate, DeliveryStatus, EventFilter, EventKind, MonitorClient, MonitorInit,
+    PollBounds, RegisterArgs, Registration, RegistrationError,
 };
-use hooks_monitor::http::{HttpRequest, HttpResponse};
+use canister_hooks_testkit::{canister_wasm, Client, Ic};
 use ic_management_canister_types::{
     CanisterIdRecord, CanisterSettings, ProvisionalCreateCanisterWithCyclesArgs,
 };
 use pocket_ic::common::rest::RawEffectivePrincipal;
 use pocket_ic::{PocketIc, PocketIcBuilder};
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 /// Cycles the monitor starts with.
 pub const MONITOR_CYCLES: u128 = 1_000_000_000_000_000;
 /// Ingress messages submitted before their results are awaited.
 const BATCH: usize = 500;
-
-/// The monitor's install and upgrade argument (`InitArgs` in the canister layer).
-#[derive(CandidType)]
-struct InitArgs {
-    config: Option<ConfigUpdate>,
-    admins: Option<Vec<Principal>>,
-}
 
 /// A `pocket-ic` instance with a monitor installed; the anonymous principal controls both.
 pub struct MonitorBench {
@@ -112,7 +104,7 @@ impl MonitorBench {
             .upgrade_canister(
                 self.monitor,
                 monitor_wasm(),
-                encode_one(None::<InitArgs>).unwrap(),
+                MonitorInit::encode(None),
                 None,
             )
             .expect("the monitor upgrades");
@@ -134,23 +126,9 @@ pub fn monitor_wasm() -> Vec<u8> {
 pub fn install_monitor(pic: &PocketIc, config: ConfigUpdate) -> Principal {
     let monitor = pic.create_canister();
     pic.add_cycles(monitor, MONITOR_CYCLES);
-    let arg = InitArgs {
-        config: Some(config),
-        admins: None,
-    };
-    pic.install_canister(
-        monitor,
-        monitor_wasm(),
-        encode_one(Some(arg)).unwrap(),
-        None,
-    );
+    let arg = MonitorInit::encode(Some(MonitorInit::with_config(config)));
+    pic.install_canister(monitor, monitor_wasm(), arg, None);
     monitor
-}
-
-/// The `example-load` canister's init argument.
-#[derive(CandidType)]
-struct LoadInit {
-    monitor: Option<Principal>,
 }
 
 /// Installs `example-load` (100 T cycles) in a new canister controlled by the anonymous
@@ -165,15 +143,8 @@ pub fn load_canister(pic: &PocketIc, monitors: &[Principal]) -> Principal {
             ..Default::default()
         }),
     );
-    let arg = LoadInit {
-        monitor: monitors.first().copied(),
-    };
-    pic.install_canister(
-        id,
-        canister_wasm("example-load"),
-        encode_one(Some(arg)).unwrap(),
-        None,
-    );
+    let arg = load_init(monitors.first().copied());
+    pic.install_canister(id, canister_wasm("example-load"), arg, None);
     // Let the SDK finish its post-init calls (their reserved cycles return with the replies).
     for _ in 0..5 {
         pic.tick();
@@ -183,13 +154,13 @@ pub fn load_canister(pic: &PocketIc, monitors: &[Principal]) -> Principal {
 
 /// Burns `amount` cycles of `example-load` canister `id`.
 pub fn burn(pic: &PocketIc, id: Principal, amount: u128) {
-    pic.update_call(
-        id,
-        Principal::anonymous(),
-        "burn_cycles",
-        encode_one(amount).unwrap(),
-    )
-    .expect("burn_cycles");
+    let load: LoadClient<'_, PocketIc> = Client::new(pic, id, Principal::anonymous());
+    load.burn_cycles(amount).expect("burn_cycles");
+}
+
+/// The anonymous principal's client of `monitor`.
+fn monitor_client(pic: &PocketIc, monitor: Principal) -> MonitorClient<'_, PocketIc> {
+    Client::new(pic, monitor, Principal::anonymous())
 }
 
 /// When `monitor`'s first `on_low_cycles` event for `target` was acknowledged by the target's
@@ -204,16 +175,10 @@ pub fn low_cycles_delivered_at(
         kind: Some(EventKind::LowCycles),
         ..Default::default()
     };
-    let reply = pic
-        .query_call(
-            monitor,
-            Principal::anonymous(),
-            "events",
-            encode_one(filter).unwrap(),
-        )
+    let events = monitor_client(pic, monitor)
+        .events_where(filter)
         .expect("events answers");
-    let page: EventPage = decode_one(&reply).unwrap();
-    page.events
+    events
         .iter()
         .filter_map(|e| match e.delivery {
             DeliveryStatus::Delivered { at_ns, .. } => Some(at_ns),
@@ -229,21 +194,8 @@ pub fn register_args(
     threshold: u128,
     poll: Option<PollBounds>,
 ) -> RegisterArgs {
-    RegisterArgs {
-        canister_id,
-        label: Some(format!("bench-{}", &canister_id.to_text()[..5])),
-        cycles_threshold: Some(threshold),
-        memory: None,
-        hooks: Hooks {
-            on_low_cycles: true,
-            on_low_memory: true,
-            on_error: true,
-        },
-        poll,
-        reminder_interval_seconds: None,
-        hysteresis_percent: None,
-        top_up: None,
-    }
+    let label = format!("bench-{}", &canister_id.to_text()[..5]);
+    monitor::register_args(canister_id, label, Some(threshold), poll)
 }
 
 /// Registers every canister of `targets` with `monitor`, submitting in batches so the status
@@ -279,13 +231,7 @@ pub fn register_all(
 
 /// Advances time by `seconds` in steps of `step` seconds, running a round after each step.
 pub fn run_for(pic: &PocketIc, seconds: u64, step: u64) {
-    let mut left = seconds;
-    while left > 0 {
-        let s = step.min(left);
-        pic.advance_time(Duration::from_secs(s));
-        pic.tick();
-        left -= s;
-    }
+    pic.run_for(seconds, step, 1);
 }
 
 /// The values on a monitor's `/metrics`, by series (name and labels, as written).
@@ -316,23 +262,9 @@ impl Metrics {
 
 /// Reads `monitor`'s `/metrics`.
 pub fn metrics(pic: &PocketIc, monitor: Principal) -> Metrics {
-    let req = HttpRequest {
-        method: "GET".into(),
-        url: "/metrics".into(),
-        headers: vec![],
-        body: Default::default(),
-    };
-    let reply = pic
-        .query_call(
-            monitor,
-            Principal::anonymous(),
-            "http_request",
-            encode_one(req).unwrap(),
-        )
+    let text = monitor_client(pic, monitor)
+        .metrics_text()
         .expect("http_request answers");
-    let resp: HttpResponse = decode_one(&reply).unwrap();
-    assert_eq!(resp.status_code, 200, "GET /metrics");
-    let text = String::from_utf8(resp.body.into_vec()).expect("metrics are text");
     let mut values = BTreeMap::new();
     for line in text
         .lines()

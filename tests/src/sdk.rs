@@ -1,14 +1,15 @@
 //! Helpers of the SDK's end-to-end tests (`tests/tests/sdk_*.rs`): the example canisters (built by
-//! `scripts/build-canisters.sh`) on the server `POCKET_IC_BIN` names (sim, or a real PocketIC).
+//! `scripts/build-canisters.sh`) on the server `POCKET_IC_BIN` names (sim, or a real PocketIC),
+//! called through the test kit.
 
 use std::time::Duration;
 
 use candid::utils::ArgumentEncoder;
-use candid::{decode_one, encode_args, CandidType, Deserialize, Principal};
-use canister_hooks::types::{ErrorRecord, HooksStatus, Phase, Readiness};
+use candid::{CandidType, Deserialize, Principal};
+use canister_hooks::types::{ErrorRecord, HooksStatus, Readiness};
+use canister_hooks_testkit::sdk::SdkClient;
+use canister_hooks_testkit::{canister_wasm, Client, Ic};
 use pocket_ic::{PocketIc, RejectResponse};
-
-use crate::canister_wasm;
 
 /// Cycles each canister starts with.
 pub const CYCLES: u128 = 10_000_000_000_000;
@@ -24,39 +25,38 @@ pub fn install(pic: &PocketIc, package: &str, arg: Vec<u8>) -> Principal {
 /// Advances time by `step` and executes a round, `rounds` times.
 pub fn settle(pic: &PocketIc, rounds: usize, step: Duration) {
     for _ in 0..rounds {
-        pic.advance_time(step);
-        pic.tick();
+        pic.step(step, 1);
     }
+}
+
+/// The SDK endpoints of `canister`, called as the anonymous principal.
+fn sdk(pic: &PocketIc, canister: Principal) -> SdkClient<'_, PocketIc> {
+    Client::new(pic, canister, Principal::anonymous())
 }
 
 /// Ticks (one second per round) until `hooks_readiness` reports Ready; panics after `max` rounds.
 pub fn wait_ready(pic: &PocketIc, canister: Principal, max: usize) -> Readiness {
-    for _ in 0..max {
-        let r = readiness(pic, canister);
-        if r.phase == Phase::Ready {
-            return r;
-        }
-        settle(pic, 1, Duration::from_secs(1));
+    match sdk(pic, canister).wait_ready(max as u32, Duration::from_secs(1)) {
+        Ok(_) => readiness(pic, canister),
+        Err(last) => panic!("not ready after {max} rounds: {last:?}"),
     }
-    panic!(
-        "not ready after {max} rounds: {:?}",
-        readiness(pic, canister)
-    );
 }
 
 /// The `hooks_readiness` query.
 pub fn readiness(pic: &PocketIc, canister: Principal) -> Readiness {
-    query(pic, canister, "hooks_readiness", ()).expect("hooks_readiness is never gated")
+    sdk(pic, canister)
+        .readiness()
+        .expect("hooks_readiness is never gated")
 }
 
 /// The `hooks_recent_errors` query (newest first).
 pub fn recent_errors(pic: &PocketIc, canister: Principal) -> Vec<ErrorRecord> {
-    query(pic, canister, "hooks_recent_errors", ()).unwrap()
+    sdk(pic, canister).recent_errors().unwrap()
 }
 
 /// The `hooks_status` query.
 pub fn status(pic: &PocketIc, canister: Principal) -> HooksStatus {
-    query(pic, canister, "hooks_status", ()).unwrap()
+    sdk(pic, canister).status().unwrap()
 }
 
 /// A query as the anonymous principal, its reply decoded.
@@ -66,13 +66,7 @@ pub fn query<T: CandidType + for<'a> Deserialize<'a>>(
     method: &str,
     args: impl ArgumentEncoder,
 ) -> Result<T, RejectResponse> {
-    pic.query_call(
-        canister,
-        Principal::anonymous(),
-        method,
-        encode_args(args).unwrap(),
-    )
-    .map(|bytes| decode_one(&bytes).unwrap())
+    Client::<_, ()>::new(pic, canister, Principal::anonymous()).query(method, args)
 }
 
 /// An update call as `sender`, its reply decoded.
@@ -83,6 +77,5 @@ pub fn update<T: CandidType + for<'a> Deserialize<'a>>(
     method: &str,
     args: impl ArgumentEncoder,
 ) -> Result<T, RejectResponse> {
-    pic.update_call(canister, sender, method, encode_args(args).unwrap())
-        .map(|bytes| decode_one(&bytes).unwrap())
+    Client::<_, ()>::new(pic, canister, sender).update(method, args)
 }

@@ -1,6 +1,7 @@
 //! Starting the server `POCKET_IC_BIN` names as a process of its own, as the `pocket-ic` client
 //! does, for tests of the server's life and its HTTP behaviour.
 
+use pocket_ic::{PocketIc, PocketIcBuilder};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -48,4 +49,13 @@ pub fn port_file_path(name: &str) -> PathBuf {
     let path = std::env::temp_dir().join(format!("ic-sim-test-{}-{name}.port", std::process::id()));
     let _ = std::fs::remove_file(&path);
     path
+}
+
+/// A `pocket-ic` client of the server listening on `port`, with one application subnet.
+pub fn client_at(port: u16) -> PocketIc {
+    let url = format!("http://127.0.0.1:{port}/").parse().unwrap();
+    PocketIcBuilder::new()
+        .with_server_url(url)
+        .with_application_subnet()
+        .build()
 }

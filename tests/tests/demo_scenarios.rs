@@ -3,48 +3,19 @@
 //! runs each chapter, and the assertions check what the monitor's event log and the targets' own
 //! state show, so the demo cannot silently rot.
 
-use candid::{CandidType, Deserialize, Principal};
-use canister_hooks::events::{ErrorSource, EventOrigin, LowCyclesEvent, LowMemoryEvent};
+use candid::Principal;
+use canister_hooks::events::{ErrorSource, EventOrigin, LowCyclesEvent};
 use canister_hooks::types::{ErrorRecord, Phase, Readiness, StepState};
 use canister_hooks_demo::journal::Journal;
 use canister_hooks_demo::story;
 use canister_hooks_demo::world::{Modules, World};
-use hooks_monitor::api::{
+use canister_hooks_testkit::examples::{LoadStatus, Received, WorkerStats};
+use canister_hooks_testkit::monitor::{
     CanisterState, DeadLetterPage, DeliveryStatus, EventKind, EventRecord, HookEvent, MemoryMetric,
     RegistrationPage,
 };
 use integration_tests::workspace_root;
 use pocket_ic::PocketIc;
-
-/// An event the load canister handled (`received` in load.did).
-#[derive(CandidType, Deserialize, Debug)]
-enum Received {
-    LowCycles(LowCyclesEvent),
-    LowMemory(LowMemoryEvent),
-    Error(canister_hooks::events::ErrorEvent),
-}
-
-#[derive(CandidType, Deserialize)]
-struct LoadLedger {
-    ballast_frees: u64,
-}
-
-#[derive(CandidType, Deserialize)]
-struct LoadStatus {
-    ledger: LoadLedger,
-    received: (u64, u64, u64),
-}
-
-#[derive(CandidType, Deserialize)]
-struct WorkerLedger {
-    errors_seen: u64,
-    last_error: Option<String>,
-}
-
-#[derive(CandidType, Deserialize)]
-struct WorkerStats {
-    ledger: WorkerLedger,
-}
 
 type Fleet = (World<PocketIc>, Journal, Modules);
 
@@ -52,20 +23,18 @@ type Fleet = (World<PocketIc>, Journal, Modules);
 /// registered: the demo's first two chapters.
 fn registered_fleet() -> Fleet {
     let modules = Modules::load_from(&workspace_root().join("target/canisters")).unwrap();
-    let (mut world, mut journal) = story::setup(PocketIc::new(), &modules, false).unwrap();
+    let (mut world, mut journal) = story::setup(PocketIc::new(), &modules, false);
     story::readiness(&mut world, &modules, &mut journal).unwrap();
     story::register(&mut world, &mut journal).unwrap();
     (world, journal, modules)
 }
 
 fn load_received(world: &mut World<PocketIc>) -> Vec<(u64, Received)> {
-    world
-        .query(world.ids.load, "received", (None::<u64>,))
-        .unwrap()
+    world.load().received().unwrap()
 }
 
 fn load_status(world: &mut World<PocketIc>) -> LoadStatus {
-    world.query(world.ids.load, "load_status", ()).unwrap()
+    world.load().load_status().unwrap()
 }
 
 fn delivered(record: &EventRecord) -> bool {
@@ -75,7 +44,7 @@ fn delivered(record: &EventRecord) -> bool {
 #[test]
 fn readiness_gates_the_gated_canister_until_seeding_and_its_config_fetch_are_done() {
     let modules = Modules::load_from(&workspace_root().join("target/canisters")).unwrap();
-    let (mut world, mut journal) = story::setup(PocketIc::new(), &modules, false).unwrap();
+    let (mut world, mut journal) = story::setup(PocketIc::new(), &modules, false);
 
     let gate = story::readiness(&mut world, &modules, &mut journal).unwrap();
 
@@ -87,7 +56,7 @@ fn readiness_gates_the_gated_canister_until_seeding_and_its_config_fetch_are_don
     );
     assert!(gate.rounds_to_ready > 0);
     assert_eq!(gate.greeting, "hello from the worker, demo!");
-    let readiness: Readiness = world.query(world.ids.gated, "hooks_readiness", ()).unwrap();
+    let readiness: Readiness = world.gated().readiness().unwrap();
     assert_eq!(readiness.phase, Phase::Ready);
     let steps: Vec<&str> = readiness.steps.iter().map(|s| s.name.as_str()).collect();
     assert_eq!(steps, ["seed_rng", "fetch_config", "assign_instance_id"]);
@@ -163,15 +132,13 @@ fn a_trapping_timer_is_captured_and_comes_back_as_on_error() {
         event.message
     );
     assert_eq!(event.reject_code, Some(5), "a trap is reject code 5");
-    let stats: WorkerStats = world.query(world.ids.worker, "stats", ()).unwrap();
+    let stats: WorkerStats = world.worker().stats().unwrap();
     assert_eq!(stats.ledger.errors_seen, 1);
     assert!(stats
         .ledger
         .last_error
         .is_some_and(|m| m.contains("poison job value 1666")));
-    let log: Vec<ErrorRecord> = world
-        .query(world.ids.worker, "hooks_recent_errors", ())
-        .unwrap();
+    let log: Vec<ErrorRecord> = world.worker().recent_errors().unwrap();
     assert!(
         log.iter()
             .any(|r| r.source == ErrorSource::Timer("process".into())),
@@ -183,11 +150,8 @@ fn a_trapping_timer_is_captured_and_comes_back_as_on_error() {
 fn a_silent_target_is_dead_lettered_across_a_monitor_upgrade_then_redriven() {
     let (mut world, mut journal, modules) = registered_fleet();
     let before: RegistrationPage = world
-        .query(
-            world.ids.monitor,
-            "list_registrations",
-            (None::<Principal>, 10u32),
-        )
+        .monitor()
+        .query("list_registrations", (None::<Principal>, 10u32))
         .unwrap();
 
     let outcome = story::outage(&mut world, &modules, &mut journal).unwrap();
@@ -213,22 +177,16 @@ fn a_silent_target_is_dead_lettered_across_a_monitor_upgrade_then_redriven() {
     assert_eq!(event.metric, MemoryMetric::Stable);
 
     let after: RegistrationPage = world
-        .query(
-            world.ids.monitor,
-            "list_registrations",
-            (None::<Principal>, 10u32),
-        )
+        .monitor()
+        .query("list_registrations", (None::<Principal>, 10u32))
         .unwrap();
     assert_eq!(
         after.registrations, before.registrations,
         "registry survives"
     );
     let dead: DeadLetterPage = world
-        .query(
-            world.ids.monitor,
-            "dead_letters",
-            (Some(world.ids.load), None::<u64>, 10u32),
-        )
+        .monitor()
+        .query("dead_letters", (Some(world.ids.load), None::<u64>, 10u32))
         .unwrap();
     assert!(
         dead.dead_letters.is_empty(),
@@ -243,9 +201,7 @@ fn a_silent_target_is_dead_lettered_across_a_monitor_upgrade_then_redriven() {
         runs, 1,
         "every attempt and the redrive ran the handler once"
     );
-    let state: Option<CanisterState> = world
-        .query(world.ids.monitor, "canister_state", (world.ids.load,))
-        .unwrap();
+    let state: Option<CanisterState> = world.monitor().canister_state(world.ids.load).unwrap();
     assert_eq!(state.unwrap().pending_events, 0);
     let load = world.ids.load;
     let kinds: Vec<EventKind> = story::events(&mut world, Some(load))

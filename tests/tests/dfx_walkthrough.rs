@@ -1,9 +1,9 @@
 //! The dfx walkthrough (`scripts/dfx-walkthrough.sh`) runs against a PocketIC server (our
-//! emulator in CI) through the interpreter in `integration_tests::dfx_script`, with every claim
+//! emulator in CI) through the interpreter in `tools/dfx-script`, with every claim
 //! it makes checked; so does the operator snippet of README.md, and the dfx snippets of the other
 //! READMEs type-check. Broken copies of the walkthrough fail at the broken line.
 
-use integration_tests::dfx_script::{self, ScriptError, Transcript};
+use dfx_script::{ScriptError, Transcript};
 use integration_tests::workspace_root;
 use std::process::Command;
 

@@ -7,7 +7,7 @@ use candid::types::internal::{FuncMode, Function};
 use candid::{IDLArgs, Principal, TypeEnv};
 use candid_parser::utils::{instantiate_candid, CandidSource};
 use canister_hooks::events::{ErrorReport, ErrorSource};
-use hooks_monitor::api::{
+use canister_hooks_testkit::monitor::{
     AdminError, Config, ConfigUpdate, DeadLetter, RedriveError, Registration, RegistrationError,
     Stats,
 };

@@ -5,7 +5,7 @@
 
 use candid::Principal;
 use canister_hooks::events::ErrorSource;
-use hooks_monitor::api::{
+use canister_hooks_testkit::monitor::{
     ConfigUpdate, DeadLetter, DeliveryStatus, EventKind, HookEvent, PollBounds, RedriveError,
     RegisterArgs,
 };
@@ -243,7 +243,7 @@ fn a_deleted_target_is_reported_retried_and_dead_lettered_without_blocking_other
             .any(|d| d.id == letters[0].id)
     });
     // Unregistering is the fix; then a redrive is refused, naming the canister.
-    let r: Result<(), hooks_monitor::api::RegistrationError> =
+    let r: Result<(), canister_hooks_testkit::monitor::RegistrationError> =
         f.update(f.monitor, "unregister", (p.faulty,));
     r.unwrap();
     let refused: Result<u64, RedriveError> = f.update(f.monitor, "redrive", (letters[0].id,));

@@ -4,7 +4,7 @@
 
 use candid::Principal;
 use canister_hooks::events::{ErrorSource, EventOrigin};
-use hooks_monitor::api::{
+use canister_hooks_testkit::monitor::{
     DeliveryStatus, EventKind, EventRecord, HookEvent, MemoryMetric, MemoryThresholds, PollBounds,
     RegisterArgs,
 };

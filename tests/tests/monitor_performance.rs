@@ -4,7 +4,7 @@
 //! one with 100, and under 1 KiB of stable memory per registration. BENCHMARKS.md has the
 //! numbers at 10,000 from `examples/monitor_bench.rs`.
 
-use hooks_monitor::api::ConfigUpdate;
+use canister_hooks_testkit::monitor::ConfigUpdate;
 use integration_tests::monitor_perf::{register_args, MonitorBench};
 
 const T: u128 = 1_000_000_000_000;

@@ -2,7 +2,9 @@
 //! daily budget (a new day allows more), and never out of the monitor's reserve.
 
 use candid::Principal;
-use hooks_monitor::api::{AdminError, Config, ConfigUpdate, EventKind, RegisterArgs, TopUpPolicy};
+use canister_hooks_testkit::monitor::{
+    AdminError, Config, ConfigUpdate, EventKind, RegisterArgs, TopUpPolicy,
+};
 use integration_tests::fleet::{fast_config, Fleet, T};
 use std::time::Duration;
 

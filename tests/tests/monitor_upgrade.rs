@@ -4,7 +4,9 @@
 //! delivered, in order, once the target answers again.
 
 use candid::Principal;
-use hooks_monitor::api::{ConfigUpdate, DeliveryStatus, EventKind, MemoryThresholds, RegisterArgs};
+use canister_hooks_testkit::monitor::{
+    ConfigUpdate, DeliveryStatus, EventKind, MemoryThresholds, RegisterArgs,
+};
 use ic_management_canister_types::CanisterStatusType;
 use integration_tests::canister_wasm;
 use integration_tests::fleet::{fast_config, Fleet, HookMode, MonitorInit, T};
@@ -138,7 +140,8 @@ fn the_monitor_stops_and_upgrades_while_a_target_never_replies_and_loses_nothing
         after.delivery_failures > stats.delivery_failures,
         "the timed-out call was recorded as a failed attempt"
     );
-    let config: hooks_monitor::api::Config = fleet.query(fleet.monitor, "get_config", ());
+    let config: canister_hooks_testkit::monitor::Config =
+        fleet.query(fleet.monitor, "get_config", ());
     assert_eq!(config.delivery_max_attempts, 12);
     assert_eq!(config.call_timeout_seconds, CALL_TIMEOUT_SECONDS as u32);
 

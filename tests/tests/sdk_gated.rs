@@ -3,30 +3,13 @@
 
 use std::time::Duration;
 
-use candid::{encode_one, CandidType, Deserialize, Principal};
+use candid::{encode_one, Principal};
 use canister_hooks::events::ErrorSource;
 use canister_hooks::types::{Phase, StepState};
+use canister_hooks_testkit::examples::{GatedInit, GatedState, WorkerInit};
 use integration_tests::canister_wasm;
 use integration_tests::sdk::*;
 use pocket_ic::{PocketIc, RejectCode};
-
-#[derive(CandidType, Deserialize)]
-struct GatedInit {
-    config_source: Principal,
-    monitor: Option<Principal>,
-}
-
-#[derive(CandidType, Deserialize)]
-struct WorkerInit {
-    monitor: Option<Principal>,
-    greeting: Option<String>,
-}
-
-#[derive(CandidType, Deserialize, Debug)]
-struct GatedState {
-    instance_id: Option<u64>,
-    config_fetches: u64,
-}
 
 fn worker_arg(greeting: &str) -> Vec<u8> {
     encode_one(WorkerInit {

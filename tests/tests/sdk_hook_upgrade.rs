@@ -3,22 +3,12 @@
 
 use std::time::Duration;
 
-use candid::{encode_one, CandidType, Deserialize, Principal};
+use candid::{encode_one, Principal};
 use canister_hooks::events::{EventOrigin, LowCyclesEvent};
+use canister_hooks_testkit::examples::{HookMode, LoadInit};
 use integration_tests::canister_wasm;
 use integration_tests::sdk::*;
 use pocket_ic::PocketIc;
-
-#[derive(CandidType, Deserialize)]
-struct LoadInit {
-    monitor: Option<Principal>,
-}
-
-#[derive(CandidType)]
-enum HookMode {
-    Normal,
-    Slow(u32),
-}
 
 fn low_cycles(id: u64, monitor: Principal) -> LowCyclesEvent {
     LowCyclesEvent {

@@ -3,38 +3,15 @@
 
 use std::time::Duration;
 
-use candid::{encode_one, CandidType, Deserialize, Principal};
+use candid::{encode_one, CandidType, Principal};
 use canister_hooks::events::{
     ErrorEvent, ErrorSource, EventOrigin, LowCyclesEvent, LowMemoryEvent, MemoryMetric,
 };
 use canister_hooks::types::AdminError;
+use canister_hooks_testkit::examples::{WorkerInit, WorkerStats};
 use integration_tests::canister_wasm;
 use integration_tests::sdk::*;
 use pocket_ic::{CanisterSettings, PocketIc};
-
-#[derive(CandidType, Deserialize)]
-struct WorkerInit {
-    monitor: Option<Principal>,
-    greeting: Option<String>,
-}
-
-#[derive(CandidType, Deserialize, Debug)]
-struct Ledger {
-    errors_seen: u64,
-    degraded: bool,
-    cache_frees: u64,
-    last_low_memory: Option<LowMemoryEvent>,
-    report_runs: u64,
-    compacted: u64,
-}
-
-#[derive(CandidType, Deserialize, Debug)]
-struct WorkerStats {
-    pending: u64,
-    processed: u64,
-    cache_entries: u64,
-    ledger: Ledger,
-}
 
 /// A relay canister (`sim-test-probe`'s `call`) standing in for a monitor or a stranger canister.
 fn install_relay(pic: &PocketIc) -> Principal {

@@ -3,8 +3,9 @@
 
 use candid::{decode_one, encode_args, Principal};
 use integration_tests::canister_wasm;
-use integration_tests::server::{port_file_path, server_binary, spawn_server, wait_for_port};
-use pocket_ic::PocketIcBuilder;
+use integration_tests::server::{
+    client_at, port_file_path, server_binary, spawn_server, wait_for_port,
+};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -136,11 +137,7 @@ fn shared_server_child() {
     #[allow(clippy::zombie_processes)]
     let _owner = spawn_server(&port_file, 10);
     let port = wait_for_port(&port_file);
-    let url = format!("http://127.0.0.1:{port}/").parse().unwrap();
-    let pic = PocketIcBuilder::new()
-        .with_server_url(url)
-        .with_application_subnet()
-        .build();
+    let pic = client_at(port);
     let canister = pic.create_canister();
     pic.add_cycles(canister, 2_000_000_000_000);
     pic.install_canister(

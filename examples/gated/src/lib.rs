@@ -12,13 +12,18 @@
 //! `inspect_message` drops such ingress before it costs cycles.
 
 use std::borrow::Cow;
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 use std::cell::RefCell;
 
 use candid::{CandidType, Principal};
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 use canister_hooks::{Hooks, InitTask, Setup};
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 use ic_stable_structures::memory_manager::MemoryId;
 use ic_stable_structures::storable::Bound;
-use ic_stable_structures::{StableCell, Storable};
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
+use ic_stable_structures::StableCell;
+use ic_stable_structures::Storable;
 use serde::{Deserialize, Serialize};
 
 /// Init argument.
@@ -65,16 +70,19 @@ impl Storable for State {
     const BOUND: Bound = Bound::Unbounded;
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 thread_local! {
     static STATE: RefCell<StableCell<State, canister_hooks::memory::Memory>> = RefCell::new(
         StableCell::init(canister_hooks::memory::get(MemoryId::new(0)), State::default()),
     );
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 fn state() -> State {
     STATE.with_borrow(|s| s.get().clone())
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 fn update_state(f: impl FnOnce(&mut State)) {
     STATE.with_borrow_mut(|cell| {
         let mut s = cell.get().clone();
@@ -84,12 +92,16 @@ fn update_state(f: impl FnOnce(&mut State)) {
 }
 
 /// No custom hook handlers: errors land in the SDK's log (`hooks_recent_errors`).
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 pub struct GatedHooks;
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 impl Hooks for GatedHooks {}
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 canister_hooks::export_hooks!(GatedHooks);
 
 /// Fetches the configuration from the configured source (bounded-wait).
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 async fn fetch_config() -> Result<(), String> {
     let source = state()
         .config_source
@@ -106,18 +118,21 @@ async fn fetch_config() -> Result<(), String> {
     Ok(())
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 async fn assign_instance_id() -> Result<(), String> {
     let id = canister_hooks::random_u64().map_err(|e| e.to_string())?;
     update_state(|s| s.instance_id = Some(id));
     Ok(())
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 fn setup() -> Setup {
     Setup::new()
         .task(InitTask::new("fetch_config", fetch_config))
         .task(InitTask::new("assign_instance_id", assign_instance_id).once())
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::init]
 fn init(arg: GatedInit) {
     update_state(|s| s.config_source = Some(arg.config_source));
@@ -128,18 +143,21 @@ fn init(arg: GatedInit) {
     canister_hooks::init(setup);
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::post_upgrade]
 fn post_upgrade() {
     update_state(|s| s.config = None); // re-fetched by the post-init sequence
     canister_hooks::post_upgrade(setup());
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::inspect_message]
 fn inspect_message() {
     canister_hooks::inspect_message(&[]);
 }
 
 /// A greeting built from the fetched configuration.
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::query(guard = "canister_hooks::guard_ready")]
 fn greet(name: String) -> String {
     let greeting = state().config.map(|c| c.greeting).unwrap_or_default();
@@ -147,32 +165,26 @@ fn greet(name: String) -> String {
 }
 
 /// A fresh random number from the seeded RNG (updates persist the RNG's advance).
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::update(guard = "canister_hooks::guard_ready")]
 fn draw() -> u64 {
     canister_hooks::random_u64().unwrap_or_else(|e| ic_cdk::trap(e.to_string()))
 }
 
 /// The durable state: configuration, instance id, fetch count.
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::query(guard = "canister_hooks::guard_ready")]
 fn state_view() -> State {
     state()
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 ic_cdk::export_candid!();
 
-#[cfg(test)]
-mod tests {
-    use candid_parser::utils::{service_equal, CandidSource};
-
-    #[test]
-    fn did_file_matches_code() {
-        let code = super::__export_service();
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("gated.did");
-        if std::env::var_os("UPDATE_DID").is_some() {
-            std::fs::write(&path, &code).unwrap();
-        }
-        service_equal(CandidSource::Text(&code), CandidSource::File(&path)).unwrap_or_else(|e| {
-            panic!("gated.did differs from the code (UPDATE_DID=1 cargo test regenerates it): {e}\n{code}")
-        });
-    }
+#[cfg(all(test, feature = "canister"))]
+/// `gated.did` must describe exactly the service the code exports.
+/// Regenerate it with `UPDATE_DID=1 cargo test -p example-gated did_file_matches_code`.
+#[test]
+fn did_file_matches_code() {
+    did_check::assert_did_matches!("gated.did");
 }

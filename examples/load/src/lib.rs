@@ -4,14 +4,19 @@
 //! told to trap or to answer slowly, to play a misbehaving target.
 
 use std::borrow::Cow;
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 use std::cell::RefCell;
 
 use candid::{CandidType, Principal};
 use canister_hooks::events::{ErrorEvent, LowCyclesEvent, LowMemoryEvent};
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 use canister_hooks::{Hooks, Setup};
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 use ic_stable_structures::memory_manager::MemoryId;
 use ic_stable_structures::storable::Bound;
-use ic_stable_structures::{Memory as _, StableBTreeMap, StableCell, Storable};
+use ic_stable_structures::Storable;
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
+use ic_stable_structures::{Memory as _, StableBTreeMap, StableCell};
 use serde::{Deserialize, Serialize};
 
 pub mod logic;
@@ -94,8 +99,10 @@ macro_rules! candid_storable {
 candid_storable!(Ledger);
 candid_storable!(Received);
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 type Mem = canister_hooks::memory::Memory;
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 thread_local! {
     static LEDGER: RefCell<StableCell<Ledger, Mem>> =
         RefCell::new(StableCell::init(canister_hooks::memory::get(MemoryId::new(0)), Ledger::default()));
@@ -107,10 +114,12 @@ thread_local! {
     static HEAP_BALLAST: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 fn ledger() -> Ledger {
     LEDGER.with_borrow(|l| l.get().clone())
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 fn update_ledger(f: impl FnOnce(&mut Ledger)) {
     LEDGER.with_borrow_mut(|cell| {
         let mut l = cell.get().clone();
@@ -119,6 +128,7 @@ fn update_ledger(f: impl FnOnce(&mut Ledger)) {
     });
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 fn record(event: Received) {
     let mut key = 0;
     update_ledger(|l| {
@@ -132,6 +142,7 @@ fn record(event: Received) {
     RECEIVED.with_borrow_mut(|r| r.insert(key, event));
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 async fn behave(event: Received) {
     match ledger().mode {
         HookMode::Normal => record(event),
@@ -152,8 +163,10 @@ async fn behave(event: Received) {
 }
 
 /// The load canister's hook handlers.
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 pub struct LoadHooks;
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 impl Hooks for LoadHooks {
     async fn on_low_cycles(event: LowCyclesEvent) {
         behave(Received::LowCycles(event)).await
@@ -172,8 +185,10 @@ impl Hooks for LoadHooks {
     }
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 canister_hooks::export_hooks!(LoadHooks);
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 fn setup(arg: LoadInit) -> Setup {
     let mut s = Setup::new();
     if let Some(m) = arg.monitor {
@@ -182,17 +197,20 @@ fn setup(arg: LoadInit) -> Setup {
     s
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::init]
 fn init(arg: Option<LoadInit>) {
     canister_hooks::init(setup(arg.unwrap_or_default()));
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::post_upgrade]
 fn post_upgrade(arg: Option<LoadInit>) {
     canister_hooks::post_upgrade(setup(arg.unwrap_or_default()));
 }
 
 /// Burns `amount` cycles from the balance; returns the cycles actually burned.
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::update]
 fn burn_cycles(amount: u128) -> u128 {
     let burned = ic_cdk::api::cycles_burn(amount);
@@ -201,6 +219,7 @@ fn burn_cycles(amount: u128) -> u128 {
 }
 
 /// Executes about `instructions` Wasm instructions (cycles burned by execution, not by fiat).
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::update]
 fn burn_instructions(instructions: u64) -> u64 {
     let target = instructions.min(30_000_000_000);
@@ -215,6 +234,7 @@ fn burn_instructions(instructions: u64) -> u64 {
 }
 
 /// Grows the heap by `bytes` (touched, so it is really used); returns the heap ballast size.
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::update]
 fn grow_heap(bytes: u64) -> Result<u64, String> {
     let bytes = logic::check_growth(bytes)?;
@@ -223,6 +243,7 @@ fn grow_heap(bytes: u64) -> Result<u64, String> {
 }
 
 /// Drops the heap ballast (the Wasm heap itself never shrinks).
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::update]
 fn free_heap() -> u64 {
     let freed = heap_ballast();
@@ -231,6 +252,7 @@ fn free_heap() -> u64 {
 }
 
 /// Grows stable memory by `bytes` (rounded up to pages, and written); returns stable bytes grown.
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::update]
 fn grow_stable(bytes: u64) -> Result<u64, String> {
     let bytes = logic::check_growth(bytes)?;
@@ -249,26 +271,29 @@ fn grow_stable(bytes: u64) -> Result<u64, String> {
 }
 
 /// Sets how the hook handlers behave.
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::update]
 fn set_hook_mode(mode: HookMode) {
     update_ledger(|l| l.mode = mode);
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 fn heap_ballast() -> u64 {
     HEAP_BALLAST.with_borrow(|b| b.iter().map(|v| v.len() as u64).sum())
 }
 
-#[cfg(target_arch = "wasm32")]
+#[cfg(all(feature = "canister", target_arch = "wasm32"))]
 fn heap_bytes() -> u64 {
     core::arch::wasm32::memory_size(0) as u64 * logic::PAGE
 }
 
-#[cfg(not(target_arch = "wasm32"))]
+#[cfg(all(feature = "canister", test, not(target_arch = "wasm32")))]
 fn heap_bytes() -> u64 {
     0
 }
 
 /// Hook events handled, oldest first, after key `after` (at most 100).
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::query]
 fn received(after: Option<u64>) -> Vec<(u64, Received)> {
     use std::ops::Bound::{Excluded, Unbounded};
@@ -282,6 +307,7 @@ fn received(after: Option<u64>) -> Vec<(u64, Received)> {
 }
 
 /// Balance, memory and counters.
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::query]
 fn load_status() -> LoadStatus {
     let counts = RECEIVED.with_borrow(|r| {
@@ -301,22 +327,13 @@ fn load_status() -> LoadStatus {
     }
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 ic_cdk::export_candid!();
 
-#[cfg(test)]
-mod did_test {
-    use candid_parser::utils::{service_equal, CandidSource};
-
-    /// `load.did` must describe exactly the service the code exports.
-    /// Regenerate it with `UPDATE_DID=1 cargo test -p example-load did_file_matches_code`.
-    #[test]
-    fn did_file_matches_code() {
-        let code = super::__export_service();
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("load.did");
-        if std::env::var_os("UPDATE_DID").is_some() {
-            std::fs::write(&path, &code).unwrap();
-        }
-        service_equal(CandidSource::Text(&code), CandidSource::File(&path))
-            .unwrap_or_else(|e| panic!("load.did differs from the code: {e}\n{code}"));
-    }
+#[cfg(all(test, feature = "canister"))]
+/// `load.did` must describe exactly the service the code exports.
+/// Regenerate it with `UPDATE_DID=1 cargo test -p example-load did_file_matches_code`.
+#[test]
+fn did_file_matches_code() {
+    did_check::assert_did_matches!("load.did");
 }

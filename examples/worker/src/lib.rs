@@ -14,16 +14,25 @@
 //! - `config` (gated query): the configuration the `gated` example fetches during its post-init.
 
 use std::borrow::Cow;
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 use std::cell::RefCell;
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 use std::collections::BTreeMap;
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 use std::time::Duration;
 
 use candid::{CandidType, Principal};
-use canister_hooks::events::{ErrorEvent, LowCyclesEvent, LowMemoryEvent};
+use canister_hooks::events::LowMemoryEvent;
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
+use canister_hooks::events::{ErrorEvent, LowCyclesEvent};
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 use canister_hooks::{Hooks, InitTask, Setup};
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 use ic_stable_structures::memory_manager::MemoryId;
 use ic_stable_structures::storable::Bound;
-use ic_stable_structures::{StableBTreeMap, StableCell, Storable};
+use ic_stable_structures::Storable;
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
+use ic_stable_structures::{StableBTreeMap, StableCell};
 use serde::{Deserialize, Serialize};
 
 mod logic;
@@ -116,8 +125,10 @@ macro_rules! candid_storable {
 candid_storable!(Job);
 candid_storable!(Ledger);
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 type Mem = canister_hooks::memory::Memory;
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 thread_local! {
     static JOBS: RefCell<StableBTreeMap<u64, Job, Mem>> =
         RefCell::new(StableBTreeMap::init(canister_hooks::memory::get(MemoryId::new(0))));
@@ -127,10 +138,12 @@ thread_local! {
     static CACHE: RefCell<BTreeMap<u64, String>> = const { RefCell::new(BTreeMap::new()) };
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 fn ledger() -> Ledger {
     LEDGER.with_borrow(|l| l.get().clone())
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 fn update_ledger(f: impl FnOnce(&mut Ledger)) {
     LEDGER.with_borrow_mut(|cell| {
         let mut l = cell.get().clone();
@@ -140,8 +153,10 @@ fn update_ledger(f: impl FnOnce(&mut Ledger)) {
 }
 
 /// The worker's hook handlers.
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 pub struct WorkerHooks;
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 impl Hooks for WorkerHooks {
     async fn on_low_cycles(_event: LowCyclesEvent) {
         update_ledger(|l| l.degraded = true);
@@ -163,15 +178,18 @@ impl Hooks for WorkerHooks {
     }
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 canister_hooks::export_hooks!(WorkerHooks, heartbeat);
 
 /// The IC's own hook (heap within `wasm_memory_threshold` of `wasm_memory_limit`), forwarded to
 /// `on_low_memory` as a `SelfRaised` event.
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::on_low_wasm_memory]
 fn low_wasm_memory() {
     canister_hooks::bridge_low_wasm_memory::<WorkerHooks>();
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 fn start(arg: WorkerInit, upgrade: bool) {
     if let Some(greeting) = arg.greeting {
         update_ledger(|l| l.greeting = greeting);
@@ -203,22 +221,26 @@ fn start(arg: WorkerInit, upgrade: bool) {
     canister_hooks::set_heartbeat(|| async { compact() });
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::init]
 fn init(arg: WorkerInit) {
     start(arg, false);
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::post_upgrade]
 fn post_upgrade(arg: Option<WorkerInit>) {
     start(arg.unwrap_or_default(), true);
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::inspect_message]
 fn inspect_message() {
     canister_hooks::inspect_message(&[]);
 }
 
 /// Processes the oldest pending job; traps on a poison value (the job stays pending).
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 fn process_next() {
     let next = JOBS.with_borrow(|j| {
         j.iter()
@@ -241,6 +263,7 @@ fn process_next() {
 
 /// Folds up to 50 processed jobs into the ledger total (skipped in degraded mode); traps on a
 /// job that cannot be archived (the job stays until discarded).
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 fn compact() {
     if ledger().degraded {
         return;
@@ -270,6 +293,7 @@ fn compact() {
 }
 
 /// Queues jobs; returns their keys.
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::update(guard = "canister_hooks::guard_ready")]
 fn submit(values: Vec<u64>) -> Vec<u64> {
     let mut keys = Vec::with_capacity(values.len());
@@ -294,18 +318,21 @@ fn submit(values: Vec<u64>) -> Vec<u64> {
 }
 
 /// Drops a job (e.g. a poison one the `process` timer keeps trapping on).
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::update(guard = "canister_hooks::guard_ready")]
 fn discard(key: u64) -> bool {
     JOBS.with_borrow_mut(|j| j.remove(&key)).is_some()
 }
 
 /// Leaves degraded mode (after topping up cycles).
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::update(guard = "canister_hooks::guard_ready")]
 fn resume() {
     update_ledger(|l| l.degraded = false);
 }
 
 /// Counters, mode and queue sizes.
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::query(guard = "canister_hooks::guard_ready")]
 fn stats() -> WorkerStats {
     let (pending, processed) = JOBS.with_borrow(|j| {
@@ -326,6 +353,7 @@ fn stats() -> WorkerStats {
 }
 
 /// Configuration for other canisters (the `gated` example fetches it during post-init).
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 #[ic_cdk::query(guard = "canister_hooks::guard_ready")]
 fn config() -> WorkerConfig {
     WorkerConfig {
@@ -334,21 +362,13 @@ fn config() -> WorkerConfig {
     }
 }
 
+#[cfg(all(feature = "canister", any(target_family = "wasm", test)))]
 ic_cdk::export_candid!();
 
-#[cfg(test)]
-mod tests {
-    use candid_parser::utils::{service_equal, CandidSource};
-
-    #[test]
-    fn did_file_matches_code() {
-        let code = super::__export_service();
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("worker.did");
-        if std::env::var_os("UPDATE_DID").is_some() {
-            std::fs::write(&path, &code).unwrap();
-        }
-        service_equal(CandidSource::Text(&code), CandidSource::File(&path)).unwrap_or_else(|e| {
-            panic!("worker.did differs from the code (UPDATE_DID=1 cargo test regenerates it): {e}\n{code}")
-        });
-    }
+#[cfg(all(test, feature = "canister"))]
+/// `worker.did` must describe exactly the service the code exports.
+/// Regenerate it with `UPDATE_DID=1 cargo test -p example-worker did_file_matches_code`.
+#[test]
+fn did_file_matches_code() {
+    did_check::assert_did_matches!("worker.did");
 }

@@ -1,11 +1,13 @@
 //! The local replica a dfx user talks to, played by a PocketIC instance (`POCKET_IC_BIN`, our
-//! emulator in CI). One identity, the operator, creates, controls and calls everything, as the
-//! default dfx identity does. Time moves only in whole rounds of one second, as on a replica.
+//! emulator in CI) driven through the test kit. One identity, the operator, creates, controls and
+//! calls everything, as the default dfx identity does. Time moves only in whole rounds of one
+//! second, as on a replica.
 
 use candid::Principal;
-use ic_management_canister_types::{CanisterIdRecord, CanisterInstallMode, InstallCodeArgs};
-use pocket_ic::common::rest::{RawEffectivePrincipal, RawMessageId};
-use pocket_ic::{CanisterSettings, CreateCanisterParams, PocketIc, RejectResponse};
+use canister_hooks_testkit::Ic;
+use ic_management_canister_types::{CanisterInstallMode, InstallCodeArgs};
+use pocket_ic::common::rest::RawMessageId;
+use pocket_ic::{PocketIc, RejectResponse};
 use std::time::Duration;
 
 /// Rounds an update call may take before it counts as stuck.
@@ -32,7 +34,7 @@ impl Replica {
     /// A fresh instance.
     pub fn start() -> Replica {
         let pic = PocketIc::new();
-        let started_ns = pic.get_time().as_nanos_since_unix_epoch();
+        let started_ns = pic.time_ns();
         Replica {
             pic,
             operator: Principal::self_authenticating(b"dfx walkthrough operator"),
@@ -42,25 +44,13 @@ impl Replica {
 
     /// Seconds of IC time since the start.
     pub fn elapsed_secs(&self) -> u64 {
-        (self.pic.get_time().as_nanos_since_unix_epoch() - self.started_ns) / 1_000_000_000
+        (self.pic.time_ns() - self.started_ns) / 1_000_000_000
     }
 
     /// Creates an empty canister with `cycles`, controlled by the operator.
     pub fn create(&self, cycles: u128) -> Principal {
-        let settings = CanisterSettings {
-            controllers: Some(vec![self.operator]),
-            ..Default::default()
-        };
         self.pic
-            .create_canister_with_params(
-                Some(self.operator),
-                CreateCanisterParams {
-                    cycles: Some(cycles),
-                    settings: Some(settings),
-                    placement: None,
-                },
-            )
-            .expect("canister creation succeeds")
+            .create_canister_with_controllers(self.operator, vec![self.operator], cycles)
     }
 
     /// SHA-256 of the installed module, `None` while the canister is empty.
@@ -87,8 +77,11 @@ impl Replica {
             sender_canister_version: None,
         };
         let payload = candid::encode_one(args).expect("install_code arguments encode");
-        self.management(canister, "install_code", payload)
-            .map(|_| ())
+        let pending = self
+            .pic
+            .submit_management_call(self.operator, "install_code", canister, payload)
+            .map_err(rejected)?;
+        self.await_rounds(pending).map(|_| ())
     }
 
     /// Adds `controller` to the canister's controllers.
@@ -105,7 +98,7 @@ impl Replica {
     /// Stops the canister, running rounds a second apart until the stop completes (it waits for
     /// the canister's open calls); returns the seconds waited.
     pub fn stop(&self, canister: Principal) -> Result<u64, String> {
-        let pending = self.submit_management(canister, "stop_canister")?;
+        let pending = self.submit(canister, "stop_canister")?;
         for waited in 0..=MAX_STOP_SECONDS {
             self.pic.tick();
             if let Some(result) = self.pic.ingress_status(pending.clone()) {
@@ -120,7 +113,7 @@ impl Replica {
 
     /// Starts a stopped canister.
     pub fn start_canister(&self, canister: Principal) -> Result<(), String> {
-        let pending = self.submit_management(canister, "start_canister")?;
+        let pending = self.submit(canister, "start_canister")?;
         self.await_rounds(pending).map(|_| ())
     }
 
@@ -152,44 +145,13 @@ impl Replica {
 
     /// Lets `seconds` pass, one round per second.
     pub fn sleep(&self, seconds: u64) {
-        for _ in 0..seconds {
-            self.pic.advance_time(Duration::from_secs(1));
-            self.pic.tick();
-        }
+        self.pic.run_for(seconds, 1, 1);
     }
 
-    fn management(
-        &self,
-        canister: Principal,
-        method: &str,
-        payload: Vec<u8>,
-    ) -> Result<Vec<u8>, String> {
-        let pending = self
-            .pic
-            .submit_call_with_effective_principal(
-                Principal::management_canister(),
-                RawEffectivePrincipal::CanisterId(canister.as_slice().to_vec()),
-                self.operator,
-                method,
-                payload,
-            )
-            .map_err(rejected)?;
-        self.await_rounds(pending)
-    }
-
-    fn submit_management(&self, canister: Principal, method: &str) -> Result<RawMessageId, String> {
-        let payload = candid::encode_one(CanisterIdRecord {
-            canister_id: canister,
-        })
-        .expect("a canister id record encodes");
+    /// Submits the management canister's `method` about `canister` as the operator.
+    fn submit(&self, canister: Principal, method: &str) -> Result<RawMessageId, String> {
         self.pic
-            .submit_call_with_effective_principal(
-                Principal::management_canister(),
-                RawEffectivePrincipal::CanisterId(canister.as_slice().to_vec()),
-                self.operator,
-                method,
-                payload,
-            )
+            .submit_canister_id_call(self.operator, method, canister)
             .map_err(rejected)
     }
 

@@ -1,7 +1,7 @@
 //! The interpreter's parsing and checks, on scripts that need no replica.
 
 use super::*;
-use crate::workspace_root;
+use canister_hooks_testkit::workspace_root;
 
 fn text(s: &str) -> Word {
     Word {

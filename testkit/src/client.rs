@@ -1,0 +1,62 @@
+//! [`Client`]: typed calls to one canister as one caller. What each kind of canister answers is
+//! written in its own module ([`crate::monitor`], [`crate::sdk`], [`crate::examples`]).
+
+use crate::ic::Ic;
+use candid::utils::ArgumentEncoder;
+use candid::{CandidType, Deserialize, Principal};
+use pocket_ic::RejectResponse;
+use std::marker::PhantomData;
+
+/// Calls to canister `id` as `caller`; `C` names what the canister is (its methods are
+/// implemented for `Client<_, C>`).
+pub struct Client<'a, I: Ic, C> {
+    pub ic: &'a I,
+    pub id: Principal,
+    pub caller: Principal,
+    canister: PhantomData<C>,
+}
+
+impl<'a, I: Ic, C> Client<'a, I, C> {
+    /// A client of canister `id` calling as `caller`.
+    pub fn new(ic: &'a I, id: Principal, caller: Principal) -> Self {
+        Client {
+            ic,
+            id,
+            caller,
+            canister: PhantomData,
+        }
+    }
+
+    /// An update call of `method` with one result.
+    pub fn update<A: ArgumentEncoder, R: CandidType + for<'de> Deserialize<'de>>(
+        &self,
+        method: &str,
+        args: A,
+    ) -> Result<R, RejectResponse> {
+        let (reply,) = self
+            .ic
+            .update_candid_as(self.id, self.caller, method, args)?;
+        Ok(reply)
+    }
+
+    /// A query of `method` with one result.
+    pub fn query<A: ArgumentEncoder, R: CandidType + for<'de> Deserialize<'de>>(
+        &self,
+        method: &str,
+        args: A,
+    ) -> Result<R, RejectResponse> {
+        let (reply,) = self
+            .ic
+            .query_candid_as(self.id, self.caller, method, args)?;
+        Ok(reply)
+    }
+
+    /// An update call of `method` with no result.
+    pub fn update_unit<A: ArgumentEncoder>(
+        &self,
+        method: &str,
+        args: A,
+    ) -> Result<(), RejectResponse> {
+        self.ic.update_candid_as(self.id, self.caller, method, args)
+    }
+}

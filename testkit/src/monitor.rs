@@ -1,0 +1,180 @@
+//! The monitor's client: its install argument, each endpoint the tests and the demo call, typed,
+//! and paged readers of its `events`, `dead_letters` and registrations.
+
+use crate::client::Client;
+use crate::ic::Ic;
+use candid::{CandidType, Deserialize, Principal};
+use pocket_ic::RejectResponse;
+
+pub use hooks_monitor::api::*;
+pub use hooks_monitor::http::{HttpRequest, HttpResponse};
+
+/// Page size of the paged readers.
+const PAGE: u32 = 100;
+
+/// The monitor's install and upgrade argument (`InitArgs` in monitor.did).
+#[derive(CandidType, Deserialize, Clone, Debug, Default)]
+pub struct MonitorInit {
+    /// Configuration changes applied at install or upgrade.
+    pub config: Option<ConfigUpdate>,
+    /// Admins to add (besides the controllers).
+    pub admins: Option<Vec<Principal>>,
+}
+
+impl MonitorInit {
+    /// The argument installing the monitor with `config`.
+    pub fn with_config(config: ConfigUpdate) -> MonitorInit {
+        MonitorInit {
+            config: Some(config),
+            admins: None,
+        }
+    }
+
+    /// The encoded install or upgrade argument (`opt InitArgs`).
+    pub fn encode(init: Option<MonitorInit>) -> Vec<u8> {
+        candid::encode_one(init).expect("the monitor's init argument encodes")
+    }
+}
+
+/// Registration of `canister_id` under `label` with every hook, a cycles threshold of
+/// `cycles_threshold` and `poll` bounds (the monitor's defaults where `None`), and nothing else.
+pub fn register_args(
+    canister_id: Principal,
+    label: impl Into<String>,
+    cycles_threshold: Option<u128>,
+    poll: Option<PollBounds>,
+) -> RegisterArgs {
+    RegisterArgs {
+        canister_id,
+        label: Some(label.into()),
+        cycles_threshold,
+        memory: None,
+        hooks: Hooks {
+            on_low_cycles: true,
+            on_low_memory: true,
+            on_error: true,
+        },
+        poll,
+        reminder_interval_seconds: None,
+        hysteresis_percent: None,
+        top_up: None,
+    }
+}
+
+/// The monitor canister, for [`Client`].
+pub struct Monitor;
+
+/// Calls to a monitor.
+pub type MonitorClient<'a, I> = Client<'a, I, Monitor>;
+
+impl<I: Ic> Client<'_, I, Monitor> {
+    /// `register`.
+    pub fn register(
+        &self,
+        args: RegisterArgs,
+    ) -> Result<Result<Registration, RegistrationError>, RejectResponse> {
+        self.update("register", (args,))
+    }
+
+    /// `poll_now`.
+    pub fn poll_now(
+        &self,
+        canister: Principal,
+    ) -> Result<Result<(), RegistrationError>, RejectResponse> {
+        self.update("poll_now", (canister,))
+    }
+
+    /// `redrive_canister`: re-queues every dead letter of `canister`.
+    pub fn redrive_canister(
+        &self,
+        canister: Principal,
+    ) -> Result<Result<u64, RedriveError>, RejectResponse> {
+        self.update("redrive_canister", (canister,))
+    }
+
+    /// `canister_state`.
+    pub fn canister_state(
+        &self,
+        canister: Principal,
+    ) -> Result<Option<CanisterState>, RejectResponse> {
+        self.query("canister_state", (canister,))
+    }
+
+    /// `stats`.
+    pub fn stats(&self) -> Result<Stats, RejectResponse> {
+        self.query("stats", ())
+    }
+
+    /// Every event matching `filter` (its `before_id` and `limit` are the reader's), newest first.
+    pub fn events_where(&self, filter: EventFilter) -> Result<Vec<EventRecord>, RejectResponse> {
+        let mut all = vec![];
+        let mut before_id = None;
+        loop {
+            let page: EventPage = self.query(
+                "events",
+                (EventFilter {
+                    before_id,
+                    limit: Some(PAGE),
+                    ..filter.clone()
+                },),
+            )?;
+            all.extend(page.events);
+            match page.next {
+                Some(next) => before_id = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Every event in the monitor's history, newest first, optionally of one canister.
+    pub fn events(&self, canister: Option<Principal>) -> Result<Vec<EventRecord>, RejectResponse> {
+        self.events_where(EventFilter {
+            canister_id: canister,
+            ..Default::default()
+        })
+    }
+
+    /// Every dead letter, oldest first, optionally of one canister.
+    pub fn dead_letters(
+        &self,
+        canister: Option<Principal>,
+    ) -> Result<Vec<DeadLetter>, RejectResponse> {
+        let mut all = vec![];
+        let mut after: Option<u64> = None;
+        loop {
+            let page: DeadLetterPage = self.query("dead_letters", (canister, after, PAGE))?;
+            all.extend(page.dead_letters);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// Every registration, in canister id order.
+    pub fn registrations(&self) -> Result<Vec<Registration>, RejectResponse> {
+        let mut all = vec![];
+        let mut after: Option<Principal> = None;
+        loop {
+            let page: RegistrationPage = self.query("list_registrations", (after, PAGE))?;
+            all.extend(page.registrations);
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(all),
+            }
+        }
+    }
+
+    /// The text of `GET /metrics`; panics on another status than 200.
+    pub fn metrics_text(&self) -> Result<String, RejectResponse> {
+        let request = HttpRequest {
+            method: "GET".into(),
+            url: "/metrics".into(),
+            headers: vec![],
+            body: Default::default(),
+        };
+        let response: HttpResponse = self.query("http_request", (request,))?;
+        assert_eq!(response.status_code, 200, "GET /metrics");
+        Ok(String::from_utf8(response.body.into_vec()).expect("metrics are text"))
+    }
+}
