@@ -507,7 +507,7 @@ fn wait_for_event<B: Backend>(
                 journal.note(
                     world.now_ns(),
                     chapter,
-                    format!("{} delivered: {}", hook_name(kind), describe(&event)),
+                    format!("{} delivered: {}", kind.endpoint(), describe(&event)),
                 );
                 return Ok(HookOutcome { event, seconds });
             }
@@ -516,17 +516,8 @@ fn wait_for_event<B: Backend>(
     }
     Err(format!(
         "no {} delivered within {max_minutes} minutes",
-        hook_name(kind)
+        kind.endpoint()
     ))
-}
-
-/// The hook endpoint an event kind goes to.
-pub fn hook_name(kind: EventKind) -> &'static str {
-    match kind {
-        EventKind::LowCycles => "on_low_cycles",
-        EventKind::LowMemory => "on_low_memory",
-        EventKind::Error => "on_error",
-    }
 }
 
 fn describe(record: &EventRecord) -> String {

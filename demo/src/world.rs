@@ -63,12 +63,7 @@ pub struct World<B: Backend> {
     pub ids: Canisters,
 }
 
-/// Monitor init argument (the subset of `InitArgs` the demo sets).
-#[derive(CandidType)]
-struct MonitorInit {
-    admins: Option<Vec<Principal>>,
-    config: Option<hooks_monitor::api::ConfigUpdate>,
-}
+use hooks_monitor::api::InitArgs as MonitorInit;
 
 #[derive(CandidType)]
 struct WorkerInit {

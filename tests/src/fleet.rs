@@ -50,12 +50,8 @@ pub fn fast_config() -> ConfigUpdate {
     }
 }
 
-/// The monitor's install and upgrade argument (`InitArgs` in monitor.did).
-#[derive(CandidType, Clone, Debug, Default)]
-pub struct MonitorInit {
-    pub config: Option<ConfigUpdate>,
-    pub admins: Option<Vec<Principal>>,
-}
+/// The monitor's install and upgrade argument.
+pub use hooks_monitor::api::InitArgs as MonitorInit;
 
 /// The load canister's init argument (`LoadInit` in load.did).
 #[derive(CandidType)]

@@ -10,7 +10,7 @@ use hooks_monitor::api::{
     ConfigUpdate, DeliveryStatus, EventFilter, EventKind, EventPage, Hooks, PollBounds,
     RegisterArgs, Registration, RegistrationError,
 };
-use hooks_monitor::http::{HttpRequest, HttpResponse};
+use hooks_monitor::api::{HttpRequest, HttpResponse, InitArgs};
 use ic_management_canister_types::{
     CanisterIdRecord, CanisterSettings, ProvisionalCreateCanisterWithCyclesArgs,
 };
@@ -23,13 +23,6 @@ use std::time::Duration;
 pub const MONITOR_CYCLES: u128 = 1_000_000_000_000_000;
 /// Ingress messages submitted before their results are awaited.
 const BATCH: usize = 500;
-
-/// The monitor's install and upgrade argument (`InitArgs` in the canister layer).
-#[derive(CandidType)]
-struct InitArgs {
-    config: Option<ConfigUpdate>,
-    admins: Option<Vec<Principal>>,
-}
 
 /// A `pocket-ic` instance with a monitor installed; the anonymous principal controls both.
 pub struct MonitorBench {

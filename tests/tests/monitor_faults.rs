@@ -11,7 +11,7 @@ use hooks_monitor::api::{
 };
 use integration_tests::fleet::{fast_config, Fleet, HookMode, T};
 
-const NS: u64 = 1_000_000_000;
+use hooks_monitor::api::NS;
 /// Attempts before an event is dead-lettered in these tests.
 const MAX_ATTEMPTS: u32 = 3;
 /// The healthy target's longest polling interval.

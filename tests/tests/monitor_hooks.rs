@@ -10,7 +10,7 @@ use hooks_monitor::api::{
 };
 use integration_tests::fleet::{fast_config, Fleet, T};
 
-const NS: u64 = 1_000_000_000;
+use hooks_monitor::api::NS;
 
 /// Asserts that the monitor delivered `record` and that the target handled exactly that event.
 fn assert_handled_by_load(fleet: &Fleet, record: &EventRecord) {

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 const THRESHOLD: u128 = 4 * T;
 const DAY_SECONDS: u64 = 86_400;
-const NS: u64 = 1_000_000_000;
+use hooks_monitor::api::NS;
 
 fn register_with_top_up(fleet: &Fleet, load: Principal, policy: TopUpPolicy) {
     fleet.set_balance(load, THRESHOLD + T);

@@ -1,10 +1,31 @@
 //! The [`Platform`] seam implemented with ic-cdk: bounded-wait calls only.
 
-use crate::calls::CallError;
 use crate::driver::Platform;
-use crate::sample::CanisterIdRecord;
-use candid::Principal;
+use crate::policy::call_error::CallError;
+use crate::policy::exports::CANDID_SERVICE;
+use candid::{CandidType, Principal};
 use ic_cdk::call::{Call, CallErrorExt, CallFailed};
+use serde::Deserialize;
+use serde_bytes::ByteBuf;
+
+/// The argument of `canister_status` and `deposit_cycles`.
+#[derive(CandidType)]
+struct CanisterIdRecord {
+    canister_id: Principal,
+}
+
+/// The argument of `canister_metadata`.
+#[derive(CandidType)]
+struct CanisterMetadataArgs {
+    canister_id: Principal,
+    name: String,
+}
+
+/// The reply of `canister_metadata`.
+#[derive(CandidType, Deserialize)]
+struct CanisterMetadataResult {
+    value: ByteBuf,
+}
 
 /// The real IC.
 pub struct Ic;
@@ -61,6 +82,29 @@ impl Platform for Ic {
             .await
             .map(|_| ())
             .map_err(to_error)
+    }
+
+    async fn candid_service(
+        &self,
+        id: Principal,
+        timeout_seconds: u32,
+    ) -> Result<Vec<u8>, CallError> {
+        Call::bounded_wait(Principal::management_canister(), "canister_metadata")
+            .with_arg(CanisterMetadataArgs {
+                canister_id: id,
+                name: CANDID_SERVICE.into(),
+            })
+            .change_timeout(timeout_seconds)
+            .await
+            .map_err(to_error)?
+            .candid::<CanisterMetadataResult>()
+            .map(|r| r.value.into_vec())
+            .map_err(|e| CallError {
+                reject_code: None,
+                message: format!("unexpected canister_metadata reply: {e}"),
+                clean: false,
+                transient: false,
+            })
     }
 
     async fn call_hook(

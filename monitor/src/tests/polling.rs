@@ -1,8 +1,8 @@
 use crate::api::*;
-use crate::calls::CallError;
+use crate::api::{ErrorSource, MemoryMetric};
+use crate::policy::call_error::CallError;
+use crate::policy::validation::tests::args;
 use crate::testing::*;
-use crate::validation::tests::args;
-use canister_hooks::events::{ErrorSource, MemoryMetric};
 use ic_management_canister_types::CanisterStatusType;
 
 const T: u128 = 1_000_000_000_000;

@@ -1,10 +1,8 @@
 //! One observation of a canister, read from the management canister's `canister_status`
-//! (see [`crate::status_reply`]).
+//! (see [`super`]).
 
+use crate::api::MemoryMetric;
 use crate::api::SampleView;
-use candid::{CandidType, Principal};
-use canister_hooks::events::MemoryMetric;
-use serde::Deserialize;
 
 /// Seconds per day.
 pub const DAY_SECONDS: u64 = 86_400;
@@ -84,12 +82,6 @@ impl Sample {
             status: self.status.name().into(),
         }
     }
-}
-
-/// `canister_status` argument.
-#[derive(CandidType, Deserialize, Clone, Debug)]
-pub struct CanisterIdRecord {
-    pub canister_id: Principal,
 }
 
 #[cfg(test)]
