@@ -4,6 +4,7 @@
 use crate::backend::{Backend, Meter};
 use candid::utils::ArgumentEncoder;
 use candid::{CandidType, Deserialize, Principal};
+use hooks_monitor::api::InitArgs as MonitorInit;
 use std::path::Path;
 use std::time::Duration;
 
@@ -62,8 +63,6 @@ pub struct World<B: Backend> {
     pub admin: Principal,
     pub ids: Canisters,
 }
-
-use hooks_monitor::api::InitArgs as MonitorInit;
 
 #[derive(CandidType)]
 struct WorkerInit {

@@ -46,23 +46,24 @@ fn admin_refused((caller, reason): (Principal, String)) -> AdminError {
     AdminError::NotAuthorized { caller, reason }
 }
 
-#[init]
-fn canister_init(args: Option<InitArgs>) {
+/// Applies the install or upgrade argument (`what` names it in a trap) and arms the timers.
+fn install(args: Option<InitArgs>, what: &str) {
     if let Err(e) = apply_init_args(args) {
-        ic_cdk::trap(format!("invalid init argument: {e}"));
+        ic_cdk::trap(format!("invalid {what} argument: {e}"));
     }
     timer::start();
     super::record_install_instructions();
 }
 
+#[init]
+fn canister_init(args: Option<InitArgs>) {
+    install(args, "init");
+}
+
 #[post_upgrade]
 fn canister_post_upgrade(args: Option<InitArgs>) {
     // All state is already in stable memory; only the timers must be re-armed.
-    if let Err(e) = apply_init_args(args) {
-        ic_cdk::trap(format!("invalid upgrade argument: {e}"));
-    }
-    timer::start();
-    super::record_install_instructions();
+    install(args, "upgrade");
 }
 
 #[inspect_message]

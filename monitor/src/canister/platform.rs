@@ -30,6 +30,11 @@ struct CanisterMetadataResult {
 /// The real IC.
 pub struct Ic;
 
+/// A bounded-wait call of `method` of the management canister.
+fn management(method: &str, timeout_seconds: u32) -> Call<'_, '_> {
+    Call::bounded_wait(Principal::management_canister(), method).change_timeout(timeout_seconds)
+}
+
 fn to_error(e: CallFailed) -> CallError {
     let (reject_code, message) = match &e {
         CallFailed::CallRejected(r) => (Some(r.raw_reject_code()), r.reject_message().to_string()),
@@ -61,9 +66,8 @@ impl Platform for Ic {
         id: Principal,
         timeout_seconds: u32,
     ) -> Result<Vec<u8>, CallError> {
-        Call::bounded_wait(Principal::management_canister(), "canister_status")
+        management("canister_status", timeout_seconds)
             .with_arg(CanisterIdRecord { canister_id: id })
-            .change_timeout(timeout_seconds)
             .await
             .map(|r| r.into_bytes())
             .map_err(to_error)
@@ -75,10 +79,9 @@ impl Platform for Ic {
         amount: u128,
         timeout_seconds: u32,
     ) -> Result<(), CallError> {
-        Call::bounded_wait(Principal::management_canister(), "deposit_cycles")
+        management("deposit_cycles", timeout_seconds)
             .with_arg(CanisterIdRecord { canister_id: id })
             .with_cycles(amount)
-            .change_timeout(timeout_seconds)
             .await
             .map(|_| ())
             .map_err(to_error)
@@ -89,12 +92,11 @@ impl Platform for Ic {
         id: Principal,
         timeout_seconds: u32,
     ) -> Result<Vec<u8>, CallError> {
-        Call::bounded_wait(Principal::management_canister(), "canister_metadata")
+        management("canister_metadata", timeout_seconds)
             .with_arg(CanisterMetadataArgs {
                 canister_id: id,
                 name: CANDID_SERVICE.into(),
             })
-            .change_timeout(timeout_seconds)
             .await
             .map_err(to_error)?
             .candid::<CanisterMetadataResult>()

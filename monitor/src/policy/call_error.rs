@@ -128,26 +128,26 @@ mod tests {
     #[test]
     fn the_message_never_decides_that_a_hook_is_missing() {
         // A handler that trapped after a failed call of its own, quoting that call's reject.
-        let trap = CallError::rejected(
-            CANISTER_ERROR,
-            "config fetch failed: Canister aaaaa-aa has no update method 'get_config' \
-             (CanisterMethodNotFound, IC0536, method not found)",
-        );
-        assert!(matches!(
-            trap.delivery_failure("on_error", Some(false)),
-            Failure::Retryable(_)
-        ));
-        assert!(matches!(
-            trap.delivery_failure("on_error", None),
-            Failure::Retryable(_)
-        ));
-        // Timeouts and canister rejects are never a missing hook, whatever the interface says.
-        for code in [2, 4, SYS_UNKNOWN] {
-            assert!(!CallError::rejected(code, "has no update method").may_be_missing_method());
-            assert!(matches!(
-                CallError::rejected(code, "x").delivery_failure("on_error", Some(true)),
-                Failure::Retryable(_)
-            ));
+        let quoting = "config fetch failed: Canister aaaaa-aa has no update method 'get_config' \
+                       (CanisterMethodNotFound, IC0536, method not found)";
+        let cases = [
+            // (reject code, what the interface says of the hook, permanent?)
+            (CANISTER_ERROR, Some(false), false),
+            (CANISTER_ERROR, None, false),
+            (CANISTER_ERROR, Some(true), true),
+            // Timeouts and canister rejects are never a missing hook.
+            (2, Some(true), false),
+            (4, Some(true), false),
+            (SYS_UNKNOWN, Some(true), false),
+        ];
+        for (code, hook_missing, permanent) in cases {
+            let failure =
+                CallError::rejected(code, quoting).delivery_failure("on_error", hook_missing);
+            assert_eq!(
+                matches!(failure, Failure::Permanent(_)),
+                permanent,
+                "{code} {hook_missing:?}"
+            );
         }
     }
 
