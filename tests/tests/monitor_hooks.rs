@@ -6,11 +6,9 @@ use candid::Principal;
 use canister_hooks::events::{ErrorSource, EventOrigin};
 use hooks_monitor::api::{
     DeliveryStatus, EventKind, EventRecord, HookEvent, MemoryMetric, MemoryThresholds, PollBounds,
-    RegisterArgs,
+    RegisterArgs, NS,
 };
 use integration_tests::fleet::{fast_config, Fleet, T};
-
-use hooks_monitor::api::NS;
 
 /// Asserts that the monitor delivered `record` and that the target handled exactly that event.
 fn assert_handled_by_load(fleet: &Fleet, record: &EventRecord) {

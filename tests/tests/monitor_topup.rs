@@ -2,13 +2,14 @@
 //! daily budget (a new day allows more), and never out of the monitor's reserve.
 
 use candid::Principal;
-use hooks_monitor::api::{AdminError, Config, ConfigUpdate, EventKind, RegisterArgs, TopUpPolicy};
+use hooks_monitor::api::{
+    AdminError, Config, ConfigUpdate, EventKind, RegisterArgs, TopUpPolicy, NS,
+};
 use integration_tests::fleet::{fast_config, Fleet, T};
 use std::time::Duration;
 
 const THRESHOLD: u128 = 4 * T;
 const DAY_SECONDS: u64 = 86_400;
-use hooks_monitor::api::NS;
 
 fn register_with_top_up(fleet: &Fleet, load: Principal, policy: TopUpPolicy) {
     fleet.set_balance(load, THRESHOLD + T);
