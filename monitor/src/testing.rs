@@ -1,6 +1,6 @@
 //! Native test harness: a fake IC behind the [`Platform`] seam, and a tiny executor.
 
-use crate::api::{Config, ConfigUpdate, Hooks, RegisterArgs};
+use crate::api::{Config, ConfigUpdate, Hooks, RegisterArgs, NS};
 use crate::driver::{self, Platform};
 use crate::monitor::{Mode, Monitor};
 use crate::policy::call_error::CallError;
@@ -179,7 +179,7 @@ impl FakeIc {
     }
     /// Advances time by `s` seconds.
     pub fn advance(&self, s: u64) {
-        self.now.set(self.now.get() + s * 1_000_000_000);
+        self.now.set(self.now.get() + s * NS);
     }
 }
 
@@ -342,7 +342,7 @@ pub fn tick(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc) {
 
 /// Runs ticks for `seconds`, one every `step` seconds.
 pub fn run_for(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc, seconds: u64, step: u64) {
-    let end = ic.now.get() + seconds * 1_000_000_000;
+    let end = ic.now.get() + seconds * NS;
     while ic.now.get() < end {
         tick(m, ic);
         ic.advance(step);
@@ -356,7 +356,7 @@ pub fn default_config() -> Config {
 
 /// Runs ticks, jumping straight to each next wakeup, until nothing is due within `seconds`.
 pub fn drain(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc, seconds: u64) {
-    let end = ic.now.get() + seconds * 1_000_000_000;
+    let end = ic.now.get() + seconds * NS;
     loop {
         tick(m, ic);
         match m.borrow_mut().next_wakeup() {

@@ -1,8 +1,7 @@
 //! When to poll a canister next: a fraction of the predicted time to its nearest threshold,
 //! clamped to the registration's polling bounds.
 
-use crate::api::MemoryMetric;
-use crate::api::{PollBounds, Registration};
+use crate::api::{MemoryMetric, PollBounds, Registration, NS};
 use crate::policy::estimate::{seconds_until_growth, Estimate};
 use crate::status_reply::sample::Sample;
 
@@ -10,8 +9,6 @@ use crate::status_reply::sample::Sample;
 /// anyway (the watchdog's every ten minutes, or another canister's due poll), so polls of
 /// slowly-changing canisters share ticks instead of each paying for one of its own.
 pub const MAX_EARLY_START_SECONDS: u64 = 15 * 60;
-
-use crate::api::NS;
 
 /// When a poll may run: from `earliest_ns` (if a tick runs anyway) to `due_ns` (a tick is armed
 /// for it).

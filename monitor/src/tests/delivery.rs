@@ -1,5 +1,4 @@
 use crate::api::*;
-use crate::api::{ErrorReport, ErrorSource};
 use crate::policy::call_error::CallError;
 use crate::policy::validation::tests::args;
 use crate::testing::*;

@@ -2,7 +2,6 @@
 //! events in id order.
 
 use crate::api::*;
-use crate::api::{ErrorReport, ErrorSource};
 use crate::policy::validation::tests::args;
 use crate::testing::*;
 use candid::Principal;

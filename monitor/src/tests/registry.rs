@@ -1,5 +1,4 @@
 use crate::api::*;
-use crate::api::{ErrorReport, ErrorSource};
 use crate::driver;
 use crate::monitor::Mode;
 use crate::policy::validation::tests::{args, canister};
