@@ -232,3 +232,94 @@ pub fn evaluate_failure(
         next_poll_delay_s,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::api::TopUpPolicy;
+    use crate::policy::validation::tests::{args, canister};
+    use crate::policy::validation::{validate, Context};
+    use crate::status_reply::sample::tests::sample;
+
+    const T: u128 = 1_000_000_000_000;
+
+    fn registration(cycles_threshold: u128) -> Registration {
+        let mut a = args(1);
+        a.cycles_threshold = Some(cycles_threshold);
+        a.top_up = Some(TopUpPolicy {
+            amount: T,
+            daily_budget: 2 * T,
+        });
+        let context = Context {
+            monitor_id: canister(999),
+            config: &Config::default(),
+            now_ns: 0,
+            self_registered: false,
+        };
+        validate(&a, &context).unwrap()
+    }
+
+    #[test]
+    fn a_low_sample_raises_one_event_and_a_top_up_then_nothing_while_still_low() {
+        let reg = registration(5 * T);
+        let mut w = WatchState::default();
+        let config = Config::default();
+        let monitor = canister(999);
+        let first = evaluate(
+            &reg,
+            &mut w,
+            sample(100, 4 * T, 0),
+            100 * NS,
+            &config,
+            100 * T,
+            monitor,
+        );
+        assert!(matches!(
+            first.events.as_slice(),
+            [HookEvent::LowCycles(LowCyclesEvent { id: 0, balance, threshold, .. })]
+                if *balance == 4 * T && *threshold == 5 * T
+        ));
+        assert_eq!(first.top_up, Some(T));
+        assert_eq!(
+            first.next_poll_delay_s, reg.poll.min_interval_seconds,
+            "no rate yet"
+        );
+        assert_eq!(w.polls, 1);
+
+        let second = evaluate(
+            &reg,
+            &mut w,
+            sample(200, 4 * T - 1, 0),
+            200 * NS,
+            &config,
+            100 * T,
+            monitor,
+        );
+        assert!(
+            second.events.is_empty(),
+            "the trigger fired once and waits to re-arm"
+        );
+        assert_eq!(second.top_up, Some(T), "still low: the budget decides");
+    }
+
+    #[test]
+    fn a_failed_status_call_backs_off_and_raises_one_event_once_not_transient() {
+        let reg = registration(5 * T);
+        let mut w = WatchState::default();
+        let config = Config::default();
+        let transient = CallError::rejected(2, "busy");
+        let first = evaluate_failure(&reg, &mut w, &transient, NS, &config, canister(999));
+        assert_eq!(first.event, None, "a transient failure waits for a streak");
+        assert!(first.next_poll_delay_s >= reg.poll.min_interval_seconds);
+        let refused = CallError::rejected(4, "not a controller");
+        let second = evaluate_failure(&reg, &mut w, &refused, 2 * NS, &config, canister(999));
+        let Some(HookEvent::Error(e)) = second.event else {
+            panic!("{second:?}")
+        };
+        assert_eq!(e.count, 2);
+        assert_eq!(e.reject_code, Some(4));
+        assert_eq!(w.consecutive_failures, 2);
+        let third = evaluate_failure(&reg, &mut w, &refused, 3 * NS, &config, canister(999));
+        assert_eq!(third.event, None, "raised once until a sample recovers it");
+    }
+}
