@@ -81,36 +81,22 @@ fn inspect() {
     }
 }
 
-#[update]
-async fn register(args: RegisterArgs) -> Result<Registration, RegistrationError> {
+/// Registers or updates `args` as the caller asked, then re-arms the timer for the new poll.
+async fn registration(args: RegisterArgs, mode: Mode) -> Result<Registration, RegistrationError> {
     let caller = msg_caller();
-    let r = driver::register(
-        &state(),
-        &Ic,
-        caller,
-        is_controller(&caller),
-        args,
-        Mode::New,
-    )
-    .await;
+    let r = driver::register(&state(), &Ic, caller, is_controller(&caller), args, mode).await;
     timer::rearm();
     r
 }
 
 #[update]
+async fn register(args: RegisterArgs) -> Result<Registration, RegistrationError> {
+    registration(args, Mode::New).await
+}
+
+#[update]
 async fn update_registration(args: RegisterArgs) -> Result<Registration, RegistrationError> {
-    let caller = msg_caller();
-    let r = driver::register(
-        &state(),
-        &Ic,
-        caller,
-        is_controller(&caller),
-        args,
-        Mode::Update,
-    )
-    .await;
-    timer::rearm();
-    r
+    registration(args, Mode::Update).await
 }
 
 #[update]
