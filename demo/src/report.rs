@@ -246,7 +246,7 @@ fn chart<'a>(title: &str, series: &[Series], markers: impl Iterator<Item = &'a M
             m.id,
             x(m.at_secs as f64),
             y(value),
-            crate::story::hook_name(m.kind),
+            m.kind.endpoint(),
             m.id,
             m.at_secs
         );

@@ -451,7 +451,7 @@ fn wait_for_event<I: Ic>(
                 journal.note(
                     world.now_ns(),
                     chapter,
-                    format!("{} delivered: {}", hook_name(kind), describe(&event)),
+                    format!("{} delivered: {}", kind.endpoint(), describe(&event)),
                 );
                 return Ok(HookOutcome { event, seconds });
             }
@@ -460,17 +460,8 @@ fn wait_for_event<I: Ic>(
     }
     Err(format!(
         "no {} delivered within {max_minutes} minutes",
-        hook_name(kind)
+        kind.endpoint()
     ))
-}
-
-/// The hook endpoint an event kind goes to.
-pub fn hook_name(kind: EventKind) -> &'static str {
-    match kind {
-        EventKind::LowCycles => "on_low_cycles",
-        EventKind::LowMemory => "on_low_memory",
-        EventKind::Error => "on_error",
-    }
 }
 
 fn describe(record: &EventRecord) -> String {

@@ -5,7 +5,7 @@ use candid::Principal;
 use canister_hooks_testkit::examples::{
     gated_init, load_init, worker_init, GatedClient, LoadClient, WorkerClient,
 };
-use canister_hooks_testkit::monitor::{ConfigUpdate, MonitorClient, MonitorInit};
+use canister_hooks_testkit::monitor::{init_with_config, ConfigUpdate, MonitorClient};
 use canister_hooks_testkit::{Client, Ic, RejectResponse, ROUNDS_PER_STEP};
 use std::path::Path;
 use std::time::Duration;
@@ -95,7 +95,7 @@ impl<I: Ic> World<I> {
         ic.install_canister(
             monitor,
             modules.monitor.clone(),
-            MonitorInit::encode(Some(MonitorInit::with_config(monitor_config))),
+            init_with_config(monitor_config),
             Some(admin),
         );
         World {

@@ -12,17 +12,15 @@
 //!
 //! Pure logic lives in plain modules ([`readiness`], [`backoff`], [`dedupe`], [`error_log`],
 //! [`schedule`], [`access`], [`store`]); [`runtime`] wires them to the IC. Stable memory layout:
-//! see [`memory`] (the SDK writes `MemoryId` 200 and reserves 200..=209).
+//! see [`memory`] (the SDK writes `MemoryId` 200 and reserves 200..=209). The Candid types
+//! ([`events`], [`types`]) and [`Backoff`] come from the `canister-hooks-types` crate, re-exported
+//! here.
 
 #![warn(missing_docs)]
 
 pub mod access;
-pub mod backoff;
 pub mod dedupe;
 pub mod error_log;
-// Documented field by field where the types crate takes these payloads over (issue 11, item 1).
-#[allow(missing_docs)]
-pub mod events;
 mod macros;
 pub mod memory;
 pub mod readiness;
@@ -31,9 +29,10 @@ pub mod schedule;
 pub mod store;
 #[cfg(test)]
 mod tests;
-pub mod types;
 
-pub use backoff::Backoff;
+/// Candid types of the SDK's own queries and updates (readiness, error log, status, admin).
+pub use canister_hooks_types::sdk as types;
+pub use canister_hooks_types::{backoff, candid_storable, events, Backoff};
 pub use runtime::guards::{guard_hook_caller, guard_ready, inspect_message};
 pub use runtime::heartbeat::{clear_heartbeat, set_heartbeat};
 pub use runtime::hooks::{bridge_low_wasm_memory, Hooks};

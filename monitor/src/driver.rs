@@ -1,9 +1,10 @@
 //! The monitor's asynchronous flows (register, poll, deliver) written against the [`Platform`]
 //! seam, so the same code runs in the canister (ic-cdk calls) and in native tests (fakes).
 
-use crate::api::{RegisterArgs, Registration, RegistrationError};
-use crate::calls::CallError;
+use crate::api::{Hooks, RegisterArgs, Registration, RegistrationError};
 use crate::monitor::{Delivery, Mode, Monitor};
+use crate::policy::call_error::CallError;
+use crate::policy::exports::exported_hooks;
 use crate::status_reply::{self, StatusReply};
 use candid::Principal;
 use ic_stable_structures::Memory;
@@ -31,6 +32,13 @@ pub trait Platform {
         amount: u128,
         timeout_seconds: u32,
     ) -> Result<(), CallError>;
+    /// The public `candid:service` metadata of `id` (its Candid service description),
+    /// bounded-wait.
+    async fn candid_service(
+        &self,
+        id: Principal,
+        timeout_seconds: u32,
+    ) -> Result<Vec<u8>, CallError>;
     /// Calls hook `method` of `target` with the Candid-encoded `arg`, bounded-wait; a reply is the ack.
     async fn call_hook(
         &self,
@@ -76,10 +84,15 @@ pub async fn register<M: Memory, P: Platform>(
     } else {
         None
     };
-    let (reg, outcome) =
-        state
-            .borrow_mut()
-            .commit(reg, mode, sample, platform.now_ns(), platform.own_balance())?;
+    let exports = read_exports(platform, args.canister_id, timeout).await;
+    let (reg, outcome) = state.borrow_mut().commit(
+        reg,
+        mode,
+        sample,
+        exports,
+        platform.now_ns(),
+        platform.own_balance(),
+    )?;
     if let Some(amount) = outcome.top_up {
         top_up(state, platform, reg.canister_id, amount, timeout).await;
     }
@@ -147,11 +160,28 @@ pub async fn deliver<M: Memory, P: Platform>(
     let result = platform
         .call_hook(d.target, d.event.endpoint(), d.event.encode_arg(), timeout)
         .await;
+    let kind = d.event.kind();
+    // Whether the hook is missing is asked of the target's interface, never read from the
+    // reject message: a handler that traps is retried whatever its message says.
+    let hook_missing = match &result {
+        Err(e) if e.may_be_missing_method() => read_exports(platform, d.target, timeout)
+            .await
+            .map(|exports| !kind.is_subscribed(&exports)),
+        _ => None,
+    };
     state.borrow_mut().on_delivery(
         d.target,
         d.event.id(),
-        d.event.kind(),
+        kind,
         result,
+        hook_missing,
         platform.now_ns(),
     );
+}
+
+/// The hooks `id`'s published interface declares; `None` when it cannot be read (not public,
+/// not Candid, or the call failed).
+async fn read_exports<P: Platform>(platform: &P, id: Principal, timeout: u32) -> Option<Hooks> {
+    let bytes = platform.candid_service(id, timeout).await.ok()?;
+    exported_hooks(std::str::from_utf8(&bytes).ok()?)
 }

@@ -1,71 +1,90 @@
 //! hooks-monitor: the sidecar canister that watches a fleet of canisters and invokes their
 //! lifecycle hooks reliably.
 //!
-//! Policy lives in plain modules tested natively; [`canister`] only wires calls, timers and
-//! stable memory.
+//! Only [`api`] is public: the Candid types of the endpoints (from `canister-hooks-types`). The
+//! rest is the canister's inside, grouped by concern:
+//!
+//! - `policy/`: pure decisions (validation, triggers, estimates, scheduling, top-ups, what a
+//!   sample leads to, who may call what);
+//! - `state/`: the stable structures and their byte layouts;
+//! - `status_reply/`: reading `canister_status` replies off the Candid wire;
+//! - `monitor/`: the monitor's state and operations (registry, polling, delivery, admin,
+//!   queries), with no calls or timers;
+//! - `driver`: the async steps (status calls, hook calls, top-ups) over the `Platform` seam;
+//! - `render/`: `/metrics` and the status page;
+//! - `canister/`: endpoints, timers and the ic-cdk platform.
+
+#![warn(missing_docs)]
+// Tested without the canister layer, what only the layer calls looks unused.
+#![cfg_attr(all(test, not(feature = "canister")), allow(dead_code))]
 
 pub mod api;
-pub mod backoff;
-pub mod calls;
 #[cfg(feature = "canister")]
-pub mod canister;
-pub mod codec;
-pub mod config;
-pub mod driver;
-pub mod estimate;
-pub mod eventlog;
-pub mod http;
-pub mod metrics;
-pub mod monitor;
-pub mod outbox;
-pub mod registry;
-pub mod sample;
-pub mod scheduler;
-pub mod slots;
-pub mod status_reply;
-pub mod store;
-pub mod topup;
-pub mod triggers;
-pub mod validation;
-pub mod watch;
+mod canister;
+// Without the canister layer (a native user of the API) the inside is not compiled.
+#[cfg(any(feature = "canister", test))]
+mod driver;
+#[cfg(any(feature = "canister", test))]
+mod monitor;
+#[cfg(any(feature = "canister", test))]
+mod policy;
+#[cfg(any(feature = "canister", test))]
+mod render;
+#[cfg(any(feature = "canister", test))]
+mod state;
+#[cfg(any(feature = "canister", test))]
+mod status_reply;
 
 #[cfg(test)]
 mod testing;
 #[cfg(test)]
 mod tests;
 
-// Types named in endpoint signatures, in scope for the generated Candid service description.
+/// The generated Candid service description (`__export_service`, the `candid:service`
+/// metadata), with the types named in endpoint signatures in scope.
 #[cfg(feature = "canister")]
-#[allow(unused_imports)]
-use {
-    api::*,
-    candid::Principal,
-    canister::InitArgs,
-    canister_hooks::events::ErrorReport,
-    http::{HttpRequest, HttpResponse},
-};
+mod service {
+    #[allow(unused_imports)]
+    use crate::api::*;
+    #[allow(unused_imports)]
+    use candid::Principal;
 
-#[cfg(feature = "canister")]
-ic_cdk::export_candid!();
+    ic_cdk::export_candid!();
 
-#[cfg(all(test, feature = "canister"))]
-mod did_test {
-    /// `monitor.did` must describe exactly the service the code exports.
-    /// Regenerate it with `UPDATE_DID=1 cargo test -p hooks-monitor did_file_matches_code`.
-    #[test]
-    fn did_file_matches_code() {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/monitor.did");
-        let generated = super::__export_service();
-        if std::env::var_os("UPDATE_DID").is_some() {
-            std::fs::write(path, &generated).unwrap();
+    #[cfg(test)]
+    mod tests {
+        /// `monitor.did` must describe exactly the service the code exports.
+        /// Regenerate it with `UPDATE_DID=1 cargo test -p hooks-monitor did_file_matches_code`.
+        #[test]
+        fn did_file_matches_code() {
+            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/monitor.did");
+            let generated = super::__export_service();
+            if std::env::var_os("UPDATE_DID").is_some() {
+                std::fs::write(path, &generated).unwrap();
+            }
+            let file = std::fs::read_to_string(path).expect("monitor.did is checked in");
+            candid_parser::utils::service_equal(
+                candid_parser::utils::CandidSource::Text(&file),
+                candid_parser::utils::CandidSource::Text(&generated),
+            )
+            .unwrap_or_else(|e| {
+                panic!("monitor.did differs from the code: {e}\n--- generated ---\n{generated}")
+            });
         }
-        let file = std::fs::read_to_string(path).expect("monitor.did is checked in");
-        candid_parser::utils::service_equal(
-            candid_parser::utils::CandidSource::Text(&file),
-            candid_parser::utils::CandidSource::Text(&generated),
-        )
-        .unwrap_or_else(|e| {
-            panic!("monitor.did differs from the code: {e}\n--- generated ---\n{generated}")
-        });
+
+        /// The access table names exactly the methods of the service the canister exports.
+        #[test]
+        fn the_access_table_lists_every_endpoint() {
+            let did = super::__export_service();
+            let hooks = crate::policy::exports::service_methods(&did).expect("a service");
+            let mut exported: Vec<&str> = hooks.iter().map(String::as_str).collect();
+            exported.sort();
+            let mut listed: Vec<&str> = crate::policy::access::METHODS
+                .iter()
+                .map(|(m, _)| *m)
+                .collect();
+            listed.sort();
+            assert_eq!(exported, listed);
+        }
     }
 }

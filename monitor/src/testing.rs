@@ -1,10 +1,10 @@
 //! Native test harness: a fake IC behind the [`Platform`] seam, and a tiny executor.
 
-use crate::api::{Config, ConfigUpdate, Hooks, RegisterArgs};
-use crate::calls::CallError;
+use crate::api::{Config, ConfigUpdate, Hooks, RegisterArgs, NS};
 use crate::driver::{self, Platform};
 use crate::monitor::{Mode, Monitor};
-use crate::validation::tests::canister;
+use crate::policy::call_error::CallError;
+use crate::policy::validation::tests::canister;
 use candid::{Nat, Principal};
 use ic_management_canister_types::{
     CanisterStatusResult, CanisterStatusType, DefiniteCanisterSettings, LogVisibility,
@@ -34,6 +34,8 @@ pub enum HookBehaviour {
     Reply,
     /// Traps (reject 5) without running.
     Trap,
+    /// Traps (reject 5) with this message.
+    TrapSaying(String),
     /// Runs the handler, but the reply is lost (reject 6, outcome unknown to the monitor).
     RunThenTimeout,
     /// Never runs (reject 6).
@@ -52,6 +54,8 @@ pub struct FakeCanister {
     pub freezing_threshold_s: u64,
     /// Hooks it exports.
     pub exports: Hooks,
+    /// Whether its `candid:service` metadata is public.
+    pub interface_public: bool,
     pub hook: HookBehaviour,
     /// When set, `canister_status` fails with this.
     pub status_error: Option<CallError>,
@@ -76,6 +80,7 @@ impl FakeCanister {
                 on_low_memory: true,
                 on_error: true,
             },
+            interface_public: true,
             hook: HookBehaviour::Reply,
             status_error: None,
             handled: vec![],
@@ -174,12 +179,12 @@ impl FakeIc {
     }
     /// Advances time by `s` seconds.
     pub fn advance(&self, s: u64) {
-        self.now.set(self.now.get() + s * 1_000_000_000);
+        self.now.set(self.now.get() + s * NS);
     }
 }
 
 fn decode_id(method: &str, arg: &[u8]) -> u64 {
-    use canister_hooks::events::*;
+    use crate::api::*;
     match method {
         endpoint::ON_LOW_CYCLES => candid::decode_one::<LowCyclesEvent>(arg).unwrap().id,
         endpoint::ON_LOW_MEMORY => candid::decode_one::<LowMemoryEvent>(arg).unwrap().id,
@@ -225,6 +230,19 @@ impl Platform for FakeIc {
         self.balance.set(self.balance.get() - amount);
         Ok(())
     }
+    async fn candid_service(&self, id: Principal, _timeout: u32) -> Result<Vec<u8>, CallError> {
+        let cs = self.canisters.borrow();
+        let c = cs
+            .get(&id)
+            .ok_or_else(|| CallError::rejected(3, "canister not found"))?;
+        if !c.interface_public {
+            return Err(CallError::rejected(4, "metadata candid:service is private"));
+        }
+        let methods: String = crate::api::EventKind::in_bits(c.exports.bits())
+            .map(|k| format!("  {} : (record {{ id : nat64 }}) -> ();\n", k.endpoint()))
+            .collect();
+        Ok(format!("service : (opt record {{ monitor : opt principal }}) -> {{\n{methods}  greet : () -> ();\n}}\n").into_bytes())
+    }
     async fn call_hook(
         &self,
         target: Principal,
@@ -254,7 +272,7 @@ impl Platform for FakeIc {
             ));
         }
         let id = decode_id(method, &arg);
-        match c.hook {
+        match &c.hook {
             HookBehaviour::Reply => {
                 c.handled.push(id);
                 Ok(())
@@ -262,6 +280,7 @@ impl Platform for FakeIc {
             HookBehaviour::Trap => {
                 Err(CallError::rejected(5, "Canister trapped: handler panicked"))
             }
+            HookBehaviour::TrapSaying(message) => Err(CallError::rejected(5, message.clone())),
             HookBehaviour::RunThenTimeout => {
                 c.handled.push(id);
                 Err(CallError::rejected(6, "deadline expired"))
@@ -323,7 +342,7 @@ pub fn tick(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc) {
 
 /// Runs ticks for `seconds`, one every `step` seconds.
 pub fn run_for(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc, seconds: u64, step: u64) {
-    let end = ic.now.get() + seconds * 1_000_000_000;
+    let end = ic.now.get() + seconds * NS;
     while ic.now.get() < end {
         tick(m, ic);
         ic.advance(step);
@@ -337,7 +356,7 @@ pub fn default_config() -> Config {
 
 /// Runs ticks, jumping straight to each next wakeup, until nothing is due within `seconds`.
 pub fn drain(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc, seconds: u64) {
-    let end = ic.now.get() + seconds * 1_000_000_000;
+    let end = ic.now.get() + seconds * NS;
     loop {
         tick(m, ic);
         match m.borrow_mut().next_wakeup() {

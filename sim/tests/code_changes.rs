@@ -62,7 +62,10 @@ fn open_call() -> (Sim, Principal, MessageId) {
 
 /// Lets the bounded-wait call time out and returns what the caller finally answered.
 fn answer_after_timeout(sim: &mut Sim, msg: &MessageId) -> Vec<u8> {
-    assert!(sim.ingress_status(msg).is_none(), "still open after the code change");
+    assert!(
+        sim.ingress_status(msg).is_none(),
+        "still open after the code change"
+    );
     sim.advance_time(Duration::from_secs(11));
     sim.await_call(msg).expect("the callback replied")
 }
@@ -98,7 +101,10 @@ fn a_stop_waits_for_calls_that_survived_an_upgrade() {
         })
         .unwrap();
     sim.tick();
-    assert!(sim.ingress_status(&stop).is_none(), "stopping: a call is open");
+    assert!(
+        sim.ingress_status(&stop).is_none(),
+        "stopping: a call is open"
+    );
     assert_eq!(answer_after_timeout(&mut sim, &msg), b"v2");
     sim.await_call(&stop).expect("stopped once the call closed");
 }
@@ -109,7 +115,8 @@ fn loading_a_snapshot_keeps_open_calls_and_their_callbacks_run_in_the_loaded_cod
     let v1 = sim.take_canister_snapshot(id, Some(admin()), None).unwrap();
     sim.upgrade_canister(id, caller("v2"), vec![], Some(admin()))
         .unwrap();
-    sim.load_canister_snapshot(id, Some(admin()), v1.id).unwrap();
+    sim.load_canister_snapshot(id, Some(admin()), v1.id)
+        .unwrap();
     assert_eq!(answer_after_timeout(&mut sim, &msg), b"v1");
 }
 
@@ -140,7 +147,13 @@ fn a_snapshot_loads_onto_another_canister_controlled_by_the_caller() {
         canister_id: copy,
         num_requested_changes: Some(1),
     });
-    let r = probe_call(&mut sim, source, Principal::management_canister(), "canister_info", arg);
+    let r = probe_call(
+        &mut sim,
+        source,
+        Principal::management_canister(),
+        "canister_info",
+        arg,
+    );
     let info: ic_sim::management_types::CanisterInfoResult = dec(&r.unwrap());
     let last = info.recent_changes.last().unwrap();
     let Some(ic_sim::management_types::ChangeDetails::LoadSnapshot(load)) = &last.details else {

@@ -3,37 +3,28 @@
 
 use crate::client::Client;
 use crate::ic::Ic;
-use candid::{CandidType, Deserialize, Principal};
+use candid::Principal;
 use pocket_ic::RejectResponse;
 
-pub use hooks_monitor::api::*;
-pub use hooks_monitor::http::{HttpRequest, HttpResponse};
+pub use canister_hooks_types::monitor::*;
 
 /// Page size of the paged readers.
 const PAGE: u32 = 100;
 
-/// The monitor's install and upgrade argument (`InitArgs` in monitor.did).
-#[derive(CandidType, Deserialize, Clone, Debug, Default)]
-pub struct MonitorInit {
-    /// Configuration changes applied at install or upgrade.
-    pub config: Option<ConfigUpdate>,
-    /// Admins to add (besides the controllers).
-    pub admins: Option<Vec<Principal>>,
+/// The monitor's install and upgrade argument.
+pub use canister_hooks_types::monitor::InitArgs as MonitorInit;
+
+/// The install argument (`opt InitArgs`) that sets `config`.
+pub fn init_with_config(config: ConfigUpdate) -> Vec<u8> {
+    encode_init(Some(MonitorInit {
+        config: Some(config),
+        admins: None,
+    }))
 }
 
-impl MonitorInit {
-    /// The argument installing the monitor with `config`.
-    pub fn with_config(config: ConfigUpdate) -> MonitorInit {
-        MonitorInit {
-            config: Some(config),
-            admins: None,
-        }
-    }
-
-    /// The encoded install or upgrade argument (`opt InitArgs`).
-    pub fn encode(init: Option<MonitorInit>) -> Vec<u8> {
-        candid::encode_one(init).expect("the monitor's init argument encodes")
-    }
+/// The encoded install or upgrade argument (`opt InitArgs`).
+pub fn encode_init(init: Option<MonitorInit>) -> Vec<u8> {
+    candid::encode_one(init).expect("the monitor's init argument encodes")
 }
 
 /// Registration of `canister_id` under `label` with every hook, a cycles threshold of

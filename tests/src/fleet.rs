@@ -70,7 +70,7 @@ impl Fleet {
         let pic = PocketIc::new();
         let admin = Principal::self_authenticating(b"fleet operator");
         let monitor = pic.create_canister_with_controllers(admin, vec![admin], MONITOR_CYCLES);
-        let init = MonitorInit::encode(Some(MonitorInit::with_config(config)));
+        let init = monitor::init_with_config(config);
         Ic::install_canister(
             &pic,
             monitor,

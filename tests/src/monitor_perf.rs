@@ -7,8 +7,8 @@
 use candid::{decode_one, encode_one, Nat, Principal};
 use canister_hooks_testkit::examples::{load_init, LoadClient};
 use canister_hooks_testkit::monitor::{
-    self, ConfigUpdate, DeliveryStatus, EventFilter, EventKind, MonitorClient, MonitorInit,
-    PollBounds, RegisterArgs, Registration, RegistrationError,
+    self, ConfigUpdate, DeliveryStatus, EventFilter, EventKind, MonitorClient, PollBounds,
+    RegisterArgs, Registration, RegistrationError,
 };
 use canister_hooks_testkit::{canister_wasm, Client, Ic};
 use ic_management_canister_types::{
@@ -104,7 +104,7 @@ impl MonitorBench {
             .upgrade_canister(
                 self.monitor,
                 monitor_wasm(),
-                MonitorInit::encode(None),
+                monitor::encode_init(None),
                 None,
             )
             .expect("the monitor upgrades");
@@ -126,7 +126,7 @@ pub fn monitor_wasm() -> Vec<u8> {
 pub fn install_monitor(pic: &PocketIc, config: ConfigUpdate) -> Principal {
     let monitor = pic.create_canister();
     pic.add_cycles(monitor, MONITOR_CYCLES);
-    let arg = MonitorInit::encode(Some(MonitorInit::with_config(config)));
+    let arg = monitor::init_with_config(config);
     pic.install_canister(monitor, monitor_wasm(), arg, None);
     monitor
 }

@@ -7,11 +7,10 @@ use candid::Principal;
 use canister_hooks::events::ErrorSource;
 use canister_hooks_testkit::monitor::{
     ConfigUpdate, DeadLetter, DeliveryStatus, EventKind, HookEvent, PollBounds, RedriveError,
-    RegisterArgs,
+    RegisterArgs, NS,
 };
 use integration_tests::fleet::{fast_config, Fleet, HookMode, T};
 
-const NS: u64 = 1_000_000_000;
 /// Attempts before an event is dead-lettered in these tests.
 const MAX_ATTEMPTS: u32 = 3;
 /// The healthy target's longest polling interval.
@@ -152,6 +151,10 @@ fn a_target_whose_hook_traps_is_retried_then_dead_lettered_and_redrive_delivers(
     p.assert_dead_letters(&letters, "hook told to trap");
     let d = &letters[0];
     assert!(matches!(d.event, HookEvent::LowCycles(_)));
+    // The trap message quotes a missing-method reject; it is still a trap, retried to the limit,
+    // and the hook is not marked missing.
+    assert_eq!(d.attempts, MAX_ATTEMPTS, "{d:?}");
+    assert!(f.canister_state(p.faulty).missing_hooks.is_empty());
     assert!(
         d.dead_at_ns - d.created_at_ns >= 3 * NS,
         "the retries waited their backoff (at least 1 s, then 2 s)"

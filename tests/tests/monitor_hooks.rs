@@ -6,11 +6,9 @@ use candid::Principal;
 use canister_hooks::events::{ErrorSource, EventOrigin};
 use canister_hooks_testkit::monitor::{
     DeliveryStatus, EventKind, EventRecord, HookEvent, MemoryMetric, MemoryThresholds, PollBounds,
-    RegisterArgs,
+    RegisterArgs, NS,
 };
 use integration_tests::fleet::{fast_config, Fleet, T};
-
-const NS: u64 = 1_000_000_000;
 
 /// Asserts that the monitor delivered `record` and that the target handled exactly that event.
 fn assert_handled_by_load(fleet: &Fleet, record: &EventRecord) {

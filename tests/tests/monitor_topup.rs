@@ -3,14 +3,13 @@
 
 use candid::Principal;
 use canister_hooks_testkit::monitor::{
-    AdminError, Config, ConfigUpdate, EventKind, RegisterArgs, TopUpPolicy,
+    AdminError, Config, ConfigUpdate, EventKind, RegisterArgs, TopUpPolicy, NS,
 };
 use integration_tests::fleet::{fast_config, Fleet, T};
 use std::time::Duration;
 
 const THRESHOLD: u128 = 4 * T;
 const DAY_SECONDS: u64 = 86_400;
-const NS: u64 = 1_000_000_000;
 
 fn register_with_top_up(fleet: &Fleet, load: Principal, policy: TopUpPolicy) {
     fleet.set_balance(load, THRESHOLD + T);

@@ -146,7 +146,11 @@ fn record(event: Received) {
 async fn behave(event: Received) {
     match ledger().mode {
         HookMode::Normal => record(event),
-        HookMode::Trap => ic_cdk::trap("load canister: hook told to trap (set_hook_mode)"),
+        // Worded like a handler that unwrapped a failed call of its own: a trap all the same.
+        HookMode::Trap => ic_cdk::trap(
+            "load canister: hook told to trap (set_hook_mode): config fetch failed: \
+             Canister aaaaa-aa has no update method 'get_config'",
+        ),
         HookMode::Slow(calls) => {
             record(event);
             for _ in 0..calls {

@@ -1,15 +1,16 @@
-//! Candid endpoints. Every update checks its caller; `inspect_message` turns away unauthorised
-//! ingress early, but the checks here remain the authority.
+//! Candid endpoints. Every update checks its caller against the access table
+//! ([`crate::policy::access`]); `inspect_message` turns away unauthorised ingress early with the
+//! same table, but the checks here remain the authority.
 
 use super::platform::Ic;
-use super::{apply_init_args, state, timer, InitArgs};
+use super::{apply_init_args, state, timer};
 use crate::api::*;
 use crate::driver;
-use crate::http::{self, HttpRequest, HttpResponse};
-use crate::metrics::{Snapshot, MAX_CANISTERS_SHOWN};
 use crate::monitor::Mode;
+use crate::policy::access::{self, Caller};
+use crate::render::http;
+use crate::render::metrics::{Snapshot, MAX_CANISTERS_SHOWN};
 use candid::Principal;
-use canister_hooks::events::ErrorReport;
 use ic_cdk::api::{is_controller, msg_caller, time};
 use ic_cdk::{init, inspect_message, post_upgrade, query, update};
 
@@ -17,135 +18,96 @@ fn now() -> u64 {
     time()
 }
 
-fn admin_check(caller: Principal) -> bool {
-    state().borrow().is_admin(caller, is_controller(&caller))
+/// The caller of the running message, with its roles.
+fn caller() -> Caller {
+    let principal = msg_caller();
+    state()
+        .borrow()
+        .caller(principal, is_controller(&principal))
 }
 
-fn not_admin(caller: Principal) -> RegistrationError {
-    RegistrationError::NotAuthorized {
-        caller,
-        reason: "only the monitor's controllers and admins may do this".into(),
-    }
+/// The caller, when the access table lets it call `method`; else who it was and why not.
+fn authorize(method: &str) -> Result<Caller, (Principal, String)> {
+    let c = caller();
+    access::check(method, &c)
+        .map(|()| c)
+        .map_err(|reason| (c.principal, reason.to_string()))
 }
 
-fn controller_only(caller: Principal) -> Result<(), AdminError> {
-    if is_controller(&caller) {
-        Ok(())
-    } else {
-        Err(AdminError::NotAuthorized {
-            caller,
-            reason: "only the monitor's controllers may change its configuration or admins".into(),
-        })
+fn registration_refused((caller, reason): (Principal, String)) -> RegistrationError {
+    RegistrationError::NotAuthorized { caller, reason }
+}
+
+fn redrive_refused((caller, _): (Principal, String)) -> RedriveError {
+    RedriveError::NotAuthorized { caller }
+}
+
+fn admin_refused((caller, reason): (Principal, String)) -> AdminError {
+    AdminError::NotAuthorized { caller, reason }
+}
+
+/// Applies the install or upgrade argument (`what` names it in a trap) and arms the timers.
+fn install(args: Option<InitArgs>, what: &str) {
+    if let Err(e) = apply_init_args(args) {
+        ic_cdk::trap(format!("invalid {what} argument: {e}"));
     }
+    timer::start();
+    super::record_install_instructions();
 }
 
 #[init]
 fn canister_init(args: Option<InitArgs>) {
-    if let Err(e) = apply_init_args(args) {
-        ic_cdk::trap(format!("invalid init argument: {e}"));
-    }
-    timer::start();
-    super::record_install_instructions();
+    install(args, "init");
 }
 
 #[post_upgrade]
 fn canister_post_upgrade(args: Option<InitArgs>) {
     // All state is already in stable memory; only the timers must be re-armed.
-    if let Err(e) = apply_init_args(args) {
-        ic_cdk::trap(format!("invalid upgrade argument: {e}"));
-    }
-    timer::start();
-    super::record_install_instructions();
+    install(args, "upgrade");
 }
-
-/// Methods only controllers may call.
-const CONTROLLER_METHODS: &[&str] = &["set_config", "add_admin", "remove_admin"];
-/// Methods admins (and controllers) may call as ingress.
-const ADMIN_METHODS: &[&str] = &[
-    "register",
-    "update_registration",
-    "unregister",
-    "redrive",
-    "redrive_canister",
-    "poll_now",
-];
-/// Read-only methods anyone may call (also as updates).
-const PUBLIC_METHODS: &[&str] = &[
-    "get_registration",
-    "list_registrations",
-    "canister_state",
-    "events",
-    "dead_letters",
-    "stats",
-    "get_config",
-    "list_admins",
-    "http_request",
-];
 
 #[inspect_message]
 fn inspect() {
     let method = ic_cdk::api::msg_method_name();
-    let caller = msg_caller();
-    let allowed = if CONTROLLER_METHODS.contains(&method.as_str()) {
-        is_controller(&caller)
-    } else if ADMIN_METHODS.contains(&method.as_str()) {
-        admin_check(caller)
-    } else {
-        // `report_error` comes from canisters, never as ingress; unknown methods are refused.
-        PUBLIC_METHODS.contains(&method.as_str())
-    };
-    if allowed {
+    let caller = caller();
+    if access::admits_ingress(&method, &caller) {
         ic_cdk::api::accept_message();
     } else {
         ic_cdk::trap(format!(
-            "{caller} may not call {method} on this monitor (controllers manage config and admins; \
-             admins manage registrations; report_error is for registered canisters)"
+            "{} may not call {method} on this monitor (controllers manage config and admins; \
+             admins manage registrations; report_error is for registered canisters)",
+            caller.principal
         ));
     }
 }
 
-#[update]
-async fn register(args: RegisterArgs) -> Result<Registration, RegistrationError> {
+/// Registers or updates `args` as the caller asked, then re-arms the timer for the new poll.
+async fn registration(args: RegisterArgs, mode: Mode) -> Result<Registration, RegistrationError> {
     let caller = msg_caller();
-    let r = driver::register(
-        &state(),
-        &Ic,
-        caller,
-        is_controller(&caller),
-        args,
-        Mode::New,
-    )
-    .await;
+    let r = driver::register(&state(), &Ic, caller, is_controller(&caller), args, mode).await;
     timer::rearm();
     r
+}
+
+#[update]
+async fn register(args: RegisterArgs) -> Result<Registration, RegistrationError> {
+    registration(args, Mode::New).await
 }
 
 #[update]
 async fn update_registration(args: RegisterArgs) -> Result<Registration, RegistrationError> {
-    let caller = msg_caller();
-    let r = driver::register(
-        &state(),
-        &Ic,
-        caller,
-        is_controller(&caller),
-        args,
-        Mode::Update,
-    )
-    .await;
-    timer::rearm();
-    r
+    registration(args, Mode::Update).await
 }
 
 #[update]
 fn unregister(canister_id: Principal) -> Result<(), RegistrationError> {
-    let caller = msg_caller();
     let s = state();
-    let self_unregister = caller == canister_id
+    let self_unregister = msg_caller() == canister_id
         && s.borrow()
             .registration(canister_id)
             .is_some_and(|r| r.self_registered);
-    if !self_unregister && !admin_check(caller) {
-        return Err(not_admin(caller));
+    if !self_unregister {
+        authorize("unregister").map_err(registration_refused)?;
     }
     let r = s.borrow_mut().unregister(canister_id, now());
     r
@@ -153,10 +115,7 @@ fn unregister(canister_id: Principal) -> Result<(), RegistrationError> {
 
 #[update]
 fn poll_now(canister_id: Principal) -> Result<(), RegistrationError> {
-    let caller = msg_caller();
-    if !admin_check(caller) {
-        return Err(not_admin(caller));
-    }
+    authorize("poll_now").map_err(registration_refused)?;
     state().borrow_mut().poll_now(canister_id, now())?;
     timer::rearm();
     Ok(())
@@ -173,10 +132,7 @@ fn report_error(report: ErrorReport) -> Result<u64, String> {
 
 #[update]
 fn redrive(id: u64) -> Result<u64, RedriveError> {
-    let caller = msg_caller();
-    if !admin_check(caller) {
-        return Err(RedriveError::NotAuthorized { caller });
-    }
+    authorize("redrive").map_err(redrive_refused)?;
     let r = state().borrow_mut().redrive(id, now());
     timer::rearm();
     r
@@ -184,10 +140,7 @@ fn redrive(id: u64) -> Result<u64, RedriveError> {
 
 #[update]
 fn redrive_canister(canister_id: Principal) -> Result<u64, RedriveError> {
-    let caller = msg_caller();
-    if !admin_check(caller) {
-        return Err(RedriveError::NotAuthorized { caller });
-    }
+    authorize("redrive_canister").map_err(redrive_refused)?;
     let r = state().borrow_mut().redrive_canister(canister_id, now());
     timer::rearm();
     r
@@ -195,7 +148,7 @@ fn redrive_canister(canister_id: Principal) -> Result<u64, RedriveError> {
 
 #[update]
 fn set_config(update: ConfigUpdate) -> Result<Config, AdminError> {
-    controller_only(msg_caller())?;
+    authorize("set_config").map_err(admin_refused)?;
     let r = state().borrow_mut().set_config(&update);
     timer::rearm();
     r
@@ -203,14 +156,14 @@ fn set_config(update: ConfigUpdate) -> Result<Config, AdminError> {
 
 #[update]
 fn add_admin(admin: Principal) -> Result<(), AdminError> {
-    controller_only(msg_caller())?;
+    authorize("add_admin").map_err(admin_refused)?;
     state().borrow_mut().add_admin(admin);
     Ok(())
 }
 
 #[update]
 fn remove_admin(admin: Principal) -> Result<(), AdminError> {
-    controller_only(msg_caller())?;
+    authorize("remove_admin").map_err(admin_refused)?;
     state().borrow_mut().remove_admin(admin);
     Ok(())
 }

@@ -1,15 +1,13 @@
 //! The canister layer: stable memory wiring, timers, bounded-wait calls and endpoints. Policy is
 //! in the other modules; this layer only connects it to the IC.
 
-pub mod endpoints;
-pub mod platform;
-pub mod timer;
+mod endpoints;
+mod platform;
+mod timer;
 
-use crate::api::{Config, ConfigUpdate};
+use crate::api::{Config, InitArgs};
 use crate::monitor::Monitor;
-use candid::{CandidType, Principal};
 use ic_stable_structures::DefaultMemoryImpl;
-use serde::Deserialize;
 use std::cell::RefCell;
 use std::rc::Rc;
 
@@ -28,15 +26,6 @@ thread_local! {
 /// A handle on the monitor state (cheap to clone, may be held across awaits).
 pub fn state() -> State {
     STATE.with(Rc::clone)
-}
-
-/// Install and upgrade argument.
-#[derive(CandidType, Deserialize, Clone, Debug, Default)]
-pub struct InitArgs {
-    /// Configuration changes applied at install or upgrade.
-    pub config: Option<ConfigUpdate>,
-    /// Admins to add (besides the controllers).
-    pub admins: Option<Vec<Principal>>,
 }
 
 /// Applies `args` to the state.

@@ -1,13 +1,39 @@
 //! The [`Platform`] seam implemented with ic-cdk: bounded-wait calls only.
 
-use crate::calls::CallError;
 use crate::driver::Platform;
-use crate::sample::CanisterIdRecord;
-use candid::Principal;
+use crate::policy::call_error::CallError;
+use crate::policy::exports::CANDID_SERVICE;
+use candid::{CandidType, Principal};
 use ic_cdk::call::{Call, CallErrorExt, CallFailed};
+use serde::Deserialize;
+use serde_bytes::ByteBuf;
+
+/// The argument of `canister_status` and `deposit_cycles`.
+#[derive(CandidType)]
+struct CanisterIdRecord {
+    canister_id: Principal,
+}
+
+/// The argument of `canister_metadata`.
+#[derive(CandidType)]
+struct CanisterMetadataArgs {
+    canister_id: Principal,
+    name: String,
+}
+
+/// The reply of `canister_metadata`.
+#[derive(CandidType, Deserialize)]
+struct CanisterMetadataResult {
+    value: ByteBuf,
+}
 
 /// The real IC.
 pub struct Ic;
+
+/// A bounded-wait call of `method` of the management canister.
+fn management(method: &str, timeout_seconds: u32) -> Call<'_, '_> {
+    Call::bounded_wait(Principal::management_canister(), method).change_timeout(timeout_seconds)
+}
 
 fn to_error(e: CallFailed) -> CallError {
     let (reject_code, message) = match &e {
@@ -40,9 +66,8 @@ impl Platform for Ic {
         id: Principal,
         timeout_seconds: u32,
     ) -> Result<Vec<u8>, CallError> {
-        Call::bounded_wait(Principal::management_canister(), "canister_status")
+        management("canister_status", timeout_seconds)
             .with_arg(CanisterIdRecord { canister_id: id })
-            .change_timeout(timeout_seconds)
             .await
             .map(|r| r.into_bytes())
             .map_err(to_error)
@@ -54,13 +79,34 @@ impl Platform for Ic {
         amount: u128,
         timeout_seconds: u32,
     ) -> Result<(), CallError> {
-        Call::bounded_wait(Principal::management_canister(), "deposit_cycles")
+        management("deposit_cycles", timeout_seconds)
             .with_arg(CanisterIdRecord { canister_id: id })
             .with_cycles(amount)
-            .change_timeout(timeout_seconds)
             .await
             .map(|_| ())
             .map_err(to_error)
+    }
+
+    async fn candid_service(
+        &self,
+        id: Principal,
+        timeout_seconds: u32,
+    ) -> Result<Vec<u8>, CallError> {
+        management("canister_metadata", timeout_seconds)
+            .with_arg(CanisterMetadataArgs {
+                canister_id: id,
+                name: CANDID_SERVICE.into(),
+            })
+            .await
+            .map_err(to_error)?
+            .candid::<CanisterMetadataResult>()
+            .map(|r| r.value.into_vec())
+            .map_err(|e| CallError {
+                reject_code: None,
+                message: format!("unexpected canister_metadata reply: {e}"),
+                clean: false,
+                transient: false,
+            })
     }
 
     async fn call_hook(

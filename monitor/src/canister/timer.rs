@@ -1,13 +1,13 @@
 //! One one-shot timer armed for the earliest due poll or delivery, plus a watchdog every ten
 //! minutes that starts whatever may start and re-arms the timer should a tick ever trap. The
 //! poll of a slowly-changing canister may start up to fifteen minutes before it is due
-//! ([`crate::scheduler::PollWindow`]), so idle canisters are polled by the watchdog's ticks
+//! ([`crate::policy::scheduler::PollWindow`]), so idle canisters are polled by the watchdog's ticks
 //! and cost no tick of their own.
 
 use super::platform::Ic;
 use super::state;
 use crate::driver;
-use crate::scheduler::MAX_EARLY_START_SECONDS;
+use crate::policy::scheduler::MAX_EARLY_START_SECONDS;
 use candid::Principal;
 use ic_cdk_timers::TimerId;
 use std::cell::Cell;

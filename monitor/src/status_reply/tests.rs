@@ -2,6 +2,7 @@
 //! types from ic-management-canister-types), hand-made wire bytes for the edge cases, and
 //! property tests against Candid's decoder.
 
+use super::wire::*;
 use super::*;
 use candid::types::TypeEnv;
 use candid::{Nat, Principal};

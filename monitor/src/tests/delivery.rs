@@ -1,12 +1,25 @@
 use crate::api::*;
-use crate::calls::CallError;
+use crate::policy::call_error::CallError;
+use crate::policy::validation::tests::args;
 use crate::testing::*;
-use crate::validation::tests::args;
 use candid::Principal;
-use canister_hooks::events::{ErrorReport, ErrorSource};
 use ic_management_canister_types::CanisterStatusType;
 
 const T: u128 = 1_000_000_000_000;
+
+/// A fresh monitor with `update` applied, a fake IC, and one healthy canister on it.
+fn one_target(
+    update: ConfigUpdate,
+) -> (
+    std::cell::RefCell<crate::monitor::Monitor<ic_stable_structures::VectorMemory>>,
+    FakeIc,
+    Principal,
+) {
+    let (m, _) = monitor(update);
+    let ic = FakeIc::default();
+    let id = ic.add(1, FakeCanister::new(5 * T));
+    (m, ic, id)
+}
 
 fn report(
     m: &std::cell::RefCell<crate::monitor::Monitor<ic_stable_structures::VectorMemory>>,
@@ -31,9 +44,7 @@ fn report(
 
 #[test]
 fn events_are_delivered_in_id_order_and_acknowledged() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     register(&m, &ic, args(1)).unwrap();
     let ids: Vec<u64> = (0..5).map(|n| report(&m, &ic, id, n)).collect();
     run_for(&m, &ic, 10, 1);
@@ -48,9 +59,7 @@ fn events_are_delivered_in_id_order_and_acknowledged() {
 
 #[test]
 fn unsubscribed_hooks_are_logged_but_not_sent() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     let mut a = args(1);
     a.hooks.on_error = false;
     register(&m, &ic, a).unwrap();
@@ -115,9 +124,7 @@ fn a_trapping_hook_is_retried_with_backoff_then_dead_lettered_without_blocking_o
 
 #[test]
 fn a_missing_hook_is_reported_clearly_and_not_retried() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     ic.with(id, |c| c.exports.on_error = false);
     register(&m, &ic, args(1)).unwrap();
     let e = report(&m, &ic, id, 0);
@@ -143,9 +150,7 @@ fn a_missing_hook_is_reported_clearly_and_not_retried() {
 
 #[test]
 fn a_stopped_or_silent_target_retries_then_delivers_when_it_returns() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     // No poll within the test: a poll would also report the stop as an event of its own.
     let mut a = args(1);
     a.poll = Some(PollBounds {
@@ -169,9 +174,7 @@ fn a_stopped_or_silent_target_retries_then_delivers_when_it_returns() {
 
 #[test]
 fn redrive_errors_are_typed() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     register(&m, &ic, args(1)).unwrap();
     assert_eq!(
         m.borrow_mut().redrive(42, 0),
@@ -207,4 +210,65 @@ fn undelivered_events_survive_a_restart_and_are_delivered_after_it() {
     run_for(&m, &ic, 3600, 5);
     assert_eq!(ic.handled(id), ids);
     let _ = CallError::rejected(6, "");
+}
+
+#[test]
+fn a_missing_hook_is_known_from_the_interface_at_registration() {
+    let (m, ic, id) = one_target(ConfigUpdate::default());
+    ic.with(id, |c| c.exports.on_low_memory = false);
+    register(&m, &ic, args(1)).unwrap();
+    let st = m.borrow().canister_state(id, 0).unwrap();
+    assert_eq!(st.missing_hooks, vec!["on_low_memory".to_string()]);
+}
+
+#[test]
+fn a_handler_trapping_with_the_words_of_a_missing_method_is_retried_like_any_trap() {
+    let (m, ic, id) = one_target(ConfigUpdate::default());
+    ic.with(id, |c| {
+        c.hook = HookBehaviour::TrapSaying(
+            "config fetch failed: Error from Canister aaaaa-aa: Canister has no update method \
+             'get_config' (CanisterMethodNotFound, IC0536)"
+                .into(),
+        )
+    });
+    register(&m, &ic, args(1)).unwrap();
+    let e = report(&m, &ic, id, 0);
+    run_for(&m, &ic, 60, 1);
+    assert!(m
+        .borrow()
+        .dead_letters(None, None, 10)
+        .dead_letters
+        .is_empty());
+    let st = m.borrow().canister_state(id, 0).unwrap();
+    assert!(st.missing_hooks.is_empty(), "{st:?}");
+    let pending = m.borrow().events(&EventFilter::default()).events;
+    assert_eq!(pending[0].delivery, DeliveryStatus::Pending);
+    // Once the handler stops trapping, the retry delivers.
+    ic.with(id, |c| c.hook = HookBehaviour::Reply);
+    run_for(&m, &ic, 3600, 5);
+    assert_eq!(ic.handled(id), vec![e]);
+}
+
+#[test]
+fn without_a_readable_interface_a_missing_hook_is_retried_like_a_trap() {
+    let (m, ic, id) = one_target(ConfigUpdate {
+        delivery_max_attempts: Some(3),
+        ..Default::default()
+    });
+    ic.with(id, |c| {
+        c.exports.on_error = false;
+        c.interface_public = false;
+    });
+    register(&m, &ic, args(1)).unwrap();
+    report(&m, &ic, id, 0);
+    run_for(&m, &ic, 3600, 5);
+    let d = m.borrow().dead_letters(None, None, 10).dead_letters;
+    assert_eq!(d.len(), 1);
+    assert_eq!(d[0].attempts, 3, "retried up to the limit");
+    assert!(m
+        .borrow()
+        .canister_state(id, 0)
+        .unwrap()
+        .missing_hooks
+        .is_empty());
 }

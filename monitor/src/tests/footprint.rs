@@ -2,8 +2,8 @@
 
 use crate::api::Config;
 use crate::monitor::{Mode, Monitor};
-use crate::sample::tests::sample;
-use crate::validation::tests::{args, canister};
+use crate::policy::validation::tests::{args, canister};
+use crate::status_reply::sample::tests::sample;
 use ic_stable_structures::memory_manager::MemoryManager;
 use ic_stable_structures::{Memory, VectorMemory};
 
@@ -24,7 +24,7 @@ pub fn bytes_per_registration(n: u64, scrambled: bool) -> f64 {
     let base = mem.size();
     for i in 0..n {
         let k = if scrambled {
-            crate::backoff::mix(i) % (1 << 40)
+            canister_hooks_types::backoff::mix(i) % (1 << 40)
         } else {
             i
         };
@@ -33,7 +33,8 @@ pub fn bytes_per_registration(n: u64, scrambled: bool) -> f64 {
         a.reminder_interval_seconds = Some(3600);
         let reg = m.prepare(&a, false, Mode::New, 1).unwrap();
         let s = sample(1, 50_000_000_000_000, 10 << 20);
-        m.commit(reg, Mode::New, Some(s), 1_000_000_000, 0).unwrap();
+        m.commit(reg, Mode::New, Some(s), None, 1_000_000_000, 0)
+            .unwrap();
     }
     let _ = Config::default();
     ((mem.size() - base) * 65_536) as f64 / n as f64

@@ -1,8 +1,7 @@
 use crate::api::*;
-use crate::calls::CallError;
+use crate::policy::call_error::CallError;
+use crate::policy::validation::tests::args;
 use crate::testing::*;
-use crate::validation::tests::args;
-use canister_hooks::events::{ErrorSource, MemoryMetric};
 use ic_management_canister_types::CanisterStatusType;
 
 const T: u128 = 1_000_000_000_000;
@@ -366,7 +365,7 @@ fn idle_canisters_due_minutes_apart_are_polled_in_one_tick() {
     run_for(&m, &ic, 120, 1);
     // Both idle now: next polled a day after their second sample, five minutes apart.
     let due = m.borrow_mut().next_wakeup().unwrap();
-    assert!(due > ic.now.get() + 86_000 * 1_000_000_000);
+    assert!(due > ic.now.get() + 86_000 * NS);
     let calls = ic.status_calls.get();
     ic.now.set(due);
     tick(&m, &ic);

@@ -2,10 +2,9 @@
 //! events in id order.
 
 use crate::api::*;
+use crate::policy::validation::tests::args;
 use crate::testing::*;
-use crate::validation::tests::args;
 use candid::Principal;
-use canister_hooks::events::{ErrorReport, ErrorSource};
 use proptest::prelude::*;
 use std::collections::{BTreeMap, BTreeSet};
 

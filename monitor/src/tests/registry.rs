@@ -1,10 +1,9 @@
 use crate::api::*;
 use crate::driver;
 use crate::monitor::Mode;
+use crate::policy::validation::tests::{args, canister};
 use crate::testing::*;
-use crate::validation::tests::{args, canister};
 use candid::Principal;
-use canister_hooks::events::{ErrorReport, ErrorSource};
 
 #[test]
 fn registering_reads_the_status_at_once_and_stores_the_first_sample() {
@@ -26,7 +25,7 @@ fn an_unreadable_status_fails_registration_with_a_fix_and_registers_nothing() {
     let ic = FakeIc::default();
     let id = ic.add(1, FakeCanister::new(1));
     ic.with(id, |c| {
-        c.status_error = Some(crate::calls::CallError::rejected(
+        c.status_error = Some(crate::policy::call_error::CallError::rejected(
             4,
             "Only the controllers of the canister can call canister_status",
         ))
@@ -35,7 +34,7 @@ fn an_unreadable_status_fails_registration_with_a_fix_and_registers_nothing() {
         RegistrationError::StatusUnreadable { fix, .. } => assert!(fix.contains("controller")),
         e => panic!("{e:?}"),
     }
-    assert_eq!(m.borrow().registered(), 0);
+    assert_eq!(m.borrow().stats().registrations, 0);
     // A canister that does not exist is refused too.
     assert!(matches!(
         register(&m, &ic, args(2)).unwrap_err(),
@@ -65,7 +64,7 @@ fn added_admins_may_register() {
     m.borrow_mut().add_admin(admin);
     block_on(driver::register(&m, &ic, admin, false, args(1), Mode::New)).unwrap();
     assert!(m.borrow_mut().remove_admin(admin));
-    assert!(!m.borrow().is_admin(admin, false));
+    assert!(!m.borrow().caller(admin, false).is_admin());
 }
 
 #[test]
@@ -169,7 +168,7 @@ fn report_error_is_only_for_a_registered_canister_about_itself() {
             assert_eq!(e.count, 3);
             assert_eq!(
                 e.origin,
-                canister_hooks::events::EventOrigin::Monitor(canister(999_999))
+                crate::api::EventOrigin::Monitor(canister(999_999))
             );
         }
         other => panic!("{other:?}"),
@@ -227,4 +226,37 @@ fn state_survives_a_restart_from_stable_memory() {
     assert_eq!(m.admins(), vec![canister(50)]);
     assert_eq!(m.stats().polls, 1);
     assert_eq!(default_config().max_registrations, 10_000);
+}
+
+#[test]
+fn register_and_update_reply_with_the_registration_as_stored() {
+    let (m, _) = monitor(ConfigUpdate::default());
+    let ic = FakeIc::default();
+    let id = ic.add(1, FakeCanister::new(5_000_000_000_000));
+    // A time with a sub-second part: the record keeps whole seconds.
+    ic.now.set(ic.now.get() + 123_456_789);
+    let registered = register(&m, &ic, args(1)).unwrap();
+    assert_eq!(m.borrow().registration(id), Some(registered.clone()));
+    assert_eq!(
+        m.borrow().registrations(None, 10).registrations,
+        vec![registered.clone()]
+    );
+    assert_eq!(registered.registered_at_ns % NS, 0, "{registered:?}");
+
+    ic.advance(7);
+    ic.now.set(ic.now.get() + 987_654_321);
+    let mut changed = args(1);
+    changed.label = Some("renamed".into());
+    let updated = block_on(driver::register(
+        &m,
+        &ic,
+        Principal::anonymous(),
+        true,
+        changed,
+        Mode::Update,
+    ))
+    .unwrap();
+    assert_eq!(m.borrow().registration(id), Some(updated.clone()));
+    assert_eq!(updated.registered_at_ns, registered.registered_at_ns);
+    assert_eq!(updated.updated_at_ns, (ic.now.get() / NS) * NS);
 }

@@ -3,6 +3,7 @@
 use crate::api::{
     Config, MemoryThresholds, PollBounds, RegisterArgs, Registration, RegistrationError,
 };
+use crate::policy::topup::MIN_TOP_UP;
 use candid::Principal;
 
 /// Longest accepted label, in bytes.
@@ -17,9 +18,6 @@ pub const MAX_STABLE_BYTES: u64 = 1 << 40;
 pub const MAX_INTERVAL_SECONDS: u64 = 30 * 24 * 3600;
 /// Largest accepted hysteresis margin, percent.
 pub const MAX_HYSTERESIS_PERCENT: u8 = 50;
-/// Smallest accepted top-up amount.
-pub const MIN_TOP_UP: u128 = 1_000_000_000;
-
 /// What validation needs besides the arguments.
 pub struct Context<'a> {
     pub monitor_id: Principal,

@@ -2,8 +2,8 @@
 
 use crate::api::TopUpPolicy;
 
-/// Smallest deposit worth a call.
-pub const MIN_DEPOSIT: u128 = 1_000_000_000;
+/// Smallest deposit worth a call, and so the smallest top-up amount a registration may set.
+pub const MIN_TOP_UP: u128 = 1_000_000_000;
 
 /// Cycles deposited into one canister on one day.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -54,11 +54,11 @@ pub fn decide(
     let left_today = policy.daily_budget.saturating_sub(spending.spent_on(day));
     let spendable = own_balance.saturating_sub(reserve);
     let amount = policy.amount.min(left_today);
-    if amount < MIN_DEPOSIT {
+    if amount < MIN_TOP_UP {
         return TopUp::BudgetExhausted;
     }
     let amount = amount.min(spendable);
-    if amount < MIN_DEPOSIT {
+    if amount < MIN_TOP_UP {
         return TopUp::ReserveProtected;
     }
     TopUp::Deposit(amount)

@@ -1,17 +1,14 @@
 //! When to poll a canister next: a fraction of the predicted time to its nearest threshold,
 //! clamped to the registration's polling bounds.
 
-use crate::api::{PollBounds, Registration};
-use crate::estimate::{seconds_until_growth, Estimate};
-use crate::sample::Sample;
-use canister_hooks::events::MemoryMetric;
+use crate::api::{MemoryMetric, PollBounds, Registration, NS};
+use crate::policy::estimate::{seconds_until_growth, Estimate};
+use crate::status_reply::sample::Sample;
 
 /// Longest a poll may start before it is due. A poll may start early when a timer tick runs
 /// anyway (the watchdog's every ten minutes, or another canister's due poll), so polls of
 /// slowly-changing canisters share ticks instead of each paying for one of its own.
 pub const MAX_EARLY_START_SECONDS: u64 = 15 * 60;
-
-const NS: u64 = 1_000_000_000;
 
 /// When a poll may run: from `earliest_ns` (if a tick runs anyway) to `due_ns` (a tick is armed
 /// for it).
@@ -122,9 +119,9 @@ pub fn clamp(bounds: PollBounds, seconds: u64) -> u64 {
 mod tests {
     use super::*;
     use crate::api::{Config, MemoryThresholds};
-    use crate::sample::tests::sample;
-    use crate::validation::tests::args;
-    use crate::validation::{validate, Context};
+    use crate::policy::validation::tests::args;
+    use crate::policy::validation::{validate, Context};
+    use crate::status_reply::sample::tests::sample;
 
     fn reg() -> Registration {
         let mut a = args(1);
@@ -136,7 +133,7 @@ mod tests {
         validate(
             &a,
             &Context {
-                monitor_id: crate::validation::tests::canister(999),
+                monitor_id: crate::policy::validation::tests::canister(999),
                 config: &Config::default(),
                 now_ns: 0,
                 self_registered: false,

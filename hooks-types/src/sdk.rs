@@ -1,6 +1,6 @@
 //! Candid types of the SDK's own queries and updates (readiness, error log, status, admin).
 //!
-//! Like [`crate::events`], this module needs no canister runtime, so clients can decode replies.
+//! The SDK re-exports this module as `canister_hooks::types`.
 
 use candid::{CandidType, Principal};
 use serde::{Deserialize, Serialize};

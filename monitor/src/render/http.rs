@@ -1,27 +1,9 @@
 //! `http_request`: `/metrics` (Prometheus) and a small HTML status page.
 
-use crate::metrics::{self, Snapshot};
-use candid::CandidType;
-use serde::Deserialize;
+use crate::api::{HttpRequest, HttpResponse};
+use crate::render::metrics::{self, Snapshot};
 use serde_bytes::ByteBuf;
 use std::fmt::Write;
-
-/// An HTTP request from the HTTP gateway.
-#[derive(CandidType, Deserialize, Clone, Debug)]
-pub struct HttpRequest {
-    pub method: String,
-    pub url: String,
-    pub headers: Vec<(String, String)>,
-    pub body: ByteBuf,
-}
-
-/// The response.
-#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct HttpResponse {
-    pub status_code: u16,
-    pub headers: Vec<(String, String)>,
-    pub body: ByteBuf,
-}
 
 fn response(status_code: u16, content_type: &str, body: Vec<u8>) -> HttpResponse {
     HttpResponse {
@@ -145,7 +127,7 @@ pub fn status_page(s: &Snapshot) -> String {
 mod tests {
     use super::*;
     use crate::api::*;
-    use crate::validation::tests::canister;
+    use crate::policy::validation::tests::canister;
 
     fn get(url: &str) -> HttpRequest {
         HttpRequest {

@@ -1,12 +1,12 @@
 //! Per-canister watch state: last sample, estimate, triggers, failures and top-up spending.
 
-use crate::codec::{self, Reader, Writer};
-use crate::estimate::Estimate;
-use crate::sample::{RunStatus, Sample};
-use crate::scheduler::PollWindow;
-use crate::topup::Spending;
-use crate::triggers::Trigger;
-use canister_hooks::events::MemoryMetric;
+use crate::api::MemoryMetric;
+use crate::policy::estimate::Estimate;
+use crate::policy::scheduler::PollWindow;
+use crate::policy::topup::Spending;
+use crate::policy::triggers::Trigger;
+use crate::state::codec::{self, Reader, Writer};
+use crate::status_reply::sample::{RunStatus, Sample};
 
 /// Longest failure reason kept in the watch state (the event log has the full message).
 pub const MAX_FAILURE_BYTES: usize = 32;
@@ -194,7 +194,7 @@ impl WatchState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sample::tests::sample;
+    use crate::status_reply::sample::tests::sample;
 
     fn full() -> WatchState {
         let mut s = sample(u64::MAX / 1_000_000_000, u128::MAX, u64::MAX);

@@ -64,20 +64,6 @@ impl Writer {
     pub fn f32(&mut self, v: f32) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
-    /// Writes an optional u128.
-    pub fn opt_u128(&mut self, v: Option<u128>) {
-        match v {
-            None => self.u8(0),
-            Some(v) => {
-                self.u8(1);
-                self.varint(v);
-            }
-        }
-    }
-    /// Writes an f64 as 8 little-endian bytes.
-    pub fn f64(&mut self, v: f64) {
-        self.0.extend_from_slice(&v.to_le_bytes());
-    }
     /// Writes a length-prefixed byte string (at most 255 bytes; longer input is cut).
     pub fn bytes(&mut self, v: &[u8]) {
         let len = v.len().min(255);
@@ -147,14 +133,6 @@ impl<'a> Reader<'a> {
     pub fn opt_u128(&mut self) -> Option<u128> {
         (self.u8() == 1).then(|| self.varint())
     }
-    /// Reads an f64.
-    pub fn f64(&mut self) -> f64 {
-        let mut b = [0u8; 8];
-        for x in b.iter_mut() {
-            *x = self.u8();
-        }
-        f64::from_le_bytes(b)
-    }
     /// Reads a length-prefixed byte string.
     pub fn bytes(&mut self) -> &'a [u8] {
         let len = self.u8() as usize;
@@ -207,8 +185,7 @@ mod tests {
         w.u64(u64::MAX);
         w.opt_u64(None);
         w.opt_u64(Some(42));
-        w.opt_u128(Some(1 << 100));
-        w.f64(-1.5);
+        w.opt_sat64(Some(1 << 100));
         w.str("héllo", 64);
         w.principal(&p);
         let bytes = w.finish();
@@ -218,8 +195,7 @@ mod tests {
         assert_eq!(r.u64(), u64::MAX);
         assert_eq!(r.opt_u64(), None);
         assert_eq!(r.opt_u64(), Some(42));
-        assert_eq!(r.opt_u128(), Some(1 << 100));
-        assert_eq!(r.f64(), -1.5);
+        assert_eq!(r.opt_u128(), Some(u64::MAX as u128), "saturated to u64");
         assert_eq!(r.string(), "héllo");
         assert_eq!(r.principal(), p);
     }

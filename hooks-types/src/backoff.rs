@@ -1,8 +1,8 @@
-//! Capped exponential backoff for retrying failed steps.
+//! Capped exponential backoff for retries, optionally jittered so many retries spread out.
 
 use std::time::Duration;
 
-/// Delay schedule `initial * multiplier^(attempt-1)`, never more than `max`.
+/// Delay schedule `initial * multiplier^(failures-1)`, never more than `max`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Backoff {
     /// Delay after the first failure.
@@ -24,7 +24,31 @@ impl Default for Backoff {
     }
 }
 
+/// A deterministic 64-bit mix (splitmix64), the jitter source; also spreads any seed.
+pub fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
 impl Backoff {
+    /// Doubling from `initial_seconds` (at least 1 s), capped at `max_seconds`.
+    pub const fn doubling_seconds(initial_seconds: u64, max_seconds: u64) -> Self {
+        const fn at_least_one(s: u64) -> u64 {
+            if s == 0 {
+                1
+            } else {
+                s
+            }
+        }
+        Backoff {
+            initial: Duration::from_secs(at_least_one(initial_seconds)),
+            max: Duration::from_secs(at_least_one(max_seconds)),
+            multiplier: 2,
+        }
+    }
+
     /// Delay to wait after the `failures`-th consecutive failure (1-based; 0 means no wait).
     pub fn delay(&self, failures: u32) -> Duration {
         if failures == 0 {
@@ -45,6 +69,14 @@ impl Backoff {
     pub fn delay_ns(&self, failures: u32) -> u64 {
         u64::try_from(self.delay(failures).as_nanos()).unwrap_or(u64::MAX)
     }
+
+    /// [`Self::delay`] with jitter, in whole seconds: uniformly in `[delay/2, delay]`, picked by
+    /// `seed`, so retries of many targets spread out instead of arriving together.
+    pub fn jittered_seconds(&self, failures: u32, seed: u64) -> u64 {
+        let ceiling = self.delay(failures).as_secs();
+        let half = ceiling / 2;
+        half + mix(seed ^ failures as u64) % (ceiling - half + 1)
+    }
 }
 
 #[cfg(test)]
@@ -57,6 +89,10 @@ mod tests {
         let b = Backoff::default();
         let secs: Vec<u64> = (1..=11).map(|n| b.delay(n).as_secs()).collect();
         assert_eq!(secs, [1, 2, 4, 8, 16, 32, 64, 128, 256, 300, 300]);
+        let c = Backoff::doubling_seconds(5, 300);
+        let secs: Vec<u64> = (1..=8).map(|n| c.delay(n).as_secs()).collect();
+        assert_eq!(secs, [5, 10, 20, 40, 80, 160, 300, 300]);
+        assert_eq!(c.delay(u32::MAX).as_secs(), 300);
     }
 
     #[test]
@@ -73,6 +109,24 @@ mod tests {
         };
         assert_eq!(b.delay(u32::MAX), Duration::MAX);
         assert_eq!(b.delay_ns(5), u64::MAX);
+    }
+
+    #[test]
+    fn jitter_stays_within_half_and_full_delay_and_varies() {
+        let b = Backoff::doubling_seconds(5, 300);
+        let mut seen = std::collections::BTreeSet::new();
+        for seed in 0..200 {
+            let d = b.jittered_seconds(4, seed);
+            assert!((20..=40).contains(&d), "{d}");
+            seen.insert(d);
+        }
+        assert!(seen.len() > 10, "jitter spreads retries");
+    }
+
+    #[test]
+    fn same_seed_same_jittered_delay() {
+        let b = Backoff::doubling_seconds(5, 300);
+        assert_eq!(b.jittered_seconds(3, 42), b.jittered_seconds(3, 42));
     }
 
     proptest! {

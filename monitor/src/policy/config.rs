@@ -1,7 +1,7 @@
 //! Validating changes to the monitor-wide configuration.
 
 use crate::api::{AdminError, Config, ConfigUpdate};
-use crate::validation::MAX_INTERVAL_SECONDS;
+use crate::policy::validation::MAX_INTERVAL_SECONDS;
 
 /// Most calls of one kind in flight at once (the canister queue holds 500 messages).
 pub const MAX_CONCURRENCY: u32 = 200;

@@ -9,11 +9,11 @@
 //! costs one stable read and one stable write of the canister's record.
 
 use crate::api::Registration;
-use crate::codec::{self, Reader, Writer};
-use crate::registry;
-use crate::scheduler::{PollWindow, MAX_EARLY_START_SECONDS};
-use crate::slots::{Slots, IN_USE};
-use crate::watch::{self, WatchState};
+use crate::policy::scheduler::{PollWindow, MAX_EARLY_START_SECONDS};
+use crate::state::codec::{self, Reader, Writer};
+use crate::state::registration_encoding;
+use crate::state::slots::{Slots, IN_USE};
+use crate::state::watch::{self, WatchState};
 use candid::Principal;
 use ic_stable_structures::{Memory, StableBTreeMap};
 use std::collections::BTreeMap;
@@ -26,7 +26,7 @@ const DUE_AT: usize = 1;
 const EARLIEST_AT: usize = DUE_AT + 8;
 const ID_AT: usize = EARLIEST_AT + 8;
 const REGISTRATION_AT: usize = ID_AT + codec::MAX_PRINCIPAL;
-const WATCH_AT: usize = REGISTRATION_AT + registry::MAX_ENCODED;
+const WATCH_AT: usize = REGISTRATION_AT + registration_encoding::MAX_ENCODED;
 const _: () = assert!(WATCH_AT + watch::MAX_ENCODED <= RECORD_BYTES);
 
 /// A watched canister: its registration and what the monitor knows of it.
@@ -62,7 +62,7 @@ impl CanisterRecord {
             w.principal(&self.registration.canister_id)
         });
         put(REGISTRATION_AT, WATCH_AT, &|w| {
-            registry::encode(&self.registration, w)
+            registration_encoding::encode(&self.registration, w)
         });
         put(WATCH_AT, RECORD_BYTES, &|w| self.watch.encode(w));
         out
@@ -71,7 +71,10 @@ impl CanisterRecord {
     fn decode(bytes: &[u8]) -> Self {
         let (id, next_poll) = header(bytes).expect("a record in use");
         Self {
-            registration: registry::decode(id, &mut Reader::new(&bytes[REGISTRATION_AT..WATCH_AT])),
+            registration: registration_encoding::decode(
+                id,
+                &mut Reader::new(&bytes[REGISTRATION_AT..WATCH_AT]),
+            ),
             watch: WatchState::decode(&mut Reader::new(&bytes[WATCH_AT..]), next_poll),
         }
     }
@@ -139,11 +142,6 @@ impl<M: Memory> CanisterStore<M> {
     /// Number of watched canisters.
     pub fn len(&self) -> u64 {
         self.index.len()
-    }
-
-    /// True when no canister is watched.
-    pub fn is_empty(&self) -> bool {
-        self.index.is_empty()
     }
 
     fn hot(&mut self) -> &mut HotIndex {
@@ -293,6 +291,7 @@ impl<M: Memory> CanisterStore<M> {
             .map(|(due, _)| *due)
     }
 
+    #[cfg(test)]
     /// Checks that the stable index, the records and the heap index agree (tests).
     pub fn check_invariants(&mut self) -> Result<(), String> {
         let stable: Vec<(Principal, u32)> = self.index.iter().map(|e| e.into_pair()).collect();
@@ -341,9 +340,9 @@ impl<M: Memory> CanisterStore<M> {
 mod tests {
     use super::*;
     use crate::api::Config;
-    use crate::sample::tests::sample;
-    use crate::validation::tests::{args, canister};
-    use crate::validation::{validate, Context};
+    use crate::policy::validation::tests::{args, canister};
+    use crate::policy::validation::{validate, Context};
+    use crate::status_reply::sample::tests::sample;
     use ic_stable_structures::VectorMemory;
 
     fn record(n: u64, due_ns: u64) -> CanisterRecord {

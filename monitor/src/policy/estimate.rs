@@ -1,6 +1,6 @@
 //! Burn-rate and growth estimates from successive samples.
 
-use crate::sample::{Sample, DAY_SECONDS};
+use crate::status_reply::sample::{Sample, DAY_SECONDS};
 
 /// Weight of the newest interval in the smoothed estimate.
 const ALPHA: f64 = 0.5;
@@ -99,7 +99,7 @@ pub fn seconds_until_growth(value: u64, limit: u64, growth: f64) -> Option<u64> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sample::tests::sample;
+    use crate::status_reply::sample::tests::sample;
 
     #[test]
     fn first_sample_uses_the_idle_burn() {

@@ -1,64 +1,7 @@
-//! Reads the fields the monitor uses from a Candid-encoded `canister_status` reply.
-//!
-//! A general Candid decoder builds the whole type environment and deserialises every field of the
-//! reply; that was most of the cost of processing a sample. This reader walks the wire format
-//! once: it parses the type table, then streams through the reply record, reading the handful of
-//! fields the monitor needs and skipping the rest by their wire type. Like Candid subtyping it
-//! accepts fields in any position, unknown fields added by newer replicas, and missing optional
-//! fields from older ones; malformed input is an error naming what was wrong, never a panic.
-//!
-//! Only the first argument of the reply is read; anything after it is not checked.
+//! A streaming reader of the Candid wire format: LEB128 numbers, the type table, and skipping any
+//! value by its wire type. It knows nothing of `canister_status` (see the parent module).
 
-use crate::sample::{RunStatus, Sample, DAY_SECONDS};
 use std::fmt;
-
-/// The fields of a `canister_status` reply the monitor uses.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct StatusReply {
-    pub status: RunStatus,
-    /// Cycle balance (saturated to `u128`).
-    pub cycles: u128,
-    /// Total memory, bytes (saturated to `u64`).
-    pub memory_size: u64,
-    /// `memory_metrics`, absent on replicas that predate it.
-    pub memory_metrics: Option<MemoryMetrics>,
-    /// `settings.freezing_threshold`, seconds.
-    pub freezing_threshold: u128,
-    /// `settings.wasm_memory_limit`, absent on replicas that predate it.
-    pub wasm_memory_limit: Option<u64>,
-    pub idle_cycles_burned_per_day: u128,
-}
-
-/// The parts of `memory_metrics` the monitor uses, bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct MemoryMetrics {
-    pub wasm_memory_size: u64,
-    pub stable_memory_size: u64,
-}
-
-impl StatusReply {
-    /// The sample this reply describes, observed at `at_ns`.
-    pub fn to_sample(&self, at_ns: u64) -> Sample {
-        let metrics = self.memory_metrics.unwrap_or(MemoryMetrics {
-            wasm_memory_size: 0,
-            stable_memory_size: 0,
-        });
-        Sample {
-            at_ns,
-            cycles: self.cycles,
-            heap_bytes: metrics.wasm_memory_size,
-            stable_bytes: metrics.stable_memory_size,
-            total_bytes: self.memory_size,
-            wasm_memory_limit: self.wasm_memory_limit.unwrap_or(0),
-            freezing_reserve: self
-                .idle_cycles_burned_per_day
-                .saturating_mul(self.freezing_threshold)
-                / DAY_SECONDS as u128,
-            idle_burn_per_day: self.idle_cycles_burned_per_day,
-            status: self.status,
-        }
-    }
-}
 
 /// Why a reply could not be read.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,35 +72,35 @@ const MAX_DEPTH: u32 = 32;
 const MAX_SKIPPED_VALUES: u32 = 10_000;
 
 // Primitive type codes.
-const NULL: i64 = -1;
-const BOOL: i64 = -2;
-const NAT: i64 = -3;
-const INT: i64 = -4;
-const NAT8: i64 = -5;
-const NAT16: i64 = -6;
-const NAT32: i64 = -7;
-const NAT64: i64 = -8;
-const INT8: i64 = -9;
-const INT16: i64 = -10;
-const INT32: i64 = -11;
-const INT64: i64 = -12;
-const FLOAT32: i64 = -13;
-const FLOAT64: i64 = -14;
-const TEXT: i64 = -15;
-const RESERVED: i64 = -16;
-const EMPTY: i64 = -17;
-const PRINCIPAL: i64 = -24;
+pub(super) const NULL: i64 = -1;
+pub(super) const BOOL: i64 = -2;
+pub(super) const NAT: i64 = -3;
+pub(super) const INT: i64 = -4;
+pub(super) const NAT8: i64 = -5;
+pub(super) const NAT16: i64 = -6;
+pub(super) const NAT32: i64 = -7;
+pub(super) const NAT64: i64 = -8;
+pub(super) const INT8: i64 = -9;
+pub(super) const INT16: i64 = -10;
+pub(super) const INT32: i64 = -11;
+pub(super) const INT64: i64 = -12;
+pub(super) const FLOAT32: i64 = -13;
+pub(super) const FLOAT64: i64 = -14;
+pub(super) const TEXT: i64 = -15;
+pub(super) const RESERVED: i64 = -16;
+pub(super) const EMPTY: i64 = -17;
+pub(super) const PRINCIPAL: i64 = -24;
 // Composite type codes (type table only).
-const OPT: i64 = -18;
-const VEC: i64 = -19;
-const RECORD: i64 = -20;
-const VARIANT: i64 = -21;
-const FUNC: i64 = -22;
-const SERVICE: i64 = -23;
+pub(super) const OPT: i64 = -18;
+pub(super) const VEC: i64 = -19;
+pub(super) const RECORD: i64 = -20;
+pub(super) const VARIANT: i64 = -21;
+pub(super) const FUNC: i64 = -22;
+pub(super) const SERVICE: i64 = -23;
 
 /// One entry of the type table.
 #[derive(Clone, Copy, Debug)]
-enum Composite {
+pub(super) enum Composite {
     Opt(i64),
     Vec(i64),
     /// Fields `fields[start..end]`, sorted by id.
@@ -170,80 +113,24 @@ enum Composite {
 
 /// A record field (or variant tag) of the type table.
 #[derive(Clone, Copy, Debug)]
-struct Field {
-    id: u32,
-    ty: i64,
-}
-
-/// Decodes the fields the monitor uses from a `canister_status` reply.
-pub fn decode(bytes: &[u8]) -> Result<StatusReply, DecodeError> {
-    let mut r = Reader::new(bytes)?;
-    let (start, end) = match r.first_argument()? {
-        Some(Composite::Record(start, end)) => (start, end),
-        _ => return Err(DecodeError::NotARecord),
-    };
-    let mut status = None;
-    let mut cycles = None;
-    let mut memory_size = None;
-    let mut memory_metrics = None;
-    let mut settings = None;
-    let mut idle = None;
-    for i in start..end {
-        let f = r.fields[i as usize];
-        match f.id {
-            STATUS => status = Some(r.status(f.ty)?),
-            CYCLES => cycles = Some(r.nat(f.ty, "cycles")?),
-            MEMORY_SIZE => memory_size = Some(r.nat(f.ty, "memory_size")?),
-            IDLE_CYCLES => idle = Some(r.nat(f.ty, "idle_cycles_burned_per_day")?),
-            MEMORY_METRICS => memory_metrics = r.memory_metrics(f.ty)?,
-            SETTINGS => settings = Some(r.settings(f.ty)?),
-            _ => r.skip(f.ty, 0)?,
-        }
-    }
-    let missing = |field| DecodeError::MissingField { field };
-    let (freezing_threshold, wasm_memory_limit) = settings.ok_or(missing("settings"))?;
-    Ok(StatusReply {
-        status: status.ok_or(missing("status"))?,
-        cycles: cycles.ok_or(missing("cycles"))?,
-        memory_size: saturate64(memory_size.ok_or(missing("memory_size"))?),
-        memory_metrics,
-        freezing_threshold,
-        wasm_memory_limit,
-        idle_cycles_burned_per_day: idle.ok_or(missing("idle_cycles_burned_per_day"))?,
-    })
-}
-
-const STATUS: u32 = field_id("status");
-const CYCLES: u32 = field_id("cycles");
-const MEMORY_SIZE: u32 = field_id("memory_size");
-const MEMORY_METRICS: u32 = field_id("memory_metrics");
-const IDLE_CYCLES: u32 = field_id("idle_cycles_burned_per_day");
-const SETTINGS: u32 = field_id("settings");
-const FREEZING_THRESHOLD: u32 = field_id("freezing_threshold");
-const WASM_MEMORY_LIMIT: u32 = field_id("wasm_memory_limit");
-const WASM_MEMORY_SIZE: u32 = field_id("wasm_memory_size");
-const STABLE_MEMORY_SIZE: u32 = field_id("stable_memory_size");
-const RUNNING: u32 = field_id("running");
-const STOPPING: u32 = field_id("stopping");
-const STOPPED: u32 = field_id("stopped");
-
-fn saturate64(v: u128) -> u64 {
-    v.min(u64::MAX as u128) as u64
+pub(super) struct Field {
+    pub(super) id: u32,
+    pub(super) ty: i64,
 }
 
 /// A cursor over the reply, with its parsed type table.
-struct Reader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-    table: Vec<Composite>,
-    fields: Vec<Field>,
+pub(super) struct Reader<'a> {
+    pub(super) bytes: &'a [u8],
+    pub(super) pos: usize,
+    pub(super) table: Vec<Composite>,
+    pub(super) fields: Vec<Field>,
     /// Values that may still be skipped.
-    budget: u32,
+    pub(super) budget: u32,
 }
 
 impl<'a> Reader<'a> {
     /// Checks the magic and parses the type table.
-    fn new(bytes: &'a [u8]) -> Result<Self, DecodeError> {
+    pub(super) fn new(bytes: &'a [u8]) -> Result<Self, DecodeError> {
         if bytes.get(..4) != Some(b"DIDL") {
             return Err(DecodeError::BadMagic);
         }
@@ -259,14 +146,14 @@ impl<'a> Reader<'a> {
     }
 
     #[cold]
-    fn truncated(&self) -> DecodeError {
+    pub(super) fn truncated(&self) -> DecodeError {
         DecodeError::Truncated {
             at: self.bytes.len(),
         }
     }
 
     #[inline]
-    fn byte(&mut self) -> Result<u8, DecodeError> {
+    pub(super) fn byte(&mut self) -> Result<u8, DecodeError> {
         match self.bytes.get(self.pos) {
             Some(&b) => {
                 self.pos += 1;
@@ -277,7 +164,7 @@ impl<'a> Reader<'a> {
     }
 
     #[inline]
-    fn skip_bytes(&mut self, n: u64) -> Result<(), DecodeError> {
+    pub(super) fn skip_bytes(&mut self, n: u64) -> Result<(), DecodeError> {
         let left = (self.bytes.len() - self.pos) as u64;
         if n > left {
             return Err(self.truncated());
@@ -289,7 +176,7 @@ impl<'a> Reader<'a> {
     /// An unsigned LEB128 number of at most 64 bits (lengths, counts, ids): at most 10 bytes,
     /// the tenth 0 or 1, as Candid's own reader accepts.
     #[inline]
-    fn leb(&mut self) -> Result<u64, DecodeError> {
+    pub(super) fn leb(&mut self) -> Result<u64, DecodeError> {
         let rest = &self.bytes[self.pos..];
         let mut v: u64 = 0;
         for (i, &b) in rest.iter().take(10).enumerate() {
@@ -306,7 +193,7 @@ impl<'a> Reader<'a> {
     }
 
     /// An unsigned LEB128 number of any size, saturated to `u128`.
-    fn nat_value(&mut self) -> Result<u128, DecodeError> {
+    pub(super) fn nat_value(&mut self) -> Result<u128, DecodeError> {
         let rest = &self.bytes[self.pos..];
         let mut v: u128 = 0;
         let mut saturated = false;
@@ -329,7 +216,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Skips a LEB128 number of any size.
-    fn skip_leb(&mut self) -> Result<(), DecodeError> {
+    pub(super) fn skip_leb(&mut self) -> Result<(), DecodeError> {
         match self.bytes[self.pos..].iter().position(|b| b & 0x80 == 0) {
             Some(i) => {
                 self.pos += i + 1;
@@ -341,7 +228,7 @@ impl<'a> Reader<'a> {
 
     /// A signed LEB128 type code.
     #[inline]
-    fn type_code(&mut self) -> Result<i64, DecodeError> {
+    pub(super) fn type_code(&mut self) -> Result<i64, DecodeError> {
         // Primitive codes and small table indexes take one byte.
         if let Some(&b) = self.bytes.get(self.pos) {
             if b < 0x80 {
@@ -370,7 +257,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A type reference: a primitive code or an index into the table of `len` entries.
-    fn type_ref(&mut self, len: u64) -> Result<i64, DecodeError> {
+    pub(super) fn type_ref(&mut self, len: u64) -> Result<i64, DecodeError> {
         let at = self.pos;
         let t = self.type_code()?;
         let ok = if t >= 0 {
@@ -388,7 +275,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn type_table(&mut self) -> Result<(), DecodeError> {
+    pub(super) fn type_table(&mut self) -> Result<(), DecodeError> {
         let len = self.leb()?;
         // Every entry takes at least one byte, so the input bounds the allocation.
         if len > (self.bytes.len() - self.pos) as u64 {
@@ -470,7 +357,7 @@ impl<'a> Reader<'a> {
 
     /// The table entry of the first argument's type (`None` if it is primitive); fails when
     /// there is no argument.
-    fn first_argument(&mut self) -> Result<Option<Composite>, DecodeError> {
+    pub(super) fn first_argument(&mut self) -> Result<Option<Composite>, DecodeError> {
         let count = self.leb()?;
         if count == 0 {
             return Err(DecodeError::NotARecord);
@@ -483,12 +370,12 @@ impl<'a> Reader<'a> {
         Ok(self.composite(first))
     }
 
-    fn composite(&self, ty: i64) -> Option<Composite> {
+    pub(super) fn composite(&self, ty: i64) -> Option<Composite> {
         (ty >= 0).then(|| self.table[ty as usize])
     }
 
     /// Skips one value of type `ty`.
-    fn skip(&mut self, ty: i64, depth: u32) -> Result<(), DecodeError> {
+    pub(super) fn skip(&mut self, ty: i64, depth: u32) -> Result<(), DecodeError> {
         if depth > MAX_DEPTH || self.budget == 0 {
             return Err(DecodeError::TooComplex);
         }
@@ -563,7 +450,7 @@ impl<'a> Reader<'a> {
     }
 
     /// The flag before a reference: 1 (transparent) is the only kind a reply can hold.
-    fn reference_flag(&mut self) -> Result<(), DecodeError> {
+    pub(super) fn reference_flag(&mut self) -> Result<(), DecodeError> {
         let at = self.pos;
         match self.byte()? {
             1 => Ok(()),
@@ -574,7 +461,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    fn principal(&mut self) -> Result<(), DecodeError> {
+    pub(super) fn principal(&mut self) -> Result<(), DecodeError> {
         self.reference_flag()?;
         let at = self.pos;
         let n = self.leb()?;
@@ -588,7 +475,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a variant's tag and returns its field.
-    fn tag(&mut self, start: u32, end: u32) -> Result<Field, DecodeError> {
+    pub(super) fn tag(&mut self, start: u32, end: u32) -> Result<Field, DecodeError> {
         let at = self.pos;
         let index = self.leb()?;
         if index >= u64::from(end - start) {
@@ -601,12 +488,12 @@ impl<'a> Reader<'a> {
     }
 
     /// True for the unsigned integer types a size or balance may be sent as.
-    fn is_nat(ty: i64) -> bool {
+    pub(super) fn is_nat(ty: i64) -> bool {
         matches!(ty, NAT | NAT8 | NAT16 | NAT32 | NAT64)
     }
 
     /// Reads an unsigned integer of type `ty`, saturated to `u128`.
-    fn nat(&mut self, ty: i64, field: &'static str) -> Result<u128, DecodeError> {
+    pub(super) fn nat(&mut self, ty: i64, field: &'static str) -> Result<u128, DecodeError> {
         let fixed = |r: &mut Self, n: usize| -> Result<u128, DecodeError> {
             let end = r.pos + n;
             let b = r.bytes.get(r.pos..end).ok_or_else(|| r.truncated())?;
@@ -630,7 +517,7 @@ impl<'a> Reader<'a> {
 
     /// The type of the value inside an optional field, `None` when it is absent (a `null`,
     /// `reserved` or `opt` none). A bare `T` counts as present, as Candid's `opt` rule says.
-    fn optional(&mut self, ty: i64) -> Result<Option<i64>, DecodeError> {
+    pub(super) fn optional(&mut self, ty: i64) -> Result<Option<i64>, DecodeError> {
         match ty {
             NULL | RESERVED => Ok(None),
             _ => match self.composite(ty) {
@@ -649,91 +536,4 @@ impl<'a> Reader<'a> {
             },
         }
     }
-
-    fn status(&mut self, ty: i64) -> Result<RunStatus, DecodeError> {
-        let Some(Composite::Variant(start, end)) = self.composite(ty) else {
-            return Err(DecodeError::WrongType {
-                field: "status",
-                expected: "variant",
-            });
-        };
-        let tag = self.tag(start, end)?;
-        self.skip(tag.ty, 1)?;
-        match tag.id {
-            RUNNING => Ok(RunStatus::Running),
-            STOPPING => Ok(RunStatus::Stopping),
-            STOPPED => Ok(RunStatus::Stopped),
-            tag => Err(DecodeError::UnknownStatus { tag }),
-        }
-    }
-
-    /// `settings`: the freezing threshold and the optional wasm memory limit.
-    fn settings(&mut self, ty: i64) -> Result<(u128, Option<u64>), DecodeError> {
-        let Some(Composite::Record(start, end)) = self.composite(ty) else {
-            return Err(DecodeError::WrongType {
-                field: "settings",
-                expected: "record",
-            });
-        };
-        let mut freezing = None;
-        let mut limit = None;
-        for i in start..end {
-            let f = self.fields[i as usize];
-            match f.id {
-                FREEZING_THRESHOLD => {
-                    freezing = Some(self.nat(f.ty, "settings.freezing_threshold")?)
-                }
-                WASM_MEMORY_LIMIT => match self.optional(f.ty)? {
-                    // Like Candid's `opt` rule: a value of another type reads as absent.
-                    Some(t) if Self::is_nat(t) => {
-                        limit = Some(saturate64(self.nat(t, "settings.wasm_memory_limit")?))
-                    }
-                    Some(t) => self.skip(t, 2)?,
-                    None => {}
-                },
-                _ => self.skip(f.ty, 1)?,
-            }
-        }
-        let freezing = freezing.ok_or(DecodeError::MissingField {
-            field: "settings.freezing_threshold",
-        })?;
-        Ok((freezing, limit))
-    }
-
-    /// `memory_metrics`: absent, of another type, or lacking one of the two sizes reads as
-    /// `None` (Candid's `opt` rule).
-    fn memory_metrics(&mut self, ty: i64) -> Result<Option<MemoryMetrics>, DecodeError> {
-        let Some(t) = self.optional(ty)? else {
-            return Ok(None);
-        };
-        let Some(Composite::Record(start, end)) = self.composite(t) else {
-            self.skip(t, 1)?;
-            return Ok(None);
-        };
-        let mut wasm = None;
-        let mut stable = None;
-        for i in start..end {
-            let f = self.fields[i as usize];
-            match f.id {
-                WASM_MEMORY_SIZE if Self::is_nat(f.ty) => {
-                    wasm = Some(saturate64(
-                        self.nat(f.ty, "memory_metrics.wasm_memory_size")?,
-                    ))
-                }
-                STABLE_MEMORY_SIZE if Self::is_nat(f.ty) => {
-                    stable = Some(saturate64(
-                        self.nat(f.ty, "memory_metrics.stable_memory_size")?,
-                    ))
-                }
-                _ => self.skip(f.ty, 2)?,
-            }
-        }
-        Ok(wasm.zip(stable).map(|(w, s)| MemoryMetrics {
-            wasm_memory_size: w,
-            stable_memory_size: s,
-        }))
-    }
 }
-
-#[cfg(test)]
-mod tests;

@@ -1,12 +1,8 @@
 //! Event history with a retention bound: the newest `capacity` events are kept.
 
 use crate::api::{DeliveryStatus, EventFilter, EventPage, EventRecord};
-use crate::outbox::candid_storable;
-use ic_stable_structures::storable::Bound;
-use ic_stable_structures::{Memory, StableBTreeMap, Storable};
-use std::borrow::Cow;
-
-candid_storable!(EventRecord);
+use crate::state::stored::Stored;
+use ic_stable_structures::{Memory, StableBTreeMap};
 
 /// Largest page a query returns.
 pub const MAX_PAGE: usize = 500;
@@ -15,7 +11,7 @@ pub const MAX_SCAN: usize = 20_000;
 
 /// The event history.
 pub struct EventLog<M: Memory> {
-    map: StableBTreeMap<u64, EventRecord, M>,
+    map: StableBTreeMap<u64, Stored<EventRecord>, M>,
 }
 
 impl<M: Memory> EventLog<M> {
@@ -25,30 +21,28 @@ impl<M: Memory> EventLog<M> {
             map: StableBTreeMap::init(memory),
         }
     }
+    #[cfg(test)]
     /// Records held.
     pub fn len(&self) -> u64 {
         self.map.len()
     }
-    /// True when empty.
-    pub fn is_empty(&self) -> bool {
-        self.map.is_empty()
-    }
     /// Appends `record`, then drops the oldest records beyond `capacity`.
     pub fn append(&mut self, record: EventRecord, capacity: u64) {
-        self.map.insert(record.id, record);
+        self.map.insert(record.id, Stored(record));
         while self.map.len() > capacity.max(1) {
             self.map.pop_first();
         }
     }
+    #[cfg(test)]
     /// The record `id`, if still retained.
     pub fn get(&self, id: u64) -> Option<EventRecord> {
-        self.map.get(&id)
+        self.map.get(&id).map(|r| r.0)
     }
     /// Sets the delivery status of `id`, if still retained.
     pub fn set_delivery(&mut self, id: u64, status: DeliveryStatus) {
-        if let Some(mut r) = self.map.get(&id) {
+        if let Some(Stored(mut r)) = self.map.get(&id) {
             r.delivery = status;
-            self.map.insert(id, r);
+            self.map.insert(id, Stored(r));
         }
     }
     /// Events matching `filter`, newest first.
@@ -79,7 +73,7 @@ impl<M: Memory> EventLog<M> {
                 next = events.last().map(|e: &EventRecord| e.id);
                 break;
             }
-            events.push(r);
+            events.push(r.0);
         }
         EventPage { events, next }
     }
@@ -89,8 +83,8 @@ impl<M: Memory> EventLog<M> {
 mod tests {
     use super::*;
     use crate::api::{EventKind, HookEvent};
-    use crate::validation::tests::canister;
-    use canister_hooks::events::{EventOrigin, LowCyclesEvent};
+    use crate::api::{EventOrigin, LowCyclesEvent};
+    use crate::policy::validation::tests::canister;
     use ic_stable_structures::VectorMemory;
 
     fn rec(id: u64, c: u64, t: u64, low_cycles: bool) -> EventRecord {
@@ -105,7 +99,7 @@ mod tests {
                 observed_at_ns: t,
             })
         } else {
-            crate::outbox::tests::ev(id)
+            crate::state::outbox::tests::ev(id)
         };
         EventRecord {
             id,

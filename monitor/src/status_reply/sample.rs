@@ -1,10 +1,7 @@
 //! One observation of a canister, read from the management canister's `canister_status`
-//! (see [`crate::status_reply`]).
+//! (see [`super`]).
 
-use crate::api::SampleView;
-use candid::{CandidType, Principal};
-use canister_hooks::events::MemoryMetric;
-use serde::Deserialize;
+use crate::api::{MemoryMetric, SampleView};
 
 /// Seconds per day.
 pub const DAY_SECONDS: u64 = 86_400;
@@ -86,12 +83,6 @@ impl Sample {
     }
 }
 
-/// `canister_status` argument.
-#[derive(CandidType, Deserialize, Clone, Debug)]
-pub struct CanisterIdRecord {
-    pub canister_id: Principal,
-}
-
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
@@ -99,7 +90,7 @@ pub(crate) mod tests {
     /// A running canister sample with the given cycles and heap at time `at_s` seconds.
     pub fn sample(at_s: u64, cycles: u128, heap: u64) -> Sample {
         Sample {
-            at_ns: at_s * 1_000_000_000,
+            at_ns: at_s * crate::api::NS,
             cycles,
             heap_bytes: heap,
             stable_bytes: 0,

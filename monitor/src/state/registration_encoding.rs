@@ -1,9 +1,9 @@
 //! The stable encoding of a [`Registration`]: bounded and small, so a registration fits its
-//! area of the canister's fixed-size record (see [`crate::store`]).
+//! area of the canister's fixed-size record (see [`crate::state::store`]).
 
-use crate::api::{Hooks, MemoryThresholds, PollBounds, Registration, TopUpPolicy};
-use crate::codec::{self, Reader, Writer};
-use crate::validation::MAX_LABEL_BYTES;
+use crate::api::{Hooks, MemoryThresholds, PollBounds, Registration, TopUpPolicy, NS};
+use crate::policy::validation::MAX_LABEL_BYTES;
+use crate::state::codec::{self, Reader, Writer};
 use candid::Principal;
 
 const VERSION: u8 = 1;
@@ -21,14 +21,8 @@ pub const MAX_ENCODED: usize = 1 // version
     + 1 + 2 * codec::MAX_U64 // top-up
     + 2 * codec::MAX_U32; // timestamps (seconds)
 
-const NS: u64 = 1_000_000_000;
-
-fn hook_bits(h: &Hooks, self_registered: bool) -> u8 {
-    (h.on_low_cycles as u8)
-        | (h.on_low_memory as u8) << 1
-        | (h.on_error as u8) << 2
-        | (self_registered as u8) << 3
-}
+/// The flag byte's bit for a self-registered canister (the hooks' bits are `EventKind::bit`).
+const SELF_REGISTERED: u8 = 8;
 
 /// Appends `reg` (without its canister id, which the record keeps) to `w`.
 pub fn encode(reg: &Registration, w: &mut Writer) {
@@ -39,7 +33,12 @@ pub fn encode(reg: &Registration, w: &mut Writer) {
     w.opt_u64(reg.memory.stable_bytes);
     w.opt_u64(reg.memory.total_bytes);
     w.opt_u64(reg.memory.heap_percent_of_limit.map(u64::from));
-    w.u8(hook_bits(&reg.hooks, reg.self_registered));
+    w.u8(reg.hooks.bits()
+        | if reg.self_registered {
+            SELF_REGISTERED
+        } else {
+            0
+        });
     w.u64(reg.poll.min_interval_seconds);
     w.u64(reg.poll.max_interval_seconds);
     w.opt_u64(reg.reminder_interval_seconds);
@@ -68,11 +67,7 @@ pub fn decode(canister_id: Principal, r: &mut Reader) -> Registration {
         heap_percent_of_limit: r.opt_u64().map(|v| v.min(100) as u8),
     };
     let bits = r.u8();
-    let hooks = Hooks {
-        on_low_cycles: bits & 1 != 0,
-        on_low_memory: bits & 2 != 0,
-        on_error: bits & 4 != 0,
-    };
+    let hooks = Hooks::from_bits(bits);
     let poll = PollBounds {
         min_interval_seconds: r.u64(),
         max_interval_seconds: r.u64(),
@@ -93,7 +88,7 @@ pub fn decode(canister_id: Principal, r: &mut Reader) -> Registration {
         reminder_interval_seconds,
         hysteresis_percent,
         top_up,
-        self_registered: bits & 8 != 0,
+        self_registered: bits & SELF_REGISTERED != 0,
         registered_at_ns: r.u64() * NS,
         updated_at_ns: r.u64() * NS,
     }
@@ -103,8 +98,8 @@ pub fn decode(canister_id: Principal, r: &mut Reader) -> Registration {
 mod tests {
     use super::*;
     use crate::api::{Config, RegisterArgs};
-    use crate::validation::tests::{args, canister};
-    use crate::validation::{validate, Context};
+    use crate::policy::validation::tests::{args, canister};
+    use crate::policy::validation::{validate, Context};
 
     fn reg(a: &RegisterArgs) -> Registration {
         validate(
@@ -148,7 +143,7 @@ mod tests {
     fn the_largest_registration_fits_its_declared_bound() {
         let mut a = args(3);
         a.label = Some("é".repeat(32));
-        a.cycles_threshold = Some(crate::validation::CYCLES_THRESHOLD_RANGE.1);
+        a.cycles_threshold = Some(crate::policy::validation::CYCLES_THRESHOLD_RANGE.1);
         let mut r = reg(&a);
         r.top_up = Some(TopUpPolicy {
             amount: u128::MAX,

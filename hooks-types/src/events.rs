@@ -1,8 +1,7 @@
 //! Hook events: the payloads the monitor sends to a canister's hook endpoints, and the error
 //! reports the SDK sends to the monitor.
 //!
-//! This module depends only on `candid` and `serde`, so monitors, clients and native tests can use
-//! it without a canister runtime.
+//! The SDK re-exports this module as `canister_hooks::events`.
 
 use candid::{CandidType, Principal};
 use serde::{Deserialize, Serialize};
@@ -22,7 +21,9 @@ pub enum EventOrigin {
 /// The canister's cycle balance fell below its threshold.
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct LowCyclesEvent {
+    /// The event's id; repeated deliveries carry the same one.
     pub id: EventId,
+    /// Who raised the event.
     pub origin: EventOrigin,
     /// Cycle balance when sampled.
     pub balance: u128,
@@ -52,8 +53,11 @@ pub enum MemoryMetric {
 /// A memory measure rose above its threshold.
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct LowMemoryEvent {
+    /// The event's id; repeated deliveries carry the same one.
     pub id: EventId,
+    /// Who raised the event.
     pub origin: EventOrigin,
+    /// Which measure crossed its threshold.
     pub metric: MemoryMetric,
     /// The measured value (bytes, or percent for `HeapPercentOfLimit`).
     pub value: u64,
@@ -61,6 +65,7 @@ pub struct LowMemoryEvent {
     pub threshold: u64,
     /// The canister's `wasm_memory_limit` in bytes, when it has one.
     pub limit: Option<u64>,
+    /// IC time of the sample, in nanoseconds since the epoch.
     pub observed_at_ns: u64,
 }
 
@@ -82,9 +87,13 @@ pub enum ErrorSource {
 /// Something went wrong in or around the canister.
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct ErrorEvent {
+    /// The event's id; repeated deliveries carry the same one.
     pub id: EventId,
+    /// Who raised the event.
     pub origin: EventOrigin,
+    /// What failed.
     pub source: ErrorSource,
+    /// The trap, reject or fault message.
     pub message: String,
     /// The IC reject code, when the failure was a reject (5 = the callee trapped).
     pub reject_code: Option<u32>,
@@ -98,10 +107,16 @@ pub struct ErrorEvent {
 /// [`ErrorEvent`] with an id of its own.
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct ErrorReport {
+    /// What failed.
     pub source: ErrorSource,
+    /// The trap or reject message.
     pub message: String,
+    /// The IC reject code, when the failure was a reject.
     pub reject_code: Option<u32>,
+    /// IC time of the (latest) occurrence, nanoseconds since the epoch; 0 lets the monitor
+    /// use the time it receives the report.
     pub time_ns: u64,
+    /// How many times this failure has occurred.
     pub count: u64,
 }
 

@@ -4,13 +4,12 @@
 //! Invariant: every target with pending events has exactly one entry in the due index, keyed by
 //! the time its oldest event (its head) may next be attempted. Only heads are ever sent.
 
-use crate::api::{DeadLetter, HookEvent};
-use crate::backoff::Backoff;
+use crate::api::{DeadLetter, HookEvent, NS};
+use crate::state::stored::Stored;
 use candid::{CandidType, Principal};
-use ic_stable_structures::storable::Bound;
-use ic_stable_structures::{Memory, StableBTreeMap, Storable};
+use canister_hooks_types::Backoff;
+use ic_stable_structures::{Memory, StableBTreeMap};
 use serde::Deserialize;
-use std::borrow::Cow;
 use std::ops::Bound::{Excluded, Included, Unbounded};
 
 /// An event waiting for delivery.
@@ -23,26 +22,7 @@ pub struct OutboxEntry {
     pub last_error: String,
 }
 
-macro_rules! candid_storable {
-    ($t:ty) => {
-        impl Storable for $t {
-            fn to_bytes(&self) -> Cow<'_, [u8]> {
-                Cow::Owned(candid::encode_one(self).expect("encodes"))
-            }
-            fn into_bytes(self) -> Vec<u8> {
-                candid::encode_one(&self).expect("encodes")
-            }
-            fn from_bytes(bytes: Cow<[u8]>) -> Self {
-                candid::decode_one(&bytes).expect("stable record decodes")
-            }
-            const BOUND: Bound = Bound::Unbounded;
-        }
-    };
-}
-pub(crate) use candid_storable;
-
-candid_storable!(OutboxEntry);
-candid_storable!(DeadLetter);
+canister_hooks_types::candid_storable!(OutboxEntry);
 
 /// When to give up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,7 +58,7 @@ pub enum Outcome {
 pub struct Outbox<M: Memory> {
     entries: StableBTreeMap<(Principal, u64), OutboxEntry, M>,
     due: StableBTreeMap<(u64, Principal), (), M>,
-    dead: StableBTreeMap<u64, DeadLetter, M>,
+    dead: StableBTreeMap<u64, Stored<DeadLetter>, M>,
 }
 
 impl<M: Memory> Outbox<M> {
@@ -96,6 +76,7 @@ impl<M: Memory> Outbox<M> {
         self.entries.len()
     }
 
+    #[cfg(test)]
     /// True when nothing waits.
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
@@ -152,11 +133,6 @@ impl<M: Memory> Outbox<M> {
             },
         );
         self.reindex(target, old);
-    }
-
-    /// The earliest time any head may be attempted.
-    pub fn next_due(&self) -> Option<u64> {
-        self.due.first_key_value().map(|((t, _), _)| t)
     }
 
     /// The earliest time a head of a target `busy` does not exclude may be attempted.
@@ -253,8 +229,8 @@ impl<M: Memory> Outbox<M> {
         let at = now_ns.saturating_add(
             policy
                 .backoff
-                .delay(e.attempts, id ^ now_ns)
-                .saturating_mul(1_000_000_000),
+                .jittered_seconds(e.attempts, id ^ now_ns)
+                .saturating_mul(NS),
         );
         e.next_attempt_ns = at;
         e.last_error = reason;
@@ -266,7 +242,7 @@ impl<M: Memory> Outbox<M> {
     fn bury(&mut self, target: Principal, id: u64, e: OutboxEntry, reason: String, now_ns: u64) {
         self.dead.insert(
             id,
-            DeadLetter {
+            Stored(DeadLetter {
                 id,
                 canister_id: target,
                 event: e.event,
@@ -274,7 +250,7 @@ impl<M: Memory> Outbox<M> {
                 created_at_ns: e.created_at_ns,
                 dead_at_ns: now_ns,
                 reason,
-            },
+            }),
         );
     }
 
@@ -298,13 +274,13 @@ impl<M: Memory> Outbox<M> {
 
     /// The dead letter `id`.
     pub fn dead_letter(&self, id: u64) -> Option<DeadLetter> {
-        self.dead.get(&id)
+        self.dead.get(&id).map(|d| d.0)
     }
 
     /// Puts dead letter `id` back in the outbox with its original id (so the target's dedupe
     /// still recognises it) and fresh attempts; returns it.
     pub fn redrive(&mut self, id: u64, now_ns: u64) -> Option<DeadLetter> {
-        let d = self.dead.remove(&id)?;
+        let Stored(d) = self.dead.remove(&id)?;
         let old = self.head_due(d.canister_id);
         self.entries.insert(
             (d.canister_id, id),
@@ -338,7 +314,7 @@ impl<M: Memory> Outbox<M> {
                 more = true;
                 break;
             }
-            out.push(d);
+            out.push(d.0);
         }
         let next = if more { out.last().map(|d| d.id) } else { None };
         (out, next)
@@ -353,6 +329,7 @@ impl<M: Memory> Outbox<M> {
             .collect()
     }
 
+    #[cfg(test)]
     /// Checks the due-index invariant (tests and debugging).
     pub fn check_invariant(&self) -> Result<(), String> {
         let mut heads = std::collections::BTreeMap::new();
@@ -380,8 +357,8 @@ impl<M: Memory> Outbox<M> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::validation::tests::canister;
-    use canister_hooks::events::{ErrorEvent, ErrorSource, EventOrigin};
+    use crate::api::{ErrorEvent, ErrorSource, EventOrigin};
+    use crate::policy::validation::tests::canister;
     use ic_stable_structures::VectorMemory;
 
     pub fn ev(id: u64) -> HookEvent {
@@ -405,10 +382,7 @@ pub(crate) mod tests {
     }
 
     const POLICY: RetryPolicy = RetryPolicy {
-        backoff: Backoff {
-            base_seconds: 1,
-            max_seconds: 60,
-        },
+        backoff: Backoff::doubling_seconds(1, 60),
         max_attempts: 3,
         max_age_ns: 3_600_000_000_000,
     };

@@ -1,0 +1,46 @@
+//! Configuration and admins.
+
+use super::Monitor;
+use crate::api::*;
+use crate::policy::access::Caller;
+use crate::state::stored::Stored;
+use candid::Principal;
+use ic_stable_structures::Memory;
+
+impl<M: Memory> Monitor<M> {
+    /// The configuration.
+    pub fn config(&self) -> Config {
+        self.config.get().0.clone()
+    }
+
+    /// Applies a configuration change.
+    pub fn set_config(&mut self, update: &ConfigUpdate) -> Result<Config, AdminError> {
+        let c = crate::policy::config::apply(self.config.get(), update)?;
+        self.config.set(Stored(c.clone()));
+        Ok(c)
+    }
+
+    /// `principal` with its roles, for the access table.
+    pub fn caller(&self, principal: Principal, is_controller: bool) -> Caller {
+        Caller {
+            principal,
+            is_controller,
+            is_admin: self.admins.contains_key(&principal),
+        }
+    }
+
+    /// Adds an admin.
+    pub fn add_admin(&mut self, p: Principal) {
+        self.admins.insert(p, ());
+    }
+
+    /// Removes an admin; true when it was one.
+    pub fn remove_admin(&mut self, p: Principal) -> bool {
+        self.admins.remove(&p).is_some()
+    }
+
+    /// The admins added by controllers.
+    pub fn admins(&self) -> Vec<Principal> {
+        self.admins.keys().collect()
+    }
+}

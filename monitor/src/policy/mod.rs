@@ -1,0 +1,13 @@
+//! Pure decisions: validation, configuration, triggers, estimates, scheduling, top-ups, what a
+//! sample or a failed call leads to, and who may call what. No state, no calls.
+
+pub(crate) mod access;
+pub(crate) mod call_error;
+pub(crate) mod config;
+pub(crate) mod estimate;
+pub(crate) mod evaluate;
+pub(crate) mod exports;
+pub(crate) mod scheduler;
+pub(crate) mod topup;
+pub(crate) mod triggers;
+pub(crate) mod validation;
