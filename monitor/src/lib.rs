@@ -57,19 +57,7 @@ mod service {
         /// Regenerate it with `UPDATE_DID=1 cargo test -p hooks-monitor did_file_matches_code`.
         #[test]
         fn did_file_matches_code() {
-            let path = concat!(env!("CARGO_MANIFEST_DIR"), "/monitor.did");
-            let generated = super::__export_service();
-            if std::env::var_os("UPDATE_DID").is_some() {
-                std::fs::write(path, &generated).unwrap();
-            }
-            let file = std::fs::read_to_string(path).expect("monitor.did is checked in");
-            candid_parser::utils::service_equal(
-                candid_parser::utils::CandidSource::Text(&file),
-                candid_parser::utils::CandidSource::Text(&generated),
-            )
-            .unwrap_or_else(|e| {
-                panic!("monitor.did differs from the code: {e}\n--- generated ---\n{generated}")
-            });
+            did_check::assert_did_matches!("monitor.did", super::__export_service());
         }
 
         /// The access table names exactly the methods of the service the canister exports.
