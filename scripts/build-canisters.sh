@@ -42,6 +42,13 @@ fi
 for p in "${packages[@]}"; do
   built="$wasm_target_dir/wasm32-unknown-unknown/canister/${p//-/_}.wasm"
   [ -f "$built" ] || die "expected $built after the build"
+  # Publish the canister's Candid interface as `icp:public candid:service` metadata, as dfx and
+  # icp-cli do (the monitor reads it to learn which hooks a canister exports).
+  did=$(package_did "$p")
+  if [ -n "$did" ]; then
+    with_metadata "$built" "candid:service" "$did" >"$built.meta"
+    built="$built.meta"
+  fi
   dest="$out_dir/$p.wasm"
   if ! cmp -s "$built" "$dest" || [ ! -s "$dest.gz" ]; then
     # Write beside and rename, so a concurrent reader never sees a partial file.

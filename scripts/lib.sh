@@ -17,6 +17,39 @@ for pkg in meta["packages"]:
 '
 }
 
+# Prints the path of the one .did file beside package "$1"'s Cargo.toml, if it has exactly one.
+package_did() {
+  cargo metadata --no-deps --format-version 1 --locked | python3 -c '
+import glob, json, os, sys
+for pkg in json.load(sys.stdin)["packages"]:
+    if pkg["name"] == sys.argv[1]:
+        dids = glob.glob(os.path.join(os.path.dirname(pkg["manifest_path"]), "*.did"))
+        if len(dids) == 1:
+            print(dids[0])
+' "$1"
+}
+
+# Prints wasm module "$1" with a public metadata custom section `icp:public $2` holding file "$3".
+with_metadata() {
+  python3 - "$1" "$2" "$3" <<'PY'
+import sys
+
+def leb(n):
+    out = bytearray()
+    while True:
+        byte, n = n & 0x7F, n >> 7
+        out.append(byte | (0x80 if n else 0))
+        if not n:
+            return bytes(out)
+
+wasm = open(sys.argv[1], "rb").read()
+name = ("icp:public " + sys.argv[2]).encode()
+data = open(sys.argv[3], "rb").read()
+payload = leb(len(name)) + name + data
+sys.stdout.buffer.write(wasm + b"\x00" + leb(len(payload)) + payload)
+PY
+}
+
 # Installs Debian's Rust 1.96 toolchain, its library source and wasm-ld, unless already present.
 ensure_debian_wasm_toolchain() {
   if [ -x /usr/bin/cargo ] && [ -x /usr/bin/rustc ] && command -v wasm-ld >/dev/null &&

@@ -484,3 +484,38 @@ fn canister_info_and_deposit_cycles_from_a_canister() {
     );
     assert!(r.is_ok());
 }
+
+#[test]
+fn canister_metadata_serves_public_sections_to_all_and_private_ones_to_controllers() {
+    // Spec: canister_metadata (canister callers only) returns the content of the custom section
+    // `icp:public <name>` to anyone, `icp:private <name>` only to controllers.
+    let (mut sim, probe) = sim_with_probe();
+    let id = sim.create_canister_with_settings(Some(admin()), None);
+    let wat = r#"(module (memory 1)
+        (@custom "icp:public candid:service" "service : {}")
+        (@custom "icp:private secret" "42"))"#;
+    sim.install_canister(id, wat::parse_str(wat).unwrap(), vec![], Some(admin()))
+        .unwrap();
+    let read = |sim: &mut ic_sim::Sim, name: &str| {
+        let arg = enc(ic_sim::management_types::CanisterMetadataArgs {
+            canister_id: id,
+            name: name.into(),
+        });
+        probe_call(
+            sim,
+            probe,
+            Principal::management_canister(),
+            "canister_metadata",
+            arg,
+        )
+        .map(|r| dec::<ic_sim::management_types::CanisterMetadataResult>(&r).value)
+    };
+    assert_eq!(read(&mut sim, "candid:service").unwrap(), b"service : {}");
+    let (code, message) = read(&mut sim, "secret").unwrap_err();
+    assert_eq!(code, RejectCode::CanisterReject as u32);
+    assert!(message.contains("secret"), "{message}");
+    assert!(read(&mut sim, "absent").is_err());
+    sim.set_controllers(id, Some(admin()), vec![admin(), probe])
+        .unwrap();
+    assert_eq!(read(&mut sim, "secret").unwrap(), b"42");
+}

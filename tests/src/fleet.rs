@@ -88,6 +88,16 @@ impl Fleet {
     /// Creates a canister controlled by the operator (and the monitor, if `watched`), installs
     /// `package` with `arg`, and returns once its SDK is ready when it has one.
     fn add(&self, package: &str, arg: Vec<u8>, watched: bool) -> Principal {
+        let id = self.install(package, arg, watched);
+        if watched {
+            self.wait_ready(id);
+        }
+        id
+    }
+
+    /// Creates a canister controlled by the operator (and the monitor, if `watched`) and
+    /// installs `package` with `arg`.
+    fn install(&self, package: &str, arg: Vec<u8>, watched: bool) -> Principal {
         let controllers = if watched {
             vec![self.admin, self.monitor]
         } else {
@@ -97,10 +107,17 @@ impl Fleet {
             .pic
             .create_canister_with_controllers(self.admin, controllers, TARGET_CYCLES);
         Ic::install_canister(&self.pic, id, canister_wasm(package), arg, Some(self.admin));
-        if watched {
-            self.wait_ready(id);
-        }
         id
+    }
+
+    /// Creates a probe canister (test-canisters/probe: no SDK, no hook endpoints) that the
+    /// monitor controls.
+    pub fn add_hookless(&self) -> Principal {
+        self.install(
+            "test-probe",
+            candid::encode_one(Some("hookless")).unwrap(),
+            true,
+        )
     }
 
     /// Creates a load canister controlled by the operator and the monitor, with

@@ -9,7 +9,7 @@ use canister_hooks_testkit::monitor::{
     ConfigUpdate, DeadLetter, DeliveryStatus, EventKind, HookEvent, PollBounds, RedriveError,
     RegisterArgs, NS,
 };
-use integration_tests::fleet::{fast_config, Fleet, HookMode, T};
+use integration_tests::fleet::{fast_config, Fleet, HookMode, T, TARGET_CYCLES};
 
 /// Attempts before an event is dead-lettered in these tests.
 const MAX_ATTEMPTS: u32 = 3;
@@ -255,5 +255,34 @@ fn a_deleted_target_is_reported_retried_and_dead_lettered_without_blocking_other
         Err(RedriveError::NotRegistered {
             canister_id: p.faulty
         })
+    );
+}
+
+#[test]
+fn a_target_without_the_hook_is_dead_lettered_at_once_and_marked_missing() {
+    // The probe publishes its interface (`candid:service` metadata) and it has no hooks: the
+    // monitor reads that after the failed delivery, so the failure is permanent (no retries).
+    let f = Fleet::new(fast_config());
+    let probe = f.add_hookless();
+    f.register(RegisterArgs {
+        cycles_threshold: Some(2 * TARGET_CYCLES),
+        ..Fleet::register_args(probe)
+    });
+    f.run_until(60, 1, "a dead letter for the hookless probe", |f| {
+        !f.dead_letters(Some(probe)).is_empty()
+    });
+    let letters = f.dead_letters(Some(probe));
+    assert_eq!(letters.len(), 1, "{letters:?}");
+    assert_eq!(letters[0].attempts, 1, "{letters:?}");
+    assert!(
+        letters[0]
+            .reason
+            .contains("does not export the hook `on_low_cycles`"),
+        "{letters:?}"
+    );
+    // Registration read the interface already: every hook is known to be missing.
+    assert_eq!(
+        f.canister_state(probe).missing_hooks,
+        ["on_low_cycles", "on_low_memory", "on_error"]
     );
 }

@@ -47,6 +47,7 @@ const CANISTER_ONLY: &[&str] = &[
     "create_canister",
     "raw_rand",
     "canister_info",
+    "canister_metadata",
     "deposit_cycles",
 ];
 
@@ -192,6 +193,7 @@ impl Sim {
             "stop_canister" => self.stop_canister_method(call),
             "canister_status" => self.canister_status_method(call),
             "canister_info" => self.canister_info_method(call),
+            "canister_metadata" => self.canister_metadata_method(call),
             "update_settings" => self.update_settings_method(call),
             "deposit_cycles" => self.deposit_cycles(call),
             "provisional_top_up_canister" => self.provisional_top_up(call),

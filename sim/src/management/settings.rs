@@ -7,9 +7,10 @@ use crate::error::{ErrorCode, UserError};
 use crate::sim::Sim;
 use candid::{Nat, Principal};
 use ic_management_canister_types::{
-    CanisterIdRecord, CanisterInfoArgs, CanisterInfoResult, CanisterSettings, CanisterStatusResult,
-    CanisterStatusType, ChangeDetails, ControllersChangeRecord, DefiniteCanisterSettings,
-    EnvironmentVariable, MemoryMetrics, QueryStats, UpdateSettingsArgs,
+    CanisterIdRecord, CanisterInfoArgs, CanisterInfoResult, CanisterMetadataArgs,
+    CanisterMetadataResult, CanisterSettings, CanisterStatusResult, CanisterStatusType,
+    ChangeDetails, ControllersChangeRecord, DefiniteCanisterSettings, EnvironmentVariable,
+    MemoryMetrics, QueryStats, UpdateSettingsArgs,
 };
 
 /// Most controllers a canister may have.
@@ -179,6 +180,29 @@ impl Sim {
             module_hash: c.instance.as_ref().map(|i| i.module().hash.to_vec()),
             controllers: c.settings.controllers.clone(),
         })
+    }
+
+    /// `canister_metadata`: public sections for anyone, private ones for controllers.
+    pub(super) fn canister_metadata_method(&mut self, call: &mut MgmtCall<'_>) -> MgmtResult {
+        let args: CanisterMetadataArgs = decode("canister_metadata", call.payload)?;
+        let c = self.existing(args.canister_id)?;
+        let metadata = c.instance.as_ref().map(|i| &i.module().info.metadata);
+        let public = metadata.and_then(|m| m.public.get(&args.name));
+        let private = metadata
+            .filter(|_| c.is_controller(&call.sender))
+            .and_then(|m| m.private.get(&args.name));
+        match public.or(private) {
+            Some(value) => reply(&CanisterMetadataResult {
+                value: value.clone(),
+            }),
+            None => Err(UserError::new(
+                ErrorCode::CanisterRejectedMessage,
+                format!(
+                    "Error from Canister {}: Custom section {} not found.",
+                    args.canister_id, args.name
+                ),
+            )),
+        }
     }
 
     pub(super) fn update_settings_method(&mut self, call: &mut MgmtCall<'_>) -> MgmtResult {

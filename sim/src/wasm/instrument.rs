@@ -2,6 +2,7 @@
 //! memory and every mutable global (to snapshot and roll back state), and turns the `(start)`
 //! function into an export the engine calls once at installation.
 
+use std::collections::BTreeMap;
 use wasmparser::{ExternalKind, Parser, Payload, TypeRef};
 
 /// Export name given to the module's function table.
@@ -31,10 +32,21 @@ pub struct Instrumented {
     pub has_start: bool,
     /// Total bytes of custom sections whose name starts with `icp:`.
     pub custom_sections_size: u64,
+    /// The `icp:public <name>` and `icp:private <name>` sections, for `canister_metadata`.
+    pub metadata: Metadata,
     /// Names of exported functions of the original module.
     pub exported_functions: Vec<String>,
     /// Number of globals (for the memory metrics).
     pub global_count: u32,
+}
+
+/// A module's metadata sections by name (without the `icp:public `/`icp:private ` prefix).
+#[derive(Debug, Clone, Default)]
+pub struct Metadata {
+    /// Readable by anyone.
+    pub public: BTreeMap<String, Vec<u8>>,
+    /// Readable by the canister's controllers.
+    pub private: BTreeMap<String, Vec<u8>>,
 }
 
 fn read_leb_u32(bytes: &[u8], pos: &mut usize) -> Result<u32, String> {
@@ -104,6 +116,7 @@ pub(crate) fn instrument(wasm: &[u8]) -> Result<Instrumented, String> {
     let mut has_memory = false;
     let mut start = None;
     let mut custom_sections_size = 0u64;
+    let mut metadata = Metadata::default();
     let mut exported_functions = Vec::new();
     for payload in Parser::new(0).parse_all(wasm) {
         match payload.map_err(|e| e.to_string())? {
@@ -145,6 +158,12 @@ pub(crate) fn instrument(wasm: &[u8]) -> Result<Instrumented, String> {
             Payload::StartSection { func, .. } => start = Some(func),
             Payload::CustomSection(reader) if reader.name().starts_with("icp:") => {
                 custom_sections_size += reader.data().len() as u64 + reader.name().len() as u64;
+                let (name, data) = (reader.name(), reader.data().to_vec());
+                if let Some(n) = name.strip_prefix("icp:public ") {
+                    metadata.public.insert(n.to_string(), data);
+                } else if let Some(n) = name.strip_prefix("icp:private ") {
+                    metadata.private.insert(n.to_string(), data);
+                }
             }
             _ => {}
         }
@@ -229,6 +248,7 @@ pub(crate) fn instrument(wasm: &[u8]) -> Result<Instrumented, String> {
         has_table,
         has_start: start.is_some(),
         custom_sections_size,
+        metadata,
         exported_functions,
         global_count: imported_globals + global_count,
     })
