@@ -1,8 +1,9 @@
 //! The monitor's stable layout pinned against checked-in bytes: each record's encoding
-//! ([`records`]). A change
+//! ([`records`]) and a whole monitor memory written by the pinned layout ([`fixture`]). A change
 //! that would break an upgrade from the pinned layout fails here. `UPDATE_GOLDEN=1` rewrites the
 //! files; that is only allowed together with a migration from the layout they pinned.
 
+mod fixture;
 mod records;
 
 /// The checked-in bytes of `name` in `golden/`; with `UPDATE_GOLDEN` set, first replaces them
