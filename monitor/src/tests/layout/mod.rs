@@ -1,7 +1,9 @@
 //! The monitor's stable layout pinned against checked-in bytes: each record's encoding
 //! ([`records`]) and a whole monitor memory written by the pinned layout ([`fixture`]). A change
 //! that would break an upgrade from the pinned layout fails here. `UPDATE_GOLDEN=1` rewrites the
-//! files; that is only allowed together with a migration from the layout they pinned.
+//! files; that is only allowed together with a migration from the layout they pinned (a change
+//! that still reads the old bytes, such as an `opt` field added to a Candid record, keeps the old
+//! file as a case the new code must decode).
 
 mod fixture;
 mod records;
