@@ -158,11 +158,11 @@ fn fill(m: &RefCell<Monitor<VectorMemory>>) {
     for n in [1, 2, 3, 5, 6] {
         register(m, &ic, registered_args(n)).unwrap();
     }
-    let own = canister(4);
+    // Canister 4 registers itself.
     block_on(driver::register(
         m,
         &ic,
-        own,
+        canister(4),
         false,
         registered_args(4),
         Mode::New,
@@ -208,6 +208,7 @@ fn upgrade(memory: VectorMemory) -> RefCell<Monitor<VectorMemory>> {
     RefCell::new(m)
 }
 
+/// `e` in one line: id, canister number, kind, delivery status (a dead letter's first clause).
 fn summary(e: &EventRecord) -> String {
     let n = u64::from_be_bytes(e.canister_id.as_slice()[..8].try_into().unwrap());
     let delivery = match &e.delivery {
