@@ -30,16 +30,10 @@ pub fn state() -> State {
 
 /// Applies `args` to the state.
 pub fn apply_init_args(args: Option<InitArgs>) -> Result<Config, String> {
-    let s = state();
-    let mut m = s.borrow_mut();
-    let args = args.unwrap_or_default();
-    if let Some(update) = &args.config {
-        m.set_config(update).map_err(|e| e.to_string())?;
-    }
-    for a in args.admins.unwrap_or_default() {
-        m.add_admin(a);
-    }
-    Ok(m.config())
+    state()
+        .borrow_mut()
+        .apply_install_args(args.unwrap_or_default())
+        .map_err(|e| e.to_string())
 }
 
 /// Remembers how many instructions the running init or post_upgrade has used so far.

@@ -20,6 +20,17 @@ impl<M: Memory> Monitor<M> {
         Ok(c)
     }
 
+    /// Applies an init or upgrade argument: its configuration change, then its admins.
+    pub fn apply_install_args(&mut self, args: InitArgs) -> Result<Config, AdminError> {
+        if let Some(update) = &args.config {
+            self.set_config(update)?;
+        }
+        for a in args.admins.unwrap_or_default() {
+            self.add_admin(a);
+        }
+        Ok(self.config())
+    }
+
     /// `principal` with its roles, for the access table.
     pub fn caller(&self, principal: Principal, is_controller: bool) -> Caller {
         Caller {

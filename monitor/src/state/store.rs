@@ -45,7 +45,7 @@ impl CanisterRecord {
         }
     }
 
-    fn encode(&self) -> Vec<u8> {
+    pub(crate) fn encode(&self) -> Vec<u8> {
         let mut out = vec![0u8; RECORD_BYTES];
         out[0] = IN_USE;
         let poll = self.watch.next_poll;
@@ -68,7 +68,7 @@ impl CanisterRecord {
         out
     }
 
-    fn decode(bytes: &[u8]) -> Self {
+    pub(crate) fn decode(bytes: &[u8]) -> Self {
         let (id, next_poll) = header(bytes).expect("a record in use");
         Self {
             registration: registration_encoding::decode(

@@ -1,7 +1,8 @@
-//! Behaviour tests of the whole monitor over the fake IC.
+//! Behaviour tests of the whole monitor over the fake IC, and its pinned stable layout.
 
 mod delivery;
 mod footprint;
+mod layout;
 mod polling;
 mod property;
 mod registry;
