@@ -7,8 +7,6 @@ use candid::Principal;
 use ic_management_canister_types::CanisterInstallMode;
 use std::collections::BTreeSet;
 
-/// Cycles `dfx canister create` gives a canister without `--with-cycles` (dfx's default).
-pub(super) const DEFAULT_CREATE_CYCLES: u128 = 3_000_000_000_000;
 
 impl Session {
     pub(super) fn dfx(&mut self, args: &[&str]) -> Result<String, Fatal> {

@@ -1,7 +1,9 @@
 //! Command-line options of the dfx subcommands.
 
-use super::dfx::DEFAULT_CREATE_CYCLES;
 use super::Fatal;
+
+/// Cycles `dfx canister create` gives a canister without `--with-cycles` (dfx's default).
+const DEFAULT_CREATE_CYCLES: u128 = 3_000_000_000_000;
 
 /// Command-line options of a dfx subcommand: flags (with or without a value) and positionals.
 pub(super) struct Options<'a> {
