@@ -7,7 +7,6 @@ use candid::Principal;
 use ic_management_canister_types::CanisterInstallMode;
 use std::collections::BTreeSet;
 
-
 impl Session {
     pub(super) fn dfx(&mut self, args: &[&str]) -> Result<String, Fatal> {
         match args {
