@@ -6,7 +6,6 @@ use super::snapshots::{check_room, not_found};
 use super::{decode, reply, MgmtCall, MgmtResult};
 use crate::canister::{CanisterSnapshot, LowMemoryHook};
 use crate::error::{ErrorCode, UserError};
-use crate::management::nat_u128;
 use crate::sim::Sim;
 use crate::wasm::instance::ExecState;
 use crate::wasm::module_cache::sha256;
@@ -68,12 +67,11 @@ fn global_value(index: usize, global: &SnapshotMetadataGlobal) -> Result<Val, Us
         SnapshotMetadataGlobal::F32(v) => Val::F32(F32::from_bits(v.to_bits())),
         SnapshotMetadataGlobal::F64(v) => Val::F64(F64::from_bits(v.to_bits())),
         SnapshotMetadataGlobal::V128(v) => {
-            let bits = nat_u128(v);
-            if Nat::from(bits) != *v {
-                return Err(payload_error(format!(
+            let bits = u128::try_from(&v.0).map_err(|_| {
+                payload_error(format!(
                     "Global {index} (v128) has the value {v}, which does not fit in 128 bits"
-                )));
-            }
+                ))
+            })?;
             Val::V128(V128::from(bits))
         }
     })
@@ -117,7 +115,7 @@ fn check_declared_size(what: &str, size: u64, max: u64, paged: bool) -> Result<(
             "The snapshot's {what} of {size} bytes exceeds the maximum of {max} bytes"
         )));
     }
-    if paged && size % WASM_PAGE != 0 {
+    if paged && !size.is_multiple_of(WASM_PAGE) {
         return Err(payload_error(format!(
             "The snapshot's {what} of {size} bytes is not a whole number of wasm pages ({WASM_PAGE} bytes)"
         )));

@@ -259,7 +259,7 @@ impl Instance {
             let max_pages = ty.maximum().unwrap_or(65536).min(65536);
             (m.data_size(&self.store) as u64, max_pages * WASM_PAGE)
         });
-        if heap % WASM_PAGE != 0 || heap < initial || heap > maximum {
+        if !heap.is_multiple_of(WASM_PAGE) || heap < initial || heap > maximum {
             return Err(format!(
                 "the snapshot's wasm memory of {heap} bytes is not whole pages between the module's initial {initial} and maximum {maximum} bytes"
             ));
