@@ -5,9 +5,10 @@
 mod common;
 
 use candid::Principal;
-use common::{admin, assert_mentions, dec, enc, sim_with_probe, wasm};
+use common::{admin, assert_mentions, dec, enc, probe_call, sim_with_probe, wasm};
 use ic_sim::management_types::{
-    CanisterIdRecord, CanisterSettings, ChunkHash, ReadCanisterSnapshotMetadataResult,
+    CanisterIdRecord, CanisterInfoArgs, CanisterInfoResult, CanisterSettings, CanisterTimer,
+    ChangeDetails, ChunkHash, OnLowWasmMemoryHookStatus, ReadCanisterSnapshotMetadataResult,
     SnapshotDataKind, SnapshotDataOffset, SnapshotSource, SnapshotVisibility,
     UploadCanisterSnapshotDataArgs, UploadCanisterSnapshotMetadataArgs, UploadChunkArgs,
 };
@@ -300,6 +301,25 @@ fn a_downloaded_snapshot_uploads_and_loads_back_the_exact_state() {
             .unwrap();
         assert_eq!(heap_value(&mut sim, target), 9);
     }
+    // The history records the load with the snapshot's source.
+    let arg = enc(CanisterInfoArgs {
+        canister_id: empty,
+        num_requested_changes: Some(1),
+    });
+    let info = probe_call(
+        &mut sim,
+        id,
+        Principal::management_canister(),
+        "canister_info",
+        arg,
+    );
+    let info: CanisterInfoResult = dec(&info.unwrap());
+    let Some(ChangeDetails::LoadSnapshot(load)) = &info.recent_changes.last().unwrap().details
+    else {
+        panic!("{:?}", info.recent_changes)
+    };
+    assert!(matches!(load.source, SnapshotSource::MetadataUpload(_)));
+    assert_eq!(load.from_canister_id, None);
 }
 
 #[test]
@@ -640,4 +660,71 @@ fn uploads_count_toward_the_snapshot_limit_and_replace_snapshot_makes_room() {
         .collect();
     assert_eq!(ids.len(), 10);
     assert!(ids.contains(&replacement) && !ids.contains(&taken));
+}
+
+/// Uploads `download` onto `id` with the given timer and hook state; the new snapshot's id.
+fn upload_with(
+    sim: &mut Sim,
+    id: Principal,
+    download: &Download,
+    global_timer: Option<CanisterTimer>,
+    hook: Option<OnLowWasmMemoryHookStatus>,
+) -> Vec<u8> {
+    let mut metadata = download.metadata.clone();
+    metadata.global_timer = global_timer;
+    metadata.on_low_wasm_memory_hook_status = hook;
+    let with_state = Download {
+        metadata,
+        module: download.module.clone(),
+        heap: download.heap.clone(),
+        stable: download.stable.clone(),
+        chunks: download.chunks.clone(),
+    };
+    upload(sim, id, &with_state)
+}
+
+/// The canister's global timer, as a fresh snapshot's metadata shows it.
+fn global_timer(sim: &mut Sim, id: Principal) -> Option<CanisterTimer> {
+    let snapshot = sim.take_canister_snapshot(id, Some(admin()), None).unwrap();
+    let m = sim
+        .read_canister_snapshot_metadata(id, Some(admin()), snapshot.id.clone())
+        .unwrap();
+    sim.delete_canister_snapshot(id, Some(admin()), snapshot.id)
+        .unwrap();
+    m.global_timer
+}
+
+#[test]
+fn an_uploaded_timer_and_hook_state_apply_on_load_and_must_match_the_canister() {
+    // Spec: an uploaded global timer / hook status replaces the canister's on load, an absent one
+    // leaves it; a hook status contradicting the hook's condition on the canister is refused.
+    let (mut sim, id, taken) = probe_with_snapshot();
+    let original = download(&mut sim, id, &taken);
+    let at = 4_000_000_000_000_000_000;
+    let with_timer = upload_with(
+        &mut sim,
+        id,
+        &original,
+        Some(CanisterTimer::Active(at)),
+        None,
+    );
+    sim.load_canister_snapshot(id, Some(admin()), with_timer)
+        .unwrap();
+    assert!(matches!(global_timer(&mut sim, id), Some(CanisterTimer::Active(t)) if t == at));
+    let without = upload_with(&mut sim, id, &original, None, None);
+    sim.load_canister_snapshot(id, Some(admin()), without)
+        .unwrap();
+    assert!(
+        matches!(global_timer(&mut sim, id), Some(CanisterTimer::Active(t)) if t == at),
+        "a snapshot without a timer keeps the canister's"
+    );
+
+    // The probe has no wasm_memory_threshold: the hook's condition does not hold.
+    let ready = Some(OnLowWasmMemoryHookStatus::Ready);
+    let contradicting = upload_with(&mut sim, id, &original, None, ready);
+    let err = sim
+        .load_canister_snapshot(id, Some(admin()), contradicting)
+        .unwrap_err();
+    assert_eq!(err.error_code, ErrorCode::InvalidManagementPayload);
+    assert_mentions(&err, "on_low_wasm_memory_hook_status");
 }
