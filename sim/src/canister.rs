@@ -48,7 +48,7 @@ pub struct Settings {
     pub log_visibility: LogVisibility,
     /// Log memory limit (recorded).
     pub log_memory_limit: u64,
-    /// Who may read snapshots (recorded).
+    /// Who may list and read snapshots (controllers always may).
     pub snapshot_visibility: SnapshotVisibility,
     /// Heap limit in bytes (0 = none).
     pub wasm_memory_limit: u64,
