@@ -55,31 +55,34 @@ fn read_region(
     bytes
 }
 
+/// Asserts that `err` has `code` and its message names `named`.
+fn assert_refused(err: &UserError, code: ErrorCode, named: &str) {
+    assert_eq!(err.error_code, code, "{}", err.message);
+    assert_mentions(err, named);
+}
+
+/// The snapshot's metadata, as `admin()` reads it.
+fn metadata(sim: &mut Sim, id: Principal, snapshot: &[u8]) -> ReadCanisterSnapshotMetadataResult {
+    sim.read_canister_snapshot_metadata(id, Some(admin()), snapshot.to_vec())
+        .unwrap()
+}
+
 fn download(sim: &mut Sim, id: Principal, snapshot: &[u8]) -> Download {
-    let metadata = sim
-        .read_canister_snapshot_metadata(id, Some(admin()), snapshot.to_vec())
-        .unwrap();
-    let module = read_region(
-        sim,
-        id,
-        snapshot,
-        metadata.wasm_module_size,
-        |offset, size| SnapshotDataKind::WasmModule { offset, size },
-    );
-    let heap = read_region(
-        sim,
-        id,
-        snapshot,
-        metadata.wasm_memory_size,
-        |offset, size| SnapshotDataKind::WasmMemory { offset, size },
-    );
-    let stable = read_region(
-        sim,
-        id,
-        snapshot,
-        metadata.stable_memory_size,
-        |offset, size| SnapshotDataKind::StableMemory { offset, size },
-    );
+    let metadata = metadata(sim, id, snapshot);
+    type Region = fn(u64, u64) -> SnapshotDataKind;
+    let regions: [(u64, Region); 3] = [
+        (metadata.wasm_module_size, |offset, size| {
+            SnapshotDataKind::WasmModule { offset, size }
+        }),
+        (metadata.wasm_memory_size, |offset, size| {
+            SnapshotDataKind::WasmMemory { offset, size }
+        }),
+        (metadata.stable_memory_size, |offset, size| {
+            SnapshotDataKind::StableMemory { offset, size }
+        }),
+    ];
+    let [module, heap, stable] =
+        regions.map(|(size, kind)| read_region(sim, id, snapshot, size, kind));
     let chunks = metadata
         .wasm_chunk_store
         .iter()
@@ -445,9 +448,7 @@ fn reads_and_uploads_outside_the_snapshot_are_refused_naming_the_problem() {
     // a hash the snapshot holds and uploaded at most 1 MiB each. The IC refuses reads of more
     // than 2,000,000 bytes (the reply limit).
     let (mut sim, id, taken) = probe_with_snapshot();
-    let m = sim
-        .read_canister_snapshot_metadata(id, Some(admin()), taken.clone())
-        .unwrap();
+    let m = metadata(&mut sim, id, &taken);
     let mut read = |kind| {
         sim.read_canister_snapshot_data(id, Some(admin()), taken.clone(), kind)
             .unwrap_err()
@@ -495,13 +496,7 @@ fn reads_and_uploads_outside_the_snapshot_are_refused_naming_the_problem() {
     ];
     for (kind, named) in refused_reads {
         let err = read(kind);
-        assert_eq!(
-            err.error_code,
-            ErrorCode::InvalidManagementPayload,
-            "{}",
-            err.message
-        );
-        assert_mentions(&err, named);
+        assert_refused(&err, ErrorCode::InvalidManagementPayload, named);
     }
     let ok = sim
         .read_canister_snapshot_data(
@@ -547,13 +542,7 @@ fn reads_and_uploads_outside_the_snapshot_are_refused_naming_the_problem() {
     ];
     for (kind, chunk, named) in refused_uploads {
         let err = upload_data(&mut sim, id, &snapshot, kind, chunk).unwrap_err();
-        assert_eq!(
-            err.error_code,
-            ErrorCode::InvalidManagementPayload,
-            "{}",
-            err.message
-        );
-        assert_mentions(&err, named);
+        assert_refused(&err, ErrorCode::InvalidManagementPayload, named);
     }
 
     let mut bad_metadata = [
@@ -572,13 +561,7 @@ fn reads_and_uploads_outside_the_snapshot_are_refused_naming_the_problem() {
         let err = sim
             .upload_canister_snapshot_metadata(Some(admin()), args)
             .unwrap_err();
-        assert_eq!(
-            err.error_code,
-            ErrorCode::InvalidManagementPayload,
-            "{}",
-            err.message
-        );
-        assert_mentions(&err, named);
+        assert_refused(&err, ErrorCode::InvalidManagementPayload, named);
     }
     let err = sim
         .read_canister_snapshot_metadata(id, Some(admin()), vec![9; 12])
@@ -598,13 +581,11 @@ fn data_upload_into_a_taken_snapshot_is_refused() {
         vec![1; 8],
     )
     .unwrap_err();
-    assert_eq!(
-        err.error_code,
+    assert_refused(
+        &err,
         ErrorCode::CanisterSnapshotImmutable,
-        "{}",
-        err.message
+        "metadata upload",
     );
-    assert_mentions(&err, "metadata upload");
 }
 
 #[test]
@@ -612,9 +593,7 @@ fn uploads_count_toward_the_snapshot_limit_and_replace_snapshot_makes_room() {
     // Spec: upload_canister_snapshot_metadata fails at MAX_SNAPSHOTS unless replace_snapshot
     // names an existing snapshot, which is deleted.
     let (mut sim, id, taken) = probe_with_snapshot();
-    let m = sim
-        .read_canister_snapshot_metadata(id, Some(admin()), taken.clone())
-        .unwrap();
+    let m = metadata(&mut sim, id, &taken);
     for _ in 1..10 {
         sim.upload_canister_snapshot_metadata(Some(admin()), metadata_args(id, &m))
             .unwrap();
@@ -634,13 +613,11 @@ fn uploads_count_toward_the_snapshot_limit_and_replace_snapshot_makes_room() {
             .unwrap_err(),
     ];
     for err in full {
-        assert_eq!(
-            err.error_code,
+        assert_refused(
+            &err,
             ErrorCode::CanisterRejectedMessage,
-            "{}",
-            err.message
+            "maximum number of snapshots allowed: 10",
         );
-        assert_mentions(&err, "maximum number of snapshots allowed: 10");
     }
     let mut args = metadata_args(id, &m);
     args.replace_snapshot = Some(vec![1; 12]);
@@ -686,9 +663,7 @@ fn upload_with(
 /// The canister's global timer, as a fresh snapshot's metadata shows it.
 fn global_timer(sim: &mut Sim, id: Principal) -> Option<CanisterTimer> {
     let snapshot = sim.take_canister_snapshot(id, Some(admin()), None).unwrap();
-    let m = sim
-        .read_canister_snapshot_metadata(id, Some(admin()), snapshot.id.clone())
-        .unwrap();
+    let m = metadata(sim, id, &snapshot.id);
     sim.delete_canister_snapshot(id, Some(admin()), snapshot.id)
         .unwrap();
     m.global_timer

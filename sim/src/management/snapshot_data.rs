@@ -228,15 +228,23 @@ fn write_data(
 }
 
 impl Sim {
+    /// Snapshot `snapshot_id` of canister `id`, if `sender` may read it.
+    fn readable_snapshot(
+        &self,
+        id: Principal,
+        sender: Principal,
+        snapshot_id: &[u8],
+    ) -> Result<&CanisterSnapshot, UserError> {
+        self.snapshot_viewer(id, sender)?
+            .snapshots
+            .get(snapshot_id)
+            .ok_or_else(|| not_found(id, snapshot_id))
+    }
+
     pub(super) fn read_snapshot_metadata_method(&mut self, call: &mut MgmtCall<'_>) -> MgmtResult {
         let args: ReadCanisterSnapshotMetadataArgs =
             decode("read_canister_snapshot_metadata", call.payload)?;
-        let id = args.canister_id;
-        let c = self.snapshot_viewer(id, call.sender)?;
-        let s = c
-            .snapshots
-            .get(&args.snapshot_id)
-            .ok_or_else(|| not_found(id, &args.snapshot_id))?;
+        let s = self.readable_snapshot(args.canister_id, call.sender, &args.snapshot_id)?;
         reply(&ReadCanisterSnapshotMetadataResult {
             source: Some(s.source.clone()),
             taken_at_timestamp: s.taken_at,
@@ -259,12 +267,7 @@ impl Sim {
     pub(super) fn read_snapshot_data_method(&mut self, call: &mut MgmtCall<'_>) -> MgmtResult {
         let args: ReadCanisterSnapshotDataArgs =
             decode("read_canister_snapshot_data", call.payload)?;
-        let id = args.canister_id;
-        let c = self.snapshot_viewer(id, call.sender)?;
-        let s = c
-            .snapshots
-            .get(&args.snapshot_id)
-            .ok_or_else(|| not_found(id, &args.snapshot_id))?;
+        let s = self.readable_snapshot(args.canister_id, call.sender, &args.snapshot_id)?;
         if let SnapshotDataKind::WasmModule { size, .. }
         | SnapshotDataKind::WasmMemory { size, .. }
         | SnapshotDataKind::StableMemory { size, .. } = args.kind
