@@ -6,7 +6,7 @@ use crate::cycles;
 use crate::logs::CanisterLog;
 use crate::wasm::instance::{ExecState, Instance};
 use candid::Principal;
-use ic_management_canister_types::{Change, LogVisibility, SnapshotVisibility};
+use ic_management_canister_types::{Change, LogVisibility, SnapshotSource, SnapshotVisibility};
 use std::collections::BTreeMap;
 
 /// Running, stopping (with the stop requests waiting for it) or stopped.
@@ -48,7 +48,7 @@ pub struct Settings {
     pub log_visibility: LogVisibility,
     /// Log memory limit (recorded).
     pub log_memory_limit: u64,
-    /// Who may read snapshots (recorded).
+    /// Who may list and read snapshots (controllers always may).
     pub snapshot_visibility: SnapshotVisibility,
     /// Heap limit in bytes (0 = none).
     pub wasm_memory_limit: u64,
@@ -88,10 +88,13 @@ pub enum LowMemoryHook {
     Executed,
 }
 
-/// A canister snapshot.
+/// A canister snapshot, taken from the canister or created by metadata upload (then filled by
+/// data uploads).
 #[derive(Debug, Clone)]
 pub struct CanisterSnapshot {
-    /// When it was taken.
+    /// Taken from the canister or uploaded.
+    pub source: SnapshotSource,
+    /// When it was taken (or its metadata uploaded).
     pub taken_at: u64,
     /// The module (raw bytes as installed).
     pub wasm: Vec<u8>,
@@ -99,9 +102,11 @@ pub struct CanisterSnapshot {
     pub state: ExecState,
     /// Certified data.
     pub certified_data: Vec<u8>,
-    /// Global timer.
-    pub global_timer: u64,
-    /// The canister's version when it was taken.
+    /// Global timer (0 = inactive); `None` (uploaded without it): loading keeps the canister's.
+    pub global_timer: Option<u64>,
+    /// Low-memory hook state; `None` (uploaded without it): loading keeps the canister's.
+    pub low_memory_hook: Option<LowMemoryHook>,
+    /// The canister's version when it was taken (or its metadata uploaded).
     pub canister_version: u64,
     /// The wasm chunk store.
     pub chunks: BTreeMap<[u8; 32], Vec<u8>>,

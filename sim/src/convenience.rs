@@ -9,7 +9,10 @@ use ic_management_canister_types::{
     CanisterIdRecord, CanisterInstallMode, CanisterLogRecord, CanisterSettings,
     CanisterStatusResult, DeleteCanisterSnapshotArgs, FetchCanisterLogsArgs,
     FetchCanisterLogsResult, LoadCanisterSnapshotArgs, ProvisionalCreateCanisterWithCyclesArgs,
-    Snapshot, TakeCanisterSnapshotArgs, UpdateSettingsArgs, UpgradeFlags,
+    ReadCanisterSnapshotDataArgs, ReadCanisterSnapshotDataResult, ReadCanisterSnapshotMetadataArgs,
+    ReadCanisterSnapshotMetadataResult, Snapshot, SnapshotDataKind, TakeCanisterSnapshotArgs,
+    UpdateSettingsArgs, UpgradeFlags, UploadCanisterSnapshotDataArgs,
+    UploadCanisterSnapshotMetadataArgs, UploadCanisterSnapshotMetadataResult,
 };
 use serde::de::DeserializeOwned;
 
@@ -368,6 +371,72 @@ impl Sim {
             snapshot_id,
         };
         self.manage_canister("delete_canister_snapshot", canister_id, sender, &args)
+    }
+
+    /// read_canister_snapshot_metadata.
+    pub fn read_canister_snapshot_metadata(
+        &mut self,
+        canister_id: Principal,
+        sender: Option<Principal>,
+        snapshot_id: Vec<u8>,
+    ) -> Result<ReadCanisterSnapshotMetadataResult, UserError> {
+        let args = ReadCanisterSnapshotMetadataArgs {
+            canister_id,
+            snapshot_id,
+        };
+        self.manage_canister(
+            "read_canister_snapshot_metadata",
+            canister_id,
+            sender,
+            &args,
+        )
+    }
+
+    /// read_canister_snapshot_data: the bytes of `kind`.
+    pub fn read_canister_snapshot_data(
+        &mut self,
+        canister_id: Principal,
+        sender: Option<Principal>,
+        snapshot_id: Vec<u8>,
+        kind: SnapshotDataKind,
+    ) -> Result<Vec<u8>, UserError> {
+        let args = ReadCanisterSnapshotDataArgs {
+            canister_id,
+            snapshot_id,
+            kind,
+        };
+        let r: ReadCanisterSnapshotDataResult =
+            self.manage_canister("read_canister_snapshot_data", canister_id, sender, &args)?;
+        Ok(r.chunk)
+    }
+
+    /// upload_canister_snapshot_metadata: the new snapshot's id.
+    pub fn upload_canister_snapshot_metadata(
+        &mut self,
+        sender: Option<Principal>,
+        args: UploadCanisterSnapshotMetadataArgs,
+    ) -> Result<Vec<u8>, UserError> {
+        let r: UploadCanisterSnapshotMetadataResult = self.manage_canister(
+            "upload_canister_snapshot_metadata",
+            args.canister_id,
+            sender,
+            &args,
+        )?;
+        Ok(r.snapshot_id)
+    }
+
+    /// upload_canister_snapshot_data.
+    pub fn upload_canister_snapshot_data(
+        &mut self,
+        sender: Option<Principal>,
+        args: UploadCanisterSnapshotDataArgs,
+    ) -> Result<(), UserError> {
+        self.manage_canister(
+            "upload_canister_snapshot_data",
+            args.canister_id,
+            sender,
+            &args,
+        )
     }
 
     /// A canister's log records, read directly (no visibility check).

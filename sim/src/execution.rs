@@ -2,7 +2,7 @@
 //! back what each execution did.
 
 use crate::call_context::{CallContext, Callback, ResponseTarget};
-use crate::canister::{Canister, LowMemoryHook, RunStatus};
+use crate::canister::{Canister, LowMemoryHook, RunStatus, Settings};
 use crate::cycles;
 use crate::error::{ErrorCode, RejectCode, UserError};
 use crate::messages::{Message, Request, Response as QueuedResponse};
@@ -472,21 +472,23 @@ impl Sim {
     }
 }
 
-/// Re-evaluates the `canister_on_low_wasm_memory` condition: the heap's room under
-/// `wasm_memory_limit` is below `wasm_memory_threshold`.
-pub(crate) fn update_low_memory_hook(c: &mut Canister) {
-    let exported = c
-        .instance
-        .as_ref()
-        .is_some_and(|i| i.module().exports.on_low_wasm_memory);
-    let (limit, threshold) = (
-        c.settings.wasm_memory_limit,
-        c.settings.wasm_memory_threshold,
-    );
-    let holds = exported
+/// Whether the `canister_on_low_wasm_memory` condition holds for code `instance` under
+/// `settings`: the hook is exported and the heap's room under `wasm_memory_limit` is below
+/// `wasm_memory_threshold`.
+pub(crate) fn low_memory_condition(settings: &Settings, instance: Option<&Instance>) -> bool {
+    let Some(instance) = instance else {
+        return false;
+    };
+    let (limit, threshold) = (settings.wasm_memory_limit, settings.wasm_memory_threshold);
+    instance.module().exports.on_low_wasm_memory
         && limit > 0
         && threshold > 0
-        && limit.saturating_sub(c.wasm_memory_size()) < threshold;
+        && limit.saturating_sub(instance.heap_size()) < threshold
+}
+
+/// Re-evaluates the `canister_on_low_wasm_memory` condition (see [`low_memory_condition`]).
+pub(crate) fn update_low_memory_hook(c: &mut Canister) {
+    let holds = low_memory_condition(&c.settings, c.instance.as_ref());
     c.low_memory_hook = match (holds, c.low_memory_hook) {
         (false, _) => LowMemoryHook::ConditionNotSatisfied,
         (true, LowMemoryHook::ConditionNotSatisfied) => LowMemoryHook::Ready,

@@ -5,6 +5,7 @@ mod chunks;
 pub mod lifecycle;
 mod misc;
 mod settings;
+mod snapshot_data;
 mod snapshots;
 
 use crate::call_context::ResponseTarget;
@@ -40,6 +41,10 @@ pub const METHODS: &[&str] = &[
     "load_canister_snapshot",
     "list_canister_snapshots",
     "delete_canister_snapshot",
+    "read_canister_snapshot_metadata",
+    "read_canister_snapshot_data",
+    "upload_canister_snapshot_metadata",
+    "upload_canister_snapshot_data",
 ];
 
 /// Methods that cannot be called by ingress (only by canisters).
@@ -207,6 +212,10 @@ impl Sim {
             "load_canister_snapshot" => self.load_snapshot_method(call),
             "list_canister_snapshots" => self.list_snapshots_method(call),
             "delete_canister_snapshot" => self.delete_snapshot_method(call),
+            "read_canister_snapshot_metadata" => self.read_snapshot_metadata_method(call),
+            "read_canister_snapshot_data" => self.read_snapshot_data_method(call),
+            "upload_canister_snapshot_metadata" => self.upload_snapshot_metadata_method(call),
+            "upload_canister_snapshot_data" => self.upload_snapshot_data_method(call),
             other => Err(unknown_method(other)),
         }
     }

@@ -1,15 +1,17 @@
-//! Canister snapshots: take, load, list, delete.
+//! Canister snapshots: take, load, list, delete, and what the snapshot methods share (ids, the
+//! snapshot limit, who may read snapshots).
 
 use super::{decode, reply, MgmtCall, MgmtResult};
-use crate::canister::CanisterSnapshot;
+use crate::canister::{Canister, CanisterSnapshot, LowMemoryHook};
 use crate::error::{ErrorCode, UserError};
+use crate::execution::{low_memory_condition, update_low_memory_hook};
 use crate::sim::Sim;
 use crate::wasm::instance::Instance;
 use crate::wasm::stable::StableMemory;
 use candid::Principal;
 use ic_management_canister_types::{
-    ChangeDetails, DeleteCanisterSnapshotArgs, LoadCanisterSnapshotArgs, LoadSnapshotRecord,
-    Snapshot, SnapshotSource, TakeCanisterSnapshotArgs,
+    CanisterIdRecord, ChangeDetails, DeleteCanisterSnapshotArgs, LoadCanisterSnapshotArgs,
+    LoadSnapshotRecord, Snapshot, SnapshotSource, SnapshotVisibility, TakeCanisterSnapshotArgs,
 };
 
 /// Most snapshots a canister may hold.
@@ -30,7 +32,8 @@ fn snapshot_owner(snapshot_id: &[u8]) -> Option<Principal> {
         .map(Principal::from_slice)
 }
 
-fn not_found(id: Principal, snapshot: &[u8]) -> UserError {
+/// The error for a snapshot id the canister does not hold.
+pub(super) fn not_found(id: Principal, snapshot: &[u8]) -> UserError {
     UserError::new(
         ErrorCode::CanisterSnapshotNotFound,
         format!(
@@ -40,7 +43,66 @@ fn not_found(id: Principal, snapshot: &[u8]) -> UserError {
     )
 }
 
+/// Checks that canister `c` has room for one more snapshot: `replace` must be one of its
+/// snapshots, or it must hold fewer than [`MAX_SNAPSHOTS`].
+pub(super) fn check_room(c: &Canister, replace: Option<&Vec<u8>>) -> Result<(), UserError> {
+    match replace {
+        Some(old) if !c.snapshots.contains_key(old) => Err(not_found(c.id, old)),
+        None if c.snapshots.len() >= MAX_SNAPSHOTS => Err(UserError::new(
+            ErrorCode::CanisterRejectedMessage,
+            format!(
+                "Canister {} has reached the maximum number of snapshots allowed: {MAX_SNAPSHOTS}. Delete one or pass replace_snapshot.",
+                c.id
+            ),
+        )),
+        _ => Ok(()),
+    }
+}
+
 impl Sim {
+    /// Stores `snapshot` as a new snapshot of canister `id` (which [`check_room`] accepted),
+    /// deleting `replace` if given; returns its id.
+    pub(super) fn add_snapshot(
+        &mut self,
+        id: Principal,
+        replace: Option<&Vec<u8>>,
+        snapshot: CanisterSnapshot,
+    ) -> Vec<u8> {
+        let snapshot_id = snapshot_id(self.next_snapshot, id);
+        self.next_snapshot += 1;
+        let c = self.canisters.get_mut(&id).expect("checked by the caller");
+        if let Some(old) = replace {
+            c.snapshots.remove(old);
+        }
+        c.snapshots.insert(snapshot_id.clone(), snapshot);
+        snapshot_id
+    }
+
+    /// The canister, if its `snapshot_visibility` lets `sender` list and read its snapshots
+    /// (controllers always may).
+    pub(super) fn snapshot_viewer(
+        &self,
+        id: Principal,
+        sender: Principal,
+    ) -> Result<&Canister, UserError> {
+        let c = self.existing(id)?;
+        match &c.settings.snapshot_visibility {
+            SnapshotVisibility::Public => Ok(c),
+            SnapshotVisibility::Controllers => self.controlled(id, sender),
+            SnapshotVisibility::AllowedViewers(viewers)
+                if c.is_controller(&sender) || viewers.contains(&sender) =>
+            {
+                Ok(c)
+            }
+            SnapshotVisibility::AllowedViewers(_) => Err(UserError::new(
+                ErrorCode::CanisterInvalidController,
+                format!(
+                    "Caller {sender} is neither a controller of canister {id} nor one of the allowed viewers of its snapshots (snapshot_visibility)"
+                ),
+            )),
+        }
+    }
+
     pub(super) fn take_snapshot_method(&mut self, call: &mut MgmtCall<'_>) -> MgmtResult {
         let args: TakeCanisterSnapshotArgs = decode("take_canister_snapshot", call.payload)?;
         let id = args.canister_id;
@@ -51,37 +113,25 @@ impl Sim {
                 format!("Canister {id} has no code: there is nothing to snapshot"),
             ));
         };
-        if let Some(old) = &args.replace_snapshot {
-            if !c.snapshots.contains_key(old) {
-                return Err(not_found(id, old));
-            }
-        } else if c.snapshots.len() >= MAX_SNAPSHOTS {
-            return Err(UserError::new(
-                ErrorCode::InvalidManagementPayload,
-                format!("Canister {id} already has {MAX_SNAPSHOTS} snapshots; delete one or pass replace_snapshot"),
-            ));
-        }
+        check_room(c, args.replace_snapshot.as_ref())?;
         let snapshot = CanisterSnapshot {
+            source: SnapshotSource::TakenFromCanister(candid::Reserved),
             taken_at: self.time_ns,
             wasm: c.wasm.clone(),
             state: instance.save(),
             certified_data: c.certified_data.clone(),
-            global_timer: c.global_timer,
+            global_timer: Some(c.global_timer),
+            low_memory_hook: Some(c.low_memory_hook),
             canister_version: c.version,
             chunks: c.chunks.clone(),
         };
-        let snapshot_id = snapshot_id(self.next_snapshot, id);
-        self.next_snapshot += 1;
+        let (taken_at_timestamp, total_size) = (snapshot.taken_at, snapshot.size());
+        let snapshot_id = self.add_snapshot(id, args.replace_snapshot.as_ref(), snapshot);
         let result = Snapshot {
-            id: snapshot_id.clone(),
-            taken_at_timestamp: snapshot.taken_at,
-            total_size: snapshot.size(),
+            id: snapshot_id,
+            taken_at_timestamp,
+            total_size,
         };
-        let c = self.canisters.get_mut(&id).expect("checked");
-        if let Some(old) = &args.replace_snapshot {
-            c.snapshots.remove(old);
-        }
-        c.snapshots.insert(snapshot_id, snapshot);
         if args.uninstall_code == Some(true) {
             self.uninstall(id, call.sender, "Canister has been uninstalled.");
         }
@@ -113,13 +163,44 @@ impl Sim {
             .map_err(|e| invalid(e.to_string()))?;
         let mut instance = Instance::new(&self.cache, module, StableMemory::default(), id)
             .map_err(|e| invalid(e.to_string()))?;
+        let inconsistent = |e: String| {
+            UserError::new(
+                ErrorCode::InvalidManagementPayload,
+                format!(
+                    "Snapshot {} cannot be loaded onto canister {id}: {e}",
+                    hex::encode(&args.snapshot_id)
+                ),
+            )
+        };
+        instance
+            .check_state(&snapshot.state)
+            .map_err(inconsistent)?;
         instance.restore(&self.cache, &snapshot.state);
+        let target = self.existing(id)?;
+        if let (SnapshotSource::MetadataUpload(_), Some(hook)) =
+            (&snapshot.source, snapshot.low_memory_hook)
+        {
+            // Spec: an uploaded hook status must agree with the hook's condition on the target.
+            let holds = low_memory_condition(&target.settings, Some(&instance));
+            if holds != (hook != LowMemoryHook::ConditionNotSatisfied) {
+                return Err(inconsistent(format!(
+                    "its on_low_wasm_memory_hook_status {hook:?} contradicts the hook's condition on the canister, which {}",
+                    if holds { "holds" } else { "does not hold" }
+                )));
+            }
+        }
         // Open call contexts stay (spec, load_canister_snapshot): callbacks run in the loaded code.
         let c = self.canisters.get_mut(&id).expect("checked");
         c.instance = Some(instance);
         c.wasm = snapshot.wasm.clone();
         c.certified_data = snapshot.certified_data.clone();
-        c.global_timer = snapshot.global_timer;
+        if let Some(timer) = snapshot.global_timer {
+            c.global_timer = timer;
+        }
+        if let Some(hook) = snapshot.low_memory_hook {
+            c.low_memory_hook = hook;
+        }
+        update_low_memory_hook(c);
         c.chunks = snapshot.chunks.clone();
         c.version += 1;
         let details = ChangeDetails::LoadSnapshot(LoadSnapshotRecord {
@@ -127,14 +208,15 @@ impl Sim {
             snapshot_id: args.snapshot_id.clone(),
             canister_version: snapshot.canister_version,
             taken_at_timestamp: snapshot.taken_at,
-            source: SnapshotSource::TakenFromCanister(candid::Reserved),
+            source: snapshot.source.clone(),
         });
         self.record_change_of(id, call.sender, details);
         reply(&())
     }
 
     pub(super) fn list_snapshots_method(&mut self, call: &mut MgmtCall<'_>) -> MgmtResult {
-        let c = self.controlled_by_arg("list_canister_snapshots", call)?;
+        let args: CanisterIdRecord = decode("list_canister_snapshots", call.payload)?;
+        let c = self.snapshot_viewer(args.canister_id, call.sender)?;
         let list: Vec<Snapshot> = c
             .snapshots
             .iter()

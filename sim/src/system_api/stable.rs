@@ -1,10 +1,9 @@
 //! `ic0.stable64_*` and the 32-bit `ic0.stable_*`: the canister's stable memory.
 
 use super::{charge, read_mem, violation, write_mem, Ctx};
+use crate::wasm::stable::MAX_STABLE_PAGES;
 use wasmi::Error;
 
-/// Largest stable memory, in pages (500 GiB).
-const MAX_STABLE_PAGES: u64 = 500 * 1024 * 16;
 /// Largest stable memory reachable through the 32-bit API, in pages (4 GiB).
 const MAX_STABLE32_PAGES: u64 = 65536;
 

@@ -233,6 +233,40 @@ impl Instance {
         self.shadow_valid = true;
     }
 
+    /// Why `state` (of an uploaded snapshot) cannot be restored into this module, if it cannot:
+    /// its globals must match the module's mutable globals in number and type, and its heap must
+    /// be whole pages between the module's initial and maximum memory size.
+    pub fn check_state(&self, state: &ExecState) -> Result<(), String> {
+        if state.globals.len() != self.globals.len() {
+            return Err(format!(
+                "the snapshot has {} globals but the module has {} mutable globals",
+                state.globals.len(),
+                self.globals.len()
+            ));
+        }
+        for (i, (g, v)) in self.globals.iter().zip(&state.globals).enumerate() {
+            let want = g.ty(&self.store).content();
+            if v.ty() != want {
+                return Err(format!(
+                    "global {i} of the snapshot is {:?} but the module's is {want:?}",
+                    v.ty()
+                ));
+            }
+        }
+        let heap = state.heap.len() as u64;
+        let (initial, maximum) = self.memory.map_or((0, 0), |m| {
+            let ty = m.ty(&self.store);
+            let max_pages = ty.maximum().unwrap_or(65536).min(65536);
+            (m.data_size(&self.store) as u64, max_pages * WASM_PAGE)
+        });
+        if !heap.is_multiple_of(WASM_PAGE) || heap < initial || heap > maximum {
+            return Err(format!(
+                "the snapshot's wasm memory of {heap} bytes is not whole pages between the module's initial {initial} and maximum {maximum} bytes"
+            ));
+        }
+        Ok(())
+    }
+
     /// Restores a saved state, re-instantiating when the heap size differs (wasm memory cannot
     /// shrink).
     pub fn restore(&mut self, cache: &ModuleCache, state: &ExecState) {

@@ -7,6 +7,9 @@ use std::sync::Arc;
 /// Size of a wasm (and stable memory) page.
 pub const WASM_PAGE: u64 = 65536;
 
+/// Largest stable memory, in pages (500 GiB).
+pub const MAX_STABLE_PAGES: u64 = 500 * 1024 * 16;
+
 type Page = Arc<[u8; WASM_PAGE as usize]>;
 
 /// The byte range `offset..offset + len` cut at page boundaries: for each piece, the page, the
