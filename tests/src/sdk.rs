@@ -6,9 +6,10 @@ use std::time::Duration;
 
 use candid::utils::ArgumentEncoder;
 use candid::{CandidType, Deserialize, Principal};
-use canister_hooks::types::{ErrorRecord, HooksStatus, Readiness};
+use canister_hooks::types::{ErrorRecord, HooksStatus, Maintenance, MaintenanceError, Readiness};
 use canister_hooks_testkit::sdk::SdkClient;
 use canister_hooks_testkit::{canister_wasm, Client, Ic};
+use ic_management_canister_types::{CanisterInstallMode, InstallCodeArgs, UpgradeFlags};
 use pocket_ic::{PocketIc, RejectResponse};
 
 /// Cycles each canister starts with.
@@ -78,4 +79,56 @@ pub fn update<T: CandidType + for<'a> Deserialize<'a>>(
     args: impl ArgumentEncoder,
 ) -> Result<T, RejectResponse> {
     Client::<_, ()>::new(pic, canister, sender).update(method, args)
+}
+
+/// `hooks_enter_maintenance(reason, until_ns)` as `sender`.
+pub fn enter_maintenance(
+    pic: &PocketIc,
+    canister: Principal,
+    sender: Principal,
+    reason: &str,
+    until_ns: u64,
+) -> Result<Result<Maintenance, MaintenanceError>, RejectResponse> {
+    update(
+        pic,
+        canister,
+        sender,
+        "hooks_enter_maintenance",
+        (reason, until_ns),
+    )
+}
+
+/// `hooks_leave_maintenance()` as `sender`: the maintenance that ended, if any.
+pub fn leave_maintenance(
+    pic: &PocketIc,
+    canister: Principal,
+    sender: Principal,
+) -> Result<Result<Option<Maintenance>, MaintenanceError>, RejectResponse> {
+    update(pic, canister, sender, "hooks_leave_maintenance", ())
+}
+
+/// Upgrades `canister` to `package` as `sender` (a controller), with `pre_upgrade` run, or
+/// skipped (`skip_pre_upgrade`, the way past a refusing upgrade guard).
+pub fn upgrade(
+    pic: &PocketIc,
+    canister: Principal,
+    package: &str,
+    arg: Vec<u8>,
+    sender: Principal,
+    skip_pre_upgrade: bool,
+) -> Result<(), RejectResponse> {
+    let flags = UpgradeFlags {
+        skip_pre_upgrade: Some(skip_pre_upgrade),
+        wasm_memory_persistence: None,
+    };
+    let install = InstallCodeArgs {
+        mode: CanisterInstallMode::Upgrade(Some(flags)),
+        canister_id: canister,
+        wasm_module: canister_wasm(package),
+        arg,
+        sender_canister_version: None,
+    };
+    let payload = candid::encode_one(install).expect("install_code arguments encode");
+    let message = pic.submit_management_call(sender, "install_code", canister, payload)?;
+    pic.await_call(message).map(|_| ())
 }
