@@ -48,7 +48,7 @@ pub use runtime::guards::{
 pub use runtime::heartbeat::{clear_heartbeat, set_heartbeat};
 pub use runtime::hooks::{bridge_low_wasm_memory, Hooks};
 pub use runtime::maintenance::{
-    current as maintenance, guard_not_in_maintenance, guard_ready_and_not_in_maintenance,
+    current as current_maintenance, guard_not_in_maintenance, guard_ready_and_not_in_maintenance,
     http_unavailable as maintenance_http_response,
 };
 pub use runtime::random::{fill_random, random_u64, RandomError};
