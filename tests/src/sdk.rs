@@ -7,6 +7,7 @@ use std::time::Duration;
 use candid::utils::ArgumentEncoder;
 use candid::{CandidType, Deserialize, Principal};
 use canister_hooks::types::{ErrorRecord, HooksStatus, Maintenance, MaintenanceError, Readiness};
+use canister_hooks_testkit::examples::worker_init;
 use canister_hooks_testkit::sdk::SdkClient;
 use canister_hooks_testkit::{canister_wasm, Client, Ic};
 use ic_management_canister_types::{CanisterInstallMode, InstallCodeArgs, UpgradeFlags};
@@ -21,6 +22,41 @@ pub fn install(pic: &PocketIc, package: &str, arg: Vec<u8>) -> Principal {
     pic.add_cycles(id, CYCLES);
     pic.install_canister(id, canister_wasm(package), arg, None);
     id
+}
+
+/// Installs the worker example (`example-worker`), its hooks callable by `monitor`, and waits
+/// until it is ready.
+pub fn install_ready_worker(pic: &PocketIc, monitor: Option<Principal>) -> Principal {
+    let worker = install(pic, "example-worker", worker_init(monitor, None));
+    wait_ready(pic, worker, 60);
+    worker
+}
+
+/// Installs a relay (`sim-test-probe`, whose `call` makes a bounded-wait call as a canister):
+/// a canister standing in for a monitor or a stranger, whose calls skip the callee's
+/// `inspect_message`, so the callee's own checks are what is tested.
+pub fn install_relay(pic: &PocketIc) -> Principal {
+    install(pic, "sim-test-probe", candid::encode_args(()).unwrap())
+}
+
+/// Has `relay` call `target.method` with the Candid-encoded `arg`; the reply bytes or
+/// `(reject code, message)`.
+pub fn relay_call(
+    pic: &PocketIc,
+    relay: Principal,
+    target: Principal,
+    method: &str,
+    arg: Vec<u8>,
+) -> Result<Vec<u8>, (u32, String)> {
+    let sender = Principal::anonymous();
+    update(
+        pic,
+        relay,
+        sender,
+        "call",
+        (target, method, arg, Some(60u32)),
+    )
+    .expect("the relay itself answers")
 }
 
 /// Advances time by `step` and executes a round, `rounds` times.

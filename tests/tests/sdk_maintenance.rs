@@ -25,42 +25,8 @@ fn stranger() -> Principal {
 
 fn deploy() -> (PocketIc, Principal) {
     let pic = PocketIc::new();
-    let worker = install(
-        &pic,
-        "example-worker",
-        encode_one(WorkerInit {
-            monitor: Some(monitor()),
-            greeting: None,
-        })
-        .unwrap(),
-    );
-    wait_ready(&pic, worker, 60);
+    let worker = install_ready_worker(&pic, Some(monitor()));
     (pic, worker)
-}
-
-/// `sim-test-probe`, whose `call` makes a bounded-wait call as a canister (so the callee's
-/// `inspect_message` is skipped and its own checks are what is tested).
-fn install_relay(pic: &PocketIc) -> Principal {
-    install(pic, "sim-test-probe", candid::encode_args(()).unwrap())
-}
-
-/// Has `relay` call `worker.method(arg)`; the reply bytes or `(reject code, message)`.
-fn relay(
-    pic: &PocketIc,
-    relay: Principal,
-    worker: Principal,
-    method: &str,
-    arg: Vec<u8>,
-) -> Result<Vec<u8>, (u32, String)> {
-    let sender = Principal::anonymous();
-    update(
-        pic,
-        relay,
-        sender,
-        "call",
-        (worker, method, arg, Some(60u32)),
-    )
-    .unwrap()
 }
 
 fn submit(pic: &PocketIc, worker: Principal, values: Vec<u64>) -> Result<Vec<u64>, String> {
@@ -106,7 +72,7 @@ fn maintenance_refuses_updates_with_when_and_why_but_serves_queries_and_open_met
     );
     // From a canister (no inspect_message): the method's guard refuses it (a reject, code 4).
     let relay_id = install_relay(&pic);
-    let (code, message) = relay(
+    let (code, message) = relay_call(
         &pic,
         relay_id,
         worker,
@@ -128,7 +94,7 @@ fn maintenance_refuses_updates_with_when_and_why_but_serves_queries_and_open_met
     let discarded: bool =
         update(&pic, worker, Principal::anonymous(), "discard", (keys[0],)).unwrap();
     assert!(discarded);
-    relay(
+    relay_call(
         &pic,
         relay_id,
         worker,
@@ -170,7 +136,7 @@ fn a_stranger_may_not_enter_or_leave_maintenance_and_nothing_changes() {
         "inspect_message refuses it: {ingress}"
     );
     let relay_id = install_relay(&pic);
-    let reply = relay(
+    let reply = relay_call(
         &pic,
         relay_id,
         worker,
@@ -188,7 +154,7 @@ fn a_stranger_may_not_enter_or_leave_maintenance_and_nothing_changes() {
 
     // Nor leave one a monitor entered.
     let mode = enter(&pic, worker, monitor());
-    let reply = relay(
+    let reply = relay_call(
         &pic,
         relay_id,
         worker,

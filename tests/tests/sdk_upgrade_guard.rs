@@ -154,3 +154,57 @@ fn skip_pre_upgrade_forces_the_upgrade_past_the_guard() {
         "the new code starts counting afresh"
     );
 }
+
+#[test]
+fn a_call_ends_its_count_when_rejected_or_when_the_caller_traps_after_it() {
+    let pic = PocketIc::new();
+    let caller = install(&pic, "example-load", load_init(None));
+    let target = install(&pic, "example-load", load_init(Some(caller)));
+    wait_ready(&pic, caller, 20);
+    wait_ready(&pic, target, 20);
+
+    let rejected: Result<Vec<u8>, String> = update(
+        &pic,
+        caller,
+        CONTROLLER,
+        "call_out",
+        (target, "no_such_method", encode_one(()).unwrap()),
+    )
+    .unwrap();
+    assert!(rejected.is_err(), "{rejected:?}");
+    assert!(
+        status(&pic, caller).calls_in_flight.is_empty(),
+        "a reject ends the count"
+    );
+
+    // The trap after the answer rolls the callback back; the cleanup that follows drops the
+    // call's future, which ends the count.
+    let trapped = pic
+        .update_call(
+            caller,
+            CONTROLLER,
+            "call_out_then_trap",
+            call_out_arg(target, 3),
+        )
+        .unwrap_err();
+    assert!(
+        trapped
+            .reject_message
+            .contains("told to trap after its call (answered)"),
+        "{trapped}"
+    );
+    assert!(
+        status(&pic, caller).calls_in_flight.is_empty(),
+        "a trap after the call ends the count: {:?}",
+        status(&pic, caller)
+    );
+    upgrade(
+        &pic,
+        caller,
+        "example-load",
+        load_init(None),
+        CONTROLLER,
+        false,
+    )
+    .expect("nothing is left in flight");
+}

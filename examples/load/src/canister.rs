@@ -129,6 +129,21 @@ async fn call_out(target: Principal, method: String, arg: Vec<u8>) -> Result<Vec
         .map_err(|e| e.to_string())
 }
 
+/// [`call_out`], then a trap once the answer is in (a caller failing after its call): the call
+/// stops counting all the same.
+#[ic_cdk::update]
+async fn call_out_then_trap(target: Principal, method: String, arg: Vec<u8>) {
+    let outcome = call_out(target, method, arg).await;
+    ic_cdk::trap(format!(
+        "load canister: told to trap after its call ({})",
+        if outcome.is_ok() {
+            "answered"
+        } else {
+            "rejected"
+        }
+    ));
+}
+
 /// Sends `method` of `target` with the Candid-encoded `arg` one way (no answer expected),
 /// counted in `hooks_status` as a one-way call.
 #[ic_cdk::update]
