@@ -40,12 +40,18 @@ fn call_out_arg(target: Principal, id: u64) -> Vec<u8> {
     encode_args((target, "on_error", encode_one(error_event(id)).unwrap())).unwrap()
 }
 
-fn hanging_call() -> Scene {
+/// Two load canisters, ready: a caller, and a target whose hooks the caller may call.
+fn caller_and_target() -> (PocketIc, Principal, Principal) {
     let pic = PocketIc::new();
     let caller = install(&pic, "example-load", load_init(None));
     let target = install(&pic, "example-load", load_init(Some(caller)));
     wait_ready(&pic, caller, 20);
     wait_ready(&pic, target, 20);
+    (pic, caller, target)
+}
+
+fn hanging_call() -> Scene {
+    let (pic, caller, target) = caller_and_target();
     update::<()>(
         &pic,
         target,
@@ -157,11 +163,7 @@ fn skip_pre_upgrade_forces_the_upgrade_past_the_guard() {
 
 #[test]
 fn a_call_ends_its_count_when_rejected_or_when_the_caller_traps_after_it() {
-    let pic = PocketIc::new();
-    let caller = install(&pic, "example-load", load_init(None));
-    let target = install(&pic, "example-load", load_init(Some(caller)));
-    wait_ready(&pic, caller, 20);
-    wait_ready(&pic, target, 20);
+    let (pic, caller, target) = caller_and_target();
 
     let rejected: Result<Vec<u8>, String> = update(
         &pic,
