@@ -1,11 +1,13 @@
 //! Who may call what: the hook endpoints' caller rule and the `inspect_message` decision.
 //!
-//! Pure functions of the caller, the configured monitors and the readiness flag; the canister
-//! layer feeds them from the IC.
+//! Pure functions of the caller, the configured monitors, the readiness flag and the maintenance
+//! mode; the canister layer feeds them from the IC.
 
 use candid::Principal;
 
 use crate::events::endpoint;
+use crate::maintenance;
+use crate::types::Maintenance;
 
 /// Prefix of the SDK's internal executor methods (self-calls only).
 pub const INTERNAL_PREFIX: &str = "<canister-hooks>";
@@ -18,6 +20,10 @@ pub const RECENT_ERRORS_QUERY: &str = "hooks_recent_errors";
 pub const STATUS_QUERY: &str = "hooks_status";
 /// Name of the controller-only update that sets the monitors.
 pub const SET_MONITORS_UPDATE: &str = "hooks_set_monitors";
+/// Name of the update that enters maintenance (monitors and controllers).
+pub const ENTER_MAINTENANCE_UPDATE: &str = "hooks_enter_maintenance";
+/// Name of the update that leaves maintenance (monitors and controllers).
+pub const LEAVE_MAINTENANCE_UPDATE: &str = "hooks_leave_maintenance";
 
 /// Whether `method` is one of the three hook endpoints.
 pub fn is_hook_endpoint(method: &str) -> bool {
@@ -62,16 +68,22 @@ pub struct IngressFacts<'a> {
     pub caller_is_controller: bool,
     /// Whether the sender is a configured monitor.
     pub caller_is_monitor: bool,
+    /// The maintenance the canister is in, if any.
+    pub maintenance: Option<&'a Maintenance>,
+    /// IC time (ns), for the maintenance message.
+    pub now_ns: u64,
 }
 
 /// Decides whether to accept an ingress update message before it is charged to the canister.
 ///
 /// Hook endpoints accept ingress only from a configured monitor (a monitor may be an operator's
-/// identity); internal methods never; the monitor setter needs a controller; everything else
-/// waits for readiness unless listed in `ungated`.
+/// identity); internal methods never; the monitor setter needs a controller, the maintenance
+/// endpoints a monitor or a controller; in maintenance everything else is refused unless listed
+/// in `open_in_maintenance`; then it waits for readiness unless listed in `ungated`.
 pub fn inspect_ingress(
     facts: IngressFacts<'_>,
     ungated: &[&str],
+    open_in_maintenance: &[&str],
     not_ready_message: impl FnOnce() -> String,
 ) -> Result<(), String> {
     let method = facts.method;
@@ -94,10 +106,20 @@ pub fn inspect_ingress(
             Err(format!("{SET_MONITORS_UPDATE} is for controllers only"))
         };
     }
-    if facts.ready
-        || ungated.contains(&method)
-        || matches!(method, READINESS_QUERY | RECENT_ERRORS_QUERY | STATUS_QUERY)
-    {
+    if matches!(method, ENTER_MAINTENANCE_UPDATE | LEAVE_MAINTENANCE_UPDATE) {
+        return if facts.caller_is_controller || facts.caller_is_monitor {
+            Ok(())
+        } else {
+            Err(format!(
+                "{method} is for the monitor(s) and controllers only"
+            ))
+        };
+    }
+    if matches!(method, READINESS_QUERY | RECENT_ERRORS_QUERY | STATUS_QUERY) {
+        return Ok(());
+    }
+    maintenance::check_update(facts.maintenance, method, open_in_maintenance, facts.now_ns)?;
+    if facts.ready || ungated.contains(&method) {
         return Ok(());
     }
     Err(not_ready_message())
@@ -137,6 +159,8 @@ mod tests {
             ready,
             caller_is_controller: false,
             caller_is_monitor: false,
+            maintenance: None,
+            now_ns: 0,
         }
     }
 
@@ -144,12 +168,12 @@ mod tests {
     fn ingress_is_gated_until_ready() {
         let msg = || "initializing: step 1/2".to_string();
         assert_eq!(
-            inspect_ingress(facts("transfer", false), &[], msg),
+            inspect_ingress(facts("transfer", false), &[], &[], msg),
             Err("initializing: step 1/2".into())
         );
-        assert!(inspect_ingress(facts("transfer", true), &[], msg).is_ok());
-        assert!(inspect_ingress(facts("ping", false), &["ping"], msg).is_ok());
-        assert!(inspect_ingress(facts(READINESS_QUERY, false), &[], msg).is_ok());
+        assert!(inspect_ingress(facts("transfer", true), &[], &[], msg).is_ok());
+        assert!(inspect_ingress(facts("ping", false), &["ping"], &[], msg).is_ok());
+        assert!(inspect_ingress(facts(READINESS_QUERY, false), &[], &[], msg).is_ok());
     }
 
     #[test]
@@ -159,18 +183,18 @@ mod tests {
             caller_is_controller: true,
             ..facts("on_error", true)
         };
-        assert!(inspect_ingress(controller, &[], msg).is_err());
+        assert!(inspect_ingress(controller, &[], &[], msg).is_err());
         let monitor = IngressFacts {
             caller_is_monitor: true,
             ..facts("on_error", false)
         };
-        assert!(inspect_ingress(monitor, &[], msg).is_ok());
+        assert!(inspect_ingress(monitor, &[], &[], msg).is_ok());
         let internal = IngressFacts {
             caller_is_controller: true,
             caller_is_monitor: true,
             ..facts("<canister-hooks> timer", true)
         };
-        assert!(inspect_ingress(internal, &[], msg).is_err());
+        assert!(inspect_ingress(internal, &[], &[], msg).is_err());
     }
 
     #[test]
@@ -180,7 +204,59 @@ mod tests {
             caller_is_controller: true,
             ..facts(SET_MONITORS_UPDATE, false)
         };
-        assert!(inspect_ingress(controller, &[], msg).is_ok());
-        assert!(inspect_ingress(facts(SET_MONITORS_UPDATE, true), &[], msg).is_err());
+        assert!(inspect_ingress(controller, &[], &[], msg).is_ok());
+        assert!(inspect_ingress(facts(SET_MONITORS_UPDATE, true), &[], &[], msg).is_err());
+    }
+
+    fn in_maintenance() -> Maintenance {
+        Maintenance {
+            reason: "upgrade to v2".into(),
+            until_ns: 240 * canister_hooks_types::NS,
+            since_ns: 0,
+            entered_by: p(9),
+        }
+    }
+
+    #[test]
+    fn in_maintenance_ingress_to_updates_is_refused_except_open_and_sdk_methods() {
+        let m = in_maintenance();
+        let during = |method| IngressFacts {
+            maintenance: Some(&m),
+            ..facts(method, true)
+        };
+        let msg = String::new;
+        let refused = inspect_ingress(during("transfer"), &["transfer"], &["ping"], msg);
+        assert!(
+            refused.as_ref().is_err_and(|e| e.contains("upgrade to v2")),
+            "ungated is about readiness, not maintenance: {refused:?}"
+        );
+        assert!(inspect_ingress(during("ping"), &[], &["ping"], msg).is_ok());
+        assert!(inspect_ingress(during(STATUS_QUERY), &[], &[], msg).is_ok());
+        let monitor = IngressFacts {
+            caller_is_monitor: true,
+            ..during(LEAVE_MAINTENANCE_UPDATE)
+        };
+        assert!(inspect_ingress(monitor, &[], &[], msg).is_ok());
+        let hook = IngressFacts {
+            caller_is_monitor: true,
+            ..during("on_error")
+        };
+        assert!(
+            inspect_ingress(hook, &[], &[], msg).is_ok(),
+            "hooks still land"
+        );
+    }
+
+    #[test]
+    fn only_monitors_and_controllers_may_send_maintenance_ingress() {
+        let msg = String::new;
+        for method in [ENTER_MAINTENANCE_UPDATE, LEAVE_MAINTENANCE_UPDATE] {
+            assert!(inspect_ingress(facts(method, true), &[], &[], msg).is_err());
+            let controller = IngressFacts {
+                caller_is_controller: true,
+                ..facts(method, false)
+            };
+            assert!(inspect_ingress(controller, &[], &[], msg).is_ok());
+        }
     }
 }

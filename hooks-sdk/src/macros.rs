@@ -8,6 +8,7 @@
 /// - `on_low_cycles`, `on_low_memory`, `on_error` (monitor(s) or the canister itself only, deduped by id),
 /// - `hooks_readiness`, `hooks_recent_errors`, `hooks_status` queries (never gated),
 /// - `hooks_set_monitors` (controllers only),
+/// - `hooks_enter_maintenance`, `hooks_leave_maintenance` (monitor(s), controllers, the canister),
 /// - `canister_global_timer` and the internal timer executor (so do not also use ic-cdk-timers);
 /// - with `, heartbeat`: `canister_heartbeat` and its executor (see [`crate::set_heartbeat`]).
 ///
@@ -65,6 +66,28 @@ macro_rules! export_hooks {
             monitors: ::std::vec::Vec<::candid::Principal>,
         ) -> ::std::result::Result<(), ::canister_hooks::types::AdminError> {
             $crate::runtime::guards::set_monitors(monitors)
+        }
+
+        /// Enters maintenance until `until_ns` (IC time) for `reason`: updates guarded by
+        /// `guard_not_in_maintenance` are rejected with both (monitor(s) and controllers only).
+        #[::ic_cdk::update]
+        fn hooks_enter_maintenance(
+            reason: ::std::string::String,
+            until_ns: u64,
+        ) -> ::std::result::Result<
+            ::canister_hooks::types::Maintenance,
+            ::canister_hooks::types::MaintenanceError,
+        > {
+            $crate::runtime::maintenance::enter(reason, until_ns)
+        }
+
+        /// Leaves maintenance; returns the maintenance that ended (monitor(s) and controllers only).
+        #[::ic_cdk::update]
+        fn hooks_leave_maintenance() -> ::std::result::Result<
+            ::std::option::Option<::canister_hooks::types::Maintenance>,
+            ::canister_hooks::types::MaintenanceError,
+        > {
+            $crate::runtime::maintenance::leave()
         }
 
         #[cfg_attr(target_family = "wasm", unsafe(export_name = "canister_global_timer"))]

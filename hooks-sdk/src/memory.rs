@@ -46,6 +46,8 @@ const ERRORS: MemoryId = MemoryId::new(3);
 const ERROR_INDEX: MemoryId = MemoryId::new(4);
 /// Inner memory of the completed run-once init tasks.
 const COMPLETED_TASKS: MemoryId = MemoryId::new(5);
+/// Inner memory of the maintenance mode cell (allocated when maintenance is first entered).
+const MAINTENANCE: MemoryId = MemoryId::new(6);
 
 /// The memories of the SDK's structures, laid out inside `memory` (opened, or created if empty).
 pub(crate) fn layout<M: ic_stable_structures::Memory>(
@@ -59,6 +61,7 @@ pub(crate) fn layout<M: ic_stable_structures::Memory>(
         errors: inner.get(ERRORS),
         error_index: inner.get(ERROR_INDEX),
         completed_tasks: inner.get(COMPLETED_TASKS),
+        maintenance: inner.get(MAINTENANCE),
     }
 }
 
@@ -155,6 +158,13 @@ mod tests {
         for i in 0..100 {
             store.mark_task_completed(&format!("task {i}"), i);
         }
+        let reason = "x".repeat(crate::maintenance::MAX_REASON_BYTES);
+        store.set_maintenance(Some(crate::types::Maintenance {
+            reason,
+            until_ns: 2,
+            since_ns: 1,
+            entered_by: sender,
+        }));
         assert!(
             memory.size() <= BUCKET_PAGES,
             "full dedupe window and error log: {} pages",

@@ -172,8 +172,8 @@ impl Readiness {
         msg
     }
 
-    /// The full view returned by the readiness query.
-    pub fn view(&self) -> types::Readiness {
+    /// The full view returned by the readiness query, with the `maintenance` the canister is in.
+    pub fn view(&self, maintenance: Option<types::Maintenance>) -> types::Readiness {
         types::Readiness {
             phase: self.phase(),
             steps: self
@@ -188,6 +188,7 @@ impl Readiness {
                 .collect(),
             started_at_ns: Some(self.started_at_ns),
             ready_at_ns: self.ready_at_ns,
+            maintenance,
         }
     }
 
@@ -243,7 +244,7 @@ mod tests {
         r.succeeded(1, 200);
         assert_eq!(r.next_action(210), Action::Ready);
         assert!(r.is_ready());
-        assert_eq!(r.view().ready_at_ns, Some(210));
+        assert_eq!(r.view(None).ready_at_ns, Some(210));
         assert_eq!(r.phase(), Phase::Ready);
     }
 
@@ -264,7 +265,7 @@ mod tests {
             Some(10 + SEC)
         );
         assert_eq!(r.next_action(10), Action::WaitUntil(10 + SEC));
-        let view = r.view();
+        let view = r.view(None);
         assert_eq!(
             view.steps[1].last_error.as_deref(),
             Some("config canister rejected")
@@ -291,7 +292,7 @@ mod tests {
         );
         r.succeeded(1, 23 * SEC);
         assert_eq!(r.next_action(23 * SEC), Action::Ready);
-        assert_eq!(r.view().steps[1].attempts, 3);
+        assert_eq!(r.view(None).steps[1].attempts, 3);
     }
 
     #[test]
@@ -314,7 +315,10 @@ mod tests {
                 attempt: 1
             }
         );
-        assert_eq!(r.view().steps[1].state, StepState::CompletedBeforeUpgrade);
+        assert_eq!(
+            r.view(None).steps[1].state,
+            StepState::CompletedBeforeUpgrade
+        );
     }
 
     #[test]
@@ -367,7 +371,7 @@ mod tests {
                     Action::InFlight => prop_assert!(false, "nothing left running"),
                 }
             }
-            let all_done = r.view().steps.iter().all(|s| matches!(s.state, StepState::Done(_)));
+            let all_done = r.view(None).steps.iter().all(|s| matches!(s.state, StepState::Done(_)));
             prop_assert!(!r.is_ready() || all_done);
             prop_assert_eq!(done_order.clone(), (0..done_order.len()).collect::<Vec<_>>());
         }

@@ -1,5 +1,5 @@
 //! The SDK's persistent state in stable memory: configuration, counters, the dedupe window, the
-//! error log and the init tasks that must not re-run after an upgrade.
+//! error log, the init tasks that must not re-run after an upgrade and the maintenance mode.
 //!
 //! Generic over [`Memory`] so native tests run it on `VectorMemory`; the canister wires virtual
 //! memories from a `MemoryManager` (see [`crate::memory`]).
@@ -13,7 +13,7 @@ use serde::Deserialize;
 
 use crate::dedupe::{self, SeenEvents};
 use crate::error_log::{self, ErrorLog};
-use crate::types::AdminError;
+use crate::types::{AdminError, Maintenance};
 
 /// Most monitors a canister accepts.
 pub const MAX_MONITORS: usize = 8;
@@ -47,6 +47,12 @@ impl Storable for Config {
     const BOUND: Bound = Bound::Unbounded;
 }
 
+/// The maintenance mode as stored: `None` once left.
+#[derive(CandidType, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
+pub struct StoredMaintenance(pub Option<Maintenance>);
+
+canister_hooks_types::candid_storable!(StoredMaintenance);
+
 /// The memories the store lives in, one per structure.
 #[derive(Clone)]
 pub struct StoreMemories<M> {
@@ -62,6 +68,8 @@ pub struct StoreMemories<M> {
     pub error_index: M,
     /// Names of run-once init tasks that completed.
     pub completed_tasks: M,
+    /// The maintenance mode cell.
+    pub maintenance: M,
 }
 
 /// All persistent SDK state.
@@ -72,16 +80,51 @@ pub struct Store<M: Memory> {
     /// Recent failures.
     pub errors: ErrorLog<M>,
     completed_tasks: StableBTreeMap<String, u64, M>,
+    /// The maintenance cell, opened once it has been written: a canister that never entered
+    /// maintenance keeps the layout it had before the cell existed.
+    maintenance: Option<StableCell<StoredMaintenance, M>>,
+    /// The cell's memory while it is still empty.
+    unused_maintenance_memory: Option<M>,
 }
 
 impl<M: Memory> Store<M> {
     /// Opens (or creates) the store in the given memories.
     pub fn init(m: StoreMemories<M>) -> Self {
-        Store {
+        let mut store = Store {
             config: StableCell::init(m.config, Config::default()),
             seen: SeenEvents::init(m.seen_by_key, m.seen_by_seq, dedupe::DEFAULT_CAPACITY),
             errors: ErrorLog::init(m.errors, m.error_index, error_log::DEFAULT_CAPACITY),
             completed_tasks: StableBTreeMap::init(m.completed_tasks),
+            maintenance: None,
+            unused_maintenance_memory: None,
+        };
+        if m.maintenance.size() == 0 {
+            store.unused_maintenance_memory = Some(m.maintenance);
+        } else {
+            store.maintenance = Some(StableCell::init(
+                m.maintenance,
+                StoredMaintenance::default(),
+            ));
+        }
+        store
+    }
+
+    /// The maintenance the canister is in, if any.
+    pub fn maintenance(&self) -> Option<&Maintenance> {
+        self.maintenance
+            .as_ref()
+            .and_then(|cell| cell.get().0.as_ref())
+    }
+
+    /// Enters (`Some`) or leaves (`None`) maintenance; leaving one never entered writes nothing.
+    pub fn set_maintenance(&mut self, maintenance: Option<Maintenance>) {
+        if self.maintenance.is_none() && maintenance.is_some() {
+            if let Some(memory) = self.unused_maintenance_memory.take() {
+                self.maintenance = Some(StableCell::init(memory, StoredMaintenance::default()));
+            }
+        }
+        if let Some(cell) = &mut self.maintenance {
+            cell.set(StoredMaintenance(maintenance));
         }
     }
 
@@ -157,6 +200,7 @@ mod tests {
             errors: VectorMemory::default(),
             error_index: VectorMemory::default(),
             completed_tasks: VectorMemory::default(),
+            maintenance: VectorMemory::default(),
         }
     }
 
@@ -178,6 +222,31 @@ mod tests {
         assert!(s.task_completed("migrate"));
         assert!(!s.task_completed("other"));
         assert_eq!(s.errors.len(), 1);
+    }
+
+    fn maintenance() -> Maintenance {
+        Maintenance {
+            reason: "upgrade to v2".into(),
+            until_ns: 20,
+            since_ns: 10,
+            entered_by: Principal::from_slice(&[7; 10]),
+        }
+    }
+
+    #[test]
+    fn maintenance_survives_reopening_and_leaving_unused_writes_nothing() {
+        let m = memories();
+        let mut s = Store::init(m.clone());
+        s.set_maintenance(None);
+        assert_eq!(
+            m.maintenance.size(),
+            0,
+            "never entered: the cell is not created"
+        );
+        s.set_maintenance(Some(maintenance()));
+        assert_eq!(Store::init(m.clone()).maintenance(), Some(&maintenance()));
+        Store::init(m.clone()).set_maintenance(None);
+        assert_eq!(Store::init(m).maintenance(), None);
     }
 
     #[test]

@@ -1,4 +1,5 @@
-//! Candid types of the SDK's own queries and updates (readiness, error log, status, admin).
+//! Candid types of the SDK's own queries and updates (readiness, error log, status, admin,
+//! maintenance mode, calls in flight).
 //!
 //! The SDK re-exports this module as `canister_hooks::types`.
 
@@ -6,6 +7,7 @@ use candid::{CandidType, Principal};
 use serde::{Deserialize, Serialize};
 
 use crate::events::ErrorSource;
+use crate::{units, NS};
 
 /// Where a canister is in its post-init sequence.
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -60,6 +62,8 @@ pub struct Readiness {
     pub started_at_ns: Option<u64>,
     /// IC time (ns) when the canister became ready, if it has.
     pub ready_at_ns: Option<u64>,
+    /// The maintenance the canister is in, if any: its updates are then rejected (queries serve).
+    pub maintenance: Option<Maintenance>,
 }
 
 /// One entry of the SDK's stable error log; repeats of the same failure are folded into it.
@@ -102,7 +106,112 @@ pub struct HooksStatus {
     pub timers_scheduled: u64,
     /// Whether a heartbeat body is running now.
     pub heartbeat_in_flight: bool,
+    /// Outgoing calls made through `canister_hooks::call::Call` awaiting a response, per callee
+    /// and method (an upgrade is refused by `guard_upgrade` while there are any).
+    pub calls_in_flight: Vec<CallsInFlight>,
+    /// One-way calls (no response expected) sent through `canister_hooks::call::Call` since the
+    /// last upgrade.
+    pub one_way_calls_sent: u64,
+    /// The maintenance the canister is in, if any.
+    pub maintenance: Option<Maintenance>,
 }
+
+/// Calls to one method of one canister awaiting a response.
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct CallsInFlight {
+    /// The canister called.
+    pub callee: Principal,
+    /// The method called.
+    pub method: String,
+    /// How many await a response.
+    pub count: u32,
+}
+
+/// The maintenance a canister is in: its updates are rejected with [`Maintenance::message`]
+/// (except the methods it keeps open), its queries keep serving.
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct Maintenance {
+    /// Why, as shown to callers.
+    pub reason: String,
+    /// When it is expected to end (IC time, ns).
+    pub until_ns: u64,
+    /// When it began (IC time, ns).
+    pub since_ns: u64,
+    /// Who put the canister in maintenance.
+    pub entered_by: Principal,
+}
+
+impl Maintenance {
+    /// The rejection callers see:
+    /// `in maintenance until 2026-11-29 23:40:05 UTC (in 4 min): reason; queries are still served`.
+    pub fn message(&self, now_ns: u64) -> String {
+        let when = if self.until_ns > now_ns {
+            format!("in {}", units::duration(self.retry_after_seconds(now_ns)))
+        } else {
+            "overdue".to_string()
+        };
+        format!(
+            "in maintenance until {} ({when}): {}; queries are still served",
+            units::utc(self.until_ns),
+            self.reason
+        )
+    }
+
+    /// Seconds until the expected end, at least 1: the HTTP `Retry-After` value.
+    pub fn retry_after_seconds(&self, now_ns: u64) -> u64 {
+        self.until_ns.saturating_sub(now_ns).div_ceil(NS).max(1)
+    }
+}
+
+/// Why `hooks_enter_maintenance` or `hooks_leave_maintenance` was refused.
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub enum MaintenanceError {
+    /// Only the canister's monitors and controllers (or the canister itself) may enter or leave
+    /// maintenance.
+    NotAllowed {
+        /// Who asked.
+        caller: Principal,
+    },
+    /// The reason is empty.
+    EmptyReason,
+    /// The reason is longer than the SDK keeps (256 bytes).
+    ReasonTooLong {
+        /// Its length in bytes.
+        bytes: u64,
+    },
+    /// The expected end is not in the future.
+    EndNotInFuture {
+        /// The end asked for (IC time, ns).
+        until_ns: u64,
+        /// The time now (IC time, ns).
+        now_ns: u64,
+    },
+}
+
+impl std::fmt::Display for MaintenanceError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            MaintenanceError::NotAllowed { caller } => write!(
+                f,
+                "{caller} may not change the maintenance mode: only the canister's monitors and controllers may"
+            ),
+            MaintenanceError::EmptyReason => {
+                write!(f, "give a reason: callers see it while updates are rejected")
+            }
+            MaintenanceError::ReasonTooLong { bytes } => {
+                write!(f, "the reason is {bytes} bytes; at most 256 are kept")
+            }
+            MaintenanceError::EndNotInFuture { until_ns, now_ns } => write!(
+                f,
+                "the expected end {} is not after now ({})",
+                units::utc(*until_ns),
+                units::utc(*now_ns)
+            ),
+        }
+    }
+}
+
+impl std::error::Error for MaintenanceError {}
 
 /// Errors of the SDK's admin update `hooks_set_monitors`.
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]

@@ -36,7 +36,7 @@ impl<I: Ic, C: WithHooks> Client<'_, I, C> {
 
     /// Until `hooks_readiness` reports Ready, runs one round at a time, `step` apart; returns the
     /// rounds it took, or the last readiness after `max_rounds`.
-    pub fn wait_ready(&self, max_rounds: u32, step: Duration) -> Result<u32, Readiness> {
+    pub fn wait_ready(&self, max_rounds: u32, step: Duration) -> Result<u32, Box<Readiness>> {
         let mut rounds = 0;
         loop {
             let readiness = self
@@ -46,7 +46,7 @@ impl<I: Ic, C: WithHooks> Client<'_, I, C> {
                 return Ok(rounds);
             }
             if rounds == max_rounds {
-                return Err(readiness);
+                return Err(Box::new(readiness));
             }
             self.ic.step(step, 1);
             rounds += 1;

@@ -42,6 +42,8 @@ const SDK_EXPORTS: &[&str] = &[
     "canister_update on_low_memory",
     "canister_update on_error",
     "canister_update hooks_set_monitors",
+    "canister_update hooks_enter_maintenance",
+    "canister_update hooks_leave_maintenance",
     "canister_query hooks_readiness",
     "canister_query hooks_recent_errors",
     "canister_query hooks_status",
@@ -74,9 +76,11 @@ fn worker_exports_hooks_queries_timers_heartbeat_and_the_low_memory_bridge() {
         &[
             "canister_on_low_wasm_memory",
             "canister_init",
+            "canister_pre_upgrade",
             "canister_post_upgrade",
             "canister_inspect_message",
             "canister_update submit",
+            "canister_query http_request",
             "canister_query config",
         ],
     );
@@ -90,6 +94,7 @@ fn gated_exports_hooks_and_timers_but_no_heartbeat() {
         &i,
         &[
             "canister_init",
+            "canister_pre_upgrade",
             "canister_post_upgrade",
             "canister_inspect_message",
         ],

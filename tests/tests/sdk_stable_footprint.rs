@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use candid::{encode_args, encode_one, CandidType, Deserialize, Principal};
+use candid::{encode_args, Principal};
 use canister_hooks::events::{EventOrigin, LowCyclesEvent};
 use canister_hooks::types::AdminError;
 use integration_tests::sdk::*;
@@ -16,12 +16,6 @@ const PAGE: u64 = 64 * 1024;
 const BUCKET: u64 = 128 * PAGE;
 /// Buckets the worker's own memories take (`MemoryId` 0: jobs, 1: ledger).
 const WORKER_APP_BUCKETS: u64 = 2;
-
-#[derive(CandidType, Deserialize)]
-struct WorkerInit {
-    monitor: Option<Principal>,
-    greeting: Option<String>,
-}
 
 /// A user made the canister's monitor, so it may deliver a hook by ingress.
 fn monitor() -> Principal {
@@ -71,16 +65,7 @@ fn an_idle_sdk_only_canister_holds_one_bucket() {
 #[test]
 fn the_sdk_stays_in_one_bucket_after_an_error_and_a_hook() {
     let pic = PocketIc::new();
-    let worker = install(
-        &pic,
-        "example-worker",
-        encode_one(WorkerInit {
-            monitor: Some(monitor()),
-            greeting: None,
-        })
-        .unwrap(),
-    );
-    wait_ready(&pic, worker, 60);
+    let worker = install_ready_worker(&pic, Some(monitor()));
     let sdk_bytes = |pic: &PocketIc| stable_bytes(pic, worker) - PAGE - WORKER_APP_BUCKETS * BUCKET;
     let idle = sdk_bytes(&pic);
 

@@ -13,11 +13,6 @@ use integration_tests::canister_wasm;
 use integration_tests::sdk::*;
 use pocket_ic::{CanisterSettings, PocketIc};
 
-/// A relay canister (`sim-test-probe`'s `call`) standing in for a monitor or a stranger canister.
-fn install_relay(pic: &PocketIc) -> Principal {
-    install(pic, "sim-test-probe", candid::encode_args(()).unwrap())
-}
-
 /// Has `relay` call `worker.method(arg)` bounded-wait; the reply bytes or `(reject code, message)`.
 fn relay<A: CandidType>(
     pic: &PocketIc,
@@ -26,28 +21,12 @@ fn relay<A: CandidType>(
     method: &str,
     arg: A,
 ) -> Result<Vec<u8>, (u32, String)> {
-    update(
-        pic,
-        relay,
-        Principal::anonymous(),
-        "call",
-        (worker, method, encode_one(arg).unwrap(), Some(60u32)),
-    )
-    .unwrap()
+    relay_call(pic, relay, worker, method, encode_one(arg).unwrap())
 }
 
 fn deploy() -> (PocketIc, Principal) {
     let pic = PocketIc::new();
-    let worker = install(
-        &pic,
-        "example-worker",
-        encode_one(WorkerInit {
-            monitor: None,
-            greeting: None,
-        })
-        .unwrap(),
-    );
-    wait_ready(&pic, worker, 60);
+    let worker = install_ready_worker(&pic, None);
     (pic, worker)
 }
 

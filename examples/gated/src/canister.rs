@@ -31,12 +31,13 @@ impl Hooks for GatedHooks {}
 
 canister_hooks::export_hooks!(GatedHooks);
 
-/// Fetches the configuration from the configured source (bounded-wait).
+/// Fetches the configuration from the configured source (bounded-wait, tracked: an upgrade is
+/// refused while it awaits the answer).
 async fn fetch_config() -> Result<(), String> {
     let source = state()
         .config_source
         .ok_or("no config_source: install the canister with one")?;
-    let config: RemoteConfig = ic_cdk::call::Call::bounded_wait(source, "config")
+    let config: RemoteConfig = canister_hooks::call::Call::bounded_wait(source, "config")
         .await
         .map_err(|e| format!("config from {source}: {e}"))?
         .candid()
@@ -76,6 +77,11 @@ fn post_upgrade() {
     canister_hooks::post_upgrade(setup());
 }
 
+#[ic_cdk::pre_upgrade]
+fn pre_upgrade() {
+    canister_hooks::guard_upgrade();
+}
+
 #[ic_cdk::inspect_message]
 fn inspect_message() {
     canister_hooks::inspect_message(&[]);
@@ -88,8 +94,9 @@ fn greet(name: String) -> String {
     format!("{greeting}, {name}!")
 }
 
-/// A fresh random number from the seeded RNG (updates persist the RNG's advance).
-#[ic_cdk::update(guard = "canister_hooks::guard_ready")]
+/// A fresh random number from the seeded RNG (updates persist the RNG's advance); refused in
+/// maintenance.
+#[ic_cdk::update(guard = "canister_hooks::guard_ready_and_not_in_maintenance")]
 fn draw() -> u64 {
     canister_hooks::random_u64().unwrap_or_else(|e| ic_cdk::trap(e.to_string()))
 }

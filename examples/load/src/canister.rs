@@ -59,7 +59,9 @@ async fn behave(event: Received) {
                 if ledger().mode != HookMode::Slow(calls) {
                     break;
                 }
-                // One `raw_rand` call is answered per round: a cheap way to wait a round.
+                // One `raw_rand` call is answered per round: a cheap way to wait a round. Not
+                // tracked, on purpose: scenarios upgrade the canister in the middle of the wait
+                // to cut a handler short.
                 let _ =
                     ic_cdk::call::Call::bounded_wait(Principal::management_canister(), "raw_rand")
                         .await;
@@ -107,6 +109,49 @@ fn init(arg: Option<LoadInit>) {
 #[ic_cdk::post_upgrade]
 fn post_upgrade(arg: Option<LoadInit>) {
     canister_hooks::post_upgrade(setup(arg.unwrap_or_default()));
+}
+
+/// Refuses an upgrade while a `call_out` call awaits its response.
+#[ic_cdk::pre_upgrade]
+fn pre_upgrade() {
+    canister_hooks::guard_upgrade();
+}
+
+/// Calls `method` of `target` with the Candid-encoded `arg` through the SDK's tracked `Call`
+/// (bounded wait): counted in `hooks_status` until the answer, which comes back as the reply
+/// bytes or the reject. A call to a target that hangs holds the upgrade guard shut.
+#[ic_cdk::update]
+async fn call_out(target: Principal, method: String, arg: Vec<u8>) -> Result<Vec<u8>, String> {
+    canister_hooks::call::Call::bounded_wait(target, &method)
+        .take_raw_args(arg)
+        .await
+        .map(|reply| reply.into_bytes())
+        .map_err(|e| e.to_string())
+}
+
+/// [`call_out`], then a trap once the answer is in (a caller failing after its call): the call
+/// stops counting all the same.
+#[ic_cdk::update]
+async fn call_out_then_trap(target: Principal, method: String, arg: Vec<u8>) {
+    let outcome = call_out(target, method, arg).await;
+    ic_cdk::trap(format!(
+        "load canister: told to trap after its call ({})",
+        if outcome.is_ok() {
+            "answered"
+        } else {
+            "rejected"
+        }
+    ));
+}
+
+/// Sends `method` of `target` with the Candid-encoded `arg` one way (no answer expected),
+/// counted in `hooks_status` as a one-way call.
+#[ic_cdk::update]
+fn notify_out(target: Principal, method: String, arg: Vec<u8>) -> Result<(), String> {
+    canister_hooks::call::Call::unbounded_wait(target, &method)
+        .take_raw_args(arg)
+        .oneway()
+        .map_err(|e| e.to_string())
 }
 
 /// Burns `amount` cycles from the balance; returns the cycles actually burned.

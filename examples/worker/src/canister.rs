@@ -107,9 +107,17 @@ fn post_upgrade(arg: Option<WorkerInit>) {
     start(arg.unwrap_or_default(), true);
 }
 
+/// Refuses an upgrade while tracked outgoing calls await responses (none today, but any the
+/// worker makes through `canister_hooks::call::Call` count).
+#[ic_cdk::pre_upgrade]
+fn pre_upgrade() {
+    canister_hooks::guard_upgrade();
+}
+
 #[ic_cdk::inspect_message]
 fn inspect_message() {
-    canister_hooks::inspect_message(&[]);
+    // `discard` stays open in maintenance: it is how an operator drops a poison job.
+    canister_hooks::inspect_message_allowing(&[], &["discard"]);
 }
 
 /// Processes the oldest pending job; traps on a poison value (the job stays pending).
@@ -163,8 +171,8 @@ fn compact() {
     });
 }
 
-/// Queues jobs; returns their keys.
-#[ic_cdk::update(guard = "canister_hooks::guard_ready")]
+/// Queues jobs; returns their keys (refused in maintenance).
+#[ic_cdk::update(guard = "canister_hooks::guard_ready_and_not_in_maintenance")]
 fn submit(values: Vec<u64>) -> Vec<u64> {
     let mut keys = Vec::with_capacity(values.len());
     for value in values {
@@ -187,14 +195,14 @@ fn submit(values: Vec<u64>) -> Vec<u64> {
     keys
 }
 
-/// Drops a job (e.g. a poison one the `process` timer keeps trapping on).
+/// Drops a job (e.g. a poison one the `process` timer keeps trapping on); open in maintenance.
 #[ic_cdk::update(guard = "canister_hooks::guard_ready")]
 fn discard(key: u64) -> bool {
     JOBS.with_borrow_mut(|j| j.remove(&key)).is_some()
 }
 
-/// Leaves degraded mode (after topping up cycles).
-#[ic_cdk::update(guard = "canister_hooks::guard_ready")]
+/// Leaves degraded mode (after topping up cycles); refused in maintenance.
+#[ic_cdk::update(guard = "canister_hooks::guard_ready_and_not_in_maintenance")]
 fn resume() {
     update_ledger(|l| l.degraded = false);
 }
@@ -225,6 +233,28 @@ fn config() -> WorkerConfig {
     WorkerConfig {
         greeting: ledger().greeting,
         batch_size: 1,
+    }
+}
+
+/// A plain-text summary over HTTP; while in maintenance, 503 with `Retry-After` and a small page.
+#[ic_cdk::query]
+fn http_request(_request: HttpRequest) -> HttpResponse {
+    if let Some(unavailable) = canister_hooks::maintenance_http_response() {
+        return HttpResponse {
+            status_code: unavailable.status_code,
+            headers: unavailable.headers,
+            body: unavailable.body,
+        };
+    }
+    let l = ledger();
+    let body = format!(
+        "worker: {} jobs queued in all, {} compacted, {} errors seen\n",
+        l.next_key, l.compacted, l.errors_seen
+    );
+    HttpResponse {
+        status_code: 200,
+        headers: vec![("Content-Type".into(), "text/plain; charset=utf-8".into())],
+        body: body.into_bytes(),
     }
 }
 

@@ -12,6 +12,9 @@
 //!   `on_error` records and counts errors. The IC's native low-wasm-memory hook is forwarded to
 //!   `on_low_memory` too (`canister_hooks::bridge_low_wasm_memory`).
 //! - `config` (gated query): the configuration the `gated` example fetches during its post-init.
+//! - safe upgrades: `submit` and `resume` are refused in maintenance (`discard` stays open),
+//!   `http_request` answers 503 then, and `pre_upgrade` refuses an upgrade while tracked calls
+//!   are in flight.
 
 use candid::{CandidType, Principal};
 use canister_hooks::events::LowMemoryEvent;
@@ -86,6 +89,30 @@ pub struct WorkerStats {
     pub cache_entries: u64,
     /// Durable counters.
     pub ledger: Ledger,
+}
+
+/// An HTTP request as the HTTP gateway passes it to `http_request`.
+#[derive(CandidType, Deserialize, Clone, Debug)]
+pub struct HttpRequest {
+    /// `GET`, `POST`, ...
+    pub method: String,
+    /// The path and query.
+    pub url: String,
+    /// Request headers.
+    pub headers: Vec<(String, String)>,
+    /// Request body.
+    pub body: Vec<u8>,
+}
+
+/// What `http_request` answers.
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct HttpResponse {
+    /// HTTP status (200, or 503 in maintenance).
+    pub status_code: u16,
+    /// Response headers.
+    pub headers: Vec<(String, String)>,
+    /// Response body.
+    pub body: Vec<u8>,
 }
 
 canister_hooks::candid_storable!(Job);

@@ -6,7 +6,7 @@ use candid::Principal;
 use crate::access;
 use crate::runtime::readiness::{is_ready, not_ready_message};
 use crate::runtime::state::with_store;
-use crate::runtime::{heartbeat, timers};
+use crate::runtime::{call, heartbeat, timers};
 use crate::types::{AdminError, ErrorRecord, HooksStatus};
 
 /// Guard: rejects (code 4) with the initializing message until every post-init step is done.
@@ -31,18 +31,31 @@ pub fn guard_hook_caller() -> Result<(), String> {
 /// Call from `#[ic_cdk::inspect_message]`: accepts allowed ingress, traps with the reason otherwise.
 ///
 /// Before readiness only the SDK's queries, the controller-only monitor setter and the methods
-/// in `ungated` are accepted; hook endpoints accept ingress only from a configured monitor. The
-/// method guards remain the authority.
+/// in `ungated` are accepted; hook endpoints accept ingress only from a configured monitor, the
+/// maintenance endpoints from a monitor or a controller; in maintenance every other update is
+/// refused (see [`inspect_message_allowing`] to keep some open). The method guards remain the
+/// authority.
 pub fn inspect_message(ungated: &[&str]) {
+    inspect_message_allowing(ungated, &[]);
+}
+
+/// [`inspect_message`], keeping the updates in `open_in_maintenance` open in maintenance (the
+/// ones without the maintenance guard).
+pub fn inspect_message_allowing(ungated: &[&str], open_in_maintenance: &[&str]) {
     let method = ic_cdk::api::msg_method_name();
     let caller = ic_cdk::api::msg_caller();
-    let facts = access::IngressFacts {
-        method: &method,
-        ready: is_ready(),
-        caller_is_controller: ic_cdk::api::is_controller(&caller),
-        caller_is_monitor: with_store(|s| s.config().monitors.contains(&caller)),
-    };
-    match access::inspect_ingress(facts, ungated, not_ready_message) {
+    let verdict = with_store(|s| {
+        let facts = access::IngressFacts {
+            method: &method,
+            ready: is_ready(),
+            caller_is_controller: ic_cdk::api::is_controller(&caller),
+            caller_is_monitor: s.config().monitors.contains(&caller),
+            maintenance: s.maintenance(),
+            now_ns: ic_cdk::api::time(),
+        };
+        access::inspect_ingress(facts, ungated, open_in_maintenance, not_ready_message)
+    });
+    match verdict {
         Ok(()) => ic_cdk::api::accept_message(),
         Err(reason) => ic_cdk::trap(reason),
     }
@@ -57,6 +70,7 @@ pub fn recent_errors() -> Vec<ErrorRecord> {
 /// Body of `hooks_status`.
 #[doc(hidden)]
 pub fn status() -> HooksStatus {
+    let (calls_in_flight, one_way_calls_sent) = call::report();
     with_store(|s| {
         let c = s.config();
         HooksStatus {
@@ -69,6 +83,9 @@ pub fn status() -> HooksStatus {
             duplicates_dropped: c.duplicates_dropped,
             timers_scheduled: timers::scheduled_count() as u64,
             heartbeat_in_flight: heartbeat::in_flight(),
+            calls_in_flight,
+            one_way_calls_sent,
+            maintenance: s.maintenance().cloned(),
         }
     })
 }

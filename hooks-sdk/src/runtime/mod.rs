@@ -3,9 +3,11 @@
 //! Everything here compiles natively (so canister crates build and lint on the host) but only
 //! does its job inside a canister.
 
+pub mod call;
 pub mod guards;
 pub mod heartbeat;
 pub mod hooks;
+pub mod maintenance;
 pub mod random;
 pub mod readiness;
 pub mod report;

@@ -13,7 +13,7 @@ use candid::Principal;
 use crate::backoff::Backoff;
 use crate::events::ErrorSource;
 use crate::readiness::{Action, Readiness, SEED_STEP};
-use crate::runtime::{random, state::with_store, timers};
+use crate::runtime::{maintenance, random, state::with_store, timers};
 use crate::types::{self, Phase};
 
 type TaskFn = Rc<dyn Fn() -> Pin<Box<dyn Future<Output = Result<(), String>>>>>;
@@ -188,15 +188,17 @@ pub fn not_ready_message() -> String {
     })
 }
 
-/// The readiness report (the `hooks_readiness` query).
+/// The readiness report (the `hooks_readiness` query), with the maintenance mode.
 pub fn readiness() -> types::Readiness {
+    let maintenance = maintenance::current();
     MACHINE.with_borrow(|m| match m {
-        Some(m) => m.view(),
+        Some(m) => m.view(maintenance),
         None => types::Readiness {
             phase: Phase::NotStarted,
             steps: vec![],
             started_at_ns: None,
             ready_at_ns: None,
+            maintenance,
         },
     })
 }

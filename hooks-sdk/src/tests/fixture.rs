@@ -14,7 +14,7 @@ use crate::dedupe::Delivery;
 use crate::events::ErrorSource;
 use crate::memory::layout;
 use crate::store::{Config, Store};
-use crate::types::ErrorRecord;
+use crate::types::{ErrorRecord, Maintenance};
 
 const FIXTURE: &str = "sdk_memory.fixture";
 const PAGE: usize = 64 * 1024;
@@ -164,4 +164,28 @@ fn a_memory_written_by_the_pinned_layout_opens_intact() {
     assert_eq!(store.seen.begin(monitor(), 3), Delivery::New);
     assert_eq!(store.next_local_event_id(), 3);
     assert!(memory.size() <= 16, "the fixture's SDK memory stays small");
+}
+
+#[test]
+fn a_memory_from_before_maintenance_opens_outside_it_and_can_enter_it() {
+    let memory = fixture_memory();
+    let mut store = Store::init(layout(memory.clone()));
+    assert_eq!(store.maintenance(), None);
+    let mode = Maintenance {
+        reason: "upgrade to v2".into(),
+        until_ns: 30,
+        since_ns: 20,
+        entered_by: monitor(),
+    };
+    store.set_maintenance(Some(mode.clone()));
+
+    let reopened = Store::init(layout(memory));
+    assert_eq!(reopened.maintenance(), Some(&mode));
+    assert_eq!(reopened.config().monitors, [monitor(), second_monitor()]);
+    assert_eq!(
+        reopened.errors.len(),
+        5,
+        "the other structures are untouched"
+    );
+    assert!(reopened.task_completed("migrate"));
 }

@@ -1,19 +1,20 @@
 //! Golden bytes of every record the SDK keeps in stable memory: the config cell, the dedupe
-//! window's keys and values, the error log's entries and the completed-task keys, plus the
-//! header of the SDK's own memory manager.
+//! window's keys and values, the error log's entries, the completed-task keys and the
+//! maintenance cell, plus the header of the SDK's own memory manager.
 
 use std::borrow::Cow;
 use std::fmt::Debug;
 
 use candid::Principal;
+use ic_stable_structures::memory_manager::VirtualMemory;
 use ic_stable_structures::{Memory, Storable, VectorMemory};
 
 use super::golden_bytes;
 use crate::error_log::{fingerprint, StoredRecord};
 use crate::events::ErrorSource;
 use crate::memory::layout;
-use crate::store::{Config, Store};
-use crate::types::ErrorRecord;
+use crate::store::{Config, Store, StoredMaintenance};
+use crate::types::{ErrorRecord, Maintenance};
 
 /// Checks that `value` encodes to the checked-in bytes of `name` and that they decode to it.
 fn assert_pinned<T: Storable + PartialEq + Debug>(name: &str, value: T) {
@@ -93,12 +94,43 @@ fn completed_task_key_is_pinned() {
 }
 
 #[test]
+fn maintenance_cell_is_pinned() {
+    assert_pinned(
+        "maintenance",
+        StoredMaintenance(Some(Maintenance {
+            reason: "upgrade to v2".into(),
+            until_ns: 1_795_995_605_000_000_000,
+            since_ns: 1_795_995_365_000_000_000,
+            entered_by: monitor(),
+        })),
+    );
+    assert_pinned("maintenance_left", StoredMaintenance(None));
+}
+
+#[test]
 fn layout_header_is_pinned() {
+    assert_header_pinned("layout_header.golden", |_| {});
+}
+
+#[test]
+fn layout_header_with_the_maintenance_cell_is_pinned() {
+    assert_header_pinned("layout_header_maintenance.golden", |store| {
+        store.set_maintenance(Some(Maintenance {
+            reason: "r".into(),
+            until_ns: 2,
+            since_ns: 1,
+            entered_by: monitor(),
+        }))
+    });
+}
+
+/// Checks the SDK manager's header after opening a fresh store and running `write` on it.
+fn assert_header_pinned(name: &str, write: impl FnOnce(&mut Store<VirtualMemory<VectorMemory>>)) {
     let memory = VectorMemory::default();
-    Store::init(layout(memory.clone()));
+    write(&mut Store::init(layout(memory.clone())));
     let mut header = vec![0; 64 * 1024];
     memory.read(0, &mut header);
-    let golden = golden_bytes("layout_header.golden", || header.clone());
+    let golden = golden_bytes(name, || header.clone());
     let first_difference = header.iter().zip(&golden).position(|(a, b)| a != b);
     assert!(
         header.len() == golden.len() && first_difference.is_none(),

@@ -1,0 +1,66 @@
+//! Maintenance mode in the canister: the endpoints that enter and leave it (monitors,
+//! controllers and the canister itself only), the update guards, and the `http_request` helper.
+//! The mode lives in the SDK's stable store, so it survives upgrades.
+
+use crate::maintenance::{self, UnavailableResponse};
+use crate::runtime::guards::guard_ready;
+use crate::runtime::state::with_store;
+use crate::types::{Maintenance, MaintenanceError};
+
+/// Guard for updates: rejects (code 4) with "in maintenance until …: reason" while the canister
+/// is in maintenance. Leave it off the updates that must keep working (and list those in
+/// [`crate::inspect_message_allowing`]); do not put it on queries, which keep serving.
+pub fn guard_not_in_maintenance() -> Result<(), String> {
+    with_store(|s| match s.maintenance() {
+        Some(m) => Err(m.message(ic_cdk::api::time())),
+        None => Ok(()),
+    })
+}
+
+/// Guard for updates: [`guard_ready`], then [`guard_not_in_maintenance`].
+pub fn guard_ready_and_not_in_maintenance() -> Result<(), String> {
+    guard_ready()?;
+    guard_not_in_maintenance()
+}
+
+/// The maintenance the canister is in, if any.
+pub fn current() -> Option<Maintenance> {
+    with_store(|s| s.maintenance().cloned())
+}
+
+/// For `http_request`: while in maintenance, the 503 answer (with `Retry-After` and a small
+/// page) to return instead of serving; `None` otherwise.
+pub fn http_unavailable() -> Option<UnavailableResponse> {
+    with_store(|s| {
+        s.maintenance()
+            .map(|m| maintenance::unavailable(m, ic_cdk::api::time()))
+    })
+}
+
+/// Whether the caller may change the mode: a monitor, a controller or the canister itself.
+fn caller_may_manage() -> (candid::Principal, bool) {
+    let caller = ic_cdk::api::msg_caller();
+    let may = caller == ic_cdk::api::canister_self()
+        || ic_cdk::api::is_controller(&caller)
+        || with_store(|s| s.config().monitors.contains(&caller));
+    (caller, may)
+}
+
+/// Body of `hooks_enter_maintenance`: enters (or replaces) the maintenance.
+#[doc(hidden)]
+pub fn enter(reason: String, until_ns: u64) -> Result<Maintenance, MaintenanceError> {
+    let (caller, may_manage) = caller_may_manage();
+    let mode = maintenance::enter(caller, may_manage, reason, until_ns, ic_cdk::api::time())?;
+    with_store(|s| s.set_maintenance(Some(mode.clone())));
+    Ok(mode)
+}
+
+/// Body of `hooks_leave_maintenance`: leaves maintenance; returns the one that ended, if any.
+#[doc(hidden)]
+pub fn leave() -> Result<Option<Maintenance>, MaintenanceError> {
+    let (caller, may_manage) = caller_may_manage();
+    maintenance::check_manager(caller, may_manage)?;
+    let ended = current();
+    with_store(|s| s.set_maintenance(None));
+    Ok(ended)
+}
