@@ -3,6 +3,7 @@
 //! each hook fired.
 
 use crate::journal::{Journal, Sample};
+use canister_hooks::units;
 use canister_hooks_testkit::monitor::{DeliveryStatus, EventKind, EventRecord, Registration};
 use std::fmt::Write;
 
@@ -39,11 +40,11 @@ pub fn summary_table(canisters: &[CanisterReport], journal: &Journal) -> String 
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:<8} {:>18} {:>10} {:>10} {:>11} {:>11} {:>8} {:>12}",
+        "{:<8} {:>16} {:>10} {:>10} {:>11} {:>11} {:>8} {:>12}",
         "canister",
         "cycles",
-        "heap MiB",
-        "stable MiB",
+        "heap",
+        "stable",
         "low_cycles",
         "low_memory",
         "on_error",
@@ -65,11 +66,17 @@ pub fn summary_table(canisters: &[CanisterReport], journal: &Journal) -> String 
             .filter(|e| matches!(e.delivery, DeliveryStatus::DeadLettered { .. }))
             .count();
         let (cycles, heap, stable) = last
-            .map(|s| (s.cycles, mib(s.heap_bytes), mib(s.stable_bytes)))
+            .map(|s| {
+                (
+                    units::cycles(s.cycles),
+                    units::bytes(s.heap_bytes),
+                    units::bytes(s.stable_bytes),
+                )
+            })
             .unwrap_or_default();
         let _ = writeln!(
             out,
-            "{:<8} {:>18} {:>10.1} {:>10.1} {:>11} {:>11} {:>8} {:>12}",
+            "{:<8} {:>16} {:>10} {:>10} {:>11} {:>11} {:>8} {:>12}",
             c.name,
             cycles,
             heap,
@@ -147,7 +154,7 @@ pub fn html(canisters: &[CanisterReport], journal: &Journal) -> String {
         .map(|e| {
             format!(
                 "<li><code>{}</code></li>",
-                escape(&crate::journal::format_entry(e))
+                canister_hooks::html::escape(&crate::journal::format_entry(e))
             )
         })
         .collect();
@@ -256,9 +263,3 @@ fn chart<'a>(title: &str, series: &[Series], markers: impl Iterator<Item = &'a M
 }
 
 const SERIES_COLOURS: [&str; 2] = ["#236", "#2a7"];
-
-fn escape(text: &str) -> String {
-    text.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}

@@ -4,6 +4,7 @@
 use crate::journal::{Journal, Sample};
 use crate::world::{Modules, World};
 use candid::Principal;
+use canister_hooks::units;
 use canister_hooks_testkit::examples::{HookMode, LoadClient};
 use canister_hooks_testkit::monitor::{
     register_args, CanisterState, ConfigUpdate, DeliveryStatus, EventKind, EventRecord, HookEvent,
@@ -467,12 +468,18 @@ fn wait_for_event<I: Ic>(
 fn describe(record: &EventRecord) -> String {
     match &record.event {
         HookEvent::LowCycles(e) => format!(
-            "event {}: balance {} under threshold {}, burning {}/day",
-            e.id, e.balance, e.threshold, e.burn_rate_per_day
+            "event {}: balance {} under threshold {}, burning {} a day",
+            e.id,
+            units::cycles(e.balance),
+            units::cycles(e.threshold),
+            units::cycles(e.burn_rate_per_day)
         ),
         HookEvent::LowMemory(e) => format!(
-            "event {}: {:?} at {} bytes over threshold {}",
-            e.id, e.metric, e.value, e.threshold
+            "event {}: {:?} at {} over threshold {}",
+            e.id,
+            e.metric,
+            units::bytes(e.value),
+            units::bytes(e.threshold)
         ),
         HookEvent::Error(e) => format!("event {}: {:?}: {}", e.id, e.source, e.message),
     }

@@ -98,6 +98,23 @@ fn the_story_runs_and_every_hook_fires_as_told() {
             events: events.iter().filter(|e| e.canister_id == id).collect(),
         })
         .collect();
+    // Every figure a person reads is in units people use: no raw cycle or byte counts.
+    let summary = report::summary_table(&reports, &journal);
+    let timeline = journal.timeline();
+    assert!(
+        summary.contains(" T cycles") && summary.contains(" MiB"),
+        "{summary}"
+    );
+    assert!(
+        timeline.contains(" T cycles") && timeline.contains(" MiB"),
+        "{timeline}"
+    );
+    let printed = format!("{summary}{timeline}");
+    let raw_number = long_digit_run(&printed);
+    assert!(
+        raw_number.is_none(),
+        "raw number {raw_number:?} in\n{summary}\n{timeline}"
+    );
     let html = report::html(&reports, &journal);
     assert_eq!(html.matches("class=\"hook-marker").count(), delivered);
     let out = workspace().join("target/demo-test");
@@ -105,6 +122,12 @@ fn the_story_runs_and_every_hook_fires_as_told() {
     let page = out.join("report.html");
     std::fs::write(&page, &html).unwrap();
     check_in_headless_browser(&page, delivered);
+}
+
+/// The first run of 10 or more digits in `text` (a cycle or byte count printed raw).
+fn long_digit_run(text: &str) -> Option<&str> {
+    text.split(|c: char| !c.is_ascii_digit())
+        .find(|run| run.len() >= 10)
 }
 
 /// Renders the report in Debian's headless Chromium: the rendered DOM has one marker per hook

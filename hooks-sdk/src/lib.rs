@@ -40,7 +40,7 @@ mod tests;
 
 /// Candid types of the SDK's own queries and updates (readiness, error log, status, admin).
 pub use canister_hooks_types::sdk as types;
-pub use canister_hooks_types::{backoff, candid_storable, events, units, Backoff};
+pub use canister_hooks_types::{backoff, candid_storable, events, html, units, Backoff};
 pub use runtime::call::{self, guard_upgrade};
 pub use runtime::guards::{
     guard_hook_caller, guard_ready, inspect_message, inspect_message_allowing,

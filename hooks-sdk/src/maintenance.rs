@@ -92,18 +92,11 @@ pub fn unavailable(m: &Maintenance, now_ns: u64) -> UnavailableResponse {
 
 /// The small HTML page shown while in maintenance (the reason escaped).
 pub fn page(m: &Maintenance, now_ns: u64) -> String {
-    let text = html_escape(&m.message(now_ns));
+    let text = canister_hooks_types::html::escape(&m.message(now_ns));
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>Maintenance</title></head>\
          <body><h1>Down for maintenance</h1><p>{text}</p></body></html>"
     )
-}
-
-fn html_escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@
 //! - [`monitor`]: the monitor canister's API (registrations, events, dead letters, config).
 //! - [`backoff`]: the capped exponential backoff both the SDK and the monitor retry with.
 //! - [`units`]: numbers in the units people read (T cycles, MiB, durations, UTC dates).
+//! - [`html`]: escaping text for the HTML pages canisters serve.
 //! - [`candid_storable!`]: stores a Candid type in an `ic-stable-structures` structure.
 //!
 //! Only `candid` and `serde` are needed, so clients, tests and other canisters can use these
@@ -16,6 +17,7 @@
 
 pub mod backoff;
 pub mod events;
+pub mod html;
 pub mod monitor;
 pub mod sdk;
 mod storable;

@@ -2,6 +2,8 @@
 
 use crate::api::{HttpRequest, HttpResponse};
 use crate::render::metrics::{self, Snapshot};
+use canister_hooks_types::html::escape;
+use canister_hooks_types::units;
 use serde_bytes::ByteBuf;
 use std::fmt::Write;
 
@@ -49,19 +51,6 @@ pub fn serve(req: &HttpRequest, snapshot: impl FnOnce() -> Snapshot) -> HttpResp
     }
 }
 
-/// Escapes text for HTML.
-pub fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
-        .replace('\'', "&#39;")
-}
-
-fn tcycles(c: u128) -> String {
-    format!("{:.3} T", c as f64 / 1e12)
-}
-
 /// The HTML status page.
 pub fn status_page(s: &Snapshot) -> String {
     let st = &s.stats;
@@ -82,7 +71,7 @@ pub fn status_page(s: &Snapshot) -> String {
         st.deliveries,
         st.outbox_pending,
         st.dead_letters,
-        tcycles(s.cycle_balance)
+        units::cycles(s.cycle_balance)
     );
     h.push_str(
         "<table><tr><th>canister</th><th>label</th><th>cycles</th><th>burn/day</th><th>heap</th>\
@@ -110,10 +99,10 @@ pub fn status_page(s: &Snapshot) -> String {
              <td>{}</td><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
             escape(&c.registration.canister_id.to_text()),
             escape(&c.registration.label),
-            smp.map_or("-".into(), |s| tcycles(s.cycles)),
-            tcycles(c.burn_rate_cycles_per_day.max(0.0) as u128),
-            smp.map_or("-".into(), |s| s.heap_bytes.to_string()),
-            smp.map_or("-".into(), |s| s.stable_bytes.to_string()),
+            smp.map_or("-".into(), |s| units::cycles(s.cycles)),
+            units::cycles(c.burn_rate_cycles_per_day.max(0.0) as u128),
+            smp.map_or("-".into(), |s| units::bytes(s.heap_bytes)),
+            smp.map_or("-".into(), |s| units::bytes(s.stable_bytes)),
             c.pending_events,
             escape(&fired.join(", ")),
             status
@@ -219,6 +208,27 @@ mod tests {
         assert!(body.contains("monitor_tick_instructions_max 20 1000"));
         assert!(body
             .contains("monitor_structure_stable_bytes{structure=\"canister_index\"} 65536 1000"));
+    }
+
+    #[test]
+    fn the_status_page_reads_in_t_cycles_and_mib() {
+        let mut s = snapshot();
+        let sample = s.canisters[0].last_sample.as_mut().unwrap();
+        sample.cycles = 98_999_940_355_682;
+        sample.heap_bytes = 12_058_624;
+        sample.stable_bytes = 8 << 20;
+        s.canisters[0].burn_rate_cycles_per_day = 2.5e9;
+        let body = status_page(&s);
+        for shown in [
+            "99.0 T cycles",
+            "11.5 MiB",
+            "8.0 MiB",
+            "2.5 B cycles",
+            "balance 5.0 T cycles",
+        ] {
+            assert!(body.contains(shown), "{shown} missing from {body}");
+        }
+        assert!(!body.contains("98999940355682") && !body.contains("12058624"));
     }
 
     #[test]
