@@ -90,10 +90,6 @@ pub fn summary_table(canisters: &[CanisterReport], journal: &Journal) -> String 
     out
 }
 
-fn mib(bytes: u64) -> f64 {
-    bytes as f64 / (1024.0 * 1024.0)
-}
-
 /// The HTML report.
 pub fn html(canisters: &[CanisterReport], journal: &Journal) -> String {
     let mut body = String::new();
@@ -115,6 +111,7 @@ pub fn html(canisters: &[CanisterReport], journal: &Journal) -> String {
             .collect();
         body.push_str(&chart(
             "cycles",
+            &|v| units::cycles(v.max(0.0) as u128),
             &[Series {
                 name: "balance",
                 points: cycles,
@@ -123,25 +120,26 @@ pub fn html(canisters: &[CanisterReport], journal: &Journal) -> String {
             markers.iter().filter(|m| m.kind != EventKind::LowMemory),
         ));
         let memory = c.registration.memory;
-        let mib_threshold = |t: Option<u64>| t.map(mib);
+        let bytes_threshold = |t: Option<u64>| t.map(|b| b as f64);
         body.push_str(&chart(
-            "memory MiB",
+            "memory",
+            &|v| units::bytes(v.max(0.0) as u64),
             &[
                 Series {
                     name: "heap",
                     points: samples
                         .iter()
-                        .map(|s| (s.at_secs, mib(s.heap_bytes)))
+                        .map(|s| (s.at_secs, s.heap_bytes as f64))
                         .collect(),
-                    threshold: mib_threshold(memory.heap_bytes),
+                    threshold: bytes_threshold(memory.heap_bytes),
                 },
                 Series {
                     name: "stable",
                     points: samples
                         .iter()
-                        .map(|s| (s.at_secs, mib(s.stable_bytes)))
+                        .map(|s| (s.at_secs, s.stable_bytes as f64))
                         .collect(),
-                    threshold: mib_threshold(memory.stable_bytes),
+                    threshold: bytes_threshold(memory.stable_bytes),
                 },
             ],
             markers.iter().filter(|m| m.kind == EventKind::LowMemory),
@@ -162,17 +160,27 @@ pub fn html(canisters: &[CanisterReport], journal: &Journal) -> String {
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>canister-hooks demo</title>\
 <style>body{{font-family:sans-serif;margin:2em}}svg{{background:#fafafa;border:1px solid #ddd;margin:.5em 0}}\
 .threshold{{stroke:#c00;stroke-dasharray:6 4}}.series{{fill:none;stroke-width:2}}\
+.grid{{stroke:#e4e4e4}}.axis{{font-size:11px;fill:#555}}.point{{fill:transparent}}.point:hover{{fill:#236}}\
 .hook-marker.LowCycles{{fill:#e80}}.hook-marker.LowMemory{{fill:#a0a}}.hook-marker.Error{{fill:#c00}}\
 small{{color:#777;font-weight:normal}}</style></head><body>\
 <h1>canister-hooks demo</h1><p>Cycles and memory of each watched canister over emulated time. \
 Dashed red: the registered threshold. Dots: a hook delivered (orange on_low_cycles, purple \
-on_low_memory, red on_error).</p>{body}<h2>Timeline</h2><ol>{timeline}</ol></body></html>"
+on_low_memory, red on_error). Hover a line for each sample's value.</p>{body}<h2>Timeline</h2><ol>{timeline}</ol></body></html>"
     )
 }
 
-const WIDTH: f64 = 720.0;
-const HEIGHT: f64 = 200.0;
+const WIDTH: f64 = 760.0;
+const HEIGHT: f64 = 220.0;
+/// Room for the value axis' labels on the left.
+const LEFT: f64 = 110.0;
 const PAD: f64 = 40.0;
+/// Intervals on each axis.
+const TICKS: u32 = 4;
+
+/// Emulated seconds as `mm:ss`.
+fn clock(secs: u64) -> String {
+    format!("{}:{:02}", secs / 60, secs % 60)
+}
 
 /// One line on a chart, with its threshold.
 struct Series {
@@ -181,7 +189,15 @@ struct Series {
     threshold: Option<f64>,
 }
 
-fn chart<'a>(title: &str, series: &[Series], markers: impl Iterator<Item = &'a Marker>) -> String {
+/// An SVG chart of `series` over emulated time: both axes labelled (values through `label`, in
+/// units people read; time as mm:ss), every sample's value on hover, thresholds dashed, a dot per
+/// hook delivered.
+fn chart<'a>(
+    title: &str,
+    label: &dyn Fn(f64) -> String,
+    series: &[Series],
+    markers: impl Iterator<Item = &'a Marker>,
+) -> String {
     let markers: Vec<&Marker> = markers.collect();
     let t_max = series
         .iter()
@@ -202,16 +218,30 @@ fn chart<'a>(title: &str, series: &[Series], markers: impl Iterator<Item = &'a M
         let margin = ((v_max - v_min) * 0.1).max(v_max.abs() * 0.01).max(1.0);
         (v_min - margin, v_max + margin)
     };
-    let x = |t: f64| PAD + t / t_max * (WIDTH - 2.0 * PAD);
+    let x = |t: f64| LEFT + t / t_max * (WIDTH - LEFT - PAD);
     let y = |v: f64| HEIGHT - PAD - (v - v_min) / (v_max - v_min) * (HEIGHT - 2.0 * PAD);
     let mut svg = format!(
         "<svg width=\"{WIDTH}\" height=\"{HEIGHT}\" role=\"img\" aria-label=\"{title}\">\
-<text x=\"{PAD}\" y=\"20\">{title}</text><text x=\"{PAD}\" y=\"{}\" font-size=\"11\">0 s</text>\
-<text x=\"{}\" y=\"{}\" font-size=\"11\">{t_max} s</text>",
-        HEIGHT - 10.0,
-        WIDTH - PAD - 40.0,
-        HEIGHT - 10.0,
+<text x=\"{LEFT}\" y=\"20\">{title}</text>"
     );
+    for i in 0..=TICKS {
+        let f = f64::from(i) / f64::from(TICKS);
+        let (v, t) = (v_min + f * (v_max - v_min), f * t_max);
+        let _ = write!(
+            svg,
+            "<line class=\"grid\" x1=\"{LEFT}\" x2=\"{}\" y1=\"{yv:.1}\" y2=\"{yv:.1}\"/>\
+<text class=\"axis value\" x=\"{}\" y=\"{:.1}\" text-anchor=\"end\">{}</text>\
+<text class=\"axis time\" x=\"{:.1}\" y=\"{}\" text-anchor=\"middle\">{}</text>",
+            WIDTH - PAD,
+            LEFT - 6.0,
+            y(v) + 4.0,
+            label(v),
+            x(t),
+            HEIGHT - PAD + 16.0,
+            clock(t as u64),
+            yv = y(v),
+        );
+    }
     for (i, s) in series.iter().enumerate() {
         let path: Vec<String> = s
             .points
@@ -228,14 +258,26 @@ fn chart<'a>(title: &str, series: &[Series], markers: impl Iterator<Item = &'a M
             WIDTH - PAD - 120.0 + 60.0 * i as f64,
             s.name
         );
+        for (t, v) in &s.points {
+            let _ = write!(
+                svg,
+                "<circle class=\"point\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"4\"><title>{} at {}: {}</title></circle>",
+                x(*t as f64),
+                y(*v),
+                s.name,
+                clock(*t),
+                label(*v)
+            );
+        }
         if let Some(t) = s.threshold {
             let _ = write!(
                 svg,
-                "<line class=\"threshold\" x1=\"{PAD}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\"><title>{} threshold</title></line>",
+                "<line class=\"threshold\" x1=\"{LEFT}\" x2=\"{}\" y1=\"{:.1}\" y2=\"{:.1}\"><title>{} threshold: {}</title></line>",
                 WIDTH - PAD,
                 y(t),
                 y(t),
-                s.name
+                s.name,
+                label(t)
             );
         }
     }
@@ -248,14 +290,14 @@ fn chart<'a>(title: &str, series: &[Series], markers: impl Iterator<Item = &'a M
             .unwrap_or(v_min);
         let _ = write!(
             svg,
-            "<circle class=\"hook-marker {:?}\" data-event-id=\"{}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"6\"><title>{} (event {}) at {} s</title></circle>",
+            "<circle class=\"hook-marker {:?}\" data-event-id=\"{}\" cx=\"{:.1}\" cy=\"{:.1}\" r=\"6\"><title>{} (event {}) at {}</title></circle>",
             m.kind,
             m.id,
             x(m.at_secs as f64),
             y(value),
             m.kind.endpoint(),
             m.id,
-            m.at_secs
+            clock(m.at_secs)
         );
     }
     svg.push_str("</svg>");

@@ -117,6 +117,14 @@ fn the_story_runs_and_every_hook_fires_as_told() {
     );
     let html = report::html(&reports, &journal);
     assert_eq!(html.matches("class=\"hook-marker").count(), delivered);
+    // Axes in units people read, and every sample's value on hover.
+    assert!(html.contains("class=\"axis value\"") && html.contains(" T cycles</text>"));
+    assert!(html.contains(" MiB</text>") && html.contains("class=\"axis time\""));
+    assert_eq!(
+        html.matches("<circle class=\"point\"").count(),
+        3 * journal.samples.len(),
+        "one hover point per sample and series (cycles, heap, stable)"
+    );
     let out = workspace().join("target/demo-test");
     std::fs::create_dir_all(&out).unwrap();
     let page = out.join("report.html");
