@@ -90,16 +90,22 @@ fn wasm_memory_persistence_keep_is_rejected_clearly() {
 
 #[test]
 fn only_controllers_can_control_a_canister() {
-    // Spec: install_code, stop/start, update_settings, canister_status, ... are controller-only.
+    // Spec: install_code, stop/start, update_settings, ... are controller-only; canister_status
+    // too under the default status_visibility (controllers), refused with its own error code.
     let (mut sim, id) = sim_with_probe();
     let stranger = Principal::from_slice(&[0x5e, 0x01]);
+    let status_err = sim.canister_status(id, Some(stranger)).unwrap_err();
+    assert_eq!(
+        status_err.error_code,
+        ErrorCode::CanisterStatusAccessDenied,
+        "{}",
+        status_err.message
+    );
+    assert_mentions(&status_err, "Only the controllers of the canister");
     for err in [
         sim.upgrade_canister(id, wasm("sim-test-probe"), enc(()), Some(stranger))
             .unwrap_err(),
         sim.stop_canister(id, Some(stranger)).unwrap_err(),
-        sim.canister_status(id, Some(stranger))
-            .map(|_| ())
-            .unwrap_err(),
         sim.set_controllers(id, Some(stranger), vec![stranger])
             .unwrap_err(),
         sim.take_canister_snapshot(id, Some(stranger), None)
