@@ -281,6 +281,47 @@ fn logs_contain_prints_and_traps_in_order() {
 }
 
 #[test]
+fn log_filters_are_half_open_ranges() {
+    // ic-management-canister-types 0.11: `by_idx` and `by_timestamp_nanos` select [start, end).
+    let (mut sim, id) = sim_with_probe();
+    for line in ["a", "b", "c"] {
+        sim.update_call(id, admin(), "log", enc(line.to_string()))
+            .unwrap();
+    }
+    let all = sim.fetch_canister_logs(id, admin()).unwrap();
+    let fetch = |sim: &mut Sim, filter| {
+        let args = ic_sim::management_types::FetchCanisterLogsArgs {
+            canister_id: id,
+            filter: Some(filter),
+        };
+        let bytes = sim
+            .query_call(
+                Principal::management_canister(),
+                admin(),
+                "fetch_canister_logs",
+                enc(args),
+            )
+            .unwrap();
+        dec::<ic_sim::management_types::FetchCanisterLogsResult>(&bytes)
+            .canister_log_records
+            .iter()
+            .map(|r| r.idx)
+            .collect::<Vec<u64>>()
+    };
+    use ic_sim::management_types::CanisterLogFilter::{ByIdx, ByTimestampNanos};
+    let by_idx = ByIdx {
+        start: all[0].idx,
+        end: all[2].idx,
+    };
+    assert_eq!(fetch(&mut sim, by_idx), vec![all[0].idx, all[1].idx]);
+    let by_time = ByTimestampNanos {
+        start: all[1].timestamp_nanos,
+        end: all[2].timestamp_nanos + 1,
+    };
+    assert_eq!(fetch(&mut sim, by_time), vec![all[1].idx, all[2].idx]);
+}
+
+#[test]
 fn unknown_management_method_is_rejected_by_name() {
     let mut sim = Sim::new(SimConfig::default());
     let err = sim
