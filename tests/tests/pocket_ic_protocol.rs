@@ -263,7 +263,7 @@ fn canister_status_reports_state_cycles_and_memory() {
     // The client decodes with its own (older) release of the management types: compare the
     // Candid values.
     assert_eq!(
-        encode_one(&status.status).unwrap(),
+        encode_one(status.status).unwrap(),
         encode_one(CanisterStatusType::Running).unwrap()
     );
     assert!(status.module_hash.is_some());
