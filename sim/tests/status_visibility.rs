@@ -31,6 +31,19 @@ fn set_visibility(
     sim.update_canister_settings(id, Some(admin()), settings)
 }
 
+/// What the probe canister `probe` got calling `canister_status` of `target`.
+fn status_by_probe(sim: &mut Sim, probe: Principal, target: Principal) -> CallResult {
+    probe_call(
+        sim,
+        probe,
+        Principal::management_canister(),
+        "canister_status",
+        enc(CanisterIdRecord {
+            canister_id: target,
+        }),
+    )
+}
+
 #[test]
 fn by_default_only_controllers_and_the_canister_itself_read_the_status() {
     // Spec: default `controllers`; "regardless of this setting, the canister itself ... can
@@ -50,14 +63,7 @@ fn by_default_only_controllers_and_the_canister_itself_read_the_status() {
         )
     );
     assert_mentions(&err, "Only the controllers of the canister");
-    let own = probe_call(
-        &mut sim,
-        id,
-        Principal::management_canister(),
-        "canister_status",
-        enc(CanisterIdRecord { canister_id: id }),
-    )
-    .expect("a canister reads its own status");
+    let own = status_by_probe(&mut sim, id, id).expect("a canister reads its own status");
     let own: CanisterStatusResult = dec(&own);
     assert_eq!(own.settings.controllers, vec![admin()]);
 }
@@ -81,7 +87,7 @@ fn public_status_is_readable_by_anyone() {
 fn allowed_viewers_and_controllers_read_the_status_others_do_not() {
     let (mut sim, id) = sim_with_probe();
     let other = add_counter(&mut sim);
-    let visibility = StatusVisibility::AllowedViewers(vec![viewer(), other]);
+    let visibility = StatusVisibility::AllowedViewers(vec![viewer()]);
     set_visibility(&mut sim, id, visibility.clone()).unwrap();
     let status = sim.canister_status(id, Some(viewer())).unwrap();
     assert_eq!(status.settings.status_visibility, visibility);
@@ -89,22 +95,10 @@ fn allowed_viewers_and_controllers_read_the_status_others_do_not() {
     let err = sim.canister_status(id, Some(stranger())).unwrap_err();
     assert_eq!(err.error_code, ErrorCode::CanisterStatusAccessDenied);
     assert_mentions(&err, "controllers and allowed viewers");
-    // A canister that is an allowed viewer reads the status by an inter-canister call (the
-    // probe calls on behalf of itself: add it as a viewer of the counter).
-    let counter_visibility = StatusVisibility::AllowedViewers(vec![id]);
-    let settings = CanisterSettings {
-        status_visibility: Some(counter_visibility),
-        ..Default::default()
-    };
-    sim.update_canister_settings(other, Some(admin()), settings)
-        .unwrap();
-    let by_viewer = probe_call(
-        &mut sim,
-        id,
-        Principal::management_canister(),
-        "canister_status",
-        enc(CanisterIdRecord { canister_id: other }),
-    );
+    // A canister among the allowed viewers (the probe, of the counter) reads the status by an
+    // inter-canister call.
+    set_visibility(&mut sim, other, StatusVisibility::AllowedViewers(vec![id])).unwrap();
+    let by_viewer = status_by_probe(&mut sim, id, other);
     assert!(by_viewer.is_ok(), "{by_viewer:?}");
 }
 
@@ -112,14 +106,7 @@ fn allowed_viewers_and_controllers_read_the_status_others_do_not() {
 fn a_canister_that_is_not_a_viewer_is_refused_with_canister_error() {
     let (mut sim, id) = sim_with_probe();
     let other = add_counter(&mut sim);
-    let (code, message) = probe_call(
-        &mut sim,
-        id,
-        Principal::management_canister(),
-        "canister_status",
-        enc(CanisterIdRecord { canister_id: other }),
-    )
-    .unwrap_err();
+    let (code, message) = status_by_probe(&mut sim, id, other).unwrap_err();
     assert_eq!(code, RejectCode::CanisterError as u32);
     assert!(message.contains("can read its status"), "{message}");
 }
