@@ -8,7 +8,7 @@ use crate::policy::validation::tests::canister;
 use candid::{Nat, Principal};
 use ic_management_canister_types::{
     CanisterStatusResult, CanisterStatusType, DefiniteCanisterSettings, LogVisibility,
-    MemoryMetrics, QueryStats, SnapshotVisibility,
+    MemoryMetrics, QueryStats, SnapshotVisibility, StatusVisibility,
 };
 use ic_stable_structures::VectorMemory;
 use std::cell::{Cell, RefCell};
@@ -106,6 +106,8 @@ impl FakeCanister {
                 log_visibility: LogVisibility::Controllers,
                 log_memory_limit: nat(4096),
                 snapshot_visibility: SnapshotVisibility::Controllers,
+                status_visibility: StatusVisibility::Controllers,
+                minimum_incoming_canister_call_cycles: nat(0),
                 wasm_memory_limit: nat(self.limit.into()),
                 wasm_memory_threshold: nat(0),
                 environment_variables: vec![],

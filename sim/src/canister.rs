@@ -6,7 +6,9 @@ use crate::cycles;
 use crate::logs::CanisterLog;
 use crate::wasm::instance::{ExecState, Instance};
 use candid::Principal;
-use ic_management_canister_types::{Change, LogVisibility, SnapshotSource, SnapshotVisibility};
+use ic_management_canister_types::{
+    Change, LogVisibility, SnapshotSource, SnapshotVisibility, StatusVisibility,
+};
 use std::collections::BTreeMap;
 
 /// Running, stopping (with the stop requests waiting for it) or stopped.
@@ -50,6 +52,10 @@ pub struct Settings {
     pub log_memory_limit: u64,
     /// Who may list and read snapshots (controllers always may).
     pub snapshot_visibility: SnapshotVisibility,
+    /// Who may read the status (controllers and the canister itself always may).
+    pub status_visibility: StatusVisibility,
+    /// Fewest cycles a call from another canister must attach (0 = no minimum).
+    pub minimum_incoming_canister_call_cycles: u128,
     /// Heap limit in bytes (0 = none).
     pub wasm_memory_limit: u64,
     /// Threshold of the low-wasm-memory hook in bytes.
@@ -70,6 +76,8 @@ impl Settings {
             log_visibility: LogVisibility::Controllers,
             log_memory_limit: crate::logs::LOG_CAPACITY_BYTES as u64,
             snapshot_visibility: SnapshotVisibility::Controllers,
+            status_visibility: StatusVisibility::Controllers,
+            minimum_incoming_canister_call_cycles: 0,
             wasm_memory_limit: 3 * 1024 * 1024 * 1024,
             wasm_memory_threshold: 0,
             environment_variables: Vec::new(),

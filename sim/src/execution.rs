@@ -331,10 +331,33 @@ impl Sim {
         }
     }
 
+    /// Spec ("Calls with insufficient cycles are rejected"): a call from another canister must
+    /// attach at least the callee's `minimum_incoming_canister_call_cycles`; ingress messages and
+    /// self-calls are exempt.
+    fn check_minimum_cycles(&self, req: &Request, ingress: bool) -> Result<(), UserError> {
+        let Some(callee) = self.canisters.get(&req.receiver) else {
+            return Ok(()); // rejected as not found
+        };
+        let minimum = callee.settings.minimum_incoming_canister_call_cycles;
+        if ingress || req.sender == req.receiver || req.cycles >= minimum {
+            return Ok(());
+        }
+        Err(UserError::new(
+            ErrorCode::InsufficientCyclesInCall,
+            format!(
+                "Canister {} requires at least {minimum} transferred cycles for an incoming call from another canister, but the call from {} attached {}",
+                req.receiver, req.sender, req.cycles
+            ),
+        ))
+    }
+
     /// Executes a request to a canister (not the management canister).
     pub(crate) fn handle_request(&mut self, req: Request) {
         let ingress = matches!(req.target, ResponseTarget::Ingress(_));
-        let api = match self.reject_reason(req.receiver, &req.method, ingress) {
+        let admitted = self
+            .check_minimum_cycles(&req, ingress)
+            .and_then(|()| self.reject_reason(req.receiver, &req.method, ingress));
+        let api = match admitted {
             Ok(api) => api,
             Err(e) => {
                 let refund = req.cycles;

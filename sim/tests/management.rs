@@ -90,16 +90,22 @@ fn wasm_memory_persistence_keep_is_rejected_clearly() {
 
 #[test]
 fn only_controllers_can_control_a_canister() {
-    // Spec: install_code, stop/start, update_settings, canister_status, ... are controller-only.
+    // Spec: install_code, stop/start, update_settings, ... are controller-only; canister_status
+    // too under the default status_visibility (controllers), refused with its own error code.
     let (mut sim, id) = sim_with_probe();
     let stranger = Principal::from_slice(&[0x5e, 0x01]);
+    let status_err = sim.canister_status(id, Some(stranger)).unwrap_err();
+    assert_eq!(
+        status_err.error_code,
+        ErrorCode::CanisterStatusAccessDenied,
+        "{}",
+        status_err.message
+    );
+    assert_mentions(&status_err, "Only the controllers of the canister");
     for err in [
         sim.upgrade_canister(id, wasm("sim-test-probe"), enc(()), Some(stranger))
             .unwrap_err(),
         sim.stop_canister(id, Some(stranger)).unwrap_err(),
-        sim.canister_status(id, Some(stranger))
-            .map(|_| ())
-            .unwrap_err(),
         sim.set_controllers(id, Some(stranger), vec![stranger])
             .unwrap_err(),
         sim.take_canister_snapshot(id, Some(stranger), None)
@@ -272,6 +278,47 @@ fn logs_contain_prints_and_traps_in_order() {
         })
         .unwrap_err();
     assert!(err.message.contains("query"));
+}
+
+#[test]
+fn log_filters_are_half_open_ranges() {
+    // ic-management-canister-types 0.11: `by_idx` and `by_timestamp_nanos` select [start, end).
+    let (mut sim, id) = sim_with_probe();
+    for line in ["a", "b", "c"] {
+        sim.update_call(id, admin(), "log", enc(line.to_string()))
+            .unwrap();
+    }
+    let all = sim.fetch_canister_logs(id, admin()).unwrap();
+    let fetch = |sim: &mut Sim, filter| {
+        let args = ic_sim::management_types::FetchCanisterLogsArgs {
+            canister_id: id,
+            filter: Some(filter),
+        };
+        let bytes = sim
+            .query_call(
+                Principal::management_canister(),
+                admin(),
+                "fetch_canister_logs",
+                enc(args),
+            )
+            .unwrap();
+        dec::<ic_sim::management_types::FetchCanisterLogsResult>(&bytes)
+            .canister_log_records
+            .iter()
+            .map(|r| r.idx)
+            .collect::<Vec<u64>>()
+    };
+    use ic_sim::management_types::CanisterLogFilter::{ByIdx, ByTimestampNanos};
+    let by_idx = ByIdx {
+        start: all[0].idx,
+        end: all[2].idx,
+    };
+    assert_eq!(fetch(&mut sim, by_idx), vec![all[0].idx, all[1].idx]);
+    let by_time = ByTimestampNanos {
+        start: all[1].timestamp_nanos,
+        end: all[2].timestamp_nanos + 1,
+    };
+    assert_eq!(fetch(&mut sim, by_time), vec![all[1].idx, all[2].idx]);
 }
 
 #[test]

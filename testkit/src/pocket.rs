@@ -2,7 +2,7 @@
 
 use crate::ic::Ic;
 use candid::Principal;
-use ic_management_canister_types::CanisterStatusResult;
+use ic_management_canister_types::{CanisterIdRecord, CanisterStatusResult};
 use pocket_ic::common::rest::{RawEffectivePrincipal, RawMessageId};
 use pocket_ic::{CreateCanisterParams, PocketIc, RejectResponse, Time};
 use std::time::Duration;
@@ -32,8 +32,24 @@ impl Ic for PocketIc {
         fn get_time(&self) -> Time;
         fn cycle_balance(&self, canister_id: Principal) -> u128;
         fn add_cycles(&self, canister_id: Principal, amount: u128) -> u128;
-        fn canister_status(&self, canister_id: Principal, sender: Option<Principal>) -> Result<CanisterStatusResult, RejectResponse>;
         fn get_controllers(&self, canister_id: Principal) -> Vec<Principal>;
         fn set_controllers(&self, canister_id: Principal, sender: Option<Principal>, new_controllers: Vec<Principal>) -> Result<(), RejectResponse>;
+    }
+
+    /// By a raw call: the client's own `canister_status` decodes the reply with its older
+    /// management types; this decodes it with the workspace's (the newest published) ones.
+    fn canister_status(
+        &self,
+        canister_id: Principal,
+        sender: Option<Principal>,
+    ) -> Result<CanisterStatusResult, RejectResponse> {
+        let reply = self.update_call_with_effective_principal(
+            Principal::management_canister(),
+            RawEffectivePrincipal::CanisterId(canister_id.as_slice().to_vec()),
+            sender.unwrap_or_else(Principal::anonymous),
+            "canister_status",
+            candid::encode_one(CanisterIdRecord { canister_id }).expect("encodes"),
+        )?;
+        Ok(candid::decode_one(&reply).expect("canister_status replies with the management types"))
     }
 }

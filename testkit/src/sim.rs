@@ -64,7 +64,12 @@ impl Ic for SimIc {
         sender: Option<Principal>,
         params: CreateCanisterParams,
     ) -> Result<Principal, String> {
-        self.with_sim(|s| s.try_create_canister(sender, params.settings, params.cycles, None))
+        // pocket-ic's settings are an older release of the same Candid record (all fields opt).
+        let settings = params.settings.map(|settings| {
+            candid::decode_one(&candid::encode_one(settings).expect("encodes"))
+                .expect("the engine's settings record extends pocket-ic's")
+        });
+        self.with_sim(|s| s.try_create_canister(sender, settings, params.cycles, None))
             .map_err(|e| e.message)
     }
 

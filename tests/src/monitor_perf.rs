@@ -138,7 +138,7 @@ pub fn load_canister(pic: &PocketIc, monitors: &[Principal]) -> Principal {
     controllers.extend_from_slice(monitors);
     let id = pic.create_canister_with_settings(
         None,
-        Some(CanisterSettings {
+        Some(pocket_ic::CanisterSettings {
             controllers: Some(controllers),
             ..Default::default()
         }),

@@ -7,6 +7,7 @@ use candid::Principal;
 use canister_hooks_testkit::monitor::{
     ConfigUpdate, DeliveryStatus, EventKind, MemoryThresholds, RegisterArgs,
 };
+use canister_hooks_testkit::Ic;
 use ic_management_canister_types::CanisterStatusType;
 use integration_tests::canister_wasm;
 use integration_tests::fleet::{fast_config, Fleet, HookMode, MonitorInit, T};
@@ -85,10 +86,7 @@ fn the_monitor_stops_and_upgrades_while_a_target_never_replies_and_loses_nothing
         waited <= CALL_TIMEOUT_SECONDS + 4,
         "stopped {waited} s after the stop was requested"
     );
-    let status = fleet
-        .pic
-        .canister_status(fleet.monitor, Some(fleet.admin))
-        .unwrap();
+    let status = Ic::canister_status(&fleet.pic, fleet.monitor, Some(fleet.admin)).unwrap();
     assert_eq!(status.status, CanisterStatusType::Stopped);
 
     // Upgrade (with a configuration change in the upgrade argument) and start again.

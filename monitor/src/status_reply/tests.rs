@@ -10,6 +10,7 @@ use candid_parser::syntax::IDLType;
 use ic_management_canister_types::{
     CanisterStatusResult, CanisterStatusType, DefiniteCanisterSettings, EnvironmentVariable,
     LogVisibility, MemoryMetrics as FullMemoryMetrics, QueryStats, SnapshotVisibility,
+    StatusVisibility,
 };
 use proptest::prelude::*;
 
@@ -32,6 +33,10 @@ fn full(status: CanisterStatusType) -> CanisterStatusResult {
             log_visibility: LogVisibility::AllowedViewers(vec![Principal::from_slice(&[2; 29])]),
             log_memory_limit: nat(4096),
             snapshot_visibility: SnapshotVisibility::Public,
+            status_visibility: StatusVisibility::AllowedViewers(vec![Principal::from_slice(
+                &[3; 29],
+            )]),
+            minimum_incoming_canister_call_cycles: nat(1_000_000),
             wasm_memory_limit: nat(3_221_225_472),
             wasm_memory_threshold: nat(1 << 20),
             environment_variables: vec![EnvironmentVariable {
@@ -775,6 +780,7 @@ fn any_settings() -> impl Strategy<Value = DefiniteCanisterSettings> {
             any_nat(),
             any_nat(),
             any_nat(),
+            any_nat(),
         ],
         any_log_visibility(),
         any_snapshot_visibility(),
@@ -783,7 +789,7 @@ fn any_settings() -> impl Strategy<Value = DefiniteCanisterSettings> {
             0..3,
         ),
     )
-        .prop_map(|(controllers, [a, b, c, d, e, f, g], log, snap, env)| {
+        .prop_map(|(controllers, [a, b, c, d, e, f, g, h], log, snap, env)| {
             DefiniteCanisterSettings {
                 controllers,
                 compute_allocation: a,
@@ -793,6 +799,8 @@ fn any_settings() -> impl Strategy<Value = DefiniteCanisterSettings> {
                 log_visibility: log,
                 log_memory_limit: e,
                 snapshot_visibility: snap,
+                status_visibility: StatusVisibility::Public,
+                minimum_incoming_canister_call_cycles: h,
                 wasm_memory_limit: f,
                 wasm_memory_threshold: g,
                 environment_variables: env,

@@ -73,11 +73,12 @@ impl Sim {
             .log
             .records()
             .into_iter()
+            // Filters are half-open ranges `[start, end)`, as the management types document.
             .filter(|r| match &args.filter {
                 None => true,
-                Some(CanisterLogFilter::ByIdx { start, end }) => (*start..=*end).contains(&r.idx),
+                Some(CanisterLogFilter::ByIdx { start, end }) => (*start..*end).contains(&r.idx),
                 Some(CanisterLogFilter::ByTimestampNanos { start, end }) => {
-                    (*start..=*end).contains(&r.timestamp_nanos)
+                    (*start..*end).contains(&r.timestamp_nanos)
                 }
             })
             .collect();

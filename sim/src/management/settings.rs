@@ -10,16 +10,46 @@ use ic_management_canister_types::{
     CanisterIdRecord, CanisterInfoArgs, CanisterInfoResult, CanisterMetadataArgs,
     CanisterMetadataResult, CanisterSettings, CanisterStatusResult, CanisterStatusType,
     ChangeDetails, ControllersChangeRecord, DefiniteCanisterSettings, EnvironmentVariable,
-    MemoryMetrics, QueryStats, UpdateSettingsArgs,
+    LogVisibility, MemoryMetrics, QueryStats, SnapshotVisibility, StatusVisibility,
+    UpdateSettingsArgs,
 };
 
 /// Most controllers a canister may have.
 const MAX_CONTROLLERS: usize = 10;
+/// Most principals an `allowed_viewers` visibility may list.
+const MAX_ALLOWED_VIEWERS: usize = 10;
 /// Largest wasm_memory_limit / wasm_memory_threshold (2^48).
 const MAX_WASM_MEMORY_LIMIT: u64 = 1 << 48;
 
 fn invalid(message: String) -> UserError {
     UserError::new(ErrorCode::InvalidManagementPayload, message)
+}
+
+/// The allowed viewers each visibility setting in `s` lists, by setting name.
+fn allowed_viewers(s: &CanisterSettings) -> [(&'static str, Option<&Vec<Principal>>); 3] {
+    [
+        (
+            "log_visibility",
+            match &s.log_visibility {
+                Some(LogVisibility::AllowedViewers(v)) => Some(v),
+                _ => None,
+            },
+        ),
+        (
+            "snapshot_visibility",
+            match &s.snapshot_visibility {
+                Some(SnapshotVisibility::AllowedViewers(v)) => Some(v),
+                _ => None,
+            },
+        ),
+        (
+            "status_visibility",
+            match &s.status_visibility {
+                Some(StatusVisibility::AllowedViewers(v)) => Some(v),
+                _ => None,
+            },
+        ),
+    ]
 }
 
 impl Sim {
@@ -30,6 +60,14 @@ impl Sim {
                 return Err(invalid(format!(
                     "Invalid settings: at most {MAX_CONTROLLERS} controllers are allowed, got {}",
                     ctrl.len()
+                )));
+            }
+        }
+        for (name, viewers) in allowed_viewers(s) {
+            if let Some(viewers) = viewers.filter(|v| v.len() > MAX_ALLOWED_VIEWERS) {
+                return Err(invalid(format!(
+                    "Invalid settings: {name} allows at most {MAX_ALLOWED_VIEWERS} allowed viewers, got {}",
+                    viewers.len()
                 )));
             }
         }
@@ -83,6 +121,12 @@ impl Sim {
         if let Some(v) = &s.snapshot_visibility {
             st.snapshot_visibility = v.clone();
         }
+        if let Some(v) = &s.status_visibility {
+            st.status_visibility = v.clone();
+        }
+        if let Some(n) = &s.minimum_incoming_canister_call_cycles {
+            st.minimum_incoming_canister_call_cycles = nat_u128(n);
+        }
         if let Some(n) = &s.wasm_memory_limit {
             st.wasm_memory_limit = nat_u64(n);
         }
@@ -119,6 +163,10 @@ impl Sim {
                 log_visibility: st.log_visibility.clone(),
                 log_memory_limit: Nat::from(st.log_memory_limit),
                 snapshot_visibility: st.snapshot_visibility.clone(),
+                status_visibility: st.status_visibility.clone(),
+                minimum_incoming_canister_call_cycles: Nat::from(
+                    st.minimum_incoming_canister_call_cycles,
+                ),
                 wasm_memory_limit: Nat::from(st.wasm_memory_limit),
                 wasm_memory_threshold: Nat::from(st.wasm_memory_threshold),
                 environment_variables: st
@@ -159,12 +207,36 @@ impl Sim {
 
     pub(super) fn canister_status_method(&mut self, call: &mut MgmtCall<'_>) -> MgmtResult {
         let args: CanisterIdRecord = decode("canister_status", call.payload)?;
-        let c = if call.sender == args.canister_id {
-            self.existing(args.canister_id)?
-        } else {
-            self.controlled(args.canister_id, call.sender)?
-        };
+        let c = self.status_viewer(args.canister_id, call.sender)?;
         reply(&self.status_of(c))
+    }
+
+    /// The canister, if `sender` may read its status: the canister itself and its controllers
+    /// always, others as its `status_visibility` says.
+    fn status_viewer(&self, id: Principal, sender: Principal) -> Result<&Canister, UserError> {
+        let c = self.existing(id)?;
+        let allowed = sender == id
+            || c.is_controller(&sender)
+            || match &c.settings.status_visibility {
+                StatusVisibility::Public => true,
+                StatusVisibility::Controllers => false,
+                StatusVisibility::AllowedViewers(viewers) => viewers.contains(&sender),
+            };
+        if allowed {
+            return Ok(c);
+        }
+        let readers = match &c.settings.status_visibility {
+            StatusVisibility::AllowedViewers(_) => "controllers and allowed viewers",
+            _ => "controllers",
+        };
+        let controllers: Vec<String> = c.settings.controllers.iter().map(|p| p.to_text()).collect();
+        Err(UserError::new(
+            ErrorCode::CanisterStatusAccessDenied,
+            format!(
+                "Only the {readers} of the canister {id} can read its status (status_visibility).\nCanister's controllers: {}\nSender's ID: {sender}",
+                controllers.join(" ")
+            ),
+        ))
     }
 
     pub(super) fn canister_info_method(&mut self, call: &mut MgmtCall<'_>) -> MgmtResult {

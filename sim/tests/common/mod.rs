@@ -125,3 +125,92 @@ pub fn submit_probe_call(
     )
     .unwrap()
 }
+
+/// A canister whose `go` makes one call described by its argument: the cycles to attach (u64),
+/// the lengths of the callee's id and of the method name (u32 each, all little-endian), then the
+/// callee's id, the method name and the payload. Its callbacks reply with the reject code (0 for
+/// a reply, i32), the refunded cycles (i64), then the reply bytes or the reject message. Its
+/// `accept_cycles` replies empty (a target for self-calls).
+const CALLER: &str = r#"(module
+  (import "ic0" "msg_arg_data_size" (func $arg_size (result i32)))
+  (import "ic0" "msg_arg_data_copy" (func $arg_copy (param i32 i32 i32)))
+  (import "ic0" "call_new" (func $call_new (param i32 i32 i32 i32 i32 i32 i32 i32)))
+  (import "ic0" "call_data_append" (func $call_data (param i32 i32)))
+  (import "ic0" "call_cycles_add128" (func $cycles_add (param i64 i64)))
+  (import "ic0" "call_perform" (func $call_perform (result i32)))
+  (import "ic0" "msg_reject_code" (func $reject_code (result i32)))
+  (import "ic0" "msg_reject_msg_size" (func $reject_msg_size (result i32)))
+  (import "ic0" "msg_reject_msg_copy" (func $reject_msg_copy (param i32 i32 i32)))
+  (import "ic0" "msg_cycles_refunded" (func $refunded (result i64)))
+  (import "ic0" "msg_reply_data_append" (func $append (param i32 i32)))
+  (import "ic0" "msg_reply" (func $reply))
+  (memory 80)
+  (table 2 funcref)
+  (elem (i32.const 0) $on_reply $on_reject)
+  (func $answer (param $code i32) (param $size i32)
+    (i32.store (i32.const 65536) (local.get $code))
+    (i64.store (i32.const 65540) (call $refunded))
+    (call $append (i32.const 65536) (i32.add (i32.const 12) (local.get $size)))
+    (call $reply))
+  (func $on_reply (param i32)
+    (call $arg_copy (i32.const 65548) (i32.const 0) (call $arg_size))
+    (call $answer (i32.const 0) (call $arg_size)))
+  (func $on_reject (param i32)
+    (call $reject_msg_copy (i32.const 65548) (i32.const 0) (call $reject_msg_size))
+    (call $answer (call $reject_code) (call $reject_msg_size)))
+  (func (export "canister_update accept_cycles")
+    (call $reply))
+  (func (export "canister_update go")
+    (local $target_len i32) (local $method_len i32) (local $payload i32)
+    (call $arg_copy (i32.const 0) (i32.const 0) (call $arg_size))
+    (local.set $target_len (i32.load (i32.const 8)))
+    (local.set $method_len (i32.load (i32.const 12)))
+    (local.set $payload (i32.add (i32.const 16) (i32.add (local.get $target_len) (local.get $method_len))))
+    (call $call_new (i32.const 16) (local.get $target_len)
+      (i32.add (i32.const 16) (local.get $target_len)) (local.get $method_len)
+      (i32.const 0) (i32.const 0) (i32.const 1) (i32.const 0))
+    (call $call_data (local.get $payload) (i32.sub (call $arg_size) (local.get $payload)))
+    (call $cycles_add (i64.const 0) (i64.load (i32.const 0)))
+    (drop (call $call_perform))))"#;
+
+/// Installs the wat caller canister (controlled by `admin()`).
+pub fn add_caller(sim: &mut Sim) -> Principal {
+    let id = sim.create_canister_with_settings(Some(admin()), None);
+    sim.install_canister(id, wat::parse_str(CALLER).unwrap(), vec![], Some(admin()))
+        .expect("install caller");
+    id
+}
+
+/// What the caller's call got.
+#[derive(Debug)]
+pub struct CallerOutcome {
+    /// The reject code, 0 for a reply.
+    pub reject_code: u32,
+    /// Cycles refunded to the caller.
+    pub refunded: u64,
+    /// The reply bytes, or the reject message.
+    pub data: Vec<u8>,
+}
+
+/// Has the caller canister call `method` of `target` with `payload`, attaching `cycles`.
+pub fn call_from_caller(
+    sim: &mut Sim,
+    caller: Principal,
+    target: Principal,
+    method: &str,
+    payload: Vec<u8>,
+    cycles: u64,
+) -> CallerOutcome {
+    let mut arg = cycles.to_le_bytes().to_vec();
+    arg.extend_from_slice(&(target.as_slice().len() as u32).to_le_bytes());
+    arg.extend_from_slice(&(method.len() as u32).to_le_bytes());
+    arg.extend_from_slice(target.as_slice());
+    arg.extend_from_slice(method.as_bytes());
+    arg.extend_from_slice(&payload);
+    let bytes = sim.update_call(caller, admin(), "go", arg).unwrap();
+    CallerOutcome {
+        reject_code: u32::from_le_bytes(bytes[0..4].try_into().unwrap()),
+        refunded: u64::from_le_bytes(bytes[4..12].try_into().unwrap()),
+        data: bytes[12..].to_vec(),
+    }
+}
