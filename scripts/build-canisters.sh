@@ -18,7 +18,12 @@ out_dir="$root/target/canisters"
 wasm_target_dir="$root/target/wasm"
 mkdir -p "$out_dir"
 
-mapfile -t packages < <(canister_packages)
+packages=()
+declare -A did_of
+while IFS=$'\t' read -r name did; do
+  packages+=("$name")
+  did_of[$name]=$did
+done < <(canister_packages)
 [ "${#packages[@]}" -gt 0 ] || die "no canister crates (packages with a cdylib target) found"
 pkg_args=()
 for p in "${packages[@]}"; do pkg_args+=(-p "$p"); done
@@ -44,7 +49,7 @@ for p in "${packages[@]}"; do
   [ -f "$built" ] || die "expected $built after the build"
   # Publish the canister's Candid interface as `icp:public candid:service` metadata, as dfx and
   # icp-cli do (the monitor reads it to learn which hooks a canister exports).
-  did=$(package_did "$p")
+  did=${did_of[$p]}
   if [ -n "$did" ]; then
     with_metadata "$built" "candid:service" "$did" >"$built.meta"
     built="$built.meta"

@@ -6,27 +6,16 @@ die() {
   exit 1
 }
 
-# Prints the names of the workspace packages that are canisters (have a cdylib target).
+# Prints one line per workspace package that is a canister (has a cdylib target): its name, a
+# tab, and the path of the one .did file beside its Cargo.toml (empty unless there is exactly one).
 canister_packages() {
-  cargo metadata --no-deps --format-version 1 --locked | python3 -c '
-import json, sys
-meta = json.load(sys.stdin)
-for pkg in meta["packages"]:
-    if any("cdylib" in t["crate_types"] for t in pkg["targets"]):
-        print(pkg["name"])
-'
-}
-
-# Prints the path of the one .did file beside package "$1"'s Cargo.toml, if it has exactly one.
-package_did() {
   cargo metadata --no-deps --format-version 1 --locked | python3 -c '
 import glob, json, os, sys
 for pkg in json.load(sys.stdin)["packages"]:
-    if pkg["name"] == sys.argv[1]:
+    if any("cdylib" in t["crate_types"] for t in pkg["targets"]):
         dids = glob.glob(os.path.join(os.path.dirname(pkg["manifest_path"]), "*.did"))
-        if len(dids) == 1:
-            print(dids[0])
-' "$1"
+        print(pkg["name"] + "\t" + (dids[0] if len(dids) == 1 else ""))
+'
 }
 
 # Prints wasm module "$1" with a public metadata custom section `icp:public $2` holding file "$3".
