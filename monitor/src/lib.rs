@@ -48,6 +48,8 @@ mod service {
     use crate::api::*;
     #[allow(unused_imports)]
     use candid::Principal;
+    #[allow(unused_imports)]
+    use serde_bytes::ByteBuf;
 
     ic_cdk::export_candid!();
 

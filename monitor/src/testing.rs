@@ -245,13 +245,13 @@ impl Platform for FakeIc {
             .collect();
         Ok(format!("service : (opt record {{ monitor : opt principal }}) -> {{\n{methods}  greet : () -> ();\n}}\n").into_bytes())
     }
-    async fn call_hook(
+    async fn call(
         &self,
         target: Principal,
         method: &str,
         arg: Vec<u8>,
         _timeout: u32,
-    ) -> Result<(), CallError> {
+    ) -> Result<Vec<u8>, CallError> {
         let mut cs = self.canisters.borrow_mut();
         let Some(c) = cs.get_mut(&target) else {
             return Err(CallError::rejected(3, "canister not found"));
@@ -277,7 +277,7 @@ impl Platform for FakeIc {
         match &c.hook {
             HookBehaviour::Reply => {
                 c.handled.push(id);
-                Ok(())
+                Ok(candid::encode_args(()).expect("an empty reply"))
             }
             HookBehaviour::Trap => {
                 Err(CallError::rejected(5, "Canister trapped: handler panicked"))

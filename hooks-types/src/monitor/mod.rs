@@ -3,6 +3,7 @@
 
 mod config;
 mod events;
+mod upgrades;
 
 pub use crate::events::{
     endpoint, ErrorEvent, ErrorReport, ErrorSource, EventOrigin, LowCyclesEvent, LowMemoryEvent,
@@ -11,6 +12,7 @@ pub use crate::events::{
 pub use crate::NS;
 pub use config::*;
 pub use events::*;
+pub use upgrades::*;
 
 use candid::{CandidType, Principal};
 use serde::{Deserialize, Serialize};

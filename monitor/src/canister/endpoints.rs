@@ -9,10 +9,11 @@ use crate::driver;
 use crate::monitor::Mode;
 use crate::policy::access::{self, Caller};
 use crate::render::http;
-use crate::render::metrics::{Snapshot, MAX_CANISTERS_SHOWN};
+use crate::render::metrics::{Snapshot, MAX_CANISTERS_SHOWN, UPGRADES_SHOWN};
 use candid::Principal;
 use ic_cdk::api::{is_controller, msg_caller, time};
 use ic_cdk::{init, inspect_message, post_upgrade, query, update};
+use serde_bytes::ByteBuf;
 
 fn now() -> u64 {
     time()
@@ -168,6 +169,36 @@ fn remove_admin(admin: Principal) -> Result<(), AdminError> {
     Ok(())
 }
 
+/// Stores a chunk of a new module in a registered canister's chunk store (`upload_chunk` of the
+/// management canister, through the monitor, which controls it); returns the chunk's hash.
+#[update]
+async fn upload_chunk(canister_id: Principal, chunk: ByteBuf) -> Result<ByteBuf, UpgradeError> {
+    driver::upload_chunk(&state(), &Ic, caller(), canister_id, chunk.into_vec())
+        .await
+        .map(ByteBuf::from)
+}
+
+/// Starts the upgrade pipeline for a registered canister the monitor controls; the pipeline
+/// runs in the background (see `upgrade_status`).
+#[update]
+async fn start_upgrade(args: UpgradeArgs) -> Result<UpgradeView, UpgradeError> {
+    let r = driver::start_upgrade(&state(), &Ic, caller(), args).await;
+    timer::rearm();
+    r
+}
+
+/// The running upgrade pipeline of a canister, or its latest finished one.
+#[query]
+fn upgrade_status(canister_id: Principal) -> Option<UpgradeView> {
+    state().borrow().upgrade_status(canister_id)
+}
+
+/// Finished upgrade pipelines, newest first.
+#[query]
+fn upgrade_history(filter: UpgradeFilter) -> Vec<UpgradeView> {
+    state().borrow().upgrade_history(&filter)
+}
+
 #[query]
 fn get_registration(canister_id: Principal) -> Option<Registration> {
     state().borrow().registration(canister_id)
@@ -236,6 +267,8 @@ fn snapshot() -> Snapshot {
             .iter()
             .filter_map(|r| m.canister_state(r.canister_id, t))
             .collect(),
+        upgrades: m.recent_upgrades(UPGRADES_SHOWN),
+        upgrade_counts: m.upgrade_counts(),
     }
 }
 

@@ -109,18 +109,18 @@ impl Platform for Ic {
             })
     }
 
-    async fn call_hook(
+    async fn call(
         &self,
         target: Principal,
         method: &str,
         arg: Vec<u8>,
         timeout_seconds: u32,
-    ) -> Result<(), CallError> {
+    ) -> Result<Vec<u8>, CallError> {
         Call::bounded_wait(target, method)
             .take_raw_args(arg)
             .change_timeout(timeout_seconds)
             .await
-            .map(|_| ())
+            .map(|r| r.into_bytes())
             .map_err(to_error)
     }
 }

@@ -77,19 +77,30 @@ impl Drop for DeliverySlot {
     }
 }
 
+/// Ends a pipeline's task if it is dropped before it ends (for example after a trap): the
+/// next tick resumes the pipeline.
+struct PipelineSlot(Principal);
+impl Drop for PipelineSlot {
+    fn drop(&mut self) {
+        state().borrow_mut().release_pipeline(self.0);
+    }
+}
+
 async fn tick() {
     ARMED.set(None);
     run_due();
     rearm();
 }
 
-/// Starts every poll and delivery that may start now, within the concurrency limits.
+/// Starts every poll and delivery that may start now, within the concurrency limits, and the
+/// task of every pipeline due.
 fn run_due() {
     let start = ic_cdk::api::instruction_counter();
     let now = ic_cdk::api::time();
     let s = state();
     let polls = s.borrow_mut().take_due_polls(now);
     let deliveries = s.borrow_mut().take_due_deliveries(now);
+    let pipelines = s.borrow_mut().take_due_pipelines(now);
     super::record_tick_instructions(ic_cdk::api::instruction_counter() - start);
     for id in polls {
         let s = s.clone();
@@ -106,6 +117,15 @@ fn run_due() {
             let mut slot = DeliverySlot(d.target, false);
             driver::deliver(&s, &Ic, d).await;
             slot.1 = true;
+            rearm();
+        });
+    }
+    for id in pipelines {
+        let s = s.clone();
+        ic_cdk::futures::spawn(async move {
+            let _slot = PipelineSlot(id);
+            driver::run_pipeline(&s, &Ic, id).await;
+            drop(_slot);
             rearm();
         });
     }

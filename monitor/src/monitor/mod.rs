@@ -8,17 +8,19 @@ mod delivery;
 mod polling;
 mod queries;
 mod registry;
+mod upgrades;
 
 use crate::api::*;
 use crate::state::counters::Counters;
 use crate::state::eventlog::EventLog;
 use crate::state::outbox::Outbox;
+use crate::state::pipelines::Pipelines;
 use crate::state::store::CanisterStore;
 use crate::state::stored::Stored;
 use candid::Principal;
 use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
 use ic_stable_structures::{Cell, Memory, StableBTreeMap};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 /// The `MemoryId`s the monitor uses, one per structure.
 pub mod memory_ids {
@@ -36,8 +38,16 @@ pub mod memory_ids {
     pub const OUTBOX_DUE: u8 = 7;
     pub const DEAD_LETTERS: u8 = 8;
     pub const EVENT_LOG: u8 = 9;
+    /// Running upgrade pipelines, by canister.
+    pub const PIPELINES_RUNNING: u8 = 10;
+    /// Finished upgrade pipelines, by id.
+    pub const PIPELINES_FINISHED: u8 = 11;
+    /// Snapshots the pipelines took, by canister.
+    pub const PIPELINE_SNAPSHOTS: u8 = 12;
+    /// Pipeline ids and outcome counts.
+    pub const PIPELINE_COUNTS: u8 = 13;
     /// The highest id in use.
-    pub const LAST: u8 = EVENT_LOG;
+    pub const LAST: u8 = PIPELINE_COUNTS;
     /// Each id's structure, as named in `/metrics`.
     pub const NAMES: [&str; LAST as usize + 1] = [
         "config",
@@ -50,6 +60,10 @@ pub mod memory_ids {
         "outbox_due",
         "dead_letters",
         "event_log",
+        "pipelines_running",
+        "pipelines_finished",
+        "pipeline_snapshots",
+        "pipeline_counts",
     ];
 }
 
@@ -92,6 +106,12 @@ pub struct Monitor<M: Memory> {
     canisters: CanisterStore<Vm<M>>,
     outbox: Outbox<Vm<M>>,
     log: EventLog<Vm<M>>,
+    pipelines: Pipelines<Vm<M>>,
+    /// When each running pipeline wants to run next (heap, rebuilt from `pipelines` by the first
+    /// use after an upgrade).
+    pipeline_wakeups: Option<BTreeMap<Principal, u64>>,
+    /// Canisters whose pipeline has a task running (heap only: no call survives an upgrade).
+    piping: BTreeSet<Principal>,
     /// Canisters with a status call in flight (heap only: no call survives an upgrade).
     polling: BTreeSet<Principal>,
     /// Targets with a delivery in flight.
@@ -129,6 +149,14 @@ impl<M: Memory> Monitor<M> {
             canisters: CanisterStore::init(get(CANISTER_INDEX), get(CANISTER_RECORDS)),
             outbox: Outbox::init(get(OUTBOX), get(OUTBOX_DUE), get(DEAD_LETTERS)),
             log: EventLog::init(get(EVENT_LOG)),
+            pipelines: Pipelines::init(
+                get(PIPELINES_RUNNING),
+                get(PIPELINES_FINISHED),
+                get(PIPELINE_SNAPSHOTS),
+                get(PIPELINE_COUNTS),
+            ),
+            pipeline_wakeups: None,
+            piping: BTreeSet::new(),
             polling: BTreeSet::new(),
             delivering: BTreeSet::new(),
             sample_cost: SampleCost::default(),

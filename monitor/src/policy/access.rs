@@ -31,6 +31,8 @@ pub const METHODS: &[(&str, Access)] = &[
     ("redrive", Access::Admins),
     ("redrive_canister", Access::Admins),
     ("poll_now", Access::Admins),
+    ("upload_chunk", Access::Admins),
+    ("start_upgrade", Access::Admins),
     ("report_error", Access::RegisteredCanisters),
     ("get_registration", Access::Anyone),
     ("list_registrations", Access::Anyone),
@@ -40,6 +42,8 @@ pub const METHODS: &[(&str, Access)] = &[
     ("stats", Access::Anyone),
     ("get_config", Access::Anyone),
     ("list_admins", Access::Anyone),
+    ("upgrade_status", Access::Anyone),
+    ("upgrade_history", Access::Anyone),
     ("http_request", Access::Anyone),
 ];
 

@@ -35,6 +35,16 @@ impl CallError {
         }
     }
 
+    /// The call may have taken effect or not (a bounded-wait call that timed out).
+    pub fn outcome_unknown(&self) -> bool {
+        self.transient && !self.clean
+    }
+
+    /// The call certainly had no effect and may be made again at once (for example a full queue).
+    pub fn retry_at_once(&self) -> bool {
+        self.transient && self.clean
+    }
+
     /// One-line description.
     pub fn describe(&self) -> String {
         match self.reject_code {

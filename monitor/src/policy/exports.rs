@@ -9,7 +9,7 @@ pub const CANDID_SERVICE: &str = "candid:service";
 /// The hook endpoints `did` (a Candid service description) declares; `None` when it holds no
 /// service.
 pub fn exported_hooks(did: &str) -> Option<Hooks> {
-    let methods = service_methods(&strip_comments(did))?;
+    let methods = service_methods(did)?;
     let mut bits = 0;
     for kind in EventKind::ALL {
         if methods.iter().any(|m| m == kind.endpoint()) {
@@ -39,10 +39,12 @@ fn strip_comments(did: &str) -> String {
     out
 }
 
-/// The method names of the top-level `service` declaration of `did` (without comments): the body is the first `{ ... }`
-/// after the `service` keyword outside the init arguments' parentheses; each `;`-separated
-/// declaration in it starts with the (possibly quoted) method name and a colon.
+/// The method names of the top-level `service` declaration of `did`: without comments, the
+/// body is the first `{ ... }` after the `service` keyword outside the init arguments'
+/// parentheses; each `;`-separated declaration in it starts with the (possibly quoted) method
+/// name and a colon.
 pub fn service_methods(did: &str) -> Option<Vec<String>> {
+    let did = &strip_comments(did);
     let start = did.match_indices("service").map(|(i, _)| i).find(|&i| {
         let before = did[..i].trim_end();
         before.is_empty() || before.ends_with(';')

@@ -7,6 +7,7 @@ pub(crate) mod config;
 pub(crate) mod estimate;
 pub(crate) mod evaluate;
 pub(crate) mod exports;
+pub(crate) mod pipeline;
 pub(crate) mod scheduler;
 pub(crate) mod topup;
 pub(crate) mod triggers;

@@ -1,6 +1,6 @@
 //! `http_request`: `/metrics` (Prometheus) and a small HTML status page.
 
-use crate::api::{HttpRequest, HttpResponse};
+use crate::api::{HttpRequest, HttpResponse, NS};
 use crate::render::metrics::{self, Snapshot};
 use canister_hooks_types::html::escape;
 use canister_hooks_types::units;
@@ -108,8 +108,42 @@ pub fn status_page(s: &Snapshot) -> String {
             status
         );
     }
-    h.push_str("</table><p><a href=\"/metrics\">/metrics</a></p></body></html>");
+    h.push_str("</table>");
+    upgrades_table(&mut h, s);
+    h.push_str("<p><a href=\"/metrics\">/metrics</a></p></body></html>");
     h
+}
+
+/// One line per upgrade pipeline: running ones with their step, finished ones with their outcome.
+fn upgrades_table(h: &mut String, s: &Snapshot) {
+    if s.upgrades.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<h2>Upgrades</h2><table><tr><th>#</th><th>canister</th><th>started</th>\
+         <th>duration</th><th>stopped</th><th>state</th></tr>",
+    );
+    for u in &s.upgrades {
+        let end = u.ended_at_ns.unwrap_or(s.now_ns);
+        let state = match (&u.running, &u.outcome) {
+            (Some(r), _) => format!("running: {}", r.step),
+            (None, Some(o @ crate::api::Outcome::Succeeded)) => o.to_string(),
+            (None, Some(o)) => format!("<span class=\"bad\">{}</span>", escape(&o.to_string())),
+            (None, None) => "-".into(),
+        };
+        let _ = write!(
+            h,
+            "<tr><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td>\
+             <td class=\"l\">{}</td></tr>",
+            u.id,
+            escape(&u.canister_id.to_text()),
+            units::utc(u.started_at_ns),
+            units::duration(end.saturating_sub(u.started_at_ns) / NS),
+            units::duration(u.target_stopped_ns / NS),
+            state
+        );
+    }
+    h.push_str("</table>");
 }
 
 #[cfg(test)]
@@ -242,6 +276,79 @@ mod tests {
             .headers
             .iter()
             .any(|(k, v)| k == "Content-Type" && v.starts_with("text/html")));
+    }
+
+    fn upgrade(id: u64, outcome: Option<Outcome>) -> UpgradeView {
+        let step = Step {
+            kind: StepKind::Drain,
+            on: StepOn::Target,
+        };
+        UpgradeView {
+            id,
+            canister_id: canister(1),
+            wasm_module_hash: vec![1; 32],
+            rehearse_on: None,
+            started_by: canister(9),
+            started_at_ns: 1_800_000_000 * NS,
+            running: outcome.is_none().then(|| RunningStep {
+                step,
+                phase: PipelinePhase::Main,
+                started_at_ns: 0,
+                deadline_ns: 0,
+                attempts: 1,
+                last_seen: String::new(),
+            }),
+            ended_at_ns: outcome.as_ref().map(|_| 1_800_000_075 * NS),
+            outcome,
+            steps: vec![],
+            snapshot_id: None,
+            replaced_snapshot_id: None,
+            target_stopped_ns: 4 * NS,
+        }
+    }
+
+    #[test]
+    fn upgrades_are_listed_with_their_step_or_outcome_in_seconds() {
+        let mut s = snapshot();
+        s.now_ns = 1_800_000_030 * NS;
+        s.upgrades = vec![
+            upgrade(3, None),
+            upgrade(
+                2,
+                Some(Outcome::RolledBack {
+                    step: StepKind::AwaitReady,
+                    reason: "<never ready>".into(),
+                }),
+            ),
+        ];
+        s.upgrade_counts.rolled_back = 1;
+        s.upgrade_counts.started = 2;
+        let page = status_page(&s);
+        for shown in [
+            "<h2>Upgrades</h2>",
+            "running: drain calls",
+            "30 s",
+            "1 min 15 s",
+            "4 s",
+            "rolled back after await readiness failed: &lt;never ready&gt;",
+            "2027-01-15 08:00:00 UTC",
+        ] {
+            assert!(page.contains(shown), "{shown} missing from {page}");
+        }
+        let metrics = String::from_utf8(metrics::encode(&s).unwrap()).unwrap();
+        assert!(
+            metrics.contains("monitor_upgrades_total{outcome=\"rolled_back\"} 1"),
+            "{metrics}"
+        );
+        assert!(metrics.contains("monitor_upgrades_running 1"), "{metrics}");
+        assert!(
+            metrics.contains("monitor_upgrades_started_total 2"),
+            "{metrics}"
+        );
+        assert!(
+            !status_page(&snapshot()).contains("Upgrades"),
+            "no section without upgrades"
+        );
     }
 
     #[test]

@@ -1,11 +1,14 @@
 //! Prometheus text exposition of the monitor's counters and per-canister gauges.
 
-use crate::api::{CanisterState, Stats};
+use crate::api::{CanisterState, Stats, UpgradeView};
 use crate::monitor::{memory_ids, SampleCost};
+use crate::state::pipelines::PipelineCounts;
 use ic_metrics_encoder::MetricsEncoder;
 
 /// Most canisters listed individually in `/metrics` and the status page.
 pub const MAX_CANISTERS_SHOWN: usize = 1000;
+/// Finished upgrade pipelines listed on the status page (running ones are all listed).
+pub const UPGRADES_SHOWN: usize = 10;
 
 /// Everything `/metrics` and the status page show, gathered at one instant.
 #[derive(Clone, Debug, Default)]
@@ -26,6 +29,10 @@ pub struct Snapshot {
     /// Instructions the last timer tick took to pick its due work, and the most since upgrade.
     pub tick_instructions: (u64, u64),
     pub canisters: Vec<CanisterState>,
+    /// Upgrade pipelines running now, then the latest finished ones.
+    pub upgrades: Vec<UpgradeView>,
+    /// How upgrade pipelines ended since installation.
+    pub upgrade_counts: PipelineCounts,
 }
 
 /// The snapshot in Prometheus text format.
@@ -211,7 +218,37 @@ pub fn encode(s: &Snapshot) -> std::io::Result<Vec<u8>> {
         "Consecutive failed status calls.",
         |c| c.consecutive_failures as f64,
     )?;
+    encode_upgrades(&mut w, s)?;
     Ok(w.into_inner())
+}
+
+/// Upgrade pipelines: started, running, and how they ended.
+fn encode_upgrades(w: &mut MetricsEncoder<Vec<u8>>, s: &Snapshot) -> std::io::Result<()> {
+    let c = &s.upgrade_counts;
+    w.encode_counter(
+        "monitor_upgrades_started_total",
+        c.started as f64,
+        "Upgrade pipelines started.",
+    )?;
+    let running = s.upgrades.iter().filter(|u| u.outcome.is_none()).count();
+    w.encode_gauge(
+        "monitor_upgrades_running",
+        running as f64,
+        "Upgrade pipelines running now.",
+    )?;
+    let mut ended = w.counter_vec(
+        "monitor_upgrades_total",
+        "Upgrade pipelines ended, by outcome.",
+    )?;
+    for (outcome, n) in [
+        ("succeeded", c.succeeded),
+        ("aborted", c.aborted),
+        ("rolled_back", c.rolled_back),
+        ("needs_operator", c.needs_operator),
+    ] {
+        ended = ended.value(&[("outcome", outcome)], n as f64)?;
+    }
+    Ok(())
 }
 
 /// One gauge per canister, labelled by canister id and label.

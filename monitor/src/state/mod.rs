@@ -5,6 +5,7 @@ pub(crate) mod codec;
 pub(crate) mod counters;
 pub(crate) mod eventlog;
 pub(crate) mod outbox;
+pub(crate) mod pipelines;
 pub(crate) mod registration_encoding;
 pub(crate) mod slots;
 pub(crate) mod store;

@@ -1,0 +1,608 @@
+//! Every edge of the upgrade pipeline, driven by scripted replies.
+
+use super::plan::{choose_replacement, main_plan};
+use super::*;
+use StepKind::*;
+
+const S: u64 = 1_000_000_000;
+
+fn target() -> Principal {
+    Principal::from_slice(&[1; 10])
+}
+fn scratch() -> Principal {
+    Principal::from_slice(&[2; 10])
+}
+
+fn module() -> Module {
+    Module {
+        hash: vec![7; 32],
+        chunk_hashes: vec![vec![1; 32]],
+        arg: vec![],
+        skip_pre_upgrade: false,
+    }
+}
+
+fn request() -> Request {
+    Request {
+        id: 1,
+        target: target(),
+        started_by: Principal::anonymous(),
+        module: module(),
+        rehearsal: None,
+        keep_rehearsal: false,
+        sdk: true,
+        health_query: None,
+        replaceable: vec![],
+        reason: "upgrade to v2".into(),
+        timeouts: PipelineTimeouts::default(),
+    }
+}
+
+fn step(kind: StepKind, on: StepOn) -> Step {
+    Step { kind, on }
+}
+
+fn snap(id: u8, at: u64) -> SnapshotInfo {
+    SnapshotInfo {
+        id: vec![id],
+        taken_at_ns: at,
+    }
+}
+
+/// Answers each call with `reply_for`, one call per emulated second, until the operation ends;
+/// returns the steps called, in order, and the outcome.
+fn drive(
+    op: &mut Pipeline,
+    mut reply_for: impl FnMut(&Action, &Pipeline) -> Reply,
+) -> Vec<(Step, PipelinePhase)> {
+    let mut now = op.started_ns;
+    let mut called = vec![];
+    for _ in 0..10_000 {
+        match op.next(now) {
+            Next::Finished(_) => return called,
+            Next::WaitUntil(t) => now = t,
+            Next::Call(a) => {
+                let running = op.view().running.expect("a call belongs to a running step");
+                called.push((running.step, running.phase));
+                let reply = reply_for(&a, op);
+                now += S;
+                op.record(reply, now);
+            }
+        }
+    }
+    panic!("the operation never finished");
+}
+
+/// A canister that does everything asked at once.
+fn healthy(a: &Action, _: &Pipeline) -> Reply {
+    match a {
+        Action::ListSnapshots { .. } => Reply::Snapshots(vec![snap(9, 1)]),
+        Action::TakeSnapshot { .. } => Reply::Taken(snap(10, 5)),
+        Action::ReadModuleHash { .. } => Reply::ModuleHash(Some(module().hash)),
+        _ => Reply::Done,
+    }
+}
+
+fn kinds(called: &[(Step, PipelinePhase)]) -> Vec<StepKind> {
+    called.iter().map(|(s, _)| s.kind).collect()
+}
+
+#[test]
+fn plans_follow_the_request() {
+    let up = request();
+    assert_eq!(
+        main_plan(&up).iter().map(|s| s.kind).collect::<Vec<_>>(),
+        [
+            EnterMaintenance,
+            Drain,
+            Stop,
+            ListSnapshots,
+            TakeSnapshot,
+            Install,
+            VerifyModule,
+            Start,
+            AwaitReady,
+            LeaveMaintenance
+        ]
+    );
+    let plain = Request {
+        sdk: false,
+        ..up.clone()
+    };
+    assert_eq!(
+        main_plan(&plain).iter().map(|s| s.kind).collect::<Vec<_>>(),
+        [
+            Stop,
+            ListSnapshots,
+            TakeSnapshot,
+            Install,
+            VerifyModule,
+            Start,
+            AwaitReady
+        ]
+    );
+    let rehearsed = Request {
+        rehearsal: Some(scratch()),
+        ..up
+    };
+    let copy_steps: Vec<_> = main_plan(&rehearsed)
+        .into_iter()
+        .filter(|s| s.on == StepOn::Rehearsal)
+        .map(|s| s.kind)
+        .collect();
+    assert_eq!(
+        copy_steps,
+        [Stop, LoadSnapshot, Install, Start, AwaitReady, Uninstall]
+    );
+}
+
+#[test]
+fn a_clean_upgrade_runs_every_step_once_and_counts_the_stopped_time() {
+    let mut op = Pipeline::start(request(), 100 * S);
+    let called = drive(&mut op, healthy);
+    assert_eq!(
+        kinds(&called),
+        kinds(
+            &main_plan(&op.request)
+                .into_iter()
+                .map(|s| (s, PipelinePhase::Main))
+                .collect::<Vec<_>>()
+        )
+    );
+    assert_eq!(op.outcome, Some(Outcome::Succeeded));
+    assert_eq!(op.snapshot, Some(snap(10, 5)));
+    // Stopped when Stop ended (t+3) until Start ended (t+8).
+    assert_eq!(op.stopped_ns, 5 * S);
+    assert!(op
+        .history
+        .iter()
+        .all(|r| r.error.is_none() && r.attempts == 1));
+}
+
+#[test]
+fn waiting_steps_repeat_after_the_poll_pause_until_met() {
+    let mut op = Pipeline::start(request(), 0);
+    let mut drains = 0;
+    drive(&mut op, |a, o| match a {
+        Action::ReadInFlight { .. } => {
+            drains += 1;
+            if drains < 4 {
+                Reply::NotYet("2 calls in flight to ledger.transfer".into())
+            } else {
+                Reply::Done
+            }
+        }
+        _ => healthy(a, o),
+    });
+    assert_eq!(op.outcome, Some(Outcome::Succeeded));
+    assert_eq!(
+        op.history
+            .iter()
+            .find(|r| r.step.kind == Drain)
+            .unwrap()
+            .attempts,
+        4
+    );
+}
+
+#[test]
+fn next_waits_until_the_retry_time() {
+    let mut op = Pipeline::start(request(), 0);
+    op.record(Reply::Done, S); // EnterMaintenance
+    op.record(Reply::NotYet("1 call in flight".into()), 2 * S);
+    assert_eq!(op.next(2 * S), Next::WaitUntil(3 * S));
+    assert_eq!(
+        op.next(3 * S),
+        Next::Call(Action::ReadInFlight { canister: target() })
+    );
+}
+
+#[test]
+fn a_drain_that_times_out_aborts_restarts_and_leaves_maintenance() {
+    let mut op = Pipeline::start(request(), 0);
+    let called = drive(&mut op, |a, o| match a {
+        Action::ReadInFlight { .. } => Reply::NotYet("1 call in flight to slow.wait".into()),
+        _ => healthy(a, o),
+    });
+    let Some(Outcome::Aborted {
+        step: Drain,
+        reason,
+    }) = &op.outcome
+    else {
+        panic!("{:?}", op.outcome)
+    };
+    assert!(
+        reason.contains("300 s") && reason.contains("slow.wait"),
+        "{reason}"
+    );
+    let recovery: Vec<_> = called
+        .iter()
+        .filter(|(_, p)| *p == PipelinePhase::Abort)
+        .map(|(s, _)| s.kind)
+        .collect();
+    assert_eq!(recovery, [Start, LeaveMaintenance]);
+    assert!(!kinds(&called).contains(&Install));
+}
+
+#[test]
+fn a_stop_that_times_out_starts_the_canister_again() {
+    let mut op = Pipeline::start(
+        Request {
+            sdk: false,
+            ..request()
+        },
+        0,
+    );
+    let called = drive(&mut op, |a, o| match a {
+        Action::Stop { .. } => {
+            Reply::Unknown("stop_canister timed out: canister is stopping".into())
+        }
+        _ => healthy(a, o),
+    });
+    assert!(
+        matches!(op.outcome, Some(Outcome::Aborted { step: Stop, .. })),
+        "{:?}",
+        op.outcome
+    );
+    assert_eq!(called.last().unwrap().0.kind, Start);
+    assert_eq!(op.stopped_ns, 0, "it never stopped");
+}
+
+#[test]
+fn a_trapping_post_upgrade_keeps_the_old_code_and_restarts_without_rollback() {
+    let mut op = Pipeline::start(request(), 0);
+    let called = drive(&mut op, |a, o| match a {
+        Action::Install { .. } => Reply::Refused("Canister trapped in post_upgrade: boom".into()),
+        _ => healthy(a, o),
+    });
+    let Some(Outcome::Aborted {
+        step: Install,
+        reason,
+    }) = &op.outcome
+    else {
+        panic!("{:?}", op.outcome)
+    };
+    assert!(reason.contains("boom"));
+    assert!(
+        !kinds(&called).contains(&LoadSnapshot),
+        "the install was atomic: nothing to roll back"
+    );
+    assert_eq!(
+        &kinds(&called)[called.len() - 2..],
+        [Start, LeaveMaintenance]
+    );
+}
+
+#[test]
+fn a_version_that_never_becomes_ready_is_rolled_back_from_the_snapshot() {
+    let mut op = Pipeline::start(request(), 0);
+    let mut rolled_back = false;
+    let called = drive(&mut op, |a, o| match a {
+        Action::CheckReady { .. } if !rolled_back => {
+            Reply::NotYet("init task fetch_config pending".into())
+        }
+        Action::LoadSnapshot { canister, snapshot } => {
+            assert_eq!((*canister, snapshot.clone()), (target(), vec![10]));
+            rolled_back = true;
+            Reply::Done
+        }
+        _ => healthy(a, o),
+    });
+    assert!(
+        matches!(
+            op.outcome,
+            Some(Outcome::RolledBack {
+                step: AwaitReady,
+                ..
+            })
+        ),
+        "{:?}",
+        op.outcome
+    );
+    let rollback: Vec<_> = called
+        .iter()
+        .filter(|(_, p)| *p == PipelinePhase::Rollback)
+        .map(|(s, _)| s.kind)
+        .collect();
+    assert_eq!(
+        rollback,
+        [Stop, LoadSnapshot, Start, AwaitReady, LeaveMaintenance]
+    );
+    // The failure was detected at the ready deadline; service was back 4 s later.
+    let detected = op
+        .history
+        .iter()
+        .find(|r| r.error.is_some())
+        .unwrap()
+        .ended_at_ns;
+    let back = op
+        .history
+        .iter()
+        .rfind(|r| r.step.kind == AwaitReady)
+        .unwrap()
+        .ended_at_ns;
+    assert!(back - detected <= 60 * S);
+}
+
+#[test]
+fn an_unknown_install_or_a_wrong_module_rolls_back() {
+    for bad in [
+        (|a: &Action, o: &Pipeline| match a {
+            Action::Install { .. } => Reply::Unknown("timed out".into()),
+            _ => healthy(a, o),
+        }) as fn(&Action, &Pipeline) -> Reply,
+        |a, o| match a {
+            Action::ReadModuleHash { .. } => Reply::ModuleHash(Some(vec![1; 32])),
+            _ => healthy(a, o),
+        },
+    ] {
+        let mut op = Pipeline::start(request(), 0);
+        drive(&mut op, bad);
+        assert!(
+            matches!(op.outcome, Some(Outcome::RolledBack { .. })),
+            "{:?}",
+            op.outcome
+        );
+    }
+}
+
+#[test]
+fn a_failed_rehearsal_leaves_the_target_untouched_and_clears_the_scratch_canister() {
+    let req = Request {
+        rehearsal: Some(scratch()),
+        ..request()
+    };
+    let mut op = Pipeline::start(req, 0);
+    let called = drive(&mut op, |a, o| match a {
+        Action::CheckReady { canister, .. } if *canister == scratch() => {
+            Reply::Refused("init task failed".into())
+        }
+        _ => healthy(a, o),
+    });
+    assert!(
+        matches!(
+            op.outcome,
+            Some(Outcome::Aborted {
+                step: AwaitReady,
+                ..
+            })
+        ),
+        "{:?}",
+        op.outcome
+    );
+    assert!(!called
+        .iter()
+        .any(|(s, _)| *s == step(Install, StepOn::Target)));
+    let recovery: Vec<_> = called
+        .iter()
+        .filter(|(_, p)| *p == PipelinePhase::Abort)
+        .map(|(s, _)| *s)
+        .collect();
+    assert_eq!(
+        recovery,
+        [
+            step(Uninstall, StepOn::Rehearsal),
+            step(Start, StepOn::Target),
+            step(LeaveMaintenance, StepOn::Target)
+        ]
+    );
+}
+
+#[test]
+fn the_rehearsal_installs_on_the_scratch_canister_from_the_targets_chunk_store() {
+    let req = Request {
+        rehearsal: Some(scratch()),
+        ..request()
+    };
+    let mut op = Pipeline::start(req, 0);
+    let mut installs = vec![];
+    drive(&mut op, |a, o| {
+        if let Action::Install {
+            canister, store, ..
+        } = a
+        {
+            installs.push((*canister, *store));
+        }
+        healthy(a, o)
+    });
+    assert_eq!(installs, [(scratch(), target()), (target(), target())]);
+    assert_eq!(op.outcome, Some(Outcome::Succeeded));
+}
+
+#[test]
+fn replacement_takes_the_oldest_replaceable_snapshot_only_at_the_limit() {
+    let nine: Vec<_> = (0..9).map(|i| snap(i, 100 - i as u64)).collect();
+    assert_eq!(choose_replacement(&nine, &[vec![1]]), Ok(None));
+    let ten: Vec<_> = (0..10).map(|i| snap(i, 100 - i as u64)).collect();
+    // Snapshots 3 and 5 are ours; 5 is older (taken at 95).
+    assert_eq!(
+        choose_replacement(&ten, &[vec![3], vec![5]]),
+        Ok(Some(vec![5]))
+    );
+    let err = choose_replacement(&ten, &[vec![42]]).unwrap_err();
+    assert!(
+        err.contains("10 snapshots") && err.contains("by hand"),
+        "{err}"
+    );
+}
+
+#[test]
+fn at_the_limit_with_only_hand_made_snapshots_the_upgrade_aborts_before_any_change() {
+    let mut op = Pipeline::start(request(), 0);
+    let called = drive(&mut op, |a, o| match a {
+        Action::ListSnapshots { .. } => {
+            Reply::Snapshots((0..10).map(|i| snap(i, i as u64)).collect())
+        }
+        _ => healthy(a, o),
+    });
+    assert!(matches!(
+        op.outcome,
+        Some(Outcome::Aborted {
+            step: ListSnapshots,
+            ..
+        })
+    ));
+    assert!(!kinds(&called).contains(&TakeSnapshot));
+}
+
+#[test]
+fn an_unknown_snapshot_call_adopts_the_snapshot_it_made_instead_of_taking_another() {
+    let mut op = Pipeline::start(request(), 0);
+    let mut took = 0;
+    let called = drive(&mut op, |a, o| match a {
+        Action::TakeSnapshot { .. } => {
+            took += 1;
+            Reply::Unknown("timed out".into())
+        }
+        Action::ListSnapshots { .. } if took > 0 => Reply::Snapshots(vec![snap(9, 1), snap(11, 7)]),
+        _ => healthy(a, o),
+    });
+    assert_eq!(took, 1, "no second snapshot");
+    assert_eq!(op.snapshot, Some(snap(11, 7)));
+    assert_eq!(op.outcome, Some(Outcome::Succeeded));
+    assert_eq!(
+        kinds(&called)
+            .iter()
+            .filter(|k| **k == ListSnapshots)
+            .count(),
+        2
+    );
+}
+
+#[test]
+fn a_failed_recovery_step_is_reported_and_the_rest_of_the_recovery_still_runs() {
+    let mut op = Pipeline::start(request(), 0);
+    let called = drive(&mut op, |a, o| match a {
+        Action::CheckReady { .. } => Reply::NotYet("never".into()),
+        _ => healthy(a, o),
+    });
+    let Some(Outcome::NeedsOperator {
+        step: AwaitReady,
+        recovery_step: AwaitReady,
+        ..
+    }) = &op.outcome
+    else {
+        panic!("{:?}", op.outcome)
+    };
+    assert_eq!(
+        called.last().unwrap().0.kind,
+        LeaveMaintenance,
+        "maintenance is left even so"
+    );
+}
+
+#[test]
+fn a_persisted_operation_resumes_where_it_stopped() {
+    let mut op = Pipeline::start(request(), 0);
+    let mut now = 0;
+    for _ in 0..4 {
+        let Next::Call(a) = op.next(now) else {
+            panic!()
+        };
+        now += S;
+        op.record(healthy(&a, &op), now);
+    }
+    let bytes = candid::encode_one(&op).unwrap();
+    let mut resumed: Pipeline = candid::decode_one(&bytes).unwrap();
+    assert_eq!(resumed, op);
+    assert_eq!(
+        resumed.next(now),
+        Next::Call(Action::TakeSnapshot {
+            canister: target(),
+            replace: None
+        })
+    );
+    drive(&mut resumed, healthy);
+    assert_eq!(resumed.outcome, Some(Outcome::Succeeded));
+}
+
+#[test]
+fn maintenance_announces_the_plans_longest_duration() {
+    let op = Pipeline::start(request(), 50 * S);
+    let Next::Call(Action::EnterMaintenance {
+        until_ns, reason, ..
+    }) = op.next(50 * S)
+    else {
+        panic!()
+    };
+    assert_eq!(reason, "upgrade to v2");
+    let t = PipelineTimeouts::default();
+    // The main plan (drain, stop, ready and seven calls) and a rollback (stop, ready, four calls).
+    let main = t.drain_seconds + t.stop_seconds + t.ready_seconds + 7 * t.call_seconds;
+    let rollback = t.stop_seconds + t.ready_seconds + 3 * t.call_seconds;
+    let total = main + rollback;
+    assert_eq!(until_ns, 50 * S + total * S);
+}
+
+#[test]
+fn a_call_in_flight_when_the_monitor_was_upgraded_counts_as_unknown() {
+    let mut op = Pipeline::start(
+        Request {
+            sdk: false,
+            ..request()
+        },
+        0,
+    );
+    // Stop, then list; the take is made and the monitor is upgraded before its reply.
+    op.record(Reply::Done, S);
+    op.record(Reply::Snapshots(vec![snap(9, 1)]), 2 * S);
+    op.begin_call();
+    let stored: Pipeline = candid::decode_one(&candid::encode_one(&op).unwrap()).unwrap();
+    let mut resumed = stored;
+    resumed.resume(3 * S);
+    // It lists again and adopts the snapshot the lost call took, rather than take another.
+    assert_eq!(
+        resumed.next(3 * S),
+        Next::Call(Action::ListSnapshots { canister: target() })
+    );
+    resumed.record(Reply::Snapshots(vec![snap(9, 1), snap(12, 2)]), 4 * S);
+    assert_eq!(resumed.snapshot, Some(snap(12, 2)));
+    assert_eq!(resumed.current(), Some(step(Install, StepOn::Target)));
+
+    // Without a call in flight, resuming changes nothing.
+    let mut idle = Pipeline::start(request(), 0);
+    let before = idle.clone();
+    idle.resume(S);
+    assert_eq!(idle, before);
+}
+
+#[test]
+fn calls_wait_no_longer_than_the_step_has_left() {
+    let mut op = Pipeline::start(
+        Request {
+            sdk: false,
+            ..request()
+        },
+        0,
+    );
+    // Stop may take 300 s.
+    assert_eq!(op.call_timeout_seconds(0, 60), 60);
+    assert_eq!(op.call_timeout_seconds(280 * S, 60), 20);
+    assert_eq!(op.call_timeout_seconds(300 * S, 60), 1);
+    op.record(Reply::Unknown("timed out".into()), 299 * S);
+    assert_eq!(
+        op.next(299 * S),
+        Next::WaitUntil(300 * S),
+        "retried after the pause"
+    );
+    op.record(Reply::Unknown("timed out".into()), 300 * S);
+    assert!(op.outcome.is_none() && op.view().running.unwrap().phase == PipelinePhase::Abort);
+}
+
+#[test]
+fn the_view_shows_the_running_step_then_the_outcome() {
+    let mut op = Pipeline::start(request(), 7 * S);
+    op.record(Reply::Done, 8 * S);
+    op.record(Reply::NotYet("1 call(s) await responses".into()), 9 * S);
+    let v = op.view();
+    let running = v.running.clone().unwrap();
+    assert_eq!(running.step, step(Drain, StepOn::Target));
+    assert_eq!(running.last_seen, "1 call(s) await responses");
+    assert_eq!(running.deadline_ns, 8 * S + 300 * S);
+    assert_eq!((v.steps.len(), v.outcome.clone()), (1, None));
+    drive(&mut op, healthy);
+    let v = op.view();
+    assert_eq!((v.running, v.outcome), (None, Some(Outcome::Succeeded)));
+    assert_eq!(v.snapshot_id, Some(vec![10]));
+    assert!(v.ended_at_ns.is_some() && v.target_stopped_ns > 0);
+}
