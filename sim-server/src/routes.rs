@@ -6,7 +6,7 @@ use crate::error::{parse_body, ApiError, ApiResult};
 use crate::instances::{Instance, Instances};
 use crate::lifecycle::IdleTracker;
 use axum::body::Bytes;
-use axum::extract::{Path, Request, State};
+use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::HeaderMap;
 use axum::middleware::{self, Next};
 use axum::response::Response;
@@ -34,6 +34,10 @@ pub struct ServerState {
 }
 
 type Shared = State<Arc<ServerState>>;
+
+/// Largest request body accepted, bytes: a 2 MiB ingress message (the IC's limit) takes about
+/// four times that as the JSON the PocketIC client sends, and blobs (modules) can be larger.
+const MAX_BODY_BYTES: usize = 64 << 20;
 
 /// The router serving the whole protocol.
 pub fn router(state: Arc<ServerState>) -> Router {
@@ -73,6 +77,7 @@ pub fn router(state: Arc<ServerState>) -> Router {
         .route("/blobstore/{id}", get(download_blob))
         .nest("/instances/{id}", instance)
         .fallback(unknown_route)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             track_activity,

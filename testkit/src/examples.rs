@@ -9,7 +9,7 @@ use candid::Principal;
 use pocket_ic::RejectResponse;
 
 pub use example_gated::{GatedInit, State as GatedState};
-pub use example_load::{HookMode, LoadInit, LoadStatus, Received};
+pub use example_load::{HookMode, LoadInit, LoadStatus, Received, ReleaseFault};
 pub use example_worker::{WorkerConfig, WorkerInit, WorkerStats};
 
 /// The `example-load` canister, for [`Client`].
@@ -31,7 +31,12 @@ pub type GatedClient<'a, I> = Client<'a, I, Gated>;
 
 /// The load canister's install argument (`opt LoadInit`), its hooks callable by `monitor`.
 pub fn load_init(monitor: Option<Principal>) -> Vec<u8> {
-    candid::encode_one(Some(LoadInit { monitor })).expect("LoadInit encodes")
+    load_release(monitor, None)
+}
+
+/// The load canister's install or upgrade argument for a release with `fault`.
+pub fn load_release(monitor: Option<Principal>, fault: Option<ReleaseFault>) -> Vec<u8> {
+    candid::encode_one(Some(LoadInit { monitor, fault })).expect("LoadInit encodes")
 }
 
 /// The worker's install argument, its hooks callable by `monitor`.

@@ -83,6 +83,59 @@ impl<I: Ic> Client<'_, I, Monitor> {
         self.update("redrive_canister", (canister,))
     }
 
+    /// `upload_chunk`: one chunk of a module into `canister`'s chunk store; its hash.
+    pub fn upload_chunk(
+        &self,
+        canister: Principal,
+        chunk: &[u8],
+    ) -> Result<Result<Vec<u8>, UpgradeError>, RejectResponse> {
+        let reply: Result<serde_bytes::ByteBuf, UpgradeError> =
+            self.update("upload_chunk", (canister, serde_bytes::Bytes::new(chunk)))?;
+        Ok(reply.map(|h| h.into_vec()))
+    }
+
+    /// Uploads `wasm` into `canister`'s chunk store in 1 MiB chunks through the monitor; the
+    /// module's hash and the chunks' hashes, for [`UpgradeArgs`].
+    pub fn upload_module(
+        &self,
+        canister: Principal,
+        wasm: &[u8],
+    ) -> Result<(Vec<u8>, Vec<Vec<u8>>), String> {
+        let mut chunk_hashes = vec![];
+        for chunk in wasm.chunks(1 << 20) {
+            let hash = self
+                .upload_chunk(canister, chunk)
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+            chunk_hashes.push(hash);
+        }
+        Ok((crate::wasm::sha256(wasm), chunk_hashes))
+    }
+
+    /// `start_upgrade`.
+    pub fn start_upgrade(
+        &self,
+        args: UpgradeArgs,
+    ) -> Result<Result<UpgradeView, UpgradeError>, RejectResponse> {
+        self.update("start_upgrade", (args,))
+    }
+
+    /// `upgrade_status`.
+    pub fn upgrade_status(
+        &self,
+        canister: Principal,
+    ) -> Result<Option<UpgradeView>, RejectResponse> {
+        self.query("upgrade_status", (canister,))
+    }
+
+    /// `upgrade_history`.
+    pub fn upgrade_history(
+        &self,
+        filter: UpgradeFilter,
+    ) -> Result<Vec<UpgradeView>, RejectResponse> {
+        self.query("upgrade_history", (filter,))
+    }
+
     /// `canister_state`.
     pub fn canister_state(
         &self,

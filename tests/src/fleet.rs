@@ -17,6 +17,7 @@ use canister_hooks_testkit::monitor::{
 };
 use canister_hooks_testkit::sdk::SdkClient;
 use canister_hooks_testkit::{canister_wasm, Client, Ic, ROUNDS_PER_STEP};
+use ic_management_canister_types::{StatusVisibility, UpdateSettingsArgs};
 use pocket_ic::common::rest::RawMessageId;
 use pocket_ic::{PocketIc, RejectResponse};
 use serde::Deserialize;
@@ -139,6 +140,42 @@ impl Fleet {
     /// canister with no rights on the monitor, through which tests call methods as a canister.
     pub fn add_relay(&self) -> Principal {
         self.add("test-relay", candid::encode_args(()).unwrap(), false)
+    }
+
+    /// Creates a relay canister like [`Fleet::add_relay`], but controlled by the monitor too: a
+    /// canister without the SDK the monitor may upgrade.
+    pub fn add_watched_relay(&self) -> Principal {
+        self.install("test-relay", candid::encode_args(()).unwrap(), true)
+    }
+
+    /// Creates a load canister whose hooks `caller` may call (so `caller` can make calls to it
+    /// that hang, with [`HookMode::Slow`]); not watched.
+    pub fn add_load_calling_hooks_from(&self, caller: Principal) -> Principal {
+        let id = self.install("example-load", load_init(Some(caller)), false);
+        self.wait_ready(id);
+        id
+    }
+
+    /// Lets anyone read `canister`'s status (`status_visibility = public`), as the operator.
+    pub fn make_status_public(&self, canister: Principal) {
+        let settings = UpdateSettingsArgs {
+            canister_id: canister,
+            settings: ic_management_canister_types::CanisterSettings {
+                status_visibility: Some(StatusVisibility::Public),
+                ..Default::default()
+            },
+            sender_canister_version: None,
+        };
+        let call = self
+            .pic
+            .submit_management_call(
+                self.admin,
+                "update_settings",
+                canister,
+                candid::encode_one(settings).unwrap(),
+            )
+            .unwrap();
+        expect("update_settings", self.pic.await_call(call));
     }
 
     /// Calls `method` of `target` with `arg` from the `relay` canister (an inter-canister call,

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use candid::{encode_one, Principal};
 use canister_hooks::events::{EventOrigin, LowCyclesEvent};
-use canister_hooks_testkit::examples::{HookMode, LoadInit};
+use canister_hooks_testkit::examples::{load_init, HookMode};
 use integration_tests::canister_wasm;
 use integration_tests::sdk::*;
 use pocket_ic::PocketIc;
@@ -26,12 +26,7 @@ fn low_cycles(id: u64, monitor: Principal) -> LowCyclesEvent {
 fn an_event_whose_handler_was_cut_short_by_an_upgrade_is_handled_on_redelivery() {
     let pic = PocketIc::new();
     let monitor = Principal::self_authenticating(b"a monitor");
-    let init = || {
-        encode_one(Some(LoadInit {
-            monitor: Some(monitor),
-        }))
-        .unwrap()
-    };
+    let init = || load_init(Some(monitor));
     let load = install(&pic, "example-load", init());
     wait_ready(&pic, load, 20);
     update::<()>(

@@ -2,7 +2,7 @@
 //! for wasm and for its own tests only, so the types in the crate root stay importable natively).
 
 use super::*;
-use canister_hooks::{Hooks, Setup};
+use canister_hooks::{Hooks, InitTask, Setup};
 use ic_stable_structures::memory_manager::MemoryId;
 use ic_stable_structures::{Memory as _, StableBTreeMap, StableCell};
 use std::cell::RefCell;
@@ -98,6 +98,11 @@ fn setup(arg: LoadInit) -> Setup {
     if let Some(m) = arg.monitor {
         s = s.monitors(vec![m]);
     }
+    if arg.fault == Some(ReleaseFault::NeverReady) {
+        s = s.task(InitTask::new("connect_dependency", || async {
+            Err("the dependency this release needs does not exist".to_string())
+        }));
+    }
     s
 }
 
@@ -108,7 +113,11 @@ fn init(arg: Option<LoadInit>) {
 
 #[ic_cdk::post_upgrade]
 fn post_upgrade(arg: Option<LoadInit>) {
-    canister_hooks::post_upgrade(setup(arg.unwrap_or_default()));
+    let arg = arg.unwrap_or_default();
+    if arg.fault == Some(ReleaseFault::TrapInPostUpgrade) {
+        ic_cdk::trap("post_upgrade: this release cannot read the state it was given");
+    }
+    canister_hooks::post_upgrade(setup(arg));
 }
 
 /// Refuses an upgrade while a `call_out` call awaits its response.

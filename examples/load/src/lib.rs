@@ -14,6 +14,17 @@ pub mod logic;
 pub struct LoadInit {
     /// Monitor canister allowed to call the hooks.
     pub monitor: Option<Principal>,
+    /// A fault this release has, to rehearse failed upgrades (tests and the demo).
+    pub fault: Option<ReleaseFault>,
+}
+
+/// A broken release, as an install or upgrade argument asks for it.
+#[derive(CandidType, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ReleaseFault {
+    /// `post_upgrade` traps: the IC keeps the old code running.
+    TrapInPostUpgrade,
+    /// An init task that never succeeds: the canister runs but never becomes ready.
+    NeverReady,
 }
 
 /// How the hook handlers behave.

@@ -1,0 +1,674 @@
+//! The monitor's upgrade pipeline against the emulator, one test per outcome: a clean upgrade of
+//! a busy SDK canister; a release whose `post_upgrade` traps (the IC keeps the old code); a
+//! release that never becomes ready (rolled back from the snapshot); a failed rehearsal (the
+//! target untouched); a stop that times out on a canister waiting for a hanging callee (aborted,
+//! running again); the monitor upgraded while a pipeline waits (it resumes and finishes);
+//! snapshot rotation at the limit of 10 that keeps the snapshots taken by hand; and requests
+//! refused with typed errors (strangers, canisters the monitor does not control, a second
+//! pipeline).
+
+use candid::Principal;
+use canister_hooks_testkit::examples::{load_release, ReleaseFault};
+use canister_hooks_testkit::monitor::{
+    DeliveryStatus, ErrorEvent, ErrorSource, EventKind, EventOrigin, HookEvent, Outcome,
+    PipelinePhase, PipelineTimeouts, StepKind, StepOn, UpgradeArgs, UpgradeError, UpgradeFilter,
+    UpgradeView,
+};
+use canister_hooks_testkit::wasm::{sha256, tagged_release};
+use canister_hooks_testkit::{canister_wasm, Ic};
+use ic_management_canister_types::CanisterStatusType;
+use integration_tests::fleet::{fast_config, Fleet, HookMode, TARGET_CYCLES};
+use integration_tests::sdk;
+
+const NS: u64 = 1_000_000_000;
+
+/// An error event for a hook call the tests make hang.
+fn error_event() -> Vec<u8> {
+    candid::encode_one(ErrorEvent {
+        id: 1,
+        origin: EventOrigin::SelfRaised,
+        source: ErrorSource::System("scenario".into()),
+        message: "a call that hangs".into(),
+        reject_code: None,
+        time_ns: 0,
+        count: 1,
+    })
+    .unwrap()
+}
+
+/// Step deadlines short enough for a test, long enough for every healthy step.
+const TIMEOUTS: PipelineTimeouts = PipelineTimeouts {
+    drain_seconds: 20,
+    stop_seconds: 15,
+    ready_seconds: 20,
+    call_seconds: 30,
+};
+
+/// A fleet with one load canister (its SDK's monitor is the monitor), registered, with some
+/// state to keep: 64 KiB of stable memory grown on request.
+fn busy_load() -> (Fleet, Principal) {
+    let fleet = Fleet::new(fast_config());
+    let load = fleet.add_load();
+    fleet.register(Fleet::register_args(load));
+    let grown: Result<u64, String> = fleet.update(load, "grow_stable", (65_536u64,));
+    grown.unwrap();
+    (fleet, load)
+}
+
+/// The load canister's module as release `name` (another hash, the same code).
+fn load_release_wasm(name: &str) -> Vec<u8> {
+    tagged_release(&canister_wasm("example-load"), name)
+}
+
+/// Uploads `wasm` to `canister` through the monitor and returns the arguments of its upgrade.
+fn upgrade_args(fleet: &Fleet, canister: Principal, wasm: &[u8], arg: Vec<u8>) -> UpgradeArgs {
+    let (wasm_module_hash, chunk_hashes) = fleet
+        .watcher()
+        .upload_module(canister, wasm)
+        .unwrap_or_else(|e| panic!("upload: {e}"));
+    assert!(chunk_hashes.len() >= 2, "the module is over 1 MiB: chunked");
+    UpgradeArgs {
+        canister_id: canister,
+        wasm_module_hash,
+        chunk_hashes,
+        arg,
+        skip_pre_upgrade: false,
+        rehearse_on: None,
+        keep_rehearsal: false,
+        health_query: None,
+        replaceable_snapshots: vec![],
+        reason: None,
+        timeouts: Some(TIMEOUTS),
+    }
+}
+
+fn start(fleet: &Fleet, args: UpgradeArgs) -> Result<UpgradeView, UpgradeError> {
+    fleet
+        .watcher()
+        .start_upgrade(args)
+        .expect("start_upgrade is not rejected")
+}
+
+fn status(fleet: &Fleet, canister: Principal) -> Option<UpgradeView> {
+    fleet.watcher().upgrade_status(canister).unwrap()
+}
+
+/// Starts the pipeline and runs 1 s steps until it ends (at most 5 minutes).
+fn run_upgrade(fleet: &Fleet, args: UpgradeArgs) -> UpgradeView {
+    let canister = args.canister_id;
+    start(fleet, args).unwrap_or_else(|e| panic!("start_upgrade: {e}"));
+    fleet.run_until(300, 1, "the upgrade pipeline ends", |f| {
+        status(f, canister).is_some_and(|u| u.outcome.is_some())
+    });
+    status(fleet, canister).unwrap()
+}
+
+fn module_hash(fleet: &Fleet, canister: Principal) -> Option<Vec<u8>> {
+    Ic::canister_status(&fleet.pic, canister, Some(fleet.admin))
+        .unwrap()
+        .module_hash
+}
+
+fn run_status(fleet: &Fleet, canister: Principal) -> CanisterStatusType {
+    Ic::canister_status(&fleet.pic, canister, Some(fleet.admin))
+        .unwrap()
+        .status
+}
+
+fn stable_grown(fleet: &Fleet, load: Principal) -> u64 {
+    fleet.load_status(load).ledger.stable_grown
+}
+
+/// Snapshot ids of `canister`, as the management canister lists them.
+fn snapshots(fleet: &Fleet, canister: Principal) -> Vec<Vec<u8>> {
+    fleet
+        .pic
+        .list_canister_snapshots(canister, Some(fleet.admin))
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect()
+}
+
+/// The load canister is back in service: running, ready, out of maintenance, its state kept.
+fn assert_in_service(fleet: &Fleet, load: Principal, module: &[u8]) {
+    assert_eq!(run_status(fleet, load), CanisterStatusType::Running);
+    assert_eq!(module_hash(fleet, load).as_deref(), Some(module));
+    sdk::wait_ready(&fleet.pic, load, 20);
+    assert_eq!(sdk::status(&fleet.pic, load).maintenance, None);
+    assert_eq!(stable_grown(fleet, load), 65_536, "the state is kept");
+}
+
+/// The kinds of the steps `view` ran in `phase`.
+fn steps_in(view: &UpgradeView, phase: PipelinePhase) -> Vec<(StepKind, StepOn)> {
+    view.steps
+        .iter()
+        .filter(|r| r.phase == phase)
+        .map(|r| (r.step.kind, r.step.on))
+        .collect()
+}
+
+/// The message of the `on_error` event the pipeline raised for `load`, once delivered to it.
+fn delivered_upgrade_error(fleet: &Fleet, load: Principal) -> String {
+    let pipeline = ErrorSource::System("upgrade_pipeline".into());
+    let raised = |f: &Fleet| {
+        f.events_of(load, EventKind::Error)
+            .into_iter()
+            .find_map(|r| match r.event {
+                HookEvent::Error(e) if e.source == pipeline => Some((r.id, r.delivery, e.message)),
+                _ => None,
+            })
+    };
+    fleet.run_until(60, 1, "the upgrade failure delivered to on_error", |f| {
+        raised(f).is_some_and(|(_, d, _)| matches!(d, DeliveryStatus::Delivered { .. }))
+    });
+    let (id, _, message) = raised(fleet).unwrap();
+    assert!(
+        fleet.load_received_ids(load).contains(&id),
+        "the canister handled it"
+    );
+    message
+}
+
+#[test]
+fn a_clean_upgrade_keeps_the_state_changes_the_module_and_ends_ready() {
+    let (fleet, load) = busy_load();
+    let v2 = load_release_wasm("v2");
+    let view = run_upgrade(
+        &fleet,
+        upgrade_args(&fleet, load, &v2, load_release(Some(fleet.monitor), None)),
+    );
+
+    assert_eq!(view.outcome, Some(Outcome::Succeeded), "{view:#?}");
+    assert_in_service(&fleet, load, &sha256(&v2));
+    use StepKind::*;
+    let on_target = |k| (k, StepOn::Target);
+    assert_eq!(
+        steps_in(&view, PipelinePhase::Main),
+        [
+            EnterMaintenance,
+            Drain,
+            Stop,
+            ListSnapshots,
+            TakeSnapshot,
+            Install,
+            VerifyModule,
+            Start,
+            AwaitReady,
+            LeaveMaintenance
+        ]
+        .map(on_target)
+    );
+    assert!(view.steps.iter().all(|s| s.error.is_none()));
+    let snapshot = view.snapshot_id.clone().expect("a snapshot was taken");
+    assert_eq!(
+        snapshots(&fleet, load),
+        [snapshot],
+        "the snapshot is kept for a later rollback"
+    );
+    // The emulator's clock moves between steps only: the whole stop lasts under one step.
+    assert!(view.target_stopped_ns <= NS, "{view:#?}");
+    assert_eq!(
+        fleet
+            .watcher()
+            .upgrade_history(UpgradeFilter::default())
+            .unwrap(),
+        [view]
+    );
+    let metrics = fleet.watcher().metrics_text().unwrap();
+    assert!(
+        metrics.contains("monitor_upgrades_total{outcome=\"succeeded\"} 1"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn a_release_whose_post_upgrade_traps_leaves_the_old_code_running_and_tells_the_canister() {
+    let (fleet, load) = busy_load();
+    let v1 = module_hash(&fleet, load).unwrap();
+    let broken = load_release(Some(fleet.monitor), Some(ReleaseFault::TrapInPostUpgrade));
+    let view = run_upgrade(
+        &fleet,
+        upgrade_args(&fleet, load, &load_release_wasm("v2"), broken),
+    );
+
+    let Some(Outcome::Aborted {
+        step: StepKind::Install,
+        reason,
+    }) = &view.outcome
+    else {
+        panic!("{view:#?}")
+    };
+    assert!(
+        reason.contains("cannot read the state it was given"),
+        "{reason}"
+    );
+    assert_eq!(
+        steps_in(&view, PipelinePhase::Abort),
+        [
+            (StepKind::Start, StepOn::Target),
+            (StepKind::LeaveMaintenance, StepOn::Target)
+        ],
+        "the install was atomic: nothing to roll back"
+    );
+    assert_in_service(&fleet, load, &v1);
+    let told = delivered_upgrade_error(&fleet, load);
+    assert!(told.contains("aborted at install"), "{told}");
+}
+
+#[test]
+fn a_release_that_never_becomes_ready_is_rolled_back_from_the_snapshot_within_a_minute() {
+    let (fleet, load) = busy_load();
+    let v1 = module_hash(&fleet, load).unwrap();
+    let broken = load_release(Some(fleet.monitor), Some(ReleaseFault::NeverReady));
+    let view = run_upgrade(
+        &fleet,
+        upgrade_args(&fleet, load, &load_release_wasm("v2"), broken),
+    );
+
+    let Some(Outcome::RolledBack {
+        step: StepKind::AwaitReady,
+        reason,
+    }) = &view.outcome
+    else {
+        panic!("{view:#?}")
+    };
+    assert!(
+        reason.contains("connect_dependency"),
+        "names the step it waited for: {reason}"
+    );
+    use StepKind::*;
+    assert_eq!(
+        steps_in(&view, PipelinePhase::Rollback),
+        [Stop, LoadSnapshot, Start, AwaitReady, LeaveMaintenance].map(|k| (k, StepOn::Target))
+    );
+    assert_in_service(&fleet, load, &v1);
+    let detected = view
+        .steps
+        .iter()
+        .find(|s| s.error.is_some())
+        .unwrap()
+        .ended_at_ns;
+    let back = view
+        .steps
+        .iter()
+        .rfind(|s| s.step.kind == AwaitReady)
+        .unwrap()
+        .ended_at_ns;
+    assert!(
+        back - detected <= 60 * NS,
+        "service back {} s after the failure",
+        (back - detected) / NS
+    );
+    assert!(delivered_upgrade_error(&fleet, load).contains("rolled back"));
+}
+
+#[test]
+fn a_failed_rehearsal_leaves_the_target_untouched_and_clears_the_scratch_canister() {
+    let (fleet, load) = busy_load();
+    let v1 = module_hash(&fleet, load).unwrap();
+    let scratch = fleet.pic.create_canister_with_controllers(
+        fleet.admin,
+        vec![fleet.admin, fleet.monitor],
+        TARGET_CYCLES,
+    );
+    let broken = load_release(Some(fleet.monitor), Some(ReleaseFault::NeverReady));
+    let args = UpgradeArgs {
+        rehearse_on: Some(scratch),
+        ..upgrade_args(&fleet, load, &load_release_wasm("v2"), broken)
+    };
+    let view = run_upgrade(&fleet, args);
+
+    assert!(
+        matches!(
+            view.outcome,
+            Some(Outcome::Aborted {
+                step: StepKind::AwaitReady,
+                ..
+            })
+        ),
+        "{view:#?}"
+    );
+    let rehearsed: Vec<StepKind> = view
+        .steps
+        .iter()
+        .filter(|s| s.step.on == StepOn::Rehearsal)
+        .map(|s| s.step.kind)
+        .collect();
+    use StepKind::*;
+    assert_eq!(
+        rehearsed,
+        [Stop, LoadSnapshot, Install, Start, AwaitReady, Uninstall]
+    );
+    assert!(
+        !view.steps.iter().any(|s| s.step
+            == canister_hooks_testkit::monitor::Step {
+                kind: Install,
+                on: StepOn::Target
+            }),
+        "the target was never installed"
+    );
+    assert_in_service(&fleet, load, &v1);
+    assert_eq!(
+        module_hash(&fleet, scratch),
+        None,
+        "the scratch canister was cleared"
+    );
+}
+
+#[test]
+fn a_good_rehearsal_then_upgrades_the_target() {
+    let (fleet, load) = busy_load();
+    let scratch = fleet.pic.create_canister_with_controllers(
+        fleet.admin,
+        vec![fleet.admin, fleet.monitor],
+        TARGET_CYCLES,
+    );
+    let v2 = load_release_wasm("v2");
+    let args = UpgradeArgs {
+        rehearse_on: Some(scratch),
+        keep_rehearsal: true,
+        ..upgrade_args(&fleet, load, &v2, load_release(Some(fleet.monitor), None))
+    };
+    let view = run_upgrade(&fleet, args);
+    assert_eq!(view.outcome, Some(Outcome::Succeeded), "{view:#?}");
+    assert_in_service(&fleet, load, &sha256(&v2));
+    assert_eq!(
+        module_hash(&fleet, scratch),
+        Some(sha256(&v2)),
+        "the kept rehearsal runs v2"
+    );
+    assert_eq!(
+        stable_grown(&fleet, scratch),
+        65_536,
+        "with the target's state"
+    );
+}
+
+#[test]
+fn a_stop_that_times_out_aborts_and_leaves_the_canister_running() {
+    let fleet = Fleet::new(fast_config());
+    // A relay (no SDK) the monitor controls, with a call out to a load canister that hangs.
+    let relay = fleet.add_watched_relay();
+    let hanging = fleet.add_load_calling_hooks_from(relay);
+    fleet.register(Fleet::register_args(relay));
+    fleet.set_hook_mode(hanging, HookMode::Slow(u32::MAX));
+    let event = error_event();
+    let call = fleet
+        .pic
+        .submit_call(
+            relay,
+            fleet.admin,
+            "forward",
+            candid::encode_args((hanging, "on_error", event)).unwrap(),
+        )
+        .unwrap();
+    fleet.step(1);
+    let v1 = module_hash(&fleet, relay).unwrap();
+    let v2 = tagged_release(&canister_wasm("test-relay"), "v2");
+    let (wasm_module_hash, chunk_hashes) = fleet.watcher().upload_module(relay, &v2).unwrap();
+    let view = run_upgrade(
+        &fleet,
+        UpgradeArgs {
+            canister_id: relay,
+            wasm_module_hash,
+            chunk_hashes,
+            arg: candid::encode_args(()).unwrap(),
+            skip_pre_upgrade: false,
+            rehearse_on: None,
+            keep_rehearsal: false,
+            health_query: None,
+            replaceable_snapshots: vec![],
+            reason: None,
+            timeouts: Some(TIMEOUTS),
+        },
+    );
+
+    let Some(Outcome::Aborted {
+        step: StepKind::Stop,
+        reason,
+    }) = &view.outcome
+    else {
+        panic!("{view:#?}")
+    };
+    assert!(reason.contains("not done within 15 s"), "{reason}");
+    assert_eq!(run_status(&fleet, relay), CanisterStatusType::Running);
+    assert_eq!(module_hash(&fleet, relay), Some(v1));
+    assert_eq!(view.snapshot_id, None, "nothing was taken");
+    // The hanging callee answers: the relay's call completes, the relay serves again.
+    fleet.set_hook_mode(hanging, HookMode::Normal);
+    fleet.run_until(60, 1, "the relay's call completes", |f| {
+        f.pic.ingress_status(call.clone()).is_some()
+    });
+}
+
+#[test]
+fn the_pipeline_resumes_after_the_monitor_is_upgraded_between_two_steps() {
+    let (fleet, load) = busy_load();
+    // A tracked call of the load canister to a hanging canister holds the drain step.
+    let hanging = fleet.add_load_calling_hooks_from(load);
+    fleet.set_hook_mode(hanging, HookMode::Slow(u32::MAX));
+    let event = error_event();
+    fleet
+        .pic
+        .submit_call(
+            load,
+            fleet.admin,
+            "call_out",
+            candid::encode_args((hanging, "on_error", event)).unwrap(),
+        )
+        .unwrap();
+    fleet.step(1);
+    let v2 = load_release_wasm("v2");
+    let args = UpgradeArgs {
+        timeouts: Some(PipelineTimeouts {
+            drain_seconds: 600,
+            ..TIMEOUTS
+        }),
+        ..upgrade_args(&fleet, load, &v2, load_release(Some(fleet.monitor), None))
+    };
+    start(&fleet, args).unwrap();
+    fleet.run_until(30, 1, "the pipeline waits in the drain step", |f| {
+        status(f, load).and_then(|u| u.running).is_some_and(|r| {
+            r.step.kind == StepKind::Drain && r.last_seen.contains("await responses")
+        })
+    });
+
+    // Stop, upgrade and start the monitor.
+    let stop = fleet.submit_management("stop_canister", fleet.monitor);
+    fleet.run_until(60, 1, "the monitor stopped", |f| {
+        f.pic.ingress_status(stop.clone()).is_some()
+    });
+    fleet
+        .pic
+        .upgrade_canister(
+            fleet.monitor,
+            canister_wasm("hooks-monitor"),
+            candid::encode_one(None::<()>).unwrap(),
+            Some(fleet.admin),
+        )
+        .unwrap();
+    fleet
+        .pic
+        .start_canister(fleet.monitor, Some(fleet.admin))
+        .unwrap();
+    fleet.step(1);
+    assert!(
+        status(&fleet, load).unwrap().running.is_some(),
+        "still running after the upgrade"
+    );
+
+    // The hanging callee answers; the pipeline goes on from where it was.
+    fleet.set_hook_mode(hanging, HookMode::Normal);
+    fleet.run_until(120, 1, "the resumed pipeline ends", |f| {
+        status(f, load).is_some_and(|u| u.outcome.is_some())
+    });
+    let view = status(&fleet, load).unwrap();
+    assert_eq!(view.outcome, Some(Outcome::Succeeded), "{view:#?}");
+    assert_eq!(
+        view.steps
+            .iter()
+            .filter(|s| s.step.kind == StepKind::Drain)
+            .count(),
+        1
+    );
+    assert_in_service(&fleet, load, &sha256(&v2));
+}
+
+#[test]
+fn at_the_snapshot_limit_the_pipeline_replaces_its_own_snapshot_and_keeps_those_taken_by_hand() {
+    let (fleet, load) = busy_load();
+    fleet.pic.stop_canister(load, Some(fleet.admin)).unwrap();
+    let by_hand: Vec<Vec<u8>> = (0..9)
+        .map(|_| {
+            fleet
+                .pic
+                .take_canister_snapshot(load, Some(fleet.admin), None)
+                .unwrap()
+                .id
+        })
+        .collect();
+    fleet.pic.start_canister(load, Some(fleet.admin)).unwrap();
+
+    let first = run_upgrade(
+        &fleet,
+        upgrade_args(
+            &fleet,
+            load,
+            &load_release_wasm("v2"),
+            load_release(Some(fleet.monitor), None),
+        ),
+    );
+    assert_eq!(first.outcome, Some(Outcome::Succeeded), "{first:#?}");
+    let ours = first.snapshot_id.clone().unwrap();
+    assert_eq!(snapshots(&fleet, load).len(), 10);
+
+    let second = run_upgrade(
+        &fleet,
+        upgrade_args(
+            &fleet,
+            load,
+            &load_release_wasm("v3"),
+            load_release(Some(fleet.monitor), None),
+        ),
+    );
+    assert_eq!(second.outcome, Some(Outcome::Succeeded), "{second:#?}");
+    assert_eq!(second.replaced_snapshot_id, Some(ours.clone()));
+    let mut kept = snapshots(&fleet, load);
+    kept.sort();
+    let mut expected = by_hand.clone();
+    expected.push(second.snapshot_id.clone().unwrap());
+    expected.sort();
+    assert_eq!(kept, expected, "the hand-made snapshots are all kept");
+
+    // Ten snapshots and none the pipeline may replace: refused before any change.
+    fleet.pic.stop_canister(load, Some(fleet.admin)).unwrap();
+    fleet
+        .pic
+        .delete_canister_snapshot(load, Some(fleet.admin), second.snapshot_id.clone().unwrap())
+        .unwrap();
+    fleet
+        .pic
+        .take_canister_snapshot(load, Some(fleet.admin), None)
+        .unwrap();
+    fleet.pic.start_canister(load, Some(fleet.admin)).unwrap();
+    let v3 = module_hash(&fleet, load).unwrap();
+    let refused = run_upgrade(
+        &fleet,
+        upgrade_args(
+            &fleet,
+            load,
+            &load_release_wasm("v4"),
+            load_release(Some(fleet.monitor), None),
+        ),
+    );
+    let Some(Outcome::Aborted {
+        step: StepKind::ListSnapshots,
+        reason,
+    }) = &refused.outcome
+    else {
+        panic!("{refused:#?}")
+    };
+    assert!(reason.contains("taken by hand"), "{reason}");
+    assert_in_service(&fleet, load, &v3);
+}
+
+#[test]
+fn strangers_canisters_not_controlled_and_second_pipelines_get_typed_errors() {
+    let (fleet, load) = busy_load();
+    let args = upgrade_args(
+        &fleet,
+        load,
+        &load_release_wasm("v2"),
+        load_release(Some(fleet.monitor), None),
+    );
+
+    // A stranger's ingress is turned away; a canister calling gets the typed error.
+    let stranger = Principal::self_authenticating(b"a stranger");
+    let ingress = fleet.update_as::<_, Result<UpgradeView, UpgradeError>>(
+        fleet.monitor,
+        stranger,
+        "start_upgrade",
+        (args.clone(),),
+    );
+    assert!(ingress.is_err(), "{ingress:?}");
+    let relay = fleet.add_relay();
+    let reply = fleet
+        .call_via(
+            relay,
+            fleet.monitor,
+            "start_upgrade",
+            candid::encode_one(&args).unwrap(),
+        )
+        .unwrap();
+    let typed: Result<UpgradeView, UpgradeError> = candid::decode_one(&reply).unwrap();
+    assert_eq!(typed, Err(UpgradeError::NotAuthorized { caller: relay }));
+    let chunk = fleet
+        .call_via(
+            relay,
+            fleet.monitor,
+            "upload_chunk",
+            candid::encode_args((load, serde_bytes::ByteBuf::from(vec![0u8; 8]))).unwrap(),
+        )
+        .unwrap();
+    let chunk: Result<serde_bytes::ByteBuf, UpgradeError> = candid::decode_one(&chunk).unwrap();
+    assert_eq!(chunk, Err(UpgradeError::NotAuthorized { caller: relay }));
+    assert_eq!(status(&fleet, load), None, "nothing was started");
+
+    // A canister the monitor only reads (public status) is not upgraded.
+    let watched_only = fleet.add_relay();
+    fleet.make_status_public(watched_only);
+    fleet.register(Fleet::register_args(watched_only));
+    let not_ours = start(
+        &fleet,
+        UpgradeArgs {
+            canister_id: watched_only,
+            ..args.clone()
+        },
+    );
+    assert_eq!(
+        not_ours,
+        Err(UpgradeError::NotController {
+            canister_id: watched_only,
+            controllers: vec![fleet.admin],
+        })
+    );
+
+    // One pipeline per canister.
+    let first = start(&fleet, args.clone()).unwrap();
+    let Err(UpgradeError::AlreadyRunning { id, .. }) = start(&fleet, args.clone()) else {
+        panic!("a second pipeline was accepted")
+    };
+    assert_eq!(id, first.id);
+    // Bad arguments name the field.
+    let Err(UpgradeError::InvalidArgument { field, .. }) = start(
+        &fleet,
+        UpgradeArgs {
+            wasm_module_hash: vec![1, 2, 3],
+            ..args
+        },
+    ) else {
+        panic!("a short hash was accepted")
+    };
+    assert_eq!(field, "wasm_module_hash");
+}
