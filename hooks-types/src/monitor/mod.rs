@@ -3,7 +3,7 @@
 
 mod config;
 mod events;
-mod upgrades;
+mod operations;
 
 pub use crate::events::{
     endpoint, ErrorEvent, ErrorReport, ErrorSource, EventOrigin, LowCyclesEvent, LowMemoryEvent,
@@ -12,7 +12,7 @@ pub use crate::events::{
 pub use crate::NS;
 pub use config::*;
 pub use events::*;
-pub use upgrades::*;
+pub use operations::*;
 
 use candid::{CandidType, Principal};
 use serde::{Deserialize, Serialize};

@@ -9,7 +9,7 @@ use crate::driver;
 use crate::monitor::Mode;
 use crate::policy::access::{self, Caller};
 use crate::render::http;
-use crate::render::metrics::{Snapshot, MAX_CANISTERS_SHOWN, UPGRADES_SHOWN};
+use crate::render::metrics::{Snapshot, MAX_CANISTERS_SHOWN, OPERATIONS_SHOWN};
 use candid::Principal;
 use ic_cdk::api::{is_controller, msg_caller, time};
 use ic_cdk::{init, inspect_message, post_upgrade, query, update};
@@ -172,31 +172,69 @@ fn remove_admin(admin: Principal) -> Result<(), AdminError> {
 /// Stores a chunk of a new module in a registered canister's chunk store (`upload_chunk` of the
 /// management canister, through the monitor, which controls it); returns the chunk's hash.
 #[update]
-async fn upload_chunk(canister_id: Principal, chunk: ByteBuf) -> Result<ByteBuf, UpgradeError> {
-    driver::upload_chunk(&state(), &Ic, caller(), canister_id, chunk.into_vec())
+async fn upload_chunk(canister_id: Principal, chunk: ByteBuf) -> Result<ByteBuf, OperationError> {
+    driver::operations::upload_chunk(&state(), &Ic, caller(), canister_id, chunk.into_vec())
         .await
         .map(ByteBuf::from)
 }
 
-/// Starts the upgrade pipeline for a registered canister the monitor controls; the pipeline
-/// runs in the background (see `upgrade_status`).
+/// Starts the upgrade pipeline for a registered canister the monitor controls; it runs in the
+/// background (see `operation_status`).
 #[update]
-async fn start_upgrade(args: UpgradeArgs) -> Result<UpgradeView, UpgradeError> {
-    let r = driver::start_upgrade(&state(), &Ic, caller(), args).await;
+async fn start_upgrade(args: UpgradeArgs) -> Result<OperationView, OperationError> {
+    let r = driver::operations::start_upgrade(&state(), &Ic, caller(), args).await;
     timer::rearm();
     r
 }
 
-/// The running upgrade pipeline of a canister, or its latest finished one.
-#[query]
-fn upgrade_status(canister_id: Principal) -> Option<UpgradeView> {
-    state().borrow().upgrade_status(canister_id)
+/// Restores a registered canister (or a clone of it) to one of its snapshots, in the
+/// background (see `operation_status`).
+#[update]
+async fn start_restore(args: RestoreArgs) -> Result<OperationView, OperationError> {
+    let r = driver::operations::start_restore(&state(), &Ic, caller(), args).await;
+    timer::rearm();
+    r
 }
 
-/// Finished upgrade pipelines, newest first.
+/// Backs a registered canister up now, in `mode` (default: its policy's, else stopped), in the
+/// background (see `operation_status`).
+#[update]
+async fn start_backup(
+    canister_id: Principal,
+    mode: Option<BackupMode>,
+) -> Result<OperationView, OperationError> {
+    let r = driver::operations::start_backup(&state(), &Ic, caller(), canister_id, mode).await;
+    timer::rearm();
+    r
+}
+
+/// Sets (or with `null` removes) a registered canister's backup policy; returns when its next
+/// backup is due (IC time, ns).
+#[update]
+async fn set_backup_policy(
+    canister_id: Principal,
+    policy: Option<BackupPolicy>,
+) -> Result<Option<u64>, OperationError> {
+    driver::operations::set_backup_policy(&state(), &Ic, caller(), canister_id, policy).await
+}
+
+/// The running operation (upgrade, backup, restore) of a canister, or its latest finished one.
 #[query]
-fn upgrade_history(filter: UpgradeFilter) -> Vec<UpgradeView> {
-    state().borrow().upgrade_history(&filter)
+fn operation_status(canister_id: Principal) -> Option<OperationView> {
+    state().borrow().operation_status(canister_id)
+}
+
+/// Finished operations, newest first.
+#[query]
+fn operations(filter: OperationFilter) -> Vec<OperationView> {
+    state().borrow().operations(&filter)
+}
+
+/// A canister's backups: its policy, the backups kept, the next one, the last failure, and what
+/// its snapshots cost.
+#[query]
+fn backups(canister_id: Principal) -> BackupsView {
+    state().borrow().backups(canister_id)
 }
 
 #[query]
@@ -267,8 +305,9 @@ fn snapshot() -> Snapshot {
             .iter()
             .filter_map(|r| m.canister_state(r.canister_id, t))
             .collect(),
-        upgrades: m.recent_upgrades(UPGRADES_SHOWN),
-        upgrade_counts: m.upgrade_counts(),
+        operations: m.recent_operations(OPERATIONS_SHOWN),
+        operation_counts: m.operation_counts(),
+        backups: m.all_backups(),
     }
 }
 

@@ -77,12 +77,12 @@ impl Drop for DeliverySlot {
     }
 }
 
-/// Ends a pipeline's task if it is dropped before it ends (for example after a trap): the
-/// next tick resumes the pipeline.
-struct PipelineSlot(Principal);
-impl Drop for PipelineSlot {
+/// Ends an operation's task if it is dropped before it ends (for example after a trap): the
+/// next tick resumes the operation.
+struct OperationSlot(Principal);
+impl Drop for OperationSlot {
     fn drop(&mut self) {
-        state().borrow_mut().release_pipeline(self.0);
+        state().borrow_mut().release_operation(self.0);
     }
 }
 
@@ -93,14 +93,14 @@ async fn tick() {
 }
 
 /// Starts every poll and delivery that may start now, within the concurrency limits, and the
-/// task of every pipeline due.
+/// task of every lifecycle operation due (scheduled backups start here).
 fn run_due() {
     let start = ic_cdk::api::instruction_counter();
     let now = ic_cdk::api::time();
     let s = state();
     let polls = s.borrow_mut().take_due_polls(now);
     let deliveries = s.borrow_mut().take_due_deliveries(now);
-    let pipelines = s.borrow_mut().take_due_pipelines(now);
+    let operations = s.borrow_mut().take_due_operations(now);
     super::record_tick_instructions(ic_cdk::api::instruction_counter() - start);
     for id in polls {
         let s = s.clone();
@@ -120,12 +120,12 @@ fn run_due() {
             rearm();
         });
     }
-    for id in pipelines {
+    for id in operations {
         let s = s.clone();
         ic_cdk::futures::spawn(async move {
-            let _slot = PipelineSlot(id);
-            driver::run_pipeline(&s, &Ic, id).await;
-            drop(_slot);
+            let slot = OperationSlot(id);
+            driver::operations::run_operation(&s, &Ic, id).await;
+            drop(slot);
             rearm();
         });
     }

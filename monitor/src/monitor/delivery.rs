@@ -185,7 +185,7 @@ impl<M: Memory> Monitor<M> {
         Ok(ids.len() as u64)
     }
 
-    /// When the timer should next wake: the earliest startable poll, delivery or pipeline step.
+    /// When the timer should next wake: the earliest startable poll, delivery or operation step.
     pub fn next_wakeup(&mut self) -> Option<u64> {
         let c = self.config.get();
         let poll = if self.polling.len() < c.max_concurrent_status_calls as usize {
@@ -200,7 +200,7 @@ impl<M: Memory> Monitor<M> {
         } else {
             None
         };
-        [poll, delivery, self.next_pipeline_wakeup()]
+        [poll, delivery, self.next_operation_wakeup()]
             .into_iter()
             .flatten()
             .min()

@@ -5,16 +5,16 @@
 
 mod admin;
 mod delivery;
+mod operations;
 mod polling;
 mod queries;
 mod registry;
-mod upgrades;
 
 use crate::api::*;
 use crate::state::counters::Counters;
 use crate::state::eventlog::EventLog;
+use crate::state::operations::Operations;
 use crate::state::outbox::Outbox;
-use crate::state::pipelines::Pipelines;
 use crate::state::store::CanisterStore;
 use crate::state::stored::Stored;
 use candid::Principal;
@@ -38,16 +38,18 @@ pub mod memory_ids {
     pub const OUTBOX_DUE: u8 = 7;
     pub const DEAD_LETTERS: u8 = 8;
     pub const EVENT_LOG: u8 = 9;
-    /// Running upgrade pipelines, by canister.
-    pub const PIPELINES_RUNNING: u8 = 10;
-    /// Finished upgrade pipelines, by id.
-    pub const PIPELINES_FINISHED: u8 = 11;
-    /// Snapshots the pipelines took, by canister.
-    pub const PIPELINE_SNAPSHOTS: u8 = 12;
-    /// Pipeline ids and outcome counts.
-    pub const PIPELINE_COUNTS: u8 = 13;
+    /// Running lifecycle operations (upgrades, backups, restores), by canister.
+    pub const OPERATIONS_RUNNING: u8 = 10;
+    /// Finished operations, by id.
+    pub const OPERATIONS_FINISHED: u8 = 11;
+    /// Snapshots operations took, by canister.
+    pub const OPERATION_SNAPSHOTS: u8 = 12;
+    /// Operation ids and outcome counts.
+    pub const OPERATION_COUNTS: u8 = 13;
+    /// Backup policies and their schedules, by canister.
+    pub const BACKUP_SCHEDULES: u8 = 14;
     /// The highest id in use.
-    pub const LAST: u8 = PIPELINE_COUNTS;
+    pub const LAST: u8 = BACKUP_SCHEDULES;
     /// Each id's structure, as named in `/metrics`.
     pub const NAMES: [&str; LAST as usize + 1] = [
         "config",
@@ -60,10 +62,11 @@ pub mod memory_ids {
         "outbox_due",
         "dead_letters",
         "event_log",
-        "pipelines_running",
-        "pipelines_finished",
-        "pipeline_snapshots",
-        "pipeline_counts",
+        "operations_running",
+        "operations_finished",
+        "operation_snapshots",
+        "operation_counts",
+        "backup_schedules",
     ];
 }
 
@@ -106,12 +109,14 @@ pub struct Monitor<M: Memory> {
     canisters: CanisterStore<Vm<M>>,
     outbox: Outbox<Vm<M>>,
     log: EventLog<Vm<M>>,
-    pipelines: Pipelines<Vm<M>>,
-    /// When each running pipeline wants to run next (heap, rebuilt from `pipelines` by the first
-    /// use after an upgrade).
-    pipeline_wakeups: Option<BTreeMap<Principal, u64>>,
-    /// Canisters whose pipeline has a task running (heap only: no call survives an upgrade).
-    piping: BTreeSet<Principal>,
+    operations: Operations<Vm<M>>,
+    /// When each running operation wants to run next (heap, rebuilt from `operations` by the
+    /// first use after an upgrade).
+    operation_wakeups: Option<BTreeMap<Principal, u64>>,
+    /// Scheduled backups by due time (heap, rebuilt like `operation_wakeups`).
+    backups_due: Option<BTreeSet<(u64, Principal)>>,
+    /// Canisters whose operation has a task running (heap only: no call survives an upgrade).
+    operating: BTreeSet<Principal>,
     /// Canisters with a status call in flight (heap only: no call survives an upgrade).
     polling: BTreeSet<Principal>,
     /// Targets with a delivery in flight.
@@ -149,14 +154,16 @@ impl<M: Memory> Monitor<M> {
             canisters: CanisterStore::init(get(CANISTER_INDEX), get(CANISTER_RECORDS)),
             outbox: Outbox::init(get(OUTBOX), get(OUTBOX_DUE), get(DEAD_LETTERS)),
             log: EventLog::init(get(EVENT_LOG)),
-            pipelines: Pipelines::init(
-                get(PIPELINES_RUNNING),
-                get(PIPELINES_FINISHED),
-                get(PIPELINE_SNAPSHOTS),
-                get(PIPELINE_COUNTS),
+            operations: Operations::init(
+                get(OPERATIONS_RUNNING),
+                get(OPERATIONS_FINISHED),
+                get(OPERATION_SNAPSHOTS),
+                get(OPERATION_COUNTS),
+                get(BACKUP_SCHEDULES),
             ),
-            pipeline_wakeups: None,
-            piping: BTreeSet::new(),
+            operation_wakeups: None,
+            backups_due: None,
+            operating: BTreeSet::new(),
             polling: BTreeSet::new(),
             delivering: BTreeSet::new(),
             sample_cost: SampleCost::default(),

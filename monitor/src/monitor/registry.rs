@@ -157,6 +157,7 @@ impl<M: Memory> Monitor<M> {
         if self.canisters.remove(&id).is_none() {
             return Err(RegistrationError::NotRegistered { canister_id: id });
         }
+        self.forget_backup_schedule(id);
         let reason = "the canister was unregistered before delivery";
         for event_id in self.outbox.purge(id, reason, now_ns) {
             self.log.set_delivery(

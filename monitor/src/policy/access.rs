@@ -33,6 +33,9 @@ pub const METHODS: &[(&str, Access)] = &[
     ("poll_now", Access::Admins),
     ("upload_chunk", Access::Admins),
     ("start_upgrade", Access::Admins),
+    ("start_restore", Access::Admins),
+    ("start_backup", Access::Admins),
+    ("set_backup_policy", Access::Admins),
     ("report_error", Access::RegisteredCanisters),
     ("get_registration", Access::Anyone),
     ("list_registrations", Access::Anyone),
@@ -42,8 +45,9 @@ pub const METHODS: &[(&str, Access)] = &[
     ("stats", Access::Anyone),
     ("get_config", Access::Anyone),
     ("list_admins", Access::Anyone),
-    ("upgrade_status", Access::Anyone),
-    ("upgrade_history", Access::Anyone),
+    ("operation_status", Access::Anyone),
+    ("operations", Access::Anyone),
+    ("backups", Access::Anyone),
     ("http_request", Access::Anyone),
 ];
 

@@ -2,6 +2,7 @@
 //! sample or a failed call leads to, and who may call what. No state, no calls.
 
 pub(crate) mod access;
+pub(crate) mod backup_schedule;
 pub(crate) mod call_error;
 pub(crate) mod config;
 pub(crate) mod estimate;

@@ -1,6 +1,6 @@
 //! `http_request`: `/metrics` (Prometheus) and a small HTML status page.
 
-use crate::api::{HttpRequest, HttpResponse, NS};
+use crate::api::{BackupMode, HttpRequest, HttpResponse, Outcome, NS};
 use crate::render::metrics::{self, Snapshot};
 use canister_hooks_types::html::escape;
 use canister_hooks_types::units;
@@ -109,38 +109,83 @@ pub fn status_page(s: &Snapshot) -> String {
         );
     }
     h.push_str("</table>");
-    upgrades_table(&mut h, s);
+    operations_table(&mut h, s);
+    backups_table(&mut h, s);
     h.push_str("<p><a href=\"/metrics\">/metrics</a></p></body></html>");
     h
 }
 
-/// One line per upgrade pipeline: running ones with their step, finished ones with their outcome.
-fn upgrades_table(h: &mut String, s: &Snapshot) {
-    if s.upgrades.is_empty() {
+/// One line per lifecycle operation: running ones with their step, finished ones with their
+/// outcome.
+fn operations_table(h: &mut String, s: &Snapshot) {
+    if s.operations.is_empty() {
         return;
     }
     h.push_str(
-        "<h2>Upgrades</h2><table><tr><th>#</th><th>canister</th><th>started</th>\
-         <th>duration</th><th>stopped</th><th>state</th></tr>",
+        "<h2>Upgrades, backups, restores</h2><table><tr><th>#</th><th>kind</th><th>canister</th>\
+         <th>started</th><th>duration</th><th>stopped</th><th>snapshot</th><th>state</th></tr>",
     );
-    for u in &s.upgrades {
-        let end = u.ended_at_ns.unwrap_or(s.now_ns);
-        let state = match (&u.running, &u.outcome) {
+    for o in &s.operations {
+        let end = o.ended_at_ns.unwrap_or(s.now_ns);
+        let state = match (&o.running, &o.outcome) {
             (Some(r), _) => format!("running: {}", r.step),
-            (None, Some(o @ crate::api::Outcome::Succeeded)) => o.to_string(),
-            (None, Some(o)) => format!("<span class=\"bad\">{}</span>", escape(&o.to_string())),
+            (None, Some(out @ Outcome::Succeeded)) => out.to_string(),
+            (None, Some(out)) => format!("<span class=\"bad\">{}</span>", escape(&out.to_string())),
             (None, None) => "-".into(),
         };
         let _ = write!(
             h,
-            "<tr><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td>\
-             <td class=\"l\">{}</td></tr>",
-            u.id,
-            escape(&u.canister_id.to_text()),
-            units::utc(u.started_at_ns),
-            units::duration(end.saturating_sub(u.started_at_ns) / NS),
-            units::duration(u.target_stopped_ns / NS),
+            "<tr><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td>\
+             <td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
+            o.id,
+            o.kind.name(),
+            escape(&o.canister_id.to_text()),
+            units::utc(o.started_at_ns),
+            units::duration(end.saturating_sub(o.started_at_ns) / NS),
+            units::duration(o.target_stopped_ns / NS),
+            o.snapshot_bytes.map_or("-".into(), units::bytes),
             state
+        );
+    }
+    h.push_str("</table>");
+}
+
+/// One line per canister with a backup policy: the policy, what is kept, the next backup, the
+/// last failure and what the snapshots cost.
+fn backups_table(h: &mut String, s: &Snapshot) {
+    if s.backups.is_empty() {
+        return;
+    }
+    h.push_str(
+        "<h2>Backups</h2><table><tr><th>canister</th><th>policy</th><th>kept</th><th>next</th>\
+         <th>snapshots</th><th>storage/day</th><th>last failure</th></tr>",
+    );
+    for b in &s.backups {
+        let policy = b.policy.map_or("-".into(), |p| {
+            let window = p.window.map_or(String::new(), |w| {
+                format!(" at {:02}-{:02} UTC", w.start_hour, w.end_hour)
+            });
+            let mode = match p.mode {
+                BackupMode::Stopped => "stopped",
+                BackupMode::Running => "running",
+            };
+            let every = units::duration(u64::from(p.interval_hours) * 3600);
+            format!("every {every}{window}, keep {}, {mode}", p.keep)
+        });
+        let failure = b.last_failure.as_ref().map_or(String::new(), |f| {
+            format!("<span class=\"bad\">{}</span>", escape(f))
+        });
+        let _ = write!(
+            h,
+            "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td class=\"l\">{}</td>\
+             <td>{}</td><td>{}</td><td class=\"l\">{}</td></tr>",
+            escape(&b.canister_id.to_text()),
+            escape(&policy),
+            b.backups.len(),
+            b.next_at_ns.map_or("-".into(), units::utc),
+            units::bytes(b.snapshot_bytes),
+            units::cycles(b.snapshot_cycles_per_day),
+            failure
         );
     }
     h.push_str("</table>");
@@ -278,16 +323,18 @@ mod tests {
             .any(|(k, v)| k == "Content-Type" && v.starts_with("text/html")));
     }
 
-    fn upgrade(id: u64, outcome: Option<Outcome>) -> UpgradeView {
+    fn operation(id: u64, outcome: Option<Outcome>) -> OperationView {
         let step = Step {
             kind: StepKind::Drain,
             on: StepOn::Target,
         };
-        UpgradeView {
+        OperationView {
             id,
+            kind: OperationKind::Upgrade {
+                wasm_module_hash: vec![1; 32],
+                rehearse_on: None,
+            },
             canister_id: canister(1),
-            wasm_module_hash: vec![1; 32],
-            rehearse_on: None,
             started_by: canister(9),
             started_at_ns: 1_800_000_000 * NS,
             running: outcome.is_none().then(|| RunningStep {
@@ -301,19 +348,21 @@ mod tests {
             ended_at_ns: outcome.as_ref().map(|_| 1_800_000_075 * NS),
             outcome,
             steps: vec![],
-            snapshot_id: None,
+            snapshot_id: Some(vec![1]),
+            snapshot_bytes: Some(27 << 20),
             replaced_snapshot_id: None,
+            deleted_snapshot_ids: vec![],
             target_stopped_ns: 4 * NS,
         }
     }
 
     #[test]
-    fn upgrades_are_listed_with_their_step_or_outcome_in_seconds() {
+    fn operations_are_listed_with_their_step_or_outcome_in_seconds() {
         let mut s = snapshot();
         s.now_ns = 1_800_000_030 * NS;
-        s.upgrades = vec![
-            upgrade(3, None),
-            upgrade(
+        s.operations = vec![
+            operation(3, None),
+            operation(
                 2,
                 Some(Outcome::RolledBack {
                     step: StepKind::AwaitReady,
@@ -321,34 +370,75 @@ mod tests {
                 }),
             ),
         ];
-        s.upgrade_counts.rolled_back = 1;
-        s.upgrade_counts.started = 2;
+        s.operation_counts.upgrades.rolled_back = 1;
+        s.operation_counts.upgrades.started = 2;
         let page = status_page(&s);
         for shown in [
-            "<h2>Upgrades</h2>",
+            "<h2>Upgrades, backups, restores</h2>",
             "running: drain calls",
             "30 s",
             "1 min 15 s",
             "4 s",
+            "27.0 MiB",
             "rolled back after await readiness failed: &lt;never ready&gt;",
             "2027-01-15 08:00:00 UTC",
         ] {
             assert!(page.contains(shown), "{shown} missing from {page}");
         }
         let metrics = String::from_utf8(metrics::encode(&s).unwrap()).unwrap();
-        assert!(
-            metrics.contains("monitor_upgrades_total{outcome=\"rolled_back\"} 1"),
-            "{metrics}"
-        );
-        assert!(metrics.contains("monitor_upgrades_running 1"), "{metrics}");
-        assert!(
-            metrics.contains("monitor_upgrades_started_total 2"),
-            "{metrics}"
-        );
+        for line in [
+            "monitor_operations_total{kind=\"upgrade\",outcome=\"rolled_back\"} 1",
+            "monitor_operations_running{kind=\"upgrade\"} 1",
+            "monitor_operations_started_total{kind=\"upgrade\"} 2",
+        ] {
+            assert!(metrics.contains(line), "{line} missing from {metrics}");
+        }
         assert!(
             !status_page(&snapshot()).contains("Upgrades"),
-            "no section without upgrades"
+            "no section without operations"
         );
+    }
+
+    #[test]
+    fn backups_show_their_policy_next_run_failure_and_storage_cost() {
+        let mut s = snapshot();
+        s.backups = vec![BackupsView {
+            canister_id: canister(1),
+            policy: Some(BackupPolicy {
+                interval_hours: 24,
+                window: Some(BackupWindow {
+                    start_hour: 3,
+                    end_hour: 4,
+                }),
+                keep: 7,
+                mode: BackupMode::Stopped,
+            }),
+            backups: vec![],
+            next_at_ns: Some(1_800_000_000 * NS),
+            last_failure: Some("drain <timed out>".into()),
+            snapshot_bytes: 100 << 20,
+            snapshot_cycles_per_day: 1_071_562_500,
+        }];
+        let page = status_page(&s);
+        for shown in [
+            "<h2>Backups</h2>",
+            "every 1 d at 03-04 UTC, keep 7, stopped",
+            "2027-01-15 08:00:00 UTC",
+            "100.0 MiB",
+            "1.1 B cycles",
+            "drain &lt;timed out&gt;",
+        ] {
+            assert!(page.contains(shown), "{shown} missing from {page}");
+        }
+        let metrics = String::from_utf8(metrics::encode(&s).unwrap()).unwrap();
+        let id = canister(1).to_text();
+        for line in [
+            format!("canister_snapshot_bytes{{canister=\"{id}\"}} 104857600"),
+            format!("canister_snapshot_cycles_per_day{{canister=\"{id}\"}} 1071562500"),
+            format!("canister_backup_failing{{canister=\"{id}\"}} 1"),
+        ] {
+            assert!(metrics.contains(&line), "{line} missing from {metrics}");
+        }
     }
 
     #[test]

@@ -1,14 +1,14 @@
 //! Prometheus text exposition of the monitor's counters and per-canister gauges.
 
-use crate::api::{CanisterState, Stats, UpgradeView};
+use crate::api::{BackupsView, CanisterState, OperationView, Stats};
 use crate::monitor::{memory_ids, SampleCost};
-use crate::state::pipelines::PipelineCounts;
+use crate::state::operations::OperationCounts;
 use ic_metrics_encoder::MetricsEncoder;
 
 /// Most canisters listed individually in `/metrics` and the status page.
 pub const MAX_CANISTERS_SHOWN: usize = 1000;
-/// Finished upgrade pipelines listed on the status page (running ones are all listed).
-pub const UPGRADES_SHOWN: usize = 10;
+/// Finished operations listed on the status page (running ones are all listed).
+pub const OPERATIONS_SHOWN: usize = 10;
 
 /// Everything `/metrics` and the status page show, gathered at one instant.
 #[derive(Clone, Debug, Default)]
@@ -29,10 +29,12 @@ pub struct Snapshot {
     /// Instructions the last timer tick took to pick its due work, and the most since upgrade.
     pub tick_instructions: (u64, u64),
     pub canisters: Vec<CanisterState>,
-    /// Upgrade pipelines running now, then the latest finished ones.
-    pub upgrades: Vec<UpgradeView>,
-    /// How upgrade pipelines ended since installation.
-    pub upgrade_counts: PipelineCounts,
+    /// Lifecycle operations running now, then the latest finished ones.
+    pub operations: Vec<OperationView>,
+    /// How operations ended since installation, per kind.
+    pub operation_counts: OperationCounts,
+    /// The backups of each canister with a backup policy.
+    pub backups: Vec<BackupsView>,
 }
 
 /// The snapshot in Prometheus text format.
@@ -218,39 +220,84 @@ pub fn encode(s: &Snapshot) -> std::io::Result<Vec<u8>> {
         "Consecutive failed status calls.",
         |c| c.consecutive_failures as f64,
     )?;
-    encode_upgrades(&mut w, s)?;
+    encode_operations(&mut w, s)?;
+    encode_backups(&mut w, s)?;
     Ok(w.into_inner())
 }
 
-/// Upgrade pipelines: started, running, and how they ended.
-fn encode_upgrades(w: &mut MetricsEncoder<Vec<u8>>, s: &Snapshot) -> std::io::Result<()> {
-    let c = &s.upgrade_counts;
-    w.encode_counter(
-        "monitor_upgrades_started_total",
-        c.started as f64,
-        "Upgrade pipelines started.",
+/// Lifecycle operations: started, running, and how they ended, per kind.
+fn encode_operations(w: &mut MetricsEncoder<Vec<u8>>, s: &Snapshot) -> std::io::Result<()> {
+    let c = &s.operation_counts;
+    let kinds = [
+        ("upgrade", c.upgrades),
+        ("backup", c.backups),
+        ("restore", c.restores),
+    ];
+    let mut started = w.counter_vec(
+        "monitor_operations_started_total",
+        "Lifecycle operations started, by kind.",
     )?;
-    let running = s.upgrades.iter().filter(|u| u.outcome.is_none()).count();
-    w.encode_gauge(
-        "monitor_upgrades_running",
-        running as f64,
-        "Upgrade pipelines running now.",
+    for (kind, n) in kinds {
+        started = started.value(&[("kind", kind)], n.started as f64)?;
+    }
+    let mut running = w.gauge_vec(
+        "monitor_operations_running",
+        "Lifecycle operations running now, by kind.",
     )?;
+    for (kind, _) in kinds {
+        let n = s
+            .operations
+            .iter()
+            .filter(|o| o.outcome.is_none() && o.kind.name() == kind)
+            .count();
+        running = running.value(&[("kind", kind)], n as f64)?;
+    }
     let mut ended = w.counter_vec(
-        "monitor_upgrades_total",
-        "Upgrade pipelines ended, by outcome.",
+        "monitor_operations_total",
+        "Lifecycle operations ended, by kind and outcome.",
     )?;
-    for (outcome, n) in [
-        ("succeeded", c.succeeded),
-        ("aborted", c.aborted),
-        ("rolled_back", c.rolled_back),
-        ("needs_operator", c.needs_operator),
-    ] {
-        ended = ended.value(&[("outcome", outcome)], n as f64)?;
+    for (kind, n) in kinds {
+        for (outcome, count) in [
+            ("succeeded", n.succeeded),
+            ("aborted", n.aborted),
+            ("rolled_back", n.rolled_back),
+            ("needs_operator", n.needs_operator),
+        ] {
+            ended = ended.value(&[("kind", kind), ("outcome", outcome)], count as f64)?;
+        }
     }
     Ok(())
 }
 
+/// Per canister with a backup policy: snapshot bytes, their storage cost, a failing backup.
+fn encode_backups(w: &mut MetricsEncoder<Vec<u8>>, s: &Snapshot) -> std::io::Result<()> {
+    let id = |b: &BackupsView| b.canister_id.to_text();
+    let mut g = w.gauge_vec(
+        "canister_snapshot_bytes",
+        "Bytes of the canister's snapshots, as last listed.",
+    )?;
+    for b in &s.backups {
+        g = g.value(&[("canister", &id(b))], b.snapshot_bytes as f64)?;
+    }
+    let mut g = w.gauge_vec(
+        "canister_snapshot_cycles_per_day",
+        "Cycles per day storing the canister's snapshots costs (13-node subnet fee).",
+    )?;
+    for b in &s.backups {
+        g = g.value(&[("canister", &id(b))], b.snapshot_cycles_per_day as f64)?;
+    }
+    let mut g = w.gauge_vec(
+        "canister_backup_failing",
+        "1 while the canister's last backup failed.",
+    )?;
+    for b in &s.backups {
+        g = g.value(
+            &[("canister", &id(b))],
+            f64::from(u8::from(b.last_failure.is_some())),
+        )?;
+    }
+    Ok(())
+}
 /// One gauge per canister, labelled by canister id and label.
 fn per_canister(
     w: &mut MetricsEncoder<Vec<u8>>,

@@ -4,8 +4,8 @@
 pub(crate) mod codec;
 pub(crate) mod counters;
 pub(crate) mod eventlog;
+pub(crate) mod operations;
 pub(crate) mod outbox;
-pub(crate) mod pipelines;
 pub(crate) mod registration_encoding;
 pub(crate) mod slots;
 pub(crate) mod store;

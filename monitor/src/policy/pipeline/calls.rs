@@ -6,8 +6,9 @@ use crate::policy::call_error::CallError;
 use candid::{CandidType, Deserialize, Principal};
 use canister_hooks_types::sdk::{HooksStatus, Maintenance, MaintenanceError, Phase, Readiness};
 use ic_management_canister_types::{
-    CanisterIdRecord, CanisterInstallMode, CanisterStatusType, ChunkHash, InstallChunkedCodeArgs,
-    LoadCanisterSnapshotArgs, Snapshot, TakeCanisterSnapshotArgs, UninstallCodeArgs, UpgradeFlags,
+    CanisterIdRecord, CanisterInstallMode, CanisterStatusType, ChunkHash,
+    DeleteCanisterSnapshotArgs, InstallChunkedCodeArgs, LoadCanisterSnapshotArgs, Snapshot,
+    TakeCanisterSnapshotArgs, UninstallCodeArgs, UpgradeFlags,
 };
 
 /// The SDK's maintenance endpoints and queries the pipeline calls.
@@ -87,6 +88,13 @@ pub fn call_for(action: &Action) -> CallSpec {
                 canister_id: *canister,
                 snapshot_id: snapshot.clone(),
                 sender_canister_version: None,
+            }),
+        ),
+        Action::DeleteSnapshot { canister, snapshot } => management(
+            "delete_canister_snapshot",
+            encode(&DeleteCanisterSnapshotArgs {
+                canister_id: *canister,
+                snapshot_id: snapshot.clone(),
             }),
         ),
         Action::Install {
@@ -213,6 +221,7 @@ pub fn reply_to(action: &Action, result: Result<Vec<u8>, CallError>) -> Reply {
         },
         Action::Stop { .. }
         | Action::LoadSnapshot { .. }
+        | Action::DeleteSnapshot { .. }
         | Action::Install { .. }
         | Action::Start { .. }
         | Action::Uninstall { .. } => Ok(Reply::Done),
@@ -224,6 +233,7 @@ fn snapshot_info(s: Snapshot) -> SnapshotInfo {
     SnapshotInfo {
         id: s.id,
         taken_at_ns: s.taken_at_timestamp,
+        bytes: s.total_size,
     }
 }
 

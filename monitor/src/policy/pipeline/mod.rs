@@ -1,5 +1,5 @@
-//! The upgrade pipeline as a persisted plan of bounded steps: a pure state machine that names
-//! the next call and decides what each reply leads to.
+//! Lifecycle operations (upgrades, backups, restores) as persisted plans of bounded steps: a pure
+//! state machine that names the next call and decides what each reply leads to.
 //!
 //! The canister layer stores the [`Pipeline`] before every call ([`Pipeline::begin_call`]),
 //! makes the call [`Pipeline::next`] names, and reports the reply with [`Pipeline::record`].
@@ -11,8 +11,8 @@ pub(crate) mod plan;
 pub(crate) mod request;
 
 use crate::api::{
-    Outcome, PipelinePhase, PipelineTimeouts, RunningStep, SnapshotId, Step, StepKind, StepOn,
-    StepRecord, UpgradeView,
+    BackupMode, OperationKind, OperationView, Outcome, PipelinePhase, PipelineTimeouts,
+    RunningStep, SnapshotId, Step, StepKind, StepOn, StepRecord,
 };
 use candid::{CandidType, Principal};
 use canister_hooks_types::NS;
@@ -35,31 +35,60 @@ pub struct Module {
     pub skip_pre_upgrade: bool,
 }
 
-/// Everything needed to run a pipeline, checked by the endpoint.
+/// What an operation does.
+#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub enum Work {
+    /// Install `module`, after a rehearsal on `rehearsal` if given.
+    Upgrade {
+        module: Module,
+        /// The rehearsal's scratch canister (same subnet, controlled by the monitor).
+        rehearsal: Option<Principal>,
+        /// Keep the scratch canister as the rehearsal left it.
+        keep_rehearsal: bool,
+    },
+    /// Take a snapshot (stopping the canister around it when `stop`), then delete the oldest
+    /// backups beyond `keep`.
+    Backup { stop: bool, keep: u8 },
+    /// Load `snapshot` onto the target, or onto `onto` (a clone).
+    Restore {
+        snapshot: SnapshotId,
+        onto: Option<Principal>,
+    },
+}
+
+/// Everything needed to run an operation, checked by the endpoint.
 #[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Request {
-    /// The pipeline's id.
+    /// The operation's id.
     pub id: u64,
-    /// The canister upgraded.
+    /// The canister it is for.
     pub target: Principal,
-    /// Who asked.
+    /// Who asked (the monitor for scheduled backups).
     pub started_by: Principal,
-    /// What is installed.
-    pub module: Module,
-    /// The rehearsal's scratch canister (same subnet, controlled by the monitor).
-    pub rehearsal: Option<Principal>,
-    /// Keep the scratch canister as the rehearsal left it.
-    pub keep_rehearsal: bool,
+    /// What it does.
+    pub work: Work,
     /// The target links the SDK: maintenance mode, drain and readiness are available.
     pub sdk: bool,
     /// A query whose reply means "healthy", for canisters without the SDK.
     pub health_query: Option<String>,
-    /// Snapshots a new one may replace at the limit, oldest first.
+    /// Snapshots a new one may replace at the limit, oldest first; for backups, the backups
+    /// the policy made (the only ones its retention deletes).
     pub replaceable: Vec<SnapshotId>,
     /// Shown to callers while in maintenance.
     pub reason: String,
     /// Step deadlines.
     pub timeouts: PipelineTimeouts,
+}
+
+impl Request {
+    /// The other canister: an upgrade's rehearsal canister or a restore's clone.
+    pub fn copy(&self) -> Option<Principal> {
+        match &self.work {
+            Work::Upgrade { rehearsal, .. } => *rehearsal,
+            Work::Restore { onto, .. } => *onto,
+            Work::Backup { .. } => None,
+        }
+    }
 }
 
 /// A snapshot as the management canister lists it.
@@ -69,6 +98,8 @@ pub struct SnapshotInfo {
     pub id: SnapshotId,
     /// When it was taken (IC time, ns).
     pub taken_at_ns: u64,
+    /// Its size, bytes.
+    pub bytes: u64,
 }
 
 /// How a canister's readiness is checked after a start.
@@ -104,6 +135,11 @@ pub enum Action {
     },
     /// `load_canister_snapshot` of the target's snapshot onto `canister`.
     LoadSnapshot {
+        canister: Principal,
+        snapshot: SnapshotId,
+    },
+    /// `delete_canister_snapshot`.
+    DeleteSnapshot {
         canister: Principal,
         snapshot: SnapshotId,
     },
@@ -165,7 +201,7 @@ struct Failure {
     reason: String,
 }
 
-/// One pipeline, running or finished: stored as a whole before each call.
+/// One operation, running or finished: stored as a whole before each call.
 #[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct Pipeline {
     /// What was asked.
@@ -185,12 +221,16 @@ pub struct Pipeline {
     installed: bool,
     /// After an unknown `take_canister_snapshot`: adopt a new snapshot instead of taking another.
     adopt_new_snapshot: bool,
-    known_snapshots: Vec<SnapshotId>,
+    known_snapshots: Vec<SnapshotInfo>,
     replace: Option<SnapshotId>,
-    /// The snapshot this pipeline took.
+    /// The snapshot this operation took.
     pub snapshot: Option<SnapshotInfo>,
     /// The snapshot it replaced.
     pub replaced: Option<SnapshotId>,
+    /// Backups the retention still has to delete, oldest first.
+    prune: Vec<SnapshotId>,
+    /// Backups it deleted.
+    pub deleted: Vec<SnapshotId>,
     failure: Option<Failure>,
     recovery_failure: Option<Failure>,
     /// How each finished step went, in order.
@@ -225,6 +265,8 @@ impl Pipeline {
             replace: None,
             snapshot: None,
             replaced: None,
+            prune: vec![],
+            deleted: vec![],
             failure: None,
             recovery_failure: None,
             history: vec![],
@@ -291,7 +333,7 @@ impl Pipeline {
     fn canister(&self, on: StepOn) -> Principal {
         match on {
             StepOn::Target => self.request.target,
-            StepOn::Rehearsal => self.request.rehearsal.unwrap_or(self.request.target),
+            StepOn::Copy => self.request.copy().unwrap_or(self.request.target),
         }
     }
 
@@ -313,16 +355,26 @@ impl Pipeline {
             },
             StepKind::LoadSnapshot => Action::LoadSnapshot {
                 canister,
-                snapshot: self
-                    .snapshot
-                    .as_ref()
-                    .map(|s| s.id.clone())
-                    .unwrap_or_default(),
+                snapshot: match &r.work {
+                    Work::Restore { snapshot, .. } => snapshot.clone(),
+                    _ => self
+                        .snapshot
+                        .as_ref()
+                        .map(|s| s.id.clone())
+                        .unwrap_or_default(),
+                },
             },
-            StepKind::Install => Action::Install {
+            StepKind::Install => match &r.work {
+                Work::Upgrade { module, .. } => Action::Install {
+                    canister,
+                    store: r.target,
+                    module: module.clone(),
+                },
+                _ => unreachable!("only upgrades plan an install"),
+            },
+            StepKind::DeleteSnapshot => Action::DeleteSnapshot {
                 canister,
-                store: r.target,
-                module: r.module.clone(),
+                snapshot: self.prune.first().cloned().unwrap_or_default(),
             },
             StepKind::VerifyModule => Action::ReadModuleHash { canister },
             StepKind::Start => Action::Start { canister },
@@ -342,7 +394,7 @@ impl Pipeline {
     /// The longest the main plan and a rollback may take: what maintenance announces as its end.
     fn longest_duration_ns(&self) -> u64 {
         let t = &self.request.timeouts;
-        let rollback = recovery_plan(&self.request, true, false);
+        let rollback = recovery_plan(&self.request, true, |_| false);
         let all = self.plan.iter().chain(&rollback);
         all.map(|s| seconds_for(t, s.kind)).sum::<u64>() * NS
     }
@@ -372,6 +424,9 @@ impl Pipeline {
                     self.retry_at_ns = now_ns + POLL_SECONDS * NS;
                 }
             }
+            Verdict::Again => {
+                self.retry_at_ns = now_ns;
+            }
             Verdict::ListAgain(seen) => {
                 self.last_seen = seen;
                 self.cursor -= 1;
@@ -399,14 +454,15 @@ impl Pipeline {
             (ListSnapshots, Reply::Snapshots(list)) => {
                 if self.adopt_new_snapshot {
                     self.adopt_new_snapshot = false;
-                    if let Some(new) = list.iter().find(|x| !self.known_snapshots.contains(&x.id)) {
+                    let known =
+                        |x: &SnapshotInfo| self.known_snapshots.iter().any(|k| k.id == x.id);
+                    if let Some(new) = list.iter().find(|x| !known(x)).cloned() {
                         // The unknown call took it: adopt it rather than take another.
-                        self.snapshot = Some(new.clone());
-                        self.replaced = self.replace.take();
+                        self.took(new);
                         return Verdict::AdvanceTwice;
                     }
                 }
-                self.known_snapshots = list.iter().map(|x| x.id.clone()).collect();
+                self.known_snapshots = list.clone();
                 match choose_replacement(&list, &self.request.replaceable) {
                     Ok(replace) => {
                         self.replace = replace;
@@ -416,20 +472,32 @@ impl Pipeline {
                 }
             }
             (TakeSnapshot, Reply::Taken(info)) => {
-                self.snapshot = Some(info);
-                self.replaced = self.replace.take();
+                self.took(info);
                 Verdict::Advance
             }
-            (VerifyModule, Reply::ModuleHash(hash))
-                if hash.as_ref() == Some(&self.request.module.hash) =>
-            {
-                Verdict::Advance
+            (DeleteSnapshot, Reply::Done) => {
+                if !self.prune.is_empty() {
+                    self.deleted.push(self.prune.remove(0));
+                }
+                if self.prune.is_empty() {
+                    Verdict::Advance
+                } else {
+                    Verdict::Again
+                }
             }
-            (VerifyModule, Reply::ModuleHash(hash)) => Verdict::Fail(format!(
-                "the canister runs module {}, not the one installed ({})",
-                hash.map_or_else(|| "none".into(), hex),
-                hex(self.request.module.hash.clone())
-            )),
+            (VerifyModule, Reply::ModuleHash(hash)) => {
+                let Work::Upgrade { module, .. } = &self.request.work else {
+                    return Verdict::Fail("only upgrades verify a module".into());
+                };
+                if hash.as_ref() == Some(&module.hash) {
+                    return Verdict::Advance;
+                }
+                Verdict::Fail(format!(
+                    "the canister runs module {}, not the one installed ({})",
+                    hash.map_or_else(|| "none".into(), hex),
+                    hex(module.hash.clone())
+                ))
+            }
             (Install, Reply::Done) => {
                 self.installed |= s.on == StepOn::Target;
                 Verdict::Advance
@@ -437,6 +505,24 @@ impl Pipeline {
             (_, Reply::Done) => Verdict::Advance,
             (kind, other) => Verdict::Fail(format!("unexpected reply to {kind:?}: {other:?}")),
         }
+    }
+
+    /// Records the snapshot taken; a backup's retention then names the backups to delete: the
+    /// oldest of those the policy made beyond `keep` (counting the new one).
+    fn took(&mut self, info: SnapshotInfo) {
+        self.replaced = self.replace.take();
+        if let Work::Backup { keep, .. } = self.request.work {
+            let mut backups: Vec<&SnapshotInfo> = self
+                .known_snapshots
+                .iter()
+                .filter(|k| self.request.replaceable.contains(&k.id))
+                .filter(|k| Some(&k.id) != self.replaced.as_ref() && k.id != info.id)
+                .collect();
+            backups.sort_by_key(|k| (k.taken_at_ns, k.id.clone()));
+            let excess = (backups.len() + 1).saturating_sub(usize::from(keep.max(1)));
+            self.prune = backups.iter().take(excess).map(|k| k.id.clone()).collect();
+        }
+        self.snapshot = Some(info);
     }
 
     /// Ends step `s` well and moves on.
@@ -469,13 +555,14 @@ impl Pipeline {
                 reason,
             });
             let rollback = self.installed && self.snapshot.is_some();
-            let rehearsal_began = self.history.iter().any(|r| r.step.on == StepOn::Rehearsal);
+            let history = &self.history;
+            let began = |step: Step| history.iter().any(|r| r.step == step);
             self.phase = if rollback {
                 PipelinePhase::Rollback
             } else {
                 PipelinePhase::Abort
             };
-            self.plan = recovery_plan(&self.request, rollback, rehearsal_began);
+            self.plan = recovery_plan(&self.request, rollback, began);
             self.cursor = 0;
         } else {
             self.recovery_failure.get_or_insert(Failure {
@@ -492,6 +579,14 @@ impl Pipeline {
         self.retry_at_ns = now_ns;
         self.attempts = 0;
         self.last_seen.clear();
+        // Retention with nothing to delete has no call to make.
+        if self
+            .current()
+            .is_some_and(|s| s.kind == StepKind::DeleteSnapshot)
+            && self.prune.is_empty()
+        {
+            self.cursor += 1;
+        }
         if self.cursor >= self.plan.len() {
             self.finish(now_ns);
         }
@@ -530,14 +625,33 @@ impl Pipeline {
         });
     }
 
-    /// The pipeline as the API shows it.
-    pub fn view(&self) -> UpgradeView {
+    /// The operation as the API shows it.
+    pub fn view(&self) -> OperationView {
         let r = &self.request;
-        UpgradeView {
+        let kind = match &r.work {
+            Work::Upgrade {
+                module, rehearsal, ..
+            } => OperationKind::Upgrade {
+                wasm_module_hash: module.hash.clone(),
+                rehearse_on: *rehearsal,
+            },
+            Work::Backup { stop, keep } => OperationKind::Backup {
+                mode: if *stop {
+                    BackupMode::Stopped
+                } else {
+                    BackupMode::Running
+                },
+                keep: *keep,
+            },
+            Work::Restore { snapshot, onto } => OperationKind::Restore {
+                snapshot_id: snapshot.clone(),
+                onto: *onto,
+            },
+        };
+        OperationView {
             id: r.id,
+            kind,
             canister_id: r.target,
-            wasm_module_hash: r.module.hash.clone(),
-            rehearse_on: r.rehearsal,
             started_by: r.started_by,
             started_at_ns: self.started_ns,
             running: self
@@ -555,9 +669,32 @@ impl Pipeline {
             ended_at_ns: self.ended_ns,
             steps: self.history.clone(),
             snapshot_id: self.snapshot.as_ref().map(|s| s.id.clone()),
+            snapshot_bytes: self.snapshot.as_ref().map(|s| s.bytes),
             replaced_snapshot_id: self.replaced.clone(),
+            deleted_snapshot_ids: self.deleted.clone(),
             target_stopped_ns: self.stopped_ns,
         }
+    }
+
+    /// Every snapshot the last listing found, with the one taken and without those replaced
+    /// or deleted: what the target holds once the operation is over.
+    pub fn snapshots_held(&self) -> Vec<SnapshotInfo> {
+        let gone =
+            |id: &SnapshotId| Some(id) == self.replaced.as_ref() || self.deleted.contains(id);
+        let mut held: Vec<SnapshotInfo> = self
+            .known_snapshots
+            .iter()
+            .filter(|s| !gone(&s.id))
+            .cloned()
+            .collect();
+        if let Some(s) = self
+            .snapshot
+            .as_ref()
+            .filter(|s| !held.iter().any(|h| h.id == s.id))
+        {
+            held.push(s.clone());
+        }
+        held
     }
 }
 
@@ -573,6 +710,8 @@ fn seconds_for(t: &PipelineTimeouts, kind: StepKind) -> u64 {
 
 enum Verdict {
     Advance,
+    /// The step has more calls to make (retention deleting several backups).
+    Again,
     /// The listing found the snapshot an unknown take made: skip the take.
     AdvanceTwice,
     Repeat(String),

@@ -1,7 +1,10 @@
-//! Checks an admin's [`UpgradeArgs`] and turns them into a pipeline [`Request`].
+//! Checks an admin's [`UpgradeArgs`] and [`RestoreArgs`] and turns them, and scheduled backups,
+//! into operation [`Request`]s.
 
-use super::{hex, Module, Request};
-use crate::api::{SnapshotId, UpgradeArgs, UpgradeError};
+use super::{hex, Module, Request, Work};
+use crate::api::{
+    BackupMode, OperationError, PipelineTimeouts, RestoreArgs, SnapshotId, UpgradeArgs,
+};
 use candid::Principal;
 
 /// Longest maintenance reason the SDK keeps, bytes.
@@ -13,15 +16,15 @@ pub const MAX_CHUNKS: usize = 100;
 /// Longest step deadline, seconds (a day).
 pub const MAX_STEP_SECONDS: u64 = 86_400;
 
-fn invalid(field: &str, reason: impl Into<String>) -> UpgradeError {
-    UpgradeError::InvalidArgument {
+fn invalid(field: &str, reason: impl Into<String>) -> OperationError {
+    OperationError::InvalidArgument {
         field: field.into(),
         reason: reason.into(),
     }
 }
 
-/// Checks the arguments alone (no registry, no calls).
-pub fn check(args: &UpgradeArgs, monitor: Principal) -> Result<(), UpgradeError> {
+/// Checks an upgrade's arguments alone (no registry, no calls).
+pub fn check_upgrade(args: &UpgradeArgs, monitor: Principal) -> Result<(), OperationError> {
     let is_hash = |h: &[u8]| h.len() == 32;
     if !is_hash(&args.wasm_module_hash) {
         return Err(invalid(
@@ -70,15 +73,58 @@ pub fn check(args: &UpgradeArgs, monitor: Principal) -> Result<(), UpgradeError>
             ));
         }
     }
-    if let Some(r) = &args.reason {
-        if r.trim().is_empty() || r.len() > MAX_REASON_BYTES {
-            return Err(invalid(
-                "reason",
-                format!("1 to {MAX_REASON_BYTES} bytes, shown to callers during maintenance"),
-            ));
-        }
+    check_reason(&args.reason)?;
+    check_timeouts(&args.timeouts)
+}
+
+/// Checks a restore's arguments alone (no registry, no calls).
+pub fn check_restore(args: &RestoreArgs, monitor: Principal) -> Result<(), OperationError> {
+    if args.snapshot_id.is_empty() {
+        return Err(invalid(
+            "snapshot_id",
+            "give the id of one of the canister's snapshots",
+        ));
     }
-    let t = args.timeouts.unwrap_or_default();
+    check_copy("onto", args.onto, args.canister_id, monitor)?;
+    check_reason(&args.reason)?;
+    check_timeouts(&args.timeouts)
+}
+
+/// A rehearsal or clone canister must be another canister than the target and the monitor.
+fn check_copy(
+    field: &str,
+    copy: Option<Principal>,
+    target: Principal,
+    monitor: Principal,
+) -> Result<(), OperationError> {
+    match copy {
+        Some(c)
+            if c == target
+                || c == monitor
+                || c == Principal::management_canister()
+                || c == Principal::anonymous() =>
+        {
+            Err(invalid(
+                field,
+                "give another canister of the same subnet, other than the target and the monitor",
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+fn check_reason(reason: &Option<String>) -> Result<(), OperationError> {
+    match reason {
+        Some(r) if r.trim().is_empty() || r.len() > MAX_REASON_BYTES => Err(invalid(
+            "reason",
+            format!("1 to {MAX_REASON_BYTES} bytes, shown to callers during maintenance"),
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn check_timeouts(timeouts: &Option<PipelineTimeouts>) -> Result<(), OperationError> {
+    let t = timeouts.unwrap_or_default();
     for (field, seconds) in [
         ("timeouts.drain_seconds", t.drain_seconds),
         ("timeouts.stop_seconds", t.stop_seconds),
@@ -95,9 +141,9 @@ pub fn check(args: &UpgradeArgs, monitor: Principal) -> Result<(), UpgradeError>
     Ok(())
 }
 
-/// The request of checked `args`: pipelines may replace the snapshots they took
+/// The request of checked upgrade `args`: it may replace the snapshots upgrades took
 /// (`snapshots_taken`) and those the admin listed.
-pub fn request(
+pub fn upgrade(
     args: UpgradeArgs,
     id: u64,
     started_by: Principal,
@@ -116,14 +162,16 @@ pub fn request(
         id,
         target: args.canister_id,
         started_by,
-        module: Module {
-            hash: args.wasm_module_hash,
-            chunk_hashes: args.chunk_hashes,
-            arg: args.arg,
-            skip_pre_upgrade: args.skip_pre_upgrade,
+        work: Work::Upgrade {
+            module: Module {
+                hash: args.wasm_module_hash,
+                chunk_hashes: args.chunk_hashes,
+                arg: args.arg,
+                skip_pre_upgrade: args.skip_pre_upgrade,
+            },
+            rehearsal: args.rehearse_on,
+            keep_rehearsal: args.keep_rehearsal,
         },
-        rehearsal: args.rehearse_on,
-        keep_rehearsal: args.keep_rehearsal,
         sdk,
         health_query: args.health_query,
         replaceable,
@@ -132,10 +180,56 @@ pub fn request(
     }
 }
 
+/// The request of checked restore `args`.
+pub fn restore(args: RestoreArgs, id: u64, started_by: Principal, sdk: bool) -> Request {
+    Request {
+        id,
+        target: args.canister_id,
+        started_by,
+        reason: args
+            .reason
+            .unwrap_or_else(|| format!("restoring snapshot {}", hex(args.snapshot_id.clone()))),
+        work: Work::Restore {
+            snapshot: args.snapshot_id,
+            onto: args.onto,
+        },
+        sdk,
+        health_query: None,
+        replaceable: vec![],
+        timeouts: args.timeouts.unwrap_or_default(),
+    }
+}
+
+/// A backup of `target` in `mode`, keeping `keep` backups: it may replace, and its retention
+/// deletes, only the backups taken before (`backups_taken`).
+pub fn backup(
+    target: Principal,
+    mode: BackupMode,
+    keep: u8,
+    id: u64,
+    started_by: Principal,
+    sdk: bool,
+    backups_taken: Vec<SnapshotId>,
+) -> Request {
+    Request {
+        id,
+        target,
+        started_by,
+        reason: "backing up: a snapshot is being taken".into(),
+        work: Work::Backup {
+            stop: mode == BackupMode::Stopped,
+            keep,
+        },
+        sdk,
+        health_query: None,
+        replaceable: backups_taken,
+        timeouts: PipelineTimeouts::default(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::api::PipelineTimeouts;
 
     fn args() -> UpgradeArgs {
         UpgradeArgs {
@@ -153,9 +247,9 @@ mod tests {
         }
     }
 
-    fn field(r: Result<(), UpgradeError>) -> String {
+    fn field(r: Result<(), OperationError>) -> String {
         match r {
-            Err(UpgradeError::InvalidArgument { field, .. }) => field,
+            Err(OperationError::InvalidArgument { field, .. }) => field,
             other => panic!("{other:?}"),
         }
     }
@@ -163,11 +257,11 @@ mod tests {
     #[test]
     fn each_bad_argument_is_named() {
         let monitor = Principal::from_slice(&[9; 10]);
-        assert_eq!(check(&args(), monitor), Ok(()));
+        assert_eq!(check_upgrade(&args(), monitor), Ok(()));
         let bad = |f: fn(&mut UpgradeArgs)| {
             let mut a = args();
             f(&mut a);
-            field(check(&a, monitor))
+            field(check_upgrade(&a, monitor))
         };
         assert_eq!(
             bad(|a| a.wasm_module_hash.pop().map(drop).unwrap()),
@@ -196,7 +290,7 @@ mod tests {
 
     #[test]
     fn the_request_may_replace_the_pipelines_snapshots_and_those_listed() {
-        let r = request(
+        let r = upgrade(
             args(),
             3,
             Principal::anonymous(),

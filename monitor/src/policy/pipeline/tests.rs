@@ -27,14 +27,20 @@ fn request() -> Request {
         id: 1,
         target: target(),
         started_by: Principal::anonymous(),
-        module: module(),
-        rehearsal: None,
-        keep_rehearsal: false,
+        work: upgrade(None),
         sdk: true,
         health_query: None,
         replaceable: vec![],
         reason: "upgrade to v2".into(),
         timeouts: PipelineTimeouts::default(),
+    }
+}
+
+fn upgrade(rehearsal: Option<Principal>) -> Work {
+    Work::Upgrade {
+        module: module(),
+        rehearsal,
+        keep_rehearsal: false,
     }
 }
 
@@ -46,6 +52,7 @@ fn snap(id: u8, at: u64) -> SnapshotInfo {
     SnapshotInfo {
         id: vec![id],
         taken_at_ns: at,
+        bytes: 1024,
     }
 }
 
@@ -122,12 +129,12 @@ fn plans_follow_the_request() {
         ]
     );
     let rehearsed = Request {
-        rehearsal: Some(scratch()),
+        work: upgrade(Some(scratch())),
         ..up
     };
     let copy_steps: Vec<_> = main_plan(&rehearsed)
         .into_iter()
-        .filter(|s| s.on == StepOn::Rehearsal)
+        .filter(|s| s.on == StepOn::Copy)
         .map(|s| s.kind)
         .collect();
     assert_eq!(
@@ -198,7 +205,7 @@ fn next_waits_until_the_retry_time() {
 }
 
 #[test]
-fn a_drain_that_times_out_aborts_restarts_and_leaves_maintenance() {
+fn a_drain_that_times_out_aborts_and_leaves_maintenance_without_a_needless_start() {
     let mut op = Pipeline::start(request(), 0);
     let called = drive(&mut op, |a, o| match a {
         Action::ReadInFlight { .. } => Reply::NotYet("1 call in flight to slow.wait".into()),
@@ -220,7 +227,11 @@ fn a_drain_that_times_out_aborts_restarts_and_leaves_maintenance() {
         .filter(|(_, p)| *p == PipelinePhase::Abort)
         .map(|(s, _)| s.kind)
         .collect();
-    assert_eq!(recovery, [Start, LeaveMaintenance]);
+    assert_eq!(
+        recovery,
+        [LeaveMaintenance],
+        "never stopped: nothing to start"
+    );
     assert!(!kinds(&called).contains(&Install));
 }
 
@@ -349,7 +360,7 @@ fn an_unknown_install_or_a_wrong_module_rolls_back() {
 #[test]
 fn a_failed_rehearsal_leaves_the_target_untouched_and_clears_the_scratch_canister() {
     let req = Request {
-        rehearsal: Some(scratch()),
+        work: upgrade(Some(scratch())),
         ..request()
     };
     let mut op = Pipeline::start(req, 0);
@@ -381,7 +392,7 @@ fn a_failed_rehearsal_leaves_the_target_untouched_and_clears_the_scratch_caniste
     assert_eq!(
         recovery,
         [
-            step(Uninstall, StepOn::Rehearsal),
+            step(Uninstall, StepOn::Copy),
             step(Start, StepOn::Target),
             step(LeaveMaintenance, StepOn::Target)
         ]
@@ -391,7 +402,7 @@ fn a_failed_rehearsal_leaves_the_target_untouched_and_clears_the_scratch_caniste
 #[test]
 fn the_rehearsal_installs_on_the_scratch_canister_from_the_targets_chunk_store() {
     let req = Request {
-        rehearsal: Some(scratch()),
+        work: upgrade(Some(scratch())),
         ..request()
     };
     let mut op = Pipeline::start(req, 0);
@@ -605,4 +616,159 @@ fn the_view_shows_the_running_step_then_the_outcome() {
     assert_eq!((v.running, v.outcome), (None, Some(Outcome::Succeeded)));
     assert_eq!(v.snapshot_id, Some(vec![10]));
     assert!(v.ended_at_ns.is_some() && v.target_stopped_ns > 0);
+}
+
+fn backup(stop: bool, keep: u8, backups_before: &[u8]) -> Request {
+    Request {
+        work: Work::Backup { stop, keep },
+        replaceable: backups_before.iter().map(|i| vec![*i]).collect(),
+        ..request()
+    }
+}
+
+#[test]
+fn a_stopped_backup_quiesces_snapshots_resumes_then_deletes_the_oldest_backups_beyond_keep() {
+    // Backups 1, 2, 3 of the policy (oldest first) and 9 taken by hand; keep 2.
+    let mut op = Pipeline::start(backup(true, 2, &[1, 2, 3]), 0);
+    let mut deleted = vec![];
+    let called = drive(&mut op, |a, o| match a {
+        Action::ListSnapshots { .. } => {
+            Reply::Snapshots(vec![snap(9, 0), snap(1, 10), snap(2, 20), snap(3, 30)])
+        }
+        Action::DeleteSnapshot { snapshot, .. } => {
+            deleted.push(snapshot.clone());
+            Reply::Done
+        }
+        _ => healthy(a, o),
+    });
+    assert_eq!(
+        kinds(&called),
+        [
+            EnterMaintenance,
+            Drain,
+            Stop,
+            ListSnapshots,
+            TakeSnapshot,
+            Start,
+            AwaitReady,
+            LeaveMaintenance,
+            DeleteSnapshot,
+            DeleteSnapshot
+        ]
+    );
+    assert_eq!(
+        deleted,
+        [vec![1], vec![2]],
+        "the two oldest backups, never the hand-made one"
+    );
+    assert_eq!(op.outcome, Some(Outcome::Succeeded));
+    assert_eq!(op.deleted, deleted);
+    let held: Vec<SnapshotId> = op.snapshots_held().into_iter().map(|s| s.id).collect();
+    assert_eq!(held, [vec![9], vec![3], vec![10]]);
+}
+
+#[test]
+fn a_running_backup_never_stops_the_canister_and_skips_retention_with_nothing_to_delete() {
+    let mut op = Pipeline::start(backup(false, 5, &[1]), 0);
+    let called = drive(&mut op, healthy);
+    assert_eq!(kinds(&called), [ListSnapshots, TakeSnapshot]);
+    assert_eq!((op.outcome, op.stopped_ns), (Some(Outcome::Succeeded), 0));
+}
+
+#[test]
+fn a_backup_whose_drain_times_out_is_skipped_and_the_canister_keeps_running() {
+    let mut op = Pipeline::start(backup(true, 2, &[]), 0);
+    let called = drive(&mut op, |a, o| match a {
+        Action::ReadInFlight { .. } => Reply::NotYet("1 call(s) await responses".into()),
+        _ => healthy(a, o),
+    });
+    assert!(
+        matches!(op.outcome, Some(Outcome::Aborted { step: Drain, .. })),
+        "{:?}",
+        op.outcome
+    );
+    let recovery: Vec<_> = called
+        .iter()
+        .filter(|(_, p)| *p == PipelinePhase::Abort)
+        .map(|(s, _)| s.kind)
+        .collect();
+    assert_eq!(
+        recovery,
+        [LeaveMaintenance],
+        "never stopped: nothing to start"
+    );
+    assert!(!kinds(&called).contains(&TakeSnapshot));
+}
+
+#[test]
+fn a_restore_loads_the_chosen_snapshot_onto_the_target_or_a_clone() {
+    let restore = |onto| Request {
+        work: Work::Restore {
+            snapshot: vec![4],
+            onto,
+        },
+        ..request()
+    };
+    let mut op = Pipeline::start(restore(None), 0);
+    let mut loaded = vec![];
+    let called = drive(&mut op, |a, o| {
+        if let Action::LoadSnapshot { canister, snapshot } = a {
+            loaded.push((*canister, snapshot.clone()));
+        }
+        healthy(a, o)
+    });
+    assert_eq!(
+        kinds(&called),
+        [
+            EnterMaintenance,
+            Drain,
+            Stop,
+            LoadSnapshot,
+            Start,
+            AwaitReady,
+            LeaveMaintenance
+        ]
+    );
+    assert_eq!(loaded, [(target(), vec![4])]);
+
+    let mut clone = Pipeline::start(restore(Some(scratch())), 0);
+    let called = drive(&mut clone, healthy);
+    assert!(
+        called.iter().all(|(s, _)| s.on == StepOn::Copy),
+        "the target is not touched"
+    );
+    assert_eq!(
+        kinds(&called),
+        [Stop, LoadSnapshot, Start, AwaitReady, LeaveMaintenance]
+    );
+    assert_eq!(clone.snapshot, None, "a restore takes no snapshot");
+}
+
+#[test]
+fn a_restore_that_fails_to_load_starts_the_target_again() {
+    let mut op = Pipeline::start(
+        Request {
+            work: Work::Restore {
+                snapshot: vec![4],
+                onto: None,
+            },
+            ..request()
+        },
+        0,
+    );
+    let called = drive(&mut op, |a, o| match a {
+        Action::LoadSnapshot { .. } => Reply::Refused("snapshot 04 does not exist".into()),
+        _ => healthy(a, o),
+    });
+    assert!(matches!(
+        op.outcome,
+        Some(Outcome::Aborted {
+            step: LoadSnapshot,
+            ..
+        })
+    ));
+    assert_eq!(
+        &kinds(&called)[called.len() - 2..],
+        [Start, LeaveMaintenance]
+    );
 }

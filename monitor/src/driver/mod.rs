@@ -1,15 +1,13 @@
-//! The monitor's asynchronous flows (register, poll, deliver, upgrade) written against the
-//! [`Platform`] seam, so the same code runs in the canister (ic-cdk calls) and in native tests
-//! (fakes).
+//! The monitor's asynchronous flows (register, poll, deliver; lifecycle operations in
+//! `operations`) written against the [`Platform`] seam, so the same code runs in the canister
+//! (ic-cdk calls) and in native tests (fakes).
 
-use crate::api::{
-    Hooks, RegisterArgs, Registration, RegistrationError, UpgradeArgs, UpgradeError, UpgradeView,
-};
+pub mod operations;
+
+use crate::api::{Hooks, RegisterArgs, Registration, RegistrationError};
 use crate::monitor::{Delivery, Mode, Monitor};
-use crate::policy::access::Caller;
 use crate::policy::call_error::CallError;
 use crate::policy::exports::exported_hooks;
-use crate::policy::pipeline::calls::{self, StatusFields};
 use crate::status_reply::{self, StatusReply};
 use candid::Principal;
 use ic_stable_structures::Memory;
@@ -191,141 +189,4 @@ pub async fn deliver<M: Memory, P: Platform>(
 async fn read_exports<P: Platform>(platform: &P, id: Principal, timeout: u32) -> Option<Hooks> {
     let bytes = platform.candid_service(id, timeout).await.ok()?;
     exported_hooks(std::str::from_utf8(&bytes).ok()?)
-}
-
-/// Starts an upgrade pipeline: checks the caller and the arguments, that the monitor controls
-/// the target (and the rehearsal canister), and whether the target links the SDK (it answers
-/// the SDK's status query); then stores the pipeline, which the timer runs.
-pub async fn start_upgrade<M: Memory, P: Platform>(
-    state: &RefCell<Monitor<M>>,
-    platform: &P,
-    caller: Caller,
-    args: UpgradeArgs,
-) -> Result<UpgradeView, UpgradeError> {
-    let (timeout, monitor) = {
-        let s = state.borrow();
-        s.check_upgrade(&caller, &args)?;
-        (s.config().call_timeout_seconds, s.id())
-    };
-    for canister in [Some(args.canister_id), args.rehearse_on]
-        .into_iter()
-        .flatten()
-    {
-        check_controlled(platform, canister, monitor, timeout).await?;
-    }
-    let status = calls::call_for(&crate::policy::pipeline::Action::ReadInFlight {
-        canister: args.canister_id,
-    });
-    let sdk = platform
-        .call(args.canister_id, &status.method, status.arg, timeout)
-        .await
-        .is_ok_and(|bytes| {
-            candid::decode_one::<canister_hooks_types::sdk::HooksStatus>(&bytes).is_ok()
-        });
-    state
-        .borrow_mut()
-        .begin_upgrade(&caller, args, sdk, platform.now_ns())
-}
-
-/// Errs unless `monitor` is among `canister`'s controllers.
-async fn check_controlled<P: Platform>(
-    platform: &P,
-    canister: Principal,
-    monitor: Principal,
-    timeout: u32,
-) -> Result<(), UpgradeError> {
-    let failed = |reject_code, message| UpgradeError::CallFailed {
-        canister_id: canister,
-        method: "canister_status".into(),
-        reject_code,
-        message,
-    };
-    let bytes = platform
-        .canister_status(canister, timeout)
-        .await
-        .map_err(|e| failed(e.reject_code, e.describe()))?;
-    let status: StatusFields = candid::decode_one(&bytes)
-        .map_err(|e| failed(None, format!("unexpected canister_status reply: {e}")))?;
-    if status.settings.controllers.contains(&monitor) {
-        Ok(())
-    } else {
-        Err(UpgradeError::NotController {
-            canister_id: canister,
-            controllers: status.settings.controllers,
-        })
-    }
-}
-
-/// Runs `canister`'s pipeline (already marked as having a task by `take_due_pipelines`) until
-/// it waits or ends: each call is stored as made before it is made, and its reply recorded.
-pub async fn run_pipeline<M: Memory, P: Platform>(
-    state: &RefCell<Monitor<M>>,
-    platform: &P,
-    canister: Principal,
-) {
-    loop {
-        let next = state
-            .borrow_mut()
-            .pipeline_call(canister, platform.now_ns());
-        let Some((action, timeout)) = next else { break };
-        let call = calls::call_for(&action);
-        let result = platform
-            .call(call.callee, &call.method, call.arg, timeout)
-            .await;
-        let reply = calls::reply_to(&action, result);
-        state
-            .borrow_mut()
-            .pipeline_reply(canister, reply, platform.now_ns());
-    }
-}
-
-/// Largest chunk the management canister's `upload_chunk` accepts, bytes (1 MiB).
-pub const MAX_CHUNK_BYTES: usize = 1 << 20;
-
-/// Stores `chunk` in the chunk store of `canister` (registered, controlled by the monitor) with
-/// the management canister's `upload_chunk`; returns its SHA-256 hash.
-pub async fn upload_chunk<M: Memory, P: Platform>(
-    state: &RefCell<Monitor<M>>,
-    platform: &P,
-    caller: Caller,
-    canister: Principal,
-    chunk: Vec<u8>,
-) -> Result<Vec<u8>, UpgradeError> {
-    let timeout = {
-        let s = state.borrow();
-        s.check_chunk_upload(&caller, canister)?;
-        s.config().call_timeout_seconds
-    };
-    if chunk.is_empty() || chunk.len() > MAX_CHUNK_BYTES {
-        return Err(UpgradeError::InvalidArgument {
-            field: "chunk".into(),
-            reason: format!(
-                "a chunk is 1 byte to 1 MiB; this one is {} bytes: split the module",
-                chunk.len()
-            ),
-        });
-    }
-    let arg = candid::encode_one(ic_management_canister_types::UploadChunkArgs {
-        canister_id: canister,
-        chunk,
-    })
-    .expect("upload_chunk arguments encode");
-    let failed = |reject_code, message| UpgradeError::CallFailed {
-        canister_id: canister,
-        method: "upload_chunk".into(),
-        reject_code,
-        message,
-    };
-    let bytes = platform
-        .call(
-            Principal::management_canister(),
-            "upload_chunk",
-            arg,
-            timeout,
-        )
-        .await
-        .map_err(|e| failed(e.reject_code, e.describe()))?;
-    candid::decode_one::<ic_management_canister_types::ChunkHash>(&bytes)
-        .map(|h| h.hash)
-        .map_err(|e| failed(None, format!("unexpected upload_chunk reply: {e}")))
 }

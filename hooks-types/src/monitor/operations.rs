@@ -1,5 +1,5 @@
-//! The upgrade pipeline's API: what an admin submits, the pipeline's steps and outcome as the
-//! monitor reports them, and why a request is refused.
+//! Lifecycle operations (upgrades, backups, restores): what an admin submits, each operation's
+//! steps and outcome as the monitor reports them, backup policies, and why a request is refused.
 
 use candid::{CandidType, Principal};
 use serde::{Deserialize, Serialize};
@@ -94,6 +94,8 @@ pub enum StepKind {
     LeaveMaintenance,
     /// Remove the rehearsal's code and state from the scratch canister.
     Uninstall,
+    /// Delete a backup the retention of the backup policy no longer keeps.
+    DeleteSnapshot,
 }
 
 impl StepKind {
@@ -112,6 +114,7 @@ impl StepKind {
             StepKind::AwaitReady => "await readiness",
             StepKind::LeaveMaintenance => "leave maintenance",
             StepKind::Uninstall => "uninstall",
+            StepKind::DeleteSnapshot => "delete old backup",
         }
     }
 }
@@ -119,10 +122,11 @@ impl StepKind {
 /// Which canister a step acts on.
 #[derive(CandidType, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StepOn {
-    /// The canister being upgraded.
+    /// The canister the operation is for.
     Target,
-    /// The rehearsal's scratch canister.
-    Rehearsal,
+    /// The other canister: an upgrade's rehearsal (scratch) canister, or the clone a restore
+    /// loads the snapshot onto.
+    Copy,
 }
 
 /// One step of a plan.
@@ -138,12 +142,12 @@ impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.on {
             StepOn::Target => f.write_str(self.kind.label()),
-            StepOn::Rehearsal => write!(f, "{} (rehearsal)", self.kind.label()),
+            StepOn::Copy => write!(f, "{} (copy)", self.kind.label()),
         }
     }
 }
 
-/// Which list of steps a pipeline is running.
+/// Which list of steps an operation is running.
 #[derive(CandidType, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub enum PipelinePhase {
     /// The steps asked for.
@@ -171,12 +175,13 @@ pub struct StepRecord {
     pub error: Option<String>,
 }
 
-/// Where a pipeline ended.
+/// Where an operation ended.
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
-    /// Every step succeeded: the canister runs the new module and is ready.
+    /// Every step succeeded.
     Succeeded,
-    /// A step failed before the target's code changed; the target is back in service.
+    /// A step failed before the target's code changed (for a restore: before its state was
+    /// replaced); the target is back in service.
     Aborted {
         /// The step that failed.
         step: StepKind,
@@ -219,9 +224,11 @@ impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Outcome::Succeeded => f.write_str("succeeded"),
-            Outcome::Aborted { step, reason } => {
-                write!(f, "aborted at {}: {reason}; the canister runs its old code", step.label())
-            }
+            Outcome::Aborted { step, reason } => write!(
+                f,
+                "aborted at {}: {reason}; the canister was brought back into service",
+                step.label()
+            ),
             Outcome::RolledBack { step, reason } => write!(
                 f,
                 "rolled back after {} failed: {reason}; the snapshot taken before the upgrade was loaded back",
@@ -237,7 +244,7 @@ impl fmt::Display for Outcome {
     }
 }
 
-/// Where a running pipeline is.
+/// Where a running operation is.
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct RunningStep {
     /// The step running.
@@ -254,18 +261,53 @@ pub struct RunningStep {
     pub last_seen: String,
 }
 
-/// One upgrade pipeline, running or finished.
+/// What an operation does.
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct UpgradeView {
+pub enum OperationKind {
+    /// An upgrade through the pipeline (`start_upgrade`).
+    Upgrade {
+        /// The module installed.
+        wasm_module_hash: Vec<u8>,
+        /// The rehearsal's scratch canister, if any.
+        rehearse_on: Option<Principal>,
+    },
+    /// A backup: a snapshot, by the backup policy or `start_backup`.
+    Backup {
+        /// Stopped (consistent) or running.
+        mode: BackupMode,
+        /// Backups of the policy kept after this one.
+        keep: u8,
+    },
+    /// A restore of one of the target's snapshots (`start_restore`).
+    Restore {
+        /// The snapshot loaded.
+        snapshot_id: SnapshotId,
+        /// The canister it is loaded onto, when not the target (a clone).
+        onto: Option<Principal>,
+    },
+}
+
+impl OperationKind {
+    /// `upgrade`, `backup` or `restore`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            OperationKind::Upgrade { .. } => "upgrade",
+            OperationKind::Backup { .. } => "backup",
+            OperationKind::Restore { .. } => "restore",
+        }
+    }
+}
+
+/// One operation (upgrade, backup, restore), running or finished.
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct OperationView {
     /// Its id (increasing).
     pub id: u64,
-    /// The canister upgraded.
+    /// What it does.
+    pub kind: OperationKind,
+    /// The canister it is for.
     pub canister_id: Principal,
-    /// The module installed.
-    pub wasm_module_hash: Vec<u8>,
-    /// The rehearsal's scratch canister, if any.
-    pub rehearse_on: Option<Principal>,
-    /// Who started it.
+    /// Who started it (the monitor itself for scheduled backups).
     pub started_by: Principal,
     /// When it started (IC time, ns).
     pub started_at_ns: u64,
@@ -277,17 +319,21 @@ pub struct UpgradeView {
     pub ended_at_ns: Option<u64>,
     /// How each finished step went, in order.
     pub steps: Vec<StepRecord>,
-    /// The snapshot taken of the target before the install.
+    /// The snapshot it took of the target (upgrades, backups).
     pub snapshot_id: Option<SnapshotId>,
+    /// That snapshot's size, bytes.
+    pub snapshot_bytes: Option<u64>,
     /// The older snapshot that snapshot replaced, if the canister was at the limit.
     pub replaced_snapshot_id: Option<SnapshotId>,
+    /// Backups deleted by the retention of the backup policy.
+    pub deleted_snapshot_ids: Vec<SnapshotId>,
     /// How long the target was stopped, nanoseconds.
     pub target_stopped_ns: u64,
 }
 
-/// Which pipelines `upgrade_history` returns, newest first.
+/// Which operations `operations` returns, newest first.
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
-pub struct UpgradeFilter {
+pub struct OperationFilter {
     /// Only this canister's.
     pub canister_id: Option<Principal>,
     /// Only ids below this one (the next page).
@@ -296,10 +342,93 @@ pub struct UpgradeFilter {
     pub limit: Option<u32>,
 }
 
-/// Why `start_upgrade` or `upload_chunk` was refused; nothing was changed.
+/// How consistent a backup is.
+#[derive(CandidType, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackupMode {
+    /// Maintenance and drain (SDK canisters), stop, snapshot, start: the snapshot holds no
+    /// half-done call. The canister is stopped for the snapshot.
+    Stopped,
+    /// Snapshot while running: no downtime, but a canister waiting for responses to its calls is
+    /// snapshotted mid-call (the IC recommends stopping first); for canisters that make no calls.
+    Running,
+}
+
+/// Hours of the UTC day a backup may start in: `[start_hour, end_hour)`, wrapping past midnight
+/// when `end_hour < start_hour`.
+#[derive(CandidType, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BackupWindow {
+    /// First hour (0-23).
+    pub start_hour: u8,
+    /// Hour the window ends (0-23), exclusive.
+    pub end_hour: u8,
+}
+
+/// When and how a canister is backed up, and how many backups are kept.
+#[derive(CandidType, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BackupPolicy {
+    /// Hours between backups (a multiple of 24 with a window).
+    pub interval_hours: u32,
+    /// The hours of the UTC day backups start in; any time when absent.
+    pub window: Option<BackupWindow>,
+    /// Backups of this policy kept (1 to 9: one of the 10 snapshots a canister may hold stays
+    /// free for the upgrade pipeline); older ones are deleted.
+    pub keep: u8,
+    /// Stopped or running.
+    pub mode: BackupMode,
+}
+
+/// A backup the policy took and keeps.
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub enum UpgradeError {
-    /// Only the monitor's controllers and admins may upgrade canisters.
+pub struct BackupView {
+    /// The snapshot.
+    pub snapshot_id: SnapshotId,
+    /// When it was taken (IC time, ns).
+    pub taken_at_ns: u64,
+    /// Its size, bytes.
+    pub bytes: u64,
+}
+
+/// A canister's backups: its policy, what is kept, what comes next, and what they cost.
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct BackupsView {
+    /// The canister.
+    pub canister_id: Principal,
+    /// Its policy, if any.
+    pub policy: Option<BackupPolicy>,
+    /// The backups kept, oldest first.
+    pub backups: Vec<BackupView>,
+    /// When the next scheduled backup may start (IC time, ns).
+    pub next_at_ns: Option<u64>,
+    /// The last backup that failed, since the last success: when and why.
+    pub last_failure: Option<String>,
+    /// Bytes of all the canister's snapshots, as last listed (its own, the pipeline's, the
+    /// policy's).
+    pub snapshot_bytes: u64,
+    /// What storing them costs per day, cycles (a 13-node subnet's storage fee).
+    pub snapshot_cycles_per_day: u128,
+}
+
+/// Restore a canister to one of its snapshots (`start_restore`).
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub struct RestoreArgs {
+    /// The canister whose snapshot is restored.
+    pub canister_id: Principal,
+    /// The snapshot.
+    pub snapshot_id: SnapshotId,
+    /// Load it onto this canister instead (same subnet, controlled by the monitor): a clone for
+    /// inspection; the target is not touched.
+    pub onto: Option<Principal>,
+    /// Shown to callers while in maintenance; a default names the restore.
+    pub reason: Option<String>,
+    /// Step deadlines; defaults when absent.
+    pub timeouts: Option<PipelineTimeouts>,
+}
+
+/// Why a lifecycle request (`upload_chunk`, `start_upgrade`, `start_backup`, `start_restore`,
+/// `set_backup_policy`) was refused; nothing was changed.
+#[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+pub enum OperationError {
+    /// Only the monitor's controllers and admins may do this.
     NotAuthorized {
         /// Who called.
         caller: Principal,
@@ -310,18 +439,18 @@ pub enum UpgradeError {
         canister_id: Principal,
     },
     /// The monitor is not a controller of the canister (it may read its status through
-    /// `status_visibility`, but may not stop, snapshot or install it).
+    /// `status_visibility`, but may not stop, snapshot, load or install it).
     NotController {
         /// The canister.
         canister_id: Principal,
         /// Its controllers.
         controllers: Vec<Principal>,
     },
-    /// A pipeline is already running for this canister.
+    /// An operation is already running for this canister.
     AlreadyRunning {
         /// The canister.
         canister_id: Principal,
-        /// The running pipeline.
+        /// The running operation.
         id: u64,
         /// Its current step.
         step: Step,
@@ -346,25 +475,25 @@ pub enum UpgradeError {
     },
 }
 
-impl fmt::Display for UpgradeError {
+impl fmt::Display for OperationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        use UpgradeError::*;
+        use OperationError::*;
         match self {
             NotAuthorized { caller } => write!(
                 f,
-                "caller {caller} is not authorized: only the monitor's controllers and admins may upgrade canisters"
+                "caller {caller} is not authorized: only the monitor's controllers and admins may upgrade, back up or restore canisters"
             ),
             NotRegistered { canister_id } => {
                 write!(f, "canister {canister_id} is not registered; register it first")
             }
             NotController { canister_id, controllers } => write!(
                 f,
-                "the monitor is not a controller of {canister_id} (its controllers: {}); it may read its status but not upgrade it: add the monitor as a controller",
+                "the monitor is not a controller of {canister_id} (its controllers: {}); it may read its status but not upgrade, back up or restore it: add the monitor as a controller",
                 controllers.iter().map(Principal::to_text).collect::<Vec<_>>().join(", ")
             ),
             AlreadyRunning { canister_id, id, step } => write!(
                 f,
-                "upgrade {id} of {canister_id} is running (step: {step}); wait for it to end"
+                "operation {id} on {canister_id} is running (step: {step}); wait for it to end"
             ),
             InvalidArgument { field, reason } => write!(f, "{field}: {reason}"),
             CallFailed { canister_id, method, message, .. } => {
