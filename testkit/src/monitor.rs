@@ -88,8 +88,8 @@ impl<I: Ic> Client<'_, I, Monitor> {
         &self,
         canister: Principal,
         chunk: &[u8],
-    ) -> Result<Result<Vec<u8>, UpgradeError>, RejectResponse> {
-        let reply: Result<serde_bytes::ByteBuf, UpgradeError> =
+    ) -> Result<Result<Vec<u8>, OperationError>, RejectResponse> {
+        let reply: Result<serde_bytes::ByteBuf, OperationError> =
             self.update("upload_chunk", (canister, serde_bytes::Bytes::new(chunk)))?;
         Ok(reply.map(|h| h.into_vec()))
     }
@@ -116,24 +116,55 @@ impl<I: Ic> Client<'_, I, Monitor> {
     pub fn start_upgrade(
         &self,
         args: UpgradeArgs,
-    ) -> Result<Result<UpgradeView, UpgradeError>, RejectResponse> {
+    ) -> Result<Result<OperationView, OperationError>, RejectResponse> {
         self.update("start_upgrade", (args,))
     }
 
-    /// `upgrade_status`.
-    pub fn upgrade_status(
+    /// `start_restore`.
+    pub fn start_restore(
         &self,
-        canister: Principal,
-    ) -> Result<Option<UpgradeView>, RejectResponse> {
-        self.query("upgrade_status", (canister,))
+        args: RestoreArgs,
+    ) -> Result<Result<OperationView, OperationError>, RejectResponse> {
+        self.update("start_restore", (args,))
     }
 
-    /// `upgrade_history`.
-    pub fn upgrade_history(
+    /// `start_backup`.
+    pub fn start_backup(
         &self,
-        filter: UpgradeFilter,
-    ) -> Result<Vec<UpgradeView>, RejectResponse> {
-        self.query("upgrade_history", (filter,))
+        canister: Principal,
+        mode: Option<BackupMode>,
+    ) -> Result<Result<OperationView, OperationError>, RejectResponse> {
+        self.update("start_backup", (canister, mode))
+    }
+
+    /// `set_backup_policy`: when the next backup is due.
+    pub fn set_backup_policy(
+        &self,
+        canister: Principal,
+        policy: Option<BackupPolicy>,
+    ) -> Result<Result<Option<u64>, OperationError>, RejectResponse> {
+        self.update("set_backup_policy", (canister, policy))
+    }
+
+    /// `operation_status`.
+    pub fn operation_status(
+        &self,
+        canister: Principal,
+    ) -> Result<Option<OperationView>, RejectResponse> {
+        self.query("operation_status", (canister,))
+    }
+
+    /// `operations`.
+    pub fn operations(
+        &self,
+        filter: OperationFilter,
+    ) -> Result<Vec<OperationView>, RejectResponse> {
+        self.query("operations", (filter,))
+    }
+
+    /// `backups`.
+    pub fn backups(&self, canister: Principal) -> Result<BackupsView, RejectResponse> {
+        self.query("backups", (canister,))
     }
 
     /// `canister_state`.

@@ -15,7 +15,7 @@
 use candid::Principal;
 use canister_hooks_testkit::examples::{load_release, ReleaseFault};
 use canister_hooks_testkit::monitor::{
-    Outcome, PipelineTimeouts, StepKind, StepRecord, UpgradeArgs, UpgradeView,
+    OperationView, Outcome, PipelineTimeouts, StepKind, StepRecord, UpgradeArgs,
 };
 use canister_hooks_testkit::wasm::tagged_release;
 use canister_hooks_testkit::{canister_wasm, Ic};
@@ -129,14 +129,14 @@ fn args(fleet: &Fleet, load: Principal, release: &str, fault: Option<ReleaseFaul
 }
 
 /// Runs the pipeline one round a second until it ends; the view and the rounds it took.
-fn run_pipeline(fleet: &Fleet, args: UpgradeArgs) -> (UpgradeView, u64) {
+fn run_pipeline(fleet: &Fleet, args: UpgradeArgs) -> (OperationView, u64) {
     let canister = args.canister_id;
     fleet.watcher().start_upgrade(args).unwrap().unwrap();
     let mut rounds = 0;
     loop {
         round(fleet);
         rounds += 1;
-        let view = fleet.watcher().upgrade_status(canister).unwrap().unwrap();
+        let view = fleet.watcher().operation_status(canister).unwrap().unwrap();
         if view.outcome.is_some() {
             return (view, rounds);
         }

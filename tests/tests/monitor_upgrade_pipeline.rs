@@ -10,9 +10,9 @@
 use candid::Principal;
 use canister_hooks_testkit::examples::{load_release, ReleaseFault};
 use canister_hooks_testkit::monitor::{
-    DeliveryStatus, ErrorEvent, ErrorSource, EventKind, EventOrigin, HookEvent, Outcome,
-    PipelinePhase, PipelineTimeouts, StepKind, StepOn, UpgradeArgs, UpgradeError, UpgradeFilter,
-    UpgradeView,
+    DeliveryStatus, ErrorEvent, ErrorSource, EventKind, EventOrigin, HookEvent, OperationError,
+    OperationFilter, OperationView, Outcome, PipelinePhase, PipelineTimeouts, StepKind, StepOn,
+    UpgradeArgs,
 };
 use canister_hooks_testkit::wasm::{sha256, tagged_release};
 use canister_hooks_testkit::{canister_wasm, Ic};
@@ -82,19 +82,19 @@ fn upgrade_args(fleet: &Fleet, canister: Principal, wasm: &[u8], arg: Vec<u8>) -
     }
 }
 
-fn start(fleet: &Fleet, args: UpgradeArgs) -> Result<UpgradeView, UpgradeError> {
+fn start(fleet: &Fleet, args: UpgradeArgs) -> Result<OperationView, OperationError> {
     fleet
         .watcher()
         .start_upgrade(args)
         .expect("start_upgrade is not rejected")
 }
 
-fn status(fleet: &Fleet, canister: Principal) -> Option<UpgradeView> {
-    fleet.watcher().upgrade_status(canister).unwrap()
+fn status(fleet: &Fleet, canister: Principal) -> Option<OperationView> {
+    fleet.watcher().operation_status(canister).unwrap()
 }
 
 /// Starts the pipeline and runs 1 s steps until it ends (at most 5 minutes).
-fn run_upgrade(fleet: &Fleet, args: UpgradeArgs) -> UpgradeView {
+fn run_upgrade(fleet: &Fleet, args: UpgradeArgs) -> OperationView {
     let canister = args.canister_id;
     start(fleet, args).unwrap_or_else(|e| panic!("start_upgrade: {e}"));
     fleet.run_until(300, 1, "the upgrade pipeline ends", |f| {
@@ -140,7 +140,7 @@ fn assert_in_service(fleet: &Fleet, load: Principal, module: &[u8]) {
 }
 
 /// The kinds of the steps `view` ran in `phase`.
-fn steps_in(view: &UpgradeView, phase: PipelinePhase) -> Vec<(StepKind, StepOn)> {
+fn steps_in(view: &OperationView, phase: PipelinePhase) -> Vec<(StepKind, StepOn)> {
     view.steps
         .iter()
         .filter(|r| r.phase == phase)
@@ -150,7 +150,7 @@ fn steps_in(view: &UpgradeView, phase: PipelinePhase) -> Vec<(StepKind, StepOn)>
 
 /// The message of the `on_error` event the pipeline raised for `load`, once delivered to it.
 fn delivered_upgrade_error(fleet: &Fleet, load: Principal) -> String {
-    let pipeline = ErrorSource::System("upgrade_pipeline".into());
+    let pipeline = ErrorSource::System("upgrade_failed".into());
     let raised = |f: &Fleet| {
         f.events_of(load, EventKind::Error)
             .into_iter()
@@ -211,13 +211,13 @@ fn a_clean_upgrade_keeps_the_state_changes_the_module_and_ends_ready() {
     assert_eq!(
         fleet
             .watcher()
-            .upgrade_history(UpgradeFilter::default())
+            .operations(OperationFilter::default())
             .unwrap(),
         [view]
     );
     let metrics = fleet.watcher().metrics_text().unwrap();
     assert!(
-        metrics.contains("monitor_upgrades_total{outcome=\"succeeded\"} 1"),
+        metrics.contains("monitor_operations_total{kind=\"upgrade\",outcome=\"succeeded\"} 1"),
         "{metrics}"
     );
 }
@@ -332,7 +332,7 @@ fn a_failed_rehearsal_leaves_the_target_untouched_and_clears_the_scratch_caniste
     let rehearsed: Vec<StepKind> = view
         .steps
         .iter()
-        .filter(|s| s.step.on == StepOn::Rehearsal)
+        .filter(|s| s.step.on == StepOn::Copy)
         .map(|s| s.step.kind)
         .collect();
     use StepKind::*;
@@ -605,7 +605,7 @@ fn strangers_canisters_not_controlled_and_second_pipelines_get_typed_errors() {
 
     // A stranger's ingress is turned away; a canister calling gets the typed error.
     let stranger = Principal::self_authenticating(b"a stranger");
-    let ingress = fleet.update_as::<_, Result<UpgradeView, UpgradeError>>(
+    let ingress = fleet.update_as::<_, Result<OperationView, OperationError>>(
         fleet.monitor,
         stranger,
         "start_upgrade",
@@ -621,8 +621,8 @@ fn strangers_canisters_not_controlled_and_second_pipelines_get_typed_errors() {
             candid::encode_one(&args).unwrap(),
         )
         .unwrap();
-    let typed: Result<UpgradeView, UpgradeError> = candid::decode_one(&reply).unwrap();
-    assert_eq!(typed, Err(UpgradeError::NotAuthorized { caller: relay }));
+    let typed: Result<OperationView, OperationError> = candid::decode_one(&reply).unwrap();
+    assert_eq!(typed, Err(OperationError::NotAuthorized { caller: relay }));
     let chunk = fleet
         .call_via(
             relay,
@@ -631,8 +631,8 @@ fn strangers_canisters_not_controlled_and_second_pipelines_get_typed_errors() {
             candid::encode_args((load, serde_bytes::ByteBuf::from(vec![0u8; 8]))).unwrap(),
         )
         .unwrap();
-    let chunk: Result<serde_bytes::ByteBuf, UpgradeError> = candid::decode_one(&chunk).unwrap();
-    assert_eq!(chunk, Err(UpgradeError::NotAuthorized { caller: relay }));
+    let chunk: Result<serde_bytes::ByteBuf, OperationError> = candid::decode_one(&chunk).unwrap();
+    assert_eq!(chunk, Err(OperationError::NotAuthorized { caller: relay }));
     assert_eq!(status(&fleet, load), None, "nothing was started");
 
     // A canister the monitor only reads (public status) is not upgraded.
@@ -648,7 +648,7 @@ fn strangers_canisters_not_controlled_and_second_pipelines_get_typed_errors() {
     );
     assert_eq!(
         not_ours,
-        Err(UpgradeError::NotController {
+        Err(OperationError::NotController {
             canister_id: watched_only,
             controllers: vec![fleet.admin],
         })
@@ -656,12 +656,12 @@ fn strangers_canisters_not_controlled_and_second_pipelines_get_typed_errors() {
 
     // One pipeline per canister.
     let first = start(&fleet, args.clone()).unwrap();
-    let Err(UpgradeError::AlreadyRunning { id, .. }) = start(&fleet, args.clone()) else {
+    let Err(OperationError::AlreadyRunning { id, .. }) = start(&fleet, args.clone()) else {
         panic!("a second pipeline was accepted")
     };
     assert_eq!(id, first.id);
     // Bad arguments name the field.
-    let Err(UpgradeError::InvalidArgument { field, .. }) = start(
+    let Err(OperationError::InvalidArgument { field, .. }) = start(
         &fleet,
         UpgradeArgs {
             wasm_module_hash: vec![1, 2, 3],

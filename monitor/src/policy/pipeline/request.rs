@@ -200,6 +200,15 @@ pub fn restore(args: RestoreArgs, id: u64, started_by: Principal, sdk: bool) -> 
     }
 }
 
+/// Step deadlines of backups: a backup that cannot drain or stop within a minute is skipped
+/// (and reported) rather than keep the canister in maintenance; it runs again at the next slot.
+pub const BACKUP_TIMEOUTS: PipelineTimeouts = PipelineTimeouts {
+    drain_seconds: 60,
+    stop_seconds: 60,
+    ready_seconds: 300,
+    call_seconds: 600,
+};
+
 /// A backup of `target` in `mode`, keeping `keep` backups: it may replace, and its retention
 /// deletes, only the backups taken before (`backups_taken`).
 pub fn backup(
@@ -223,7 +232,7 @@ pub fn backup(
         sdk,
         health_query: None,
         replaceable: backups_taken,
-        timeouts: PipelineTimeouts::default(),
+        timeouts: BACKUP_TIMEOUTS,
     }
 }
 

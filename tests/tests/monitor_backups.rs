@@ -1,0 +1,536 @@
+//! Backups and restores by the monitor, against the emulator: a daily backup taken in its UTC
+//! window and not outside it, with retention; retention at the snapshot limit keeping the
+//! snapshots taken by hand and by the upgrade pipeline; a stopped backup of a canister waiting on
+//! a hanging callee (skipped and reported, the canister keeps running); a restore that brings
+//! back the exact state and module; a restore onto a clone; the monitor upgraded in the middle
+//! of a backup; and requests refused with typed errors.
+
+use candid::Principal;
+use canister_hooks_testkit::examples::load_release;
+use canister_hooks_testkit::monitor::{
+    BackupMode, BackupPolicy, BackupWindow, BackupsView, DeliveryStatus, ErrorEvent, ErrorSource,
+    EventKind, EventOrigin, HookEvent, OperationError, OperationKind, OperationView, Outcome,
+    PipelineTimeouts, RestoreArgs, StepKind, StepOn, UpgradeArgs,
+};
+use canister_hooks_testkit::wasm::tagged_release;
+use canister_hooks_testkit::{canister_wasm, Ic};
+use ic_management_canister_types::CanisterStatusType;
+use integration_tests::fleet::{fast_config, Fleet, HookMode, TARGET_CYCLES};
+use integration_tests::sdk;
+
+const NS: u64 = 1_000_000_000;
+const HOUR: u64 = 3_600;
+const DAY: u64 = 86_400;
+
+/// A fleet with one registered load canister holding some state: stable memory and heap grown
+/// on request.
+fn busy_load() -> (Fleet, Principal) {
+    let fleet = Fleet::new(fast_config());
+    let load = fleet.add_load();
+    fleet.register(Fleet::register_args(load));
+    write(&fleet, load, 65_536);
+    (fleet, load)
+}
+
+/// Grows `load`'s stable memory and heap by `bytes` (its state changes).
+fn write(fleet: &Fleet, load: Principal, bytes: u64) {
+    let grown: Result<u64, String> = fleet.update(load, "grow_stable", (bytes,));
+    grown.unwrap();
+    let grown: Result<u64, String> = fleet.update(load, "grow_heap", (bytes,));
+    grown.unwrap();
+}
+
+/// What the load canister reports of its state: stable bytes grown, heap ballast.
+fn state(fleet: &Fleet, load: Principal) -> (u64, u64) {
+    let s = fleet.load_status(load);
+    (s.ledger.stable_grown, s.heap_ballast)
+}
+
+fn daily(start_hour: u8, keep: u8) -> BackupPolicy {
+    BackupPolicy {
+        interval_hours: 24,
+        window: Some(BackupWindow {
+            start_hour,
+            end_hour: start_hour + 1,
+        }),
+        keep,
+        mode: BackupMode::Stopped,
+    }
+}
+
+fn backups(fleet: &Fleet, canister: Principal) -> BackupsView {
+    fleet.watcher().backups(canister).unwrap()
+}
+
+fn status(fleet: &Fleet, canister: Principal) -> Option<OperationView> {
+    fleet.watcher().operation_status(canister).unwrap()
+}
+
+/// Runs 1 s steps until `canister`'s current operation ends (at most 10 minutes).
+fn wait_for_outcome(fleet: &Fleet, canister: Principal) -> OperationView {
+    fleet.run_until(600, 1, "the operation ends", |f| {
+        status(f, canister).is_some_and(|o| o.outcome.is_some())
+    });
+    status(fleet, canister).unwrap()
+}
+
+fn backup_now(fleet: &Fleet, canister: Principal) -> OperationView {
+    fleet
+        .watcher()
+        .start_backup(canister, None)
+        .unwrap()
+        .unwrap_or_else(|e| panic!("start_backup: {e}"));
+    wait_for_outcome(fleet, canister)
+}
+
+fn restore(fleet: &Fleet, args: RestoreArgs) -> OperationView {
+    let canister = args.canister_id;
+    fleet
+        .watcher()
+        .start_restore(args)
+        .unwrap()
+        .unwrap_or_else(|e| panic!("start_restore: {e}"));
+    wait_for_outcome(fleet, canister)
+}
+
+fn restore_args(canister: Principal, snapshot_id: Vec<u8>, onto: Option<Principal>) -> RestoreArgs {
+    RestoreArgs {
+        canister_id: canister,
+        snapshot_id,
+        onto,
+        reason: None,
+        timeouts: None,
+    }
+}
+
+fn snapshot_ids(fleet: &Fleet, canister: Principal) -> Vec<Vec<u8>> {
+    let mut ids: Vec<Vec<u8>> = fleet
+        .pic
+        .list_canister_snapshots(canister, Some(fleet.admin))
+        .unwrap()
+        .into_iter()
+        .map(|s| s.id)
+        .collect();
+    ids.sort();
+    ids
+}
+
+fn module_hash(fleet: &Fleet, canister: Principal) -> Option<Vec<u8>> {
+    Ic::canister_status(&fleet.pic, canister, Some(fleet.admin))
+        .unwrap()
+        .module_hash
+}
+
+/// The canister is running, ready and out of maintenance.
+fn assert_serving(fleet: &Fleet, canister: Principal) {
+    let status = Ic::canister_status(&fleet.pic, canister, Some(fleet.admin)).unwrap();
+    assert_eq!(status.status, CanisterStatusType::Running);
+    sdk::wait_ready(&fleet.pic, canister, 20);
+    assert_eq!(sdk::status(&fleet.pic, canister).maintenance, None);
+}
+
+/// Steps `step` seconds at a time until the emulated clock reads `hour` o'clock UTC.
+fn run_to_hour(fleet: &Fleet, hour: u64, step: u64) {
+    let target =
+        |now: u64| now / NS % DAY >= hour * HOUR && now / NS % DAY < hour * HOUR + step + 1;
+    while !target(fleet.now_ns()) {
+        fleet.step(step);
+    }
+}
+
+fn hour_of(ns: u64) -> f64 {
+    (ns / NS % DAY) as f64 / HOUR as f64
+}
+
+#[test]
+fn a_daily_backup_runs_in_its_window_only_and_keeps_the_newest() {
+    let (fleet, load) = busy_load();
+    let start_hour = (fleet.now_ns() / NS % DAY / HOUR + 3) % 24;
+    let start_hour = start_hour.min(20) as u8;
+    let next = fleet
+        .watcher()
+        .set_backup_policy(load, Some(daily(start_hour, 1)))
+        .unwrap()
+        .unwrap()
+        .expect("a first backup is scheduled");
+    let h = hour_of(next);
+    assert!(
+        (f64::from(start_hour)..f64::from(start_hour) + 0.75).contains(&h),
+        "due at {h} h"
+    );
+
+    // Up to the window: no backup.
+    run_to_hour(&fleet, u64::from(start_hour), 600);
+    assert!(
+        backups(&fleet, load).backups.is_empty(),
+        "nothing before the window"
+    );
+    assert_eq!(status(&fleet, load), None);
+    // Through the window: one backup, taken inside it, stopped around the snapshot.
+    run_to_hour(&fleet, u64::from(start_hour) + 1, 300);
+    let first = status(&fleet, load).expect("the backup ran");
+    assert_eq!(first.outcome, Some(Outcome::Succeeded), "{first:#?}");
+    assert_eq!(
+        first.kind,
+        OperationKind::Backup {
+            mode: BackupMode::Stopped,
+            keep: 1
+        }
+    );
+    assert!(first.steps.iter().any(|s| s.step.kind == StepKind::Stop));
+    let taken = hour_of(first.started_at_ns);
+    assert!(
+        (f64::from(start_hour)..f64::from(start_hour) + 1.0).contains(&taken),
+        "at {taken} h"
+    );
+    assert_eq!(first.started_by, fleet.monitor, "scheduled by the monitor");
+    assert_serving(&fleet, load);
+    let view = backups(&fleet, load);
+    assert_eq!(view.backups.len(), 1);
+    assert_eq!(Some(view.backups[0].snapshot_id.clone()), first.snapshot_id);
+    assert!(
+        view.snapshot_bytes > 0 && view.snapshot_cycles_per_day > 0,
+        "{view:?}"
+    );
+    let next = view.next_at_ns.expect("the next one is scheduled");
+    let days = |ns: u64| ns / NS / DAY;
+    assert_eq!(days(next), days(first.started_at_ns) + 1, "the next day");
+    assert_eq!(hour_of(next) as u8, start_hour, "in the window");
+
+    // A day later: a second backup; keeping one, the first is deleted.
+    fleet.run_for(DAY, 600);
+    let second = status(&fleet, load).unwrap();
+    assert!(second.id > first.id && second.outcome == Some(Outcome::Succeeded));
+    assert_eq!(
+        second.deleted_snapshot_ids,
+        [first.snapshot_id.clone().unwrap()]
+    );
+    assert_eq!(
+        snapshot_ids(&fleet, load),
+        [second.snapshot_id.clone().unwrap()]
+    );
+    let metrics = fleet.watcher().metrics_text().unwrap();
+    assert!(
+        metrics.contains("monitor_operations_total{kind=\"backup\",outcome=\"succeeded\"} 2"),
+        "{metrics}"
+    );
+}
+
+#[test]
+fn at_the_snapshot_limit_backups_replace_their_own_and_keep_hand_made_and_upgrade_snapshots() {
+    let (fleet, load) = busy_load();
+    // Eight snapshots by hand and one by the upgrade pipeline.
+    fleet.pic.stop_canister(load, Some(fleet.admin)).unwrap();
+    for _ in 0..8 {
+        fleet
+            .pic
+            .take_canister_snapshot(load, Some(fleet.admin), None)
+            .unwrap();
+    }
+    fleet.pic.start_canister(load, Some(fleet.admin)).unwrap();
+    let wasm = tagged_release(&canister_wasm("example-load"), "v2");
+    let (wasm_module_hash, chunk_hashes) = fleet.watcher().upload_module(load, &wasm).unwrap();
+    fleet
+        .watcher()
+        .start_upgrade(UpgradeArgs {
+            canister_id: load,
+            wasm_module_hash,
+            chunk_hashes,
+            arg: load_release(Some(fleet.monitor), None),
+            skip_pre_upgrade: false,
+            rehearse_on: None,
+            keep_rehearsal: false,
+            health_query: None,
+            replaceable_snapshots: vec![],
+            reason: None,
+            timeouts: None,
+        })
+        .unwrap()
+        .unwrap();
+    let upgrade = wait_for_outcome(&fleet, load);
+    assert_eq!(upgrade.outcome, Some(Outcome::Succeeded));
+    let kept_before = snapshot_ids(&fleet, load);
+    assert_eq!(kept_before.len(), 9);
+
+    fleet
+        .watcher()
+        .set_backup_policy(load, Some(daily(3, 2)))
+        .unwrap()
+        .unwrap();
+    let first = backup_now(&fleet, load);
+    assert_eq!(first.outcome, Some(Outcome::Succeeded), "{first:#?}");
+    assert_eq!(snapshot_ids(&fleet, load).len(), 10, "at the limit");
+    let second = backup_now(&fleet, load);
+    assert_eq!(second.outcome, Some(Outcome::Succeeded), "{second:#?}");
+    assert_eq!(
+        second.replaced_snapshot_id, first.snapshot_id,
+        "its own backup, replaced"
+    );
+    let mut expected = kept_before.clone();
+    expected.push(second.snapshot_id.clone().unwrap());
+    expected.sort();
+    assert_eq!(
+        snapshot_ids(&fleet, load),
+        expected,
+        "hand-made and upgrade snapshots kept"
+    );
+    assert_serving(&fleet, load);
+}
+
+#[test]
+fn a_stopped_backup_of_a_canister_waiting_on_a_hanging_call_is_skipped_and_reported() {
+    let (fleet, load) = busy_load();
+    let hanging = fleet.add_load_calling_hooks_from(load);
+    fleet.set_hook_mode(hanging, HookMode::Slow(u32::MAX));
+    let event = candid::encode_one(ErrorEvent {
+        id: 1,
+        origin: EventOrigin::SelfRaised,
+        source: ErrorSource::System("scenario".into()),
+        message: "a call that hangs".into(),
+        reject_code: None,
+        time_ns: 0,
+        count: 1,
+    })
+    .unwrap();
+    fleet
+        .pic
+        .submit_call(
+            load,
+            fleet.admin,
+            "call_out",
+            candid::encode_args((hanging, "on_error", event)).unwrap(),
+        )
+        .unwrap();
+    fleet.step(1);
+    fleet
+        .watcher()
+        .set_backup_policy(load, Some(daily(3, 2)))
+        .unwrap()
+        .unwrap();
+    let skipped = backup_now(&fleet, load);
+    let Some(Outcome::Aborted {
+        step: StepKind::Drain,
+        reason,
+    }) = &skipped.outcome
+    else {
+        panic!("{skipped:#?}")
+    };
+    assert!(reason.contains("await responses"), "{reason}");
+    assert_eq!(skipped.snapshot_id, None);
+    assert!(snapshot_ids(&fleet, load).is_empty(), "no snapshot");
+    assert_serving(&fleet, load);
+    let failure = backups(&fleet, load)
+        .last_failure
+        .expect("the failure stays visible");
+    assert!(failure.contains("aborted at drain calls"), "{failure}");
+    fleet.run_until(60, 1, "the failure delivered to on_error", |f| {
+        f.events_of(load, EventKind::Error).iter().any(|r| {
+            matches!(&r.event, HookEvent::Error(e) if e.source == ErrorSource::System("backup_failed".into()))
+                && matches!(r.delivery, DeliveryStatus::Delivered { .. })
+        })
+    });
+    // Once the call is answered, the next backup succeeds and clears the failure.
+    fleet.set_hook_mode(hanging, HookMode::Normal);
+    fleet.run_until(60, 1, "the call completes", |_| {
+        sdk::status(&fleet.pic, load).calls_in_flight.is_empty()
+    });
+    assert_eq!(backup_now(&fleet, load).outcome, Some(Outcome::Succeeded));
+    assert_eq!(backups(&fleet, load).last_failure, None);
+}
+
+#[test]
+fn a_restore_brings_back_the_exact_state_and_module_and_a_clone_gets_it_without_touching_the_target(
+) {
+    let (fleet, load) = busy_load();
+    let module = module_hash(&fleet, load);
+    let backed_up = state(&fleet, load);
+    let backup = backup_now(&fleet, load);
+    assert_eq!(backup.outcome, Some(Outcome::Succeeded));
+    let snapshot = backup.snapshot_id.unwrap();
+    // A bad write after the backup.
+    write(&fleet, load, 1 << 20);
+    let damaged = state(&fleet, load);
+    assert_ne!(damaged, backed_up);
+
+    // Onto a clone: the clone holds the backed-up state, the target keeps its own.
+    let clone = fleet.pic.create_canister_with_controllers(
+        fleet.admin,
+        vec![fleet.admin, fleet.monitor],
+        TARGET_CYCLES,
+    );
+    let to_clone = restore(&fleet, restore_args(load, snapshot.clone(), Some(clone)));
+    assert_eq!(to_clone.outcome, Some(Outcome::Succeeded), "{to_clone:#?}");
+    assert!(to_clone.steps.iter().all(|s| s.step.on == StepOn::Copy));
+    assert_serving(&fleet, clone);
+    assert_eq!(state(&fleet, clone), backed_up);
+    assert_eq!(module_hash(&fleet, clone), module);
+    assert_eq!(state(&fleet, load), damaged, "the target is not touched");
+
+    // Onto the target: the state before the bad write is back.
+    let restored = restore(&fleet, restore_args(load, snapshot, None));
+    assert_eq!(restored.outcome, Some(Outcome::Succeeded), "{restored:#?}");
+    assert_serving(&fleet, load);
+    assert_eq!(state(&fleet, load), backed_up);
+    assert_eq!(module_hash(&fleet, load), module);
+}
+
+#[test]
+fn a_backup_resumes_after_the_monitor_is_upgraded_in_its_middle_and_leaks_nothing() {
+    let (fleet, load) = busy_load();
+    let hanging = fleet.add_load_calling_hooks_from(load);
+    fleet.set_hook_mode(hanging, HookMode::Slow(u32::MAX));
+    let event = candid::encode_one(ErrorEvent {
+        id: 1,
+        origin: EventOrigin::SelfRaised,
+        source: ErrorSource::System("scenario".into()),
+        message: "a call that hangs".into(),
+        reject_code: None,
+        time_ns: 0,
+        count: 1,
+    })
+    .unwrap();
+    fleet
+        .pic
+        .submit_call(
+            load,
+            fleet.admin,
+            "call_out",
+            candid::encode_args((hanging, "on_error", event)).unwrap(),
+        )
+        .unwrap();
+    fleet.step(1);
+    fleet
+        .watcher()
+        .start_backup(load, Some(BackupMode::Stopped))
+        .unwrap()
+        .unwrap();
+    fleet.run_until(30, 1, "the backup waits in the drain step", |f| {
+        status(f, load)
+            .and_then(|o| o.running)
+            .is_some_and(|r| r.step.kind == StepKind::Drain)
+    });
+    let stop = fleet.submit_management("stop_canister", fleet.monitor);
+    fleet.run_until(60, 1, "the monitor stopped", |f| {
+        f.pic.ingress_status(stop.clone()).is_some()
+    });
+    fleet
+        .pic
+        .upgrade_canister(
+            fleet.monitor,
+            canister_wasm("hooks-monitor"),
+            candid::encode_one(None::<()>).unwrap(),
+            Some(fleet.admin),
+        )
+        .unwrap();
+    fleet
+        .pic
+        .start_canister(fleet.monitor, Some(fleet.admin))
+        .unwrap();
+    fleet.set_hook_mode(hanging, HookMode::Normal);
+    let done = wait_for_outcome(&fleet, load);
+    assert_eq!(done.outcome, Some(Outcome::Succeeded), "{done:#?}");
+    assert_eq!(
+        snapshot_ids(&fleet, load),
+        [done.snapshot_id.unwrap()],
+        "no snapshot leaked"
+    );
+    assert_serving(&fleet, load);
+}
+
+#[test]
+fn strangers_and_bad_policies_get_typed_errors_and_change_nothing() {
+    let (fleet, load) = busy_load();
+    let relay = fleet.add_relay();
+    let as_relay = |method: &str, arg: Vec<u8>| -> Vec<u8> {
+        fleet.call_via(relay, fleet.monitor, method, arg).unwrap()
+    };
+    let policy: Result<Option<u64>, OperationError> = candid::decode_one(&as_relay(
+        "set_backup_policy",
+        candid::encode_args((load, Some(daily(3, 2)))).unwrap(),
+    ))
+    .unwrap();
+    assert_eq!(policy, Err(OperationError::NotAuthorized { caller: relay }));
+    let restored: Result<OperationView, OperationError> = candid::decode_one(&as_relay(
+        "start_restore",
+        candid::encode_one(restore_args(load, vec![1], None)).unwrap(),
+    ))
+    .unwrap();
+    assert_eq!(
+        restored,
+        Err(OperationError::NotAuthorized { caller: relay })
+    );
+    let backed: Result<OperationView, OperationError> = candid::decode_one(&as_relay(
+        "start_backup",
+        candid::encode_args((load, None::<BackupMode>)).unwrap(),
+    ))
+    .unwrap();
+    assert_eq!(backed, Err(OperationError::NotAuthorized { caller: relay }));
+    let stranger = Principal::self_authenticating(b"a stranger");
+    assert!(fleet
+        .update_as::<_, Result<Option<u64>, OperationError>>(
+            fleet.monitor,
+            stranger,
+            "set_backup_policy",
+            (load, Some(daily(3, 2)))
+        )
+        .is_err());
+    assert_eq!(backups(&fleet, load).policy, None, "nothing changed");
+    assert_eq!(status(&fleet, load), None);
+
+    let field = |policy: BackupPolicy| match fleet
+        .watcher()
+        .set_backup_policy(load, Some(policy))
+        .unwrap()
+    {
+        Err(OperationError::InvalidArgument { field, .. }) => field,
+        other => panic!("{other:?}"),
+    };
+    assert_eq!(
+        field(BackupPolicy {
+            window: Some(BackupWindow {
+                start_hour: 3,
+                end_hour: 25
+            }),
+            ..daily(3, 2)
+        }),
+        "window"
+    );
+    assert_eq!(field(daily(3, 10)), "keep");
+    assert_eq!(
+        field(BackupPolicy {
+            interval_hours: 36,
+            ..daily(3, 2)
+        }),
+        "interval_hours"
+    );
+    assert_eq!(backups(&fleet, load).policy, None);
+    let unknown = fleet
+        .watcher()
+        .start_restore(restore_args(load, vec![9; 8], None))
+        .unwrap()
+        .unwrap();
+    let failed = wait_for_outcome(&fleet, load);
+    assert_eq!(unknown.id, failed.id);
+    assert!(
+        matches!(
+            &failed.outcome,
+            Some(Outcome::Aborted {
+                step: StepKind::LoadSnapshot,
+                ..
+            })
+        ),
+        "{failed:#?}"
+    );
+    assert_serving(&fleet, load);
+    let timeouts = RestoreArgs {
+        timeouts: Some(PipelineTimeouts {
+            stop_seconds: 0,
+            ..Default::default()
+        }),
+        ..restore_args(load, vec![1], None)
+    };
+    assert!(matches!(
+        fleet.watcher().start_restore(timeouts).unwrap(),
+        Err(OperationError::InvalidArgument { field, .. }) if field == "timeouts.stop_seconds"
+    ));
+}
