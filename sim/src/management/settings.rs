@@ -234,13 +234,10 @@ impl Sim {
     pub(super) fn canister_info_method(&mut self, call: &mut MgmtCall<'_>) -> MgmtResult {
         let args: CanisterInfoArgs = decode("canister_info", call.payload)?;
         let c = self.existing(args.canister_id)?;
-        let n = args
-            .num_requested_changes
-            .unwrap_or(0)
-            .min(c.history.len() as u64) as usize;
+        let requested = args.num_requested_changes.unwrap_or(0);
         reply(&CanisterInfoResult {
-            total_num_changes: c.total_changes,
-            recent_changes: c.history[c.history.len() - n..].to_vec(),
+            total_num_changes: c.history.total(),
+            recent_changes: c.history.last(requested).to_vec(),
             module_hash: c.instance.as_ref().map(|i| i.module().hash.to_vec()),
             controllers: c.settings.controllers.clone(),
         })
