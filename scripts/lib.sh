@@ -39,18 +39,28 @@ sys.stdout.buffer.write(wasm + b"\x00" + leb(len(payload)) + payload)
 PY
 }
 
+# Installs the Debian packages named after `purpose` and `no_apt` with apt-get (through sudo
+# unless root); where there is no apt-get, dies with `no_apt`.
+apt_install() {
+  local purpose=$1 no_apt=$2
+  shift 2
+  command -v apt-get >/dev/null || die "$no_apt"
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  echo "installing Debian packages $* ($purpose)"
+  $sudo apt-get update -qq
+  $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
 # Installs Debian's Rust 1.96 toolchain, its library source and wasm-ld, unless already present.
 ensure_debian_wasm_toolchain() {
   if [ -x /usr/bin/cargo ] && [ -x /usr/bin/rustc ] && command -v wasm-ld >/dev/null &&
     [ -d /usr/lib/rustlib/src/rust/library ]; then
     return
   fi
-  command -v apt-get >/dev/null || die "no wasm32 target in rustup and no apt-get to install Debian's rustc-web; run: rustup target add wasm32-unknown-unknown"
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "installing Debian packages rustc-web cargo-web rust-web-src lld"
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq rustc-web cargo-web rust-web-src lld >/dev/null
+  apt_install "wasm32 std built from source" \
+    "no wasm32 target in rustup and no apt-get to install Debian's rustc-web; run: rustup target add wasm32-unknown-unknown" \
+    rustc-web cargo-web rust-web-src lld
 }
 
 # Prints a step header.
@@ -74,21 +84,12 @@ ensure_headless_browser() {
   if command -v chromium >/dev/null || command -v chromium-browser >/dev/null || command -v google-chrome >/dev/null; then
     return
   fi
-  command -v apt-get >/dev/null || die "the demo report test needs chromium (or google-chrome) on PATH"
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "installing Debian package chromium (headless check of the demo report)"
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq chromium >/dev/null
+  apt_install "headless check of the demo report" \
+    "the demo report test needs chromium (or google-chrome) on PATH" chromium
 }
 
 # Installs Debian's shellcheck for the lint of the project's shell scripts, unless present.
 ensure_shellcheck() {
   command -v shellcheck >/dev/null && return
-  command -v apt-get >/dev/null || die "the shell script lint needs shellcheck on PATH"
-  local sudo=""
-  [ "$(id -u)" -eq 0 ] || sudo="sudo"
-  echo "installing Debian package shellcheck (lint of scripts/*.sh)"
-  $sudo apt-get update -qq
-  $sudo apt-get install -y -qq shellcheck >/dev/null
+  apt_install "lint of scripts/*.sh" "the shell script lint needs shellcheck on PATH" shellcheck
 }

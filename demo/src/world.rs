@@ -6,7 +6,7 @@ use canister_hooks_testkit::examples::{
     gated_init, load_init, worker_init, GatedClient, LoadClient, WorkerClient,
 };
 use canister_hooks_testkit::monitor::{init_with_config, ConfigUpdate, MonitorClient};
-use canister_hooks_testkit::{Client, Ic, RejectResponse, ROUNDS_PER_STEP};
+use canister_hooks_testkit::{read_canister_wasm, Client, Ic, RejectResponse, ROUNDS_PER_STEP};
 use std::path::Path;
 use std::time::Duration;
 
@@ -44,15 +44,7 @@ pub struct Modules {
 impl Modules {
     /// Reads the modules `scripts/build-canisters.sh` wrote under `dir`.
     pub fn load_from(dir: &Path) -> Result<Self, String> {
-        let read = |package: &str| {
-            let path = dir.join(format!("{package}.wasm"));
-            std::fs::read(&path).map_err(|e| {
-                format!(
-                    "cannot read {}: {e}; run `bash scripts/build-canisters.sh` first",
-                    path.display()
-                )
-            })
-        };
+        let read = |package: &str| read_canister_wasm(dir, package);
         Ok(Modules {
             monitor: read("hooks-monitor")?,
             worker: read("example-worker")?,

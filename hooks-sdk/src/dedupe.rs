@@ -123,11 +123,16 @@ mod tests {
         Principal::from_slice(&[1, 2, 3])
     }
 
+    /// Delivers event `id` from `monitor()` for the first time and completes its handler.
+    fn handle(w: &mut SeenEvents<VectorMemory>, id: u64) {
+        assert_eq!(w.begin(monitor(), id), Delivery::New);
+        w.complete(monitor(), id);
+    }
+
     #[test]
     fn repeated_id_after_completion_is_a_duplicate() {
         let mut w = window(10);
-        assert_eq!(w.begin(monitor(), 7), Delivery::New);
-        w.complete(monitor(), 7);
+        handle(&mut w, 7);
         assert_eq!(w.begin(monitor(), 7), Delivery::Duplicate);
         assert_eq!(w.begin(monitor(), 7), Delivery::Duplicate);
     }
@@ -142,10 +147,10 @@ mod tests {
     #[test]
     fn after_an_upgrade_in_progress_ids_run_again_and_completed_ones_stay_duplicates() {
         let mut w = window(16);
-        assert_eq!(w.begin(monitor(), 1), Delivery::New);
-        w.complete(monitor(), 1);
-        assert_eq!(w.begin(monitor(), 2), Delivery::New);
-        assert_eq!(w.begin(monitor(), 3), Delivery::New);
+        handle(&mut w, 1);
+        for in_progress in [2, 3] {
+            assert_eq!(w.begin(monitor(), in_progress), Delivery::New);
+        }
         assert_eq!(w.abandon_in_progress(), 2);
         assert_eq!(w.len(), 1);
         assert_eq!(w.begin(monitor(), 1), Delivery::Duplicate);
@@ -169,8 +174,7 @@ mod tests {
     #[test]
     fn same_id_from_different_senders_are_different_events() {
         let mut w = window(10);
-        w.begin(monitor(), 1);
-        w.complete(monitor(), 1);
+        handle(&mut w, 1);
         assert_eq!(w.begin(Principal::from_slice(&[9]), 1), Delivery::New);
     }
 
@@ -178,8 +182,7 @@ mod tests {
     fn oldest_ids_are_evicted_at_capacity() {
         let mut w = window(3);
         for id in 0..5 {
-            w.begin(monitor(), id);
-            w.complete(monitor(), id);
+            handle(&mut w, id);
         }
         assert_eq!(w.len(), 3);
         assert_eq!(w.begin(monitor(), 4), Delivery::Duplicate);
@@ -190,8 +193,7 @@ mod tests {
     fn window_survives_reopening_the_memory() {
         let (a, b) = (VectorMemory::default(), VectorMemory::default());
         let mut w = SeenEvents::init(a.clone(), b.clone(), 10);
-        w.begin(monitor(), 42);
-        w.complete(monitor(), 42);
+        handle(&mut w, 42);
         drop(w);
         let mut reopened = SeenEvents::init(a, b, 10);
         assert_eq!(reopened.begin(monitor(), 42), Delivery::Duplicate);

@@ -90,47 +90,26 @@ macro_rules! export_hooks {
             $crate::runtime::maintenance::leave()
         }
 
-        #[cfg_attr(target_family = "wasm", unsafe(export_name = "canister_global_timer"))]
-        #[cfg_attr(
-            not(target_family = "wasm"),
-            unsafe(export_name = "canister_global_timer_canister_hooks")
-        )]
-        extern "C" fn __canister_hooks_global_timer() {
-            $crate::runtime::timers::global_timer_entry()
-        }
-
-        #[cfg_attr(
-            target_family = "wasm",
-            unsafe(export_name = "canister_update <canister-hooks> timer")
-        )]
-        #[cfg_attr(
-            not(target_family = "wasm"),
-            unsafe(export_name = "canister_update_canister_hooks.timer")
-        )]
-        extern "C" fn __canister_hooks_timer_executor() {
-            $crate::runtime::timers::executor_entry()
-        }
+        $crate::export_hooks!(@raw "canister_global_timer", "canister_global_timer_canister_hooks",
+            __canister_hooks_global_timer => $crate::runtime::timers::global_timer_entry);
+        $crate::export_hooks!(@raw "canister_update <canister-hooks> timer",
+            "canister_update_canister_hooks.timer",
+            __canister_hooks_timer_executor => $crate::runtime::timers::executor_entry);
     };
     (@heartbeat) => {
-        #[cfg_attr(target_family = "wasm", unsafe(export_name = "canister_heartbeat"))]
-        #[cfg_attr(
-            not(target_family = "wasm"),
-            unsafe(export_name = "canister_heartbeat_canister_hooks")
-        )]
-        extern "C" fn __canister_hooks_heartbeat() {
-            $crate::runtime::heartbeat::heartbeat_entry()
-        }
-
-        #[cfg_attr(
-            target_family = "wasm",
-            unsafe(export_name = "canister_update <canister-hooks> heartbeat")
-        )]
-        #[cfg_attr(
-            not(target_family = "wasm"),
-            unsafe(export_name = "canister_update_canister_hooks.heartbeat")
-        )]
-        extern "C" fn __canister_hooks_heartbeat_executor() {
-            $crate::runtime::heartbeat::executor_entry()
+        $crate::export_hooks!(@raw "canister_heartbeat", "canister_heartbeat_canister_hooks",
+            __canister_hooks_heartbeat => $crate::runtime::heartbeat::heartbeat_entry);
+        $crate::export_hooks!(@raw "canister_update <canister-hooks> heartbeat",
+            "canister_update_canister_hooks.heartbeat",
+            __canister_hooks_heartbeat_executor => $crate::runtime::heartbeat::executor_entry);
+    };
+    // A raw entry point calling `$entry`: exported as `$wasm_name` in wasm, and under the
+    // distinct `$native_name` natively (where the canister's own exports may share a binary).
+    (@raw $wasm_name:literal, $native_name:literal, $export:ident => $entry:path) => {
+        #[cfg_attr(target_family = "wasm", unsafe(export_name = $wasm_name))]
+        #[cfg_attr(not(target_family = "wasm"), unsafe(export_name = $native_name))]
+        extern "C" fn $export() {
+            $entry()
         }
     };
 }

@@ -11,11 +11,14 @@
 //! - the app has none: it takes its memories from [`get`] (which refuses the SDK's ids);
 //! - the app already has one: it calls [`use_memory_manager`] with a function returning its
 //!   manager's memories, before `canister_hooks::init`/`post_upgrade`, and keeps away from 200..=209.
+//!
+//! Also [`update_cell`]: changing the value of a `StableCell` an app keeps in a thread-local.
 
 use std::cell::{Cell, RefCell};
+use std::thread::LocalKey;
 
 use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
-use ic_stable_structures::DefaultMemoryImpl;
+use ic_stable_structures::{DefaultMemoryImpl, StableCell, Storable};
 
 use crate::store::StoreMemories;
 
@@ -102,6 +105,24 @@ fn raw(id: MemoryId) -> Memory {
     })
 }
 
+/// Changes the value of the `StableCell` in the thread-local `cell` with `f`, writes it back, and
+/// returns what `f` returned.
+pub fn update_cell<T, M, R>(
+    cell: &'static LocalKey<RefCell<StableCell<T, M>>>,
+    f: impl FnOnce(&mut T) -> R,
+) -> R
+where
+    T: Storable + Clone,
+    M: ic_stable_structures::Memory,
+{
+    cell.with_borrow_mut(|cell| {
+        let mut value = cell.get().clone();
+        let result = f(&mut value);
+        cell.set(value);
+        result
+    })
+}
+
 /// A structure's memory inside the canister's [`SDK_MEMORY`].
 pub(crate) type SdkMemory = VirtualMemory<Memory>;
 
@@ -170,6 +191,23 @@ mod tests {
             "full dedupe window and error log: {} pages",
             memory.size()
         );
+    }
+
+    #[test]
+    fn update_cell_writes_the_changed_value_back_to_stable_memory() {
+        use ic_stable_structures::VectorMemory;
+        thread_local! {
+            static MEMORY: VectorMemory = VectorMemory::default();
+            static COUNTER: RefCell<StableCell<u64, VectorMemory>> =
+                RefCell::new(StableCell::init(MEMORY.with(Clone::clone), 1));
+        }
+        let returned = update_cell(&COUNTER, |n| {
+            *n += 41;
+            "done"
+        });
+        assert_eq!(returned, "done");
+        let reopened = StableCell::init(MEMORY.with(Clone::clone), 0u64);
+        assert_eq!(*reopened.get(), 42, "the new value is in stable memory");
     }
 
     #[test]

@@ -343,7 +343,7 @@ instance_endpoints! {
 
     query(sim, call: RawCanisterCall) -> RawCanisterResult {
         let call = ingress(call)?;
-        Ok(canister_result(sim.query(call.sender, call.canister_id, &call.method, call.payload)))
+        Ok(canister_result(sim.query_call(call.canister_id, call.sender, &call.method, call.payload)))
     }
 
     pub_key(sim, subnet: RawSubnetId) -> Vec<u8> {

@@ -1,22 +1,13 @@
 //! Measures the engine against issue 3's targets. Run with
 //! `cargo run -p ic-sim --release --example bench` after `bash scripts/build-canisters.sh`.
 
-use candid::{Encode, Principal};
-use ic_sim::{Sim, SimConfig};
-use std::path::PathBuf;
-use std::time::Instant;
+#[path = "../tests/common/mod.rs"]
+mod common;
 
-fn wasm(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/canisters")
-        .join(format!("{name}.wasm"));
-    std::fs::read(&path).unwrap_or_else(|e| {
-        panic!(
-            "cannot read {}: {e}; run `bash scripts/build-canisters.sh` first",
-            path.display()
-        )
-    })
-}
+use candid::{Encode, Principal};
+use common::{wasm, wasm_path};
+use ic_sim::{Sim, SimConfig};
+use std::time::Instant;
 
 fn ms(d: std::time::Duration) -> f64 {
     d.as_secs_f64() * 1000.0
@@ -53,10 +44,7 @@ fn main() {
         "example-gated",
         "example-worker",
     ] {
-        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-            .join("../target/canisters")
-            .join(format!("{name}.wasm"));
-        if !path.exists() {
+        if !wasm_path(name).exists() {
             continue;
         }
         let module = wasm(name);

@@ -155,9 +155,7 @@ pub struct Canister {
     /// Canister version.
     pub version: u64,
     /// Canister history.
-    pub history: Vec<Change>,
-    /// Total number of changes (history may be truncated).
-    pub total_changes: u64,
+    pub history: History,
     /// Logs.
     pub log: CanisterLog,
     /// Chunk store.
@@ -177,6 +175,37 @@ pub struct Canister {
 /// Most history entries kept (the IC keeps 20).
 pub const MAX_HISTORY: usize = 20;
 
+/// A canister's history: its most recent changes, and how many it has had in all.
+#[derive(Debug, Default)]
+pub struct History {
+    /// The most recent changes, oldest first; at most [`MAX_HISTORY`].
+    recent: Vec<Change>,
+    /// Changes ever recorded, including those no longer kept.
+    total: u64,
+}
+
+impl History {
+    /// Records a change, dropping the oldest one kept beyond [`MAX_HISTORY`].
+    pub fn record(&mut self, change: Change) {
+        self.total += 1;
+        self.recent.push(change);
+        if self.recent.len() > MAX_HISTORY {
+            self.recent.remove(0);
+        }
+    }
+
+    /// The last `n` changes (all that are kept, if fewer), oldest first.
+    pub fn last(&self, n: u64) -> &[Change] {
+        let kept = self.recent.len();
+        &self.recent[kept - (n.min(kept as u64) as usize)..]
+    }
+
+    /// Changes ever recorded.
+    pub fn total(&self) -> u64 {
+        self.total
+    }
+}
+
 impl Canister {
     /// A new, empty, running canister.
     pub fn new(id: Principal, settings: Settings, cycles: u128) -> Self {
@@ -191,8 +220,7 @@ impl Canister {
             certified_data: Vec::new(),
             global_timer: 0,
             version: 0,
-            history: Vec::new(),
-            total_changes: 0,
+            history: History::default(),
             log: CanisterLog::default(),
             chunks: BTreeMap::new(),
             snapshots: BTreeMap::new(),
@@ -206,15 +234,6 @@ impl Canister {
     /// Whether `p` controls this canister.
     pub fn is_controller(&self, p: &Principal) -> bool {
         self.settings.controllers.contains(p)
-    }
-
-    /// Adds a history entry.
-    pub fn record_change(&mut self, change: Change) {
-        self.total_changes += 1;
-        self.history.push(change);
-        if self.history.len() > MAX_HISTORY {
-            self.history.remove(0);
-        }
     }
 
     /// Heap bytes.
@@ -248,7 +267,7 @@ impl Canister {
 
     /// History bytes (an estimate: 64 bytes per entry plus controllers).
     pub fn history_size(&self) -> u64 {
-        self.history.len() as u64 * 64
+        self.history.recent.len() as u64 * 64
     }
 
     /// Chunk store bytes.

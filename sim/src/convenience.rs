@@ -11,7 +11,7 @@ use ic_management_canister_types::{
     FetchCanisterLogsResult, LoadCanisterSnapshotArgs, ProvisionalCreateCanisterWithCyclesArgs,
     ReadCanisterSnapshotDataArgs, ReadCanisterSnapshotDataResult, ReadCanisterSnapshotMetadataArgs,
     ReadCanisterSnapshotMetadataResult, Snapshot, SnapshotDataKind, TakeCanisterSnapshotArgs,
-    UpdateSettingsArgs, UpgradeFlags, UploadCanisterSnapshotDataArgs,
+    UninstallCodeArgs, UpdateSettingsArgs, UpgradeFlags, UploadCanisterSnapshotDataArgs,
     UploadCanisterSnapshotMetadataArgs, UploadCanisterSnapshotMetadataResult,
 };
 use serde::de::DeserializeOwned;
@@ -25,18 +25,45 @@ fn decode_reply<R: CandidType + DeserializeOwned>(bytes: &[u8]) -> Result<R, Use
     })
 }
 
-/// Public helpers for the management methods whose argument is the canister's id alone: each
-/// `method -> reply type;` becomes `method(canister_id, sender)`, calling the method of that name.
-macro_rules! by_id_methods {
-    ($($(#[$doc:meta])* $name:ident -> $reply:ty;)*) => {
+/// Public helpers for the management methods whose argument record holds the canister's id, the
+/// helper's own arguments, and `None` in every other field: each entry
+/// `helper(arg: Type, ...) -> Reply = "method" Args { none_field, ... };` becomes
+/// `helper(canister_id, sender, arg, ...)`, calling `method` with that record.
+macro_rules! management_methods {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident($($arg:ident: $arg_ty:ty),*) -> $reply:ty
+            = $method:literal $args:ident { $($unset:ident),* };
+    )*) => {
         $(
             $(#[$doc])*
             pub fn $name(
                 &mut self,
                 canister_id: Principal,
                 sender: Option<Principal>,
+                $($arg: $arg_ty),*
             ) -> Result<$reply, UserError> {
-                self.by_id(stringify!($name), canister_id, sender)
+                let args = $args { canister_id, $($arg,)* $($unset: None,)* };
+                self.manage_canister($method, canister_id, sender, &args)
+            }
+        )*
+    };
+}
+
+/// Public helpers for `install_code` in one mode: each `helper => mode;` becomes
+/// `helper(canister_id, wasm, arg, sender)`.
+macro_rules! install_methods {
+    ($($(#[$doc:meta])* $name:ident => $mode:expr;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $name(
+                &mut self,
+                canister_id: Principal,
+                wasm: Vec<u8>,
+                arg: Vec<u8>,
+                sender: Option<Principal>,
+            ) -> Result<(), UserError> {
+                self.install_code(canister_id, $mode, wasm, arg, sender)
             }
         )*
     };
@@ -75,17 +102,6 @@ impl Sim {
     ) -> Result<Vec<u8>, UserError> {
         let id = self.submit_call(canister_id, sender, method, arg)?;
         self.await_ingress(&id)
-    }
-
-    /// A query call.
-    pub fn query_call(
-        &mut self,
-        canister_id: Principal,
-        sender: Principal,
-        method: &str,
-        arg: Vec<u8>,
-    ) -> Result<Vec<u8>, UserError> {
-        self.query(sender, canister_id, method, arg)
     }
 
     /// Calls management `method` as `sender` (default anonymous) and decodes its reply.
@@ -146,7 +162,8 @@ impl Sim {
         Ok(r.canister_id)
     }
 
-    fn install_mode(
+    /// `install_code` in `mode`.
+    fn install_code(
         &mut self,
         canister_id: Principal,
         mode: CanisterInstallMode,
@@ -164,32 +181,13 @@ impl Sim {
         self.manage_canister("install_code", canister_id, sender, &args)
     }
 
-    /// Installs code (mode `install`).
-    pub fn install_canister(
-        &mut self,
-        canister_id: Principal,
-        wasm: Vec<u8>,
-        arg: Vec<u8>,
-        sender: Option<Principal>,
-    ) -> Result<(), UserError> {
-        self.install_mode(canister_id, CanisterInstallMode::Install, wasm, arg, sender)
-    }
-
-    /// Upgrades code (runs pre_upgrade, keeps stable memory, runs post_upgrade).
-    pub fn upgrade_canister(
-        &mut self,
-        canister_id: Principal,
-        wasm: Vec<u8>,
-        arg: Vec<u8>,
-        sender: Option<Principal>,
-    ) -> Result<(), UserError> {
-        self.install_mode(
-            canister_id,
-            CanisterInstallMode::Upgrade(None),
-            wasm,
-            arg,
-            sender,
-        )
+    install_methods! {
+        /// Installs code (mode `install`).
+        install_canister => CanisterInstallMode::Install;
+        /// Upgrades code (runs pre_upgrade, keeps stable memory, runs post_upgrade).
+        upgrade_canister => CanisterInstallMode::Upgrade(None);
+        /// Reinstalls code (state wiped).
+        reinstall_canister => CanisterInstallMode::Reinstall;
     }
 
     /// Upgrades code with flags (e.g. skip_pre_upgrade).
@@ -201,30 +199,8 @@ impl Sim {
         sender: Option<Principal>,
         flags: UpgradeFlags,
     ) -> Result<(), UserError> {
-        self.install_mode(
-            canister_id,
-            CanisterInstallMode::Upgrade(Some(flags)),
-            wasm,
-            arg,
-            sender,
-        )
-    }
-
-    /// Reinstalls code (state wiped).
-    pub fn reinstall_canister(
-        &mut self,
-        canister_id: Principal,
-        wasm: Vec<u8>,
-        arg: Vec<u8>,
-        sender: Option<Principal>,
-    ) -> Result<(), UserError> {
-        self.install_mode(
-            canister_id,
-            CanisterInstallMode::Reinstall,
-            wasm,
-            arg,
-            sender,
-        )
+        let mode = CanisterInstallMode::Upgrade(Some(flags));
+        self.install_code(canister_id, mode, wasm, arg, sender)
     }
 
     /// Calls management `method` about `canister_id` (its effective canister id) with `arg`.
@@ -238,60 +214,35 @@ impl Sim {
         self.management(sender, method, arg, Some(canister_id))
     }
 
-    by_id_methods! {
+    management_methods! {
         /// start_canister.
-        start_canister -> ();
+        start_canister() -> () = "start_canister" CanisterIdRecord {};
         /// stop_canister (runs rounds until the canister has stopped).
-        stop_canister -> ();
+        stop_canister() -> () = "stop_canister" CanisterIdRecord {};
         /// delete_canister (the canister must be stopped).
-        delete_canister -> ();
+        delete_canister() -> () = "delete_canister" CanisterIdRecord {};
         /// canister_status.
-        canister_status -> CanisterStatusResult;
+        canister_status() -> CanisterStatusResult = "canister_status" CanisterIdRecord {};
         /// list_canister_snapshots.
-        list_canister_snapshots -> Vec<Snapshot>;
-    }
-
-    /// Calls management `method` whose argument is the canister's id alone.
-    fn by_id<R: CandidType + DeserializeOwned>(
-        &mut self,
-        method: &str,
-        canister_id: Principal,
-        sender: Option<Principal>,
-    ) -> Result<R, UserError> {
-        self.manage_canister(
-            method,
-            canister_id,
-            sender,
-            &CanisterIdRecord { canister_id },
-        )
-    }
-
-    /// uninstall_code.
-    pub fn uninstall_canister(
-        &mut self,
-        canister_id: Principal,
-        sender: Option<Principal>,
-    ) -> Result<(), UserError> {
-        let args = ic_management_canister_types::UninstallCodeArgs {
-            canister_id,
-            sender_canister_version: None,
-        };
-        self.manage_canister("uninstall_code", canister_id, sender, &args)
-    }
-
-    /// update_settings.
-    pub fn update_canister_settings(
-        &mut self,
-        canister_id: Principal,
-        sender: Option<Principal>,
-        settings: CanisterSettings,
-    ) -> Result<(), UserError> {
-        let args = UpdateSettingsArgs {
-            canister_id,
-            settings,
-            sender_canister_version: None,
-        };
-        self.manage_canister("update_settings", canister_id, sender, &args)
+        list_canister_snapshots() -> Vec<Snapshot> = "list_canister_snapshots" CanisterIdRecord {};
+        /// uninstall_code.
+        uninstall_canister() -> () = "uninstall_code" UninstallCodeArgs { sender_canister_version };
+        /// update_settings.
+        update_canister_settings(settings: CanisterSettings) -> ()
+            = "update_settings" UpdateSettingsArgs { sender_canister_version };
+        /// take_canister_snapshot.
+        take_canister_snapshot(replace_snapshot: Option<Vec<u8>>) -> Snapshot
+            = "take_canister_snapshot"
+            TakeCanisterSnapshotArgs { uninstall_code, sender_canister_version };
+        /// load_canister_snapshot.
+        load_canister_snapshot(snapshot_id: Vec<u8>) -> ()
+            = "load_canister_snapshot" LoadCanisterSnapshotArgs { sender_canister_version };
+        /// delete_canister_snapshot.
+        delete_canister_snapshot(snapshot_id: Vec<u8>) -> ()
+            = "delete_canister_snapshot" DeleteCanisterSnapshotArgs {};
+        /// read_canister_snapshot_metadata.
+        read_canister_snapshot_metadata(snapshot_id: Vec<u8>) -> ReadCanisterSnapshotMetadataResult
+            = "read_canister_snapshot_metadata" ReadCanisterSnapshotMetadataArgs {};
     }
 
     /// Replaces the controllers.
@@ -318,78 +269,14 @@ impl Sim {
             canister_id,
             filter: None,
         };
-        let bytes = self.query(
-            sender,
+        let bytes = self.query_call(
             Principal::management_canister(),
+            sender,
             "fetch_canister_logs",
             candid::encode_one(args).expect("encode"),
         )?;
         let r: FetchCanisterLogsResult = decode_reply(&bytes)?;
         Ok(r.canister_log_records)
-    }
-
-    /// take_canister_snapshot.
-    pub fn take_canister_snapshot(
-        &mut self,
-        canister_id: Principal,
-        sender: Option<Principal>,
-        replace_snapshot: Option<Vec<u8>>,
-    ) -> Result<Snapshot, UserError> {
-        let args = TakeCanisterSnapshotArgs {
-            canister_id,
-            replace_snapshot,
-            uninstall_code: None,
-            sender_canister_version: None,
-        };
-        self.manage_canister("take_canister_snapshot", canister_id, sender, &args)
-    }
-
-    /// load_canister_snapshot.
-    pub fn load_canister_snapshot(
-        &mut self,
-        canister_id: Principal,
-        sender: Option<Principal>,
-        snapshot_id: Vec<u8>,
-    ) -> Result<(), UserError> {
-        let args = LoadCanisterSnapshotArgs {
-            canister_id,
-            snapshot_id,
-            sender_canister_version: None,
-        };
-        self.manage_canister("load_canister_snapshot", canister_id, sender, &args)
-    }
-
-    /// delete_canister_snapshot.
-    pub fn delete_canister_snapshot(
-        &mut self,
-        canister_id: Principal,
-        sender: Option<Principal>,
-        snapshot_id: Vec<u8>,
-    ) -> Result<(), UserError> {
-        let args = DeleteCanisterSnapshotArgs {
-            canister_id,
-            snapshot_id,
-        };
-        self.manage_canister("delete_canister_snapshot", canister_id, sender, &args)
-    }
-
-    /// read_canister_snapshot_metadata.
-    pub fn read_canister_snapshot_metadata(
-        &mut self,
-        canister_id: Principal,
-        sender: Option<Principal>,
-        snapshot_id: Vec<u8>,
-    ) -> Result<ReadCanisterSnapshotMetadataResult, UserError> {
-        let args = ReadCanisterSnapshotMetadataArgs {
-            canister_id,
-            snapshot_id,
-        };
-        self.manage_canister(
-            "read_canister_snapshot_metadata",
-            canister_id,
-            sender,
-            &args,
-        )
     }
 
     /// read_canister_snapshot_data: the bytes of `kind`.
@@ -470,23 +357,14 @@ impl Sim {
     }
 
     /// Fault injection: sets a canister's cycle balance.
-    pub fn set_cycle_balance(
-        &mut self,
-        canister_id: Principal,
-        cycles: u128,
-    ) -> Result<(), SimError> {
-        self.canister_mut(canister_id)?.cycles = cycles;
-        Ok(())
+    pub fn set_cycle_balance(&mut self, canister: Principal, cycles: u128) -> Result<(), SimError> {
+        self.canister_mut(canister).map(|c| c.cycles = cycles)
     }
 
     /// Fault injection: freezes (or unfreezes) a canister regardless of its balance.
-    pub fn freeze_canister(
-        &mut self,
-        canister_id: Principal,
-        frozen: bool,
-    ) -> Result<(), SimError> {
-        self.canister_mut(canister_id)?.forced_frozen = frozen;
-        Ok(())
+    pub fn freeze_canister(&mut self, canister: Principal, frozen: bool) -> Result<(), SimError> {
+        self.canister_mut(canister)
+            .map(|c| c.forced_frozen = frozen)
     }
 
     /// Cycles the canister must keep (its freezing reserve).

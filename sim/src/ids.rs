@@ -10,10 +10,8 @@ pub const RANGE_SIZE: u64 = 1 << 20;
 
 /// The canister id with index `n`: 8 bytes big-endian followed by 0x01 0x01.
 pub fn canister_id(n: u64) -> Principal {
-    let mut bytes = [0u8; 10];
+    let mut bytes = [1u8; 10];
     bytes[..8].copy_from_slice(&n.to_be_bytes());
-    bytes[8] = 1;
-    bytes[9] = 1;
     Principal::from_slice(&bytes)
 }
 

@@ -150,11 +150,11 @@ impl Sim {
         Ok(())
     }
 
-    /// Runs a query (state changes are discarded). Management: `fetch_canister_logs` only.
-    pub fn query(
+    /// A query call (state changes are discarded). Management: `fetch_canister_logs` only.
+    pub fn query_call(
         &mut self,
-        sender: Principal,
         canister_id: Principal,
+        sender: Principal,
         method: &str,
         payload: Vec<u8>,
     ) -> Result<Vec<u8>, UserError> {

@@ -60,6 +60,16 @@ fn open_call() -> (Sim, Principal, MessageId) {
     (sim, id, msg)
 }
 
+/// What the caller of `open_call` finally answers when `change` changes its code while the call
+/// is open.
+fn answer_after_code_change(
+    change: impl FnOnce(&mut Sim, Principal) -> Result<(), ic_sim::UserError>,
+) -> Vec<u8> {
+    let (mut sim, id, msg) = open_call();
+    change(&mut sim, id).expect("the code change succeeds");
+    answer_after_timeout(&mut sim, &msg)
+}
+
 /// Lets the bounded-wait call time out and returns what the caller finally answered.
 fn answer_after_timeout(sim: &mut Sim, msg: &MessageId) -> Vec<u8> {
     assert!(
@@ -72,18 +82,18 @@ fn answer_after_timeout(sim: &mut Sim, msg: &MessageId) -> Vec<u8> {
 
 #[test]
 fn an_upgrade_keeps_open_calls_and_their_callbacks_run_in_the_new_code() {
-    let (mut sim, id, msg) = open_call();
-    sim.upgrade_canister(id, caller("v2"), vec![], Some(admin()))
-        .unwrap();
-    assert_eq!(answer_after_timeout(&mut sim, &msg), b"v2");
+    let answer = answer_after_code_change(|sim, id| {
+        sim.upgrade_canister(id, caller("v2"), vec![], Some(admin()))
+    });
+    assert_eq!(answer, b"v2");
 }
 
 #[test]
 fn a_reinstall_keeps_open_calls_too() {
-    let (mut sim, id, msg) = open_call();
-    sim.reinstall_canister(id, caller("v3"), vec![], Some(admin()))
-        .unwrap();
-    assert_eq!(answer_after_timeout(&mut sim, &msg), b"v3");
+    let answer = answer_after_code_change(|sim, id| {
+        sim.reinstall_canister(id, caller("v3"), vec![], Some(admin()))
+    });
+    assert_eq!(answer, b"v3");
 }
 
 #[test]
@@ -91,15 +101,7 @@ fn a_stop_waits_for_calls_that_survived_an_upgrade() {
     let (mut sim, id, msg) = open_call();
     sim.upgrade_canister(id, caller("v2"), vec![], Some(admin()))
         .unwrap();
-    let stop = sim
-        .submit_ingress(ic_sim::Ingress {
-            sender: admin(),
-            canister_id: Principal::management_canister(),
-            method: "stop_canister".into(),
-            payload: enc(ic_sim::management_types::CanisterIdRecord { canister_id: id }),
-            effective_canister_id: Some(id),
-        })
-        .unwrap();
+    let stop = submit_stop(&mut sim, id);
     sim.tick();
     assert!(
         sim.ingress_status(&stop).is_none(),
@@ -111,13 +113,12 @@ fn a_stop_waits_for_calls_that_survived_an_upgrade() {
 
 #[test]
 fn loading_a_snapshot_keeps_open_calls_and_their_callbacks_run_in_the_loaded_code() {
-    let (mut sim, id, msg) = open_call();
-    let v1 = sim.take_canister_snapshot(id, Some(admin()), None).unwrap();
-    sim.upgrade_canister(id, caller("v2"), vec![], Some(admin()))
-        .unwrap();
-    sim.load_canister_snapshot(id, Some(admin()), v1.id)
-        .unwrap();
-    assert_eq!(answer_after_timeout(&mut sim, &msg), b"v1");
+    let answer = answer_after_code_change(|sim, id| {
+        let v1 = sim.take_canister_snapshot(id, Some(admin()), None)?;
+        sim.upgrade_canister(id, caller("v2"), vec![], Some(admin()))?;
+        sim.load_canister_snapshot(id, Some(admin()), v1.id)
+    });
+    assert_eq!(answer, b"v1");
 }
 
 #[test]
@@ -143,18 +144,7 @@ fn a_snapshot_loads_onto_another_canister_controlled_by_the_caller() {
         .unwrap();
     let heap: u64 = dec(&sim.query_call(copy, admin(), "get_heap", enc(())).unwrap());
     assert_eq!(heap, 42, "the copy runs the source's code with its state");
-    let arg = enc(ic_sim::management_types::CanisterInfoArgs {
-        canister_id: copy,
-        num_requested_changes: Some(1),
-    });
-    let r = probe_call(
-        &mut sim,
-        source,
-        Principal::management_canister(),
-        "canister_info",
-        arg,
-    );
-    let info: ic_sim::management_types::CanisterInfoResult = dec(&r.unwrap());
+    let info = canister_info(&mut sim, source, copy, 1);
     let last = info.recent_changes.last().unwrap();
     let Some(ic_sim::management_types::ChangeDetails::LoadSnapshot(load)) = &last.details else {
         panic!("{:?}", last.details)

@@ -112,12 +112,7 @@ fn only_controllers_can_control_a_canister() {
             .map(|_| ())
             .unwrap_err(),
     ] {
-        assert_eq!(
-            err.error_code,
-            ErrorCode::CanisterInvalidController,
-            "{}",
-            err.message
-        );
+        assert_invalid_controller(&err);
         assert!(err.message.contains("Only the controllers of the canister"));
     }
     assert!(sim.fetch_canister_logs(id, stranger).is_err());
@@ -176,21 +171,9 @@ fn canister_status_reports_real_memory_and_cycles() {
 fn stop_waits_for_open_call_contexts() {
     // Spec: stop_canister completes once the canister has no open call contexts; meanwhile it is
     // "stopping" and rejects new calls.
-    let (mut sim, id) = sim_with_probe();
-    let other = add_counter(&mut sim);
-    sim.drop_replies_from(other, true);
-    let pending = submit_probe_call(&mut sim, id, other, "inc", Encode!().unwrap(), Some(30));
+    let (mut sim, id, _, pending) = probe_awaiting_silent_counter(30);
     sim.tick();
-    let payload = enc(ic_sim::management_types::CanisterIdRecord { canister_id: id });
-    let stop = sim
-        .submit_ingress(Ingress {
-            sender: admin(),
-            canister_id: Principal::management_canister(),
-            method: "stop_canister".into(),
-            payload,
-            effective_canister_id: Some(id),
-        })
-        .unwrap();
+    let stop = submit_stop(&mut sim, id);
     sim.tick();
     sim.tick();
     assert!(
@@ -200,9 +183,7 @@ fn stop_waits_for_open_call_contexts() {
     let s = sim.canister_status(id, Some(admin())).unwrap();
     assert_eq!(s.status, CanisterStatusType::Stopping);
     assert_eq!(
-        sim.update_call(id, admin(), "set_heap", enc(1u64))
-            .unwrap_err()
-            .error_code,
+        update_err(&mut sim, id, "set_heap", enc(1u64)).error_code,
         ErrorCode::CanisterStopping
     );
     sim.advance_time(Duration::from_secs(31));
@@ -493,23 +474,16 @@ fn canister_info_and_deposit_cycles_from_a_canister() {
     // Spec: canister_info (canister callers only) returns controllers, module hash and recent
     // changes; deposit_cycles moves the attached cycles to the target.
     let (mut sim, id) = sim_with_probe();
-    let arg = enc(ic_sim::management_types::CanisterInfoArgs {
-        canister_id: id,
-        num_requested_changes: Some(5),
-    });
-    let r = probe_call(
-        &mut sim,
-        id,
-        Principal::management_canister(),
-        "canister_info",
-        arg.clone(),
-    );
-    let info: ic_sim::management_types::CanisterInfoResult = dec(&r.unwrap());
+    let info = canister_info(&mut sim, id, id, 5);
     assert_eq!(info.controllers, vec![admin()]);
     assert_eq!(info.total_num_changes, 2, "creation and installation");
     assert_eq!(info.recent_changes.len(), 2);
     assert!(info.module_hash.is_some());
     // Ingress may not call canister_info.
+    let arg = enc(ic_sim::management_types::CanisterInfoArgs {
+        canister_id: id,
+        num_requested_changes: Some(5),
+    });
     let err = sim
         .submit_ingress(Ingress {
             sender: admin(),

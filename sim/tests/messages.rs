@@ -44,9 +44,7 @@ fn trap_rolls_back_heap_and_stable_memory_and_is_logged() {
     sim.update_call(id, admin(), "set_heap", enc(7u64)).unwrap();
     let events_before: Vec<String> = dec(&sim.query_call(id, admin(), "events", enc(())).unwrap());
     let stable_before = sim.stable_memory(id).unwrap();
-    let err = sim
-        .update_call(id, admin(), "write_then_trap", enc(99u64))
-        .unwrap_err();
+    let err = update_err(&mut sim, id, "write_then_trap", enc(99u64));
     assert_eq!(err.reject_code, RejectCode::CanisterError);
     assert_eq!(err.error_code, ErrorCode::CanisterCalledTrap);
     assert_mentions(&err, &format!("Canister {id} trapped: boom"));
@@ -85,9 +83,7 @@ fn query_state_changes_are_discarded() {
 fn reply_then_trap_delivers_the_trap_not_the_reply() {
     // Spec: a trap discards the whole execution, including a reply it made.
     let (mut sim, id) = sim_with_probe();
-    let err = sim
-        .update_call(id, admin(), "reply_then_trap", enc(()))
-        .unwrap_err();
+    let err = update_err(&mut sim, id, "reply_then_trap", enc(()));
     assert_eq!(err.reject_code, RejectCode::CanisterError);
     assert!(err.message.contains("trap after reply"));
 }
@@ -96,9 +92,7 @@ fn reply_then_trap_delivers_the_trap_not_the_reply() {
 fn double_reply_traps() {
     // Spec: "ic0.msg_reply ... can be called at most once (a second call will trap)".
     let (mut sim, id) = sim_with_probe();
-    let err = sim
-        .update_call(id, admin(), "double_reply", enc(()))
-        .unwrap_err();
+    let err = update_err(&mut sim, id, "double_reply", enc(()));
     assert_eq!(err.reject_code, RejectCode::CanisterError);
     assert_eq!(err.error_code, ErrorCode::CanisterContractViolation);
     assert_mentions(&err, "msg_reply");
@@ -108,9 +102,7 @@ fn double_reply_traps() {
 fn explicit_reject_is_canister_reject() {
     // Spec: msg_reject gives reject code CANISTER_REJECT (4).
     let (mut sim, id) = sim_with_probe();
-    let err = sim
-        .update_call(id, admin(), "reject_it", enc("nope".to_string()))
-        .unwrap_err();
+    let err = update_err(&mut sim, id, "reject_it", enc("nope".to_string()));
     assert_eq!(err.reject_code, RejectCode::CanisterReject);
     assert_eq!(err.message, "nope");
 }
@@ -120,9 +112,7 @@ fn missing_method_and_missing_canister_reject_codes() {
     // Spec: calling a method the canister does not export is CANISTER_ERROR; a call to a canister
     // that does not exist is DESTINATION_INVALID.
     let (mut sim, id) = sim_with_probe();
-    let err = sim
-        .update_call(id, admin(), "no_such_method", enc(()))
-        .unwrap_err();
+    let err = update_err(&mut sim, id, "no_such_method", enc(()));
     assert_eq!(
         (err.reject_code, err.error_code),
         (RejectCode::CanisterError, ErrorCode::CanisterMethodNotFound)
@@ -133,7 +123,7 @@ fn missing_method_and_missing_canister_reject_codes() {
     let ghost = Principal::from_slice(&[0, 0, 0, 0, 0, 0, 0x99, 0x99, 1, 1]);
     let r = probe_call(&mut sim, id, ghost, "x", enc(()));
     assert_eq!(r.unwrap_err().0, RejectCode::DestinationInvalid as u32);
-    let err = sim.update_call(ghost, admin(), "x", enc(())).unwrap_err();
+    let err = update_err(&mut sim, ghost, "x", enc(()));
     assert_eq!(err.reject_code, RejectCode::DestinationInvalid);
 }
 
@@ -157,9 +147,7 @@ fn call_to_stopped_canister_is_rejected() {
     let (mut sim, id) = sim_with_probe();
     let other = add_counter(&mut sim);
     sim.stop_canister(other, Some(admin())).unwrap();
-    let err = sim
-        .update_call(other, admin(), "inc", Encode!().unwrap())
-        .unwrap_err();
+    let err = update_err(&mut sim, other, "inc", Encode!().unwrap());
     assert_eq!(err.error_code, ErrorCode::CanisterStopped);
     let r = probe_call(&mut sim, id, other, "inc", Encode!().unwrap());
     assert_eq!(r.unwrap_err().0, RejectCode::CanisterError as u32);
@@ -173,10 +161,7 @@ fn call_to_stopped_canister_is_rejected() {
 fn bounded_wait_timeout_gives_sys_unknown_and_late_reply_is_dropped() {
     // Spec: a bounded-wait call whose deadline passes is rejected with SYS_UNKNOWN; a response
     // arriving later is dropped.
-    let (mut sim, id) = sim_with_probe();
-    let other = add_counter(&mut sim);
-    sim.drop_replies_from(other, true);
-    let msg = submit_probe_call(&mut sim, id, other, "inc", Encode!().unwrap(), Some(5));
+    let (mut sim, _, other, msg) = probe_awaiting_silent_counter(5);
     for _ in 0..3 {
         sim.tick();
     }
@@ -208,26 +193,14 @@ fn heartbeat_and_timer_fire() {
     sim.update_call(id, admin(), "start_timer", enc(10u64))
         .unwrap();
     sim.tick();
-    let (hb, timers, _) = Decode!(
-        &sim.query_call(id, admin(), "counts", enc(())).unwrap(),
-        u64,
-        u64,
-        u64
-    )
-    .unwrap();
+    let (hb, timers, _) = counts(&mut sim, id);
     assert!(hb >= 1);
     assert_eq!(timers, 0);
     sim.advance_time(Duration::from_secs(11));
     for _ in 0..3 {
         sim.tick();
     }
-    let (hb2, timers, _) = Decode!(
-        &sim.query_call(id, admin(), "counts", enc(())).unwrap(),
-        u64,
-        u64,
-        u64
-    )
-    .unwrap();
+    let (hb2, timers, _) = counts(&mut sim, id);
     assert!(hb2 > hb);
     assert_eq!(timers, 1);
 }
@@ -255,9 +228,7 @@ fn instruction_limit_traps_with_the_ic_message() {
         .unwrap();
     let used: u64 = dec(&sim.update_call(id, admin(), "burn", enc(1000u64)).unwrap());
     assert!(used > 0, "performance_counter(0) counts instructions");
-    let err = sim
-        .update_call(id, admin(), "burn", enc(100_000_000u64))
-        .unwrap_err();
+    let err = update_err(&mut sim, id, "burn", enc(100_000_000u64));
     assert_eq!(err.error_code, ErrorCode::CanisterInstructionLimitExceeded);
     assert_mentions(&err, "exceeded the limit of 50000000 instructions");
 }
@@ -328,9 +299,7 @@ fn injected_rejects_and_freezing() {
         "injected",
     );
     for _ in 0..2 {
-        let e = sim
-            .update_call(id, admin(), "set_heap", enc(1u64))
-            .unwrap_err();
+        let e = update_err(&mut sim, id, "set_heap", enc(1u64));
         assert_eq!(
             (e.reject_code, e.message.as_str()),
             (RejectCode::SysTransient, "injected")
@@ -338,9 +307,7 @@ fn injected_rejects_and_freezing() {
     }
     sim.update_call(id, admin(), "set_heap", enc(1u64)).unwrap();
     sim.freeze_canister(id, true).unwrap();
-    let e = sim
-        .update_call(id, admin(), "set_heap", enc(2u64))
-        .unwrap_err();
+    let e = update_err(&mut sim, id, "set_heap", enc(2u64));
     assert_eq!(
         (e.reject_code, e.error_code),
         (RejectCode::SysTransient, ErrorCode::CanisterOutOfCycles)
@@ -349,41 +316,43 @@ fn injected_rejects_and_freezing() {
     // Below the freezing reserve by balance: also frozen.
     let reserve = sim.freezing_reserve(id).unwrap();
     sim.set_cycle_balance(id, reserve / 2).unwrap();
-    let e = sim
-        .update_call(id, admin(), "set_heap", enc(2u64))
-        .unwrap_err();
+    let e = update_err(&mut sim, id, "set_heap", enc(2u64));
     assert_eq!(e.error_code, ErrorCode::CanisterOutOfCycles);
 }
 
 #[test]
 fn wasm_memory_limit_makes_growth_fail() {
     // Spec: wasm_memory_limit: growing the heap beyond it fails (the allocation traps).
-    let (mut sim, id) = sim_with_probe();
-    let heap = heap_size(&mut sim, id);
-    set_wasm_memory_limit(&mut sim, id, heap + 4 * 65536, None);
-    let e = sim
-        .update_call(id, admin(), "grow_heap", enc(64u64))
-        .unwrap_err();
+    let (mut sim, id) = probe_with_memory_headroom(4, None);
+    let e = update_err(&mut sim, id, "grow_heap", enc(64u64));
     assert_eq!(e.reject_code, RejectCode::CanisterError);
 }
 
 #[test]
 fn low_wasm_memory_hook_fires_once() {
     // canister_on_low_wasm_memory runs when wasm_memory_limit - heap < wasm_memory_threshold.
-    let (mut sim, id) = sim_with_probe();
-    let heap = heap_size(&mut sim, id);
-    set_wasm_memory_limit(&mut sim, id, heap + 64 * 65536, Some(32u64 * 65536));
+    let (mut sim, id) = probe_with_memory_headroom(64, Some(32));
     sim.update_call(id, admin(), "grow_heap", enc(40u64))
         .unwrap();
     for _ in 0..3 {
         sim.tick();
     }
-    let (_, _, low) = Decode!(
-        &sim.query_call(id, admin(), "counts", enc(())).unwrap(),
-        u64,
-        u64,
-        u64
-    )
-    .unwrap();
+    let (_, _, low) = counts(&mut sim, id);
     assert_eq!(low, 1);
+}
+
+/// The probe's `counts`: heartbeats, timer runs and low-memory hook runs so far.
+fn counts(sim: &mut Sim, id: Principal) -> (u64, u64, u64) {
+    let bytes = sim.query_call(id, admin(), "counts", enc(())).unwrap();
+    candid::decode_args(&bytes).unwrap()
+}
+
+/// A probe whose `wasm_memory_limit` is `pages` wasm pages above its heap, with a
+/// `wasm_memory_threshold` of `threshold_pages` when given.
+fn probe_with_memory_headroom(pages: u64, threshold_pages: Option<u64>) -> (Sim, Principal) {
+    const WASM_PAGE: u64 = 65536;
+    let (mut sim, id) = sim_with_probe();
+    let limit = heap_size(&mut sim, id) + pages * WASM_PAGE;
+    set_wasm_memory_limit(&mut sim, id, limit, threshold_pages.map(|p| p * WASM_PAGE));
+    (sim, id)
 }

@@ -5,12 +5,15 @@
 mod common;
 
 use candid::Principal;
-use common::{admin, assert_mentions, dec, enc, probe_call, sim_with_probe, wasm};
+use common::{
+    admin, assert_invalid_controller, assert_mentions, canister_info, dec, enc, sim_with_probe,
+    wasm,
+};
 use ic_sim::management_types::{
-    CanisterIdRecord, CanisterInfoArgs, CanisterInfoResult, CanisterSettings, CanisterTimer,
-    ChangeDetails, ChunkHash, OnLowWasmMemoryHookStatus, ReadCanisterSnapshotMetadataResult,
-    SnapshotDataKind, SnapshotDataOffset, SnapshotSource, SnapshotVisibility,
-    UploadCanisterSnapshotDataArgs, UploadCanisterSnapshotMetadataArgs, UploadChunkArgs,
+    CanisterIdRecord, CanisterSettings, CanisterTimer, ChangeDetails, ChunkHash,
+    OnLowWasmMemoryHookStatus, ReadCanisterSnapshotMetadataResult, SnapshotDataKind,
+    SnapshotDataOffset, SnapshotSource, SnapshotVisibility, UploadCanisterSnapshotDataArgs,
+    UploadCanisterSnapshotMetadataArgs, UploadChunkArgs,
 };
 use ic_sim::{ErrorCode, Ingress, Sim, UserError};
 
@@ -305,18 +308,7 @@ fn a_downloaded_snapshot_uploads_and_loads_back_the_exact_state() {
         assert_eq!(heap_value(&mut sim, target), 9);
     }
     // The history records the load with the snapshot's source.
-    let arg = enc(CanisterInfoArgs {
-        canister_id: empty,
-        num_requested_changes: Some(1),
-    });
-    let info = probe_call(
-        &mut sim,
-        id,
-        Principal::management_canister(),
-        "canister_info",
-        arg,
-    );
-    let info: CanisterInfoResult = dec(&info.unwrap());
+    let info = canister_info(&mut sim, id, empty, 1);
     let Some(ChangeDetails::LoadSnapshot(load)) = &info.recent_changes.last().unwrap().details
     else {
         panic!("{:?}", info.recent_changes)
@@ -393,12 +385,7 @@ fn only_controllers_upload_and_snapshot_visibility_decides_who_reads() {
         .map(|_| ())
         .unwrap_err(),
     ] {
-        assert_eq!(
-            err.error_code,
-            ErrorCode::CanisterInvalidController,
-            "{}",
-            err.message
-        );
+        assert_invalid_controller(&err);
     }
     let uploaded = upload(&mut sim, id, &original);
     let args = UploadCanisterSnapshotDataArgs {

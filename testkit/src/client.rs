@@ -28,27 +28,21 @@ impl<'a, I: Ic, C> Client<'a, I, C> {
     }
 
     /// An update call of `method` with one result.
-    pub fn update<A: ArgumentEncoder, R: CandidType + for<'de> Deserialize<'de>>(
-        &self,
-        method: &str,
-        args: A,
-    ) -> Result<R, RejectResponse> {
-        let (reply,) = self
-            .ic
-            .update_candid_as(self.id, self.caller, method, args)?;
-        Ok(reply)
+    pub fn update<A, R>(&self, method: &str, args: A) -> Result<R, RejectResponse>
+    where
+        A: ArgumentEncoder,
+        R: CandidType + for<'de> Deserialize<'de>,
+    {
+        only(self.ic.update_candid_as(self.id, self.caller, method, args))
     }
 
     /// A query of `method` with one result.
-    pub fn query<A: ArgumentEncoder, R: CandidType + for<'de> Deserialize<'de>>(
-        &self,
-        method: &str,
-        args: A,
-    ) -> Result<R, RejectResponse> {
-        let (reply,) = self
-            .ic
-            .query_candid_as(self.id, self.caller, method, args)?;
-        Ok(reply)
+    pub fn query<A, R>(&self, method: &str, args: A) -> Result<R, RejectResponse>
+    where
+        A: ArgumentEncoder,
+        R: CandidType + for<'de> Deserialize<'de>,
+    {
+        only(self.ic.query_candid_as(self.id, self.caller, method, args))
     }
 
     /// An update call of `method` with no result.
@@ -59,4 +53,9 @@ impl<'a, I: Ic, C> Client<'a, I, C> {
     ) -> Result<(), RejectResponse> {
         self.ic.update_candid_as(self.id, self.caller, method, args)
     }
+}
+
+/// The one value of a reply with one result.
+fn only<R>(reply: Result<(R,), RejectResponse>) -> Result<R, RejectResponse> {
+    reply.map(|(value,)| value)
 }

@@ -20,4 +20,4 @@ pub use client::Client;
 pub use ic::{Ic, ROUNDS_PER_STEP};
 pub use pocket_ic::RejectResponse;
 pub use sim::SimIc;
-pub use wasm::{canister_wasm, workspace_root};
+pub use wasm::{canister_wasm, read_canister_wasm, workspace_root};

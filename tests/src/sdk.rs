@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use candid::utils::ArgumentEncoder;
 use candid::{CandidType, Deserialize, Principal};
+use canister_hooks::events::{EventOrigin, LowCyclesEvent};
 use canister_hooks::types::{ErrorRecord, HooksStatus, Maintenance, MaintenanceError, Readiness};
-use canister_hooks_testkit::examples::worker_init;
+use canister_hooks_testkit::examples::{worker_init, HookMode, LoadClient};
 use canister_hooks_testkit::sdk::SdkClient;
 use canister_hooks_testkit::{canister_wasm, Client, Ic};
 use ic_management_canister_types::{CanisterInstallMode, InstallCodeArgs, UpgradeFlags};
@@ -57,6 +58,26 @@ pub fn relay_call(
         (target, method, arg, Some(60u32)),
     )
     .expect("the relay itself answers")
+}
+
+/// A low-cycles event from `monitor`; its figures are placeholders no handler reads.
+pub fn low_cycles_event(id: u64, monitor: Principal) -> LowCyclesEvent {
+    LowCyclesEvent {
+        id,
+        origin: EventOrigin::Monitor(monitor),
+        balance: 1,
+        threshold: 2,
+        burn_rate_per_day: 3,
+        seconds_to_freeze: Some(4),
+        observed_at_ns: 5,
+    }
+}
+
+/// Sets how the load example `load` handles hooks, as `caller`.
+pub fn set_hook_mode(pic: &PocketIc, load: Principal, caller: Principal, mode: HookMode) {
+    LoadClient::new(pic, load, caller)
+        .set_hook_mode(mode)
+        .expect("set_hook_mode");
 }
 
 /// Advances time by `step` and executes a round, `rounds` times.

@@ -19,14 +19,28 @@ use pocket_ic::PocketIc;
 
 type Fleet = (World<PocketIc>, Journal, Modules);
 
-/// A fresh PocketIC instance with the monitor and the three examples installed, ready, and
-/// registered: the demo's first two chapters.
-fn registered_fleet() -> Fleet {
+/// A fresh PocketIC instance with the monitor and the three examples installed: the demo's setup.
+fn installed_fleet() -> Fleet {
     let modules = Modules::load_from(&workspace_root().join("target/canisters")).unwrap();
-    let (mut world, mut journal) = story::setup(PocketIc::new(), &modules, false);
+    let (world, journal) = story::setup(PocketIc::new(), &modules, false);
+    (world, journal, modules)
+}
+
+/// [`installed_fleet`], the canisters ready and registered: the demo's first two chapters.
+fn registered_fleet() -> Fleet {
+    let (mut world, mut journal, modules) = installed_fleet();
     story::readiness(&mut world, &modules, &mut journal).unwrap();
     story::register(&mut world, &mut journal).unwrap();
     (world, journal, modules)
+}
+
+/// Runs `chapter` of the demo on a [`registered_fleet`]: the world after it, and its outcome.
+fn after_chapter<T>(
+    chapter: impl FnOnce(&mut World<PocketIc>, &mut Journal) -> Result<T, String>,
+) -> (World<PocketIc>, T) {
+    let (mut world, mut journal, _) = registered_fleet();
+    let outcome = chapter(&mut world, &mut journal).unwrap();
+    (world, outcome)
 }
 
 fn load_received(world: &mut World<PocketIc>) -> Vec<(u64, Received)> {
@@ -43,8 +57,7 @@ fn delivered(record: &EventRecord) -> bool {
 
 #[test]
 fn readiness_gates_the_gated_canister_until_seeding_and_its_config_fetch_are_done() {
-    let modules = Modules::load_from(&workspace_root().join("target/canisters")).unwrap();
-    let (mut world, mut journal) = story::setup(PocketIc::new(), &modules, false);
+    let (mut world, mut journal, modules) = installed_fleet();
 
     let gate = story::readiness(&mut world, &modules, &mut journal).unwrap();
 
@@ -68,9 +81,7 @@ fn readiness_gates_the_gated_canister_until_seeding_and_its_config_fetch_are_don
 
 #[test]
 fn a_cycles_burn_reaches_on_low_cycles_once() {
-    let (mut world, mut journal, _) = registered_fleet();
-
-    let outcome = story::burn_cycles(&mut world, &mut journal).unwrap();
+    let (mut world, outcome) = after_chapter(story::burn_cycles);
 
     let HookEvent::LowCycles(event) = &outcome.event.event else {
         panic!("expected low cycles, got {:?}", outcome.event.event)
@@ -97,9 +108,7 @@ fn a_cycles_burn_reaches_on_low_cycles_once() {
 
 #[test]
 fn heap_growth_reaches_on_low_memory_which_frees_the_ballast() {
-    let (mut world, mut journal, _) = registered_fleet();
-
-    let outcome = story::grow_memory(&mut world, &mut journal).unwrap();
+    let (mut world, outcome) = after_chapter(story::grow_memory);
 
     let HookEvent::LowMemory(event) = &outcome.event.event else {
         panic!("expected low memory, got {:?}", outcome.event.event)
@@ -118,9 +127,7 @@ fn heap_growth_reaches_on_low_memory_which_frees_the_ballast() {
 
 #[test]
 fn a_trapping_timer_is_captured_and_comes_back_as_on_error() {
-    let (mut world, mut journal, _) = registered_fleet();
-
-    let outcome = story::trapping_timer(&mut world, &mut journal).unwrap();
+    let (world, outcome) = after_chapter(story::trapping_timer);
 
     let HookEvent::Error(event) = &outcome.hook.event.event else {
         panic!("expected an error, got {:?}", outcome.hook.event.event)

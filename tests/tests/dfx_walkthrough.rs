@@ -28,6 +28,15 @@ fn broken(from: &str, to: &str) -> String {
     script.replace(from, to)
 }
 
+/// Runs the walkthrough with `from` replaced by `to` (see [`broken`]), which must fail at the
+/// command starting with `failing_command`; the error.
+fn fails_at(from: &str, to: &str, failing_command: &str) -> ScriptError {
+    let script = broken(from, to);
+    let error = run(&script).unwrap_err();
+    assert_eq!(error.line, line_of(&script, failing_command), "{error}");
+    error
+}
+
 /// The 1-based line of the first line of `script` starting with `prefix`.
 fn line_of(script: &str, prefix: &str) -> usize {
     script
@@ -104,15 +113,10 @@ fn the_walkthrough_is_valid_bash() {
 
 #[test]
 fn a_misspelt_field_fails_at_its_line() {
-    let script = broken(
+    let error = fails_at(
         "min_interval_floor_seconds = opt 10",
         "min_interval_floor = opt 10",
-    );
-    let error = run(&script).unwrap_err();
-    assert_eq!(
-        error.line,
-        line_of(&script, "dfx deploy monitor"),
-        "{error}"
+        "dfx deploy monitor",
     );
     assert!(
         error
@@ -124,30 +128,20 @@ fn a_misspelt_field_fails_at_its_line() {
 
 #[test]
 fn a_value_of_the_wrong_type_fails_at_its_line() {
-    let script = broken(
+    let error = fails_at(
         "delivery_max_attempts = opt 4;",
         "delivery_max_attempts = opt \"4\";",
-    );
-    let error = run(&script).unwrap_err();
-    assert_eq!(
-        error.line,
-        line_of(&script, "dfx deploy monitor"),
-        "{error}"
+        "dfx deploy monitor",
     );
     assert!(error.message.contains("monitor.did"), "{error}");
 }
 
 #[test]
 fn a_claim_that_does_not_hold_fails_at_its_command() {
-    let script = broken(
+    let error = fails_at(
         "# expect: variant { Ok = 1 : nat64 }",
         "# expect: variant { Ok = 2 : nat64 }",
-    );
-    let error = run(&script).unwrap_err();
-    assert_eq!(
-        error.line,
-        line_of(&script, "dfx canister call monitor redrive_canister"),
-        "{error}"
+        "dfx canister call monitor redrive_canister",
     );
     assert!(
         error.message.contains("variant { Ok = 2 : nat64 }"),

@@ -70,6 +70,16 @@ impl Pair {
         f.dead_letters(Some(self.faulty))
     }
 
+    /// [`Pair::run_outage`], then what every outage must give: the healthy target served (see
+    /// [`Pair::assert_healthy_served`]) and the faulty target's events dead-lettered with a reason
+    /// containing `reason` (see [`Pair::assert_dead_letters`]). Returns the dead letters.
+    fn outage_dead_letters(&self, reason: &str) -> Vec<DeadLetter> {
+        let letters = self.run_outage();
+        self.assert_healthy_served(&letters);
+        self.assert_dead_letters(&letters, reason);
+        letters
+    }
+
     /// Checks that the healthy target's low-cycles event was delivered at the first attempt,
     /// within seconds of the poll that saw it and before the faulty target's events gave up.
     fn assert_healthy_served(&self, letters: &[DeadLetter]) {
@@ -146,9 +156,7 @@ fn a_target_whose_hook_traps_is_retried_then_dead_lettered_and_redrive_delivers(
     let f = &p.fleet;
     f.set_hook_mode(p.faulty, HookMode::Trap);
     f.burn(p.faulty, T);
-    let letters = p.run_outage();
-    p.assert_healthy_served(&letters);
-    p.assert_dead_letters(&letters, "hook told to trap");
+    let letters = p.outage_dead_letters("hook told to trap");
     let d = &letters[0];
     assert!(matches!(d.event, HookEvent::LowCycles(_)));
     // The trap message quotes a missing-method reject; it is still a trap, retried to the limit,
@@ -175,10 +183,8 @@ fn a_target_that_never_replies_times_out_then_dead_letters_and_redrive_delivers(
     let f = &p.fleet;
     f.set_hook_mode(p.faulty, HookMode::Slow(u32::MAX));
     f.burn(p.faulty, T);
-    let letters = p.run_outage();
-    p.assert_healthy_served(&letters);
     // The first attempt times out (10 s); the retries find the first still being handled.
-    p.assert_dead_letters(&letters, "is being handled by an earlier delivery");
+    let letters = p.outage_dead_letters("is being handled by an earlier delivery");
     let d = &letters[0];
     assert!(
         d.dead_at_ns - d.created_at_ns >= 10 * NS,
@@ -199,9 +205,7 @@ fn a_stopped_target_is_reported_retried_dead_lettered_and_served_after_a_restart
     let p = pair();
     let f = &p.fleet;
     f.pic.stop_canister(p.faulty, Some(f.admin)).unwrap();
-    let letters = p.run_outage();
-    p.assert_healthy_served(&letters);
-    p.assert_dead_letters(&letters, "is stopped");
+    let letters = p.outage_dead_letters("is stopped");
     let HookEvent::Error(e) = &letters[0].event else {
         panic!("{:?}", letters[0])
     };
@@ -222,9 +226,7 @@ fn a_deleted_target_is_reported_retried_and_dead_lettered_without_blocking_other
     let f = &p.fleet;
     f.pic.stop_canister(p.faulty, Some(f.admin)).unwrap();
     f.pic.delete_canister(p.faulty, Some(f.admin)).unwrap();
-    let letters = p.run_outage();
-    p.assert_healthy_served(&letters);
-    p.assert_dead_letters(&letters, "reject 3");
+    let letters = p.outage_dead_letters("reject 3");
     let HookEvent::Error(e) = &letters[0].event else {
         panic!("{:?}", letters[0])
     };

@@ -72,6 +72,22 @@ fn on_low_cycles_reaches_the_target_after_the_poll_that_sees_the_burn() {
     assert!(!trigger.armed, "fired, waiting for recovery: {trigger:?}");
 }
 
+/// Asserts that `record` is a low-memory event for `metric` at or over `threshold`, delivered and
+/// handled by the target (see [`assert_handled_by_load`]).
+fn assert_low_memory_handled(
+    fleet: &Fleet,
+    record: &EventRecord,
+    metric: MemoryMetric,
+    threshold: u64,
+) {
+    let HookEvent::LowMemory(e) = &record.event else {
+        panic!("not a low-memory event: {record:?}")
+    };
+    assert_eq!((e.metric, e.threshold), (metric, threshold));
+    assert!(e.value >= threshold, "{e:?}");
+    assert_handled_by_load(fleet, record);
+}
+
 #[test]
 fn on_low_memory_reaches_the_target_for_heap_and_for_stable_memory() {
     let fleet = Fleet::new(fast_config());
@@ -96,15 +112,7 @@ fn on_low_memory_reaches_the_target_for_heap_and_for_stable_memory() {
         f.delivered(load, EventKind::LowMemory).is_some()
     });
     let heap = fleet.delivered(load, EventKind::LowMemory).unwrap();
-    let HookEvent::LowMemory(e) = &heap.event else {
-        unreachable!()
-    };
-    assert_eq!(
-        (e.metric, e.threshold),
-        (MemoryMetric::Heap, heap_threshold)
-    );
-    assert!(e.value >= heap_threshold, "{e:?}");
-    assert_handled_by_load(&fleet, &heap);
+    assert_low_memory_handled(&fleet, &heap, MemoryMetric::Heap, heap_threshold);
 
     let grown: Result<u64, String> = fleet.update(load, "grow_stable", (10u64 * 1024 * 1024,));
     grown.unwrap();
@@ -115,15 +123,7 @@ fn on_low_memory_reaches_the_target_for_heap_and_for_stable_memory() {
                 .all(|r| matches!(r.delivery, DeliveryStatus::Delivered { .. }))
     });
     let stable = fleet.events_of(load, EventKind::LowMemory).pop().unwrap();
-    let HookEvent::LowMemory(e) = &stable.event else {
-        unreachable!()
-    };
-    assert_eq!(
-        (e.metric, e.threshold),
-        (MemoryMetric::Stable, stable_threshold)
-    );
-    assert!(e.value >= stable_threshold, "{e:?}");
-    assert_handled_by_load(&fleet, &stable);
+    assert_low_memory_handled(&fleet, &stable, MemoryMetric::Stable, stable_threshold);
     assert_eq!(fleet.load_status(load).received, (0, 2, 0));
 }
 

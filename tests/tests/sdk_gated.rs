@@ -3,28 +3,37 @@
 
 use std::time::Duration;
 
-use candid::{encode_one, Principal};
+use candid::Principal;
 use canister_hooks::events::ErrorSource;
 use canister_hooks::types::{Phase, StepState};
-use canister_hooks_testkit::examples::{GatedInit, GatedState, WorkerInit};
+use canister_hooks_testkit::examples::{gated_init, worker_init, GatedState};
 use integration_tests::canister_wasm;
 use integration_tests::sdk::*;
 use pocket_ic::{PocketIc, RejectCode};
 
+/// The worker's install argument: no monitor, greeting with `greeting`.
 fn worker_arg(greeting: &str) -> Vec<u8> {
-    encode_one(WorkerInit {
-        monitor: None,
-        greeting: Some(greeting.into()),
-    })
-    .unwrap()
+    worker_init(None, Some(greeting.into()))
 }
 
+/// The gated canister's install argument: its configuration from `source`, no monitor.
 fn gated_arg(source: Principal) -> Vec<u8> {
-    encode_one(GatedInit {
-        config_source: source,
-        monitor: None,
-    })
-    .unwrap()
+    gated_init(source, None)
+}
+
+/// A gated canister whose config source exists but has no code yet, so `fetch_config` fails
+/// until [`install_source`] installs the worker there: the source and the gated canister.
+fn gated_awaiting_its_source(pic: &PocketIc) -> (Principal, Principal) {
+    let source = pic.create_canister();
+    pic.add_cycles(source, CYCLES);
+    let gated = install(pic, "example-gated", gated_arg(source));
+    (source, gated)
+}
+
+/// Installs the worker, greeting with `greeting`, on the config source `source`.
+fn install_source(pic: &PocketIc, source: Principal, greeting: &str) {
+    let wasm = canister_wasm("example-worker");
+    pic.install_canister(source, wasm, worker_arg(greeting), None);
 }
 
 fn deploy() -> (PocketIc, Principal, Principal) {
@@ -89,10 +98,7 @@ fn two_canisters_get_different_random_seeds() {
 #[test]
 fn failing_init_task_is_retried_visible_and_raised_then_succeeds() {
     let pic = PocketIc::new();
-    // The config source exists but has no code yet: fetch_config fails until it is installed.
-    let source = pic.create_canister();
-    pic.add_cycles(source, CYCLES);
-    let gated = install(&pic, "example-gated", gated_arg(source));
+    let (source, gated) = gated_awaiting_its_source(&pic);
     settle(&pic, 40, Duration::from_secs(1));
 
     let r = readiness(&pic, gated);
@@ -116,12 +122,7 @@ fn failing_init_task_is_retried_visible_and_raised_then_succeeds() {
         "on_error ran locally"
     );
 
-    pic.install_canister(
-        source,
-        canister_wasm("example-worker"),
-        worker_arg("hey"),
-        None,
-    );
+    install_source(&pic, source, "hey");
     wait_ready(&pic, gated, 400);
     assert_eq!(
         query::<String>(&pic, gated, "greet", ("bo",)).unwrap(),
@@ -132,16 +133,9 @@ fn failing_init_task_is_retried_visible_and_raised_then_succeeds() {
 #[test]
 fn upgrade_reruns_declared_tasks_skips_run_once_and_keeps_the_error_log() {
     let pic = PocketIc::new();
-    let source = pic.create_canister();
-    pic.add_cycles(source, CYCLES);
-    let gated = install(&pic, "example-gated", gated_arg(source));
+    let (source, gated) = gated_awaiting_its_source(&pic);
     settle(&pic, 5, Duration::from_secs(1)); // fetch_config fails at least once
-    pic.install_canister(
-        source,
-        canister_wasm("example-worker"),
-        worker_arg("hi"),
-        None,
-    );
+    install_source(&pic, source, "hi");
     wait_ready(&pic, gated, 400);
     let before: GatedState = query(&pic, gated, "state_view", ()).unwrap();
     assert_eq!(before.config_fetches, 1);

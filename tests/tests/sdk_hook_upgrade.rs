@@ -4,23 +4,10 @@
 use std::time::Duration;
 
 use candid::{encode_one, Principal};
-use canister_hooks::events::{EventOrigin, LowCyclesEvent};
 use canister_hooks_testkit::examples::{load_init, HookMode};
 use integration_tests::canister_wasm;
 use integration_tests::sdk::*;
 use pocket_ic::PocketIc;
-
-fn low_cycles(id: u64, monitor: Principal) -> LowCyclesEvent {
-    LowCyclesEvent {
-        id,
-        origin: EventOrigin::Monitor(monitor),
-        balance: 1,
-        threshold: 2,
-        burn_rate_per_day: 0,
-        seconds_to_freeze: None,
-        observed_at_ns: 0,
-    }
-}
 
 #[test]
 fn an_event_whose_handler_was_cut_short_by_an_upgrade_is_handled_on_redelivery() {
@@ -29,15 +16,8 @@ fn an_event_whose_handler_was_cut_short_by_an_upgrade_is_handled_on_redelivery()
     let init = || load_init(Some(monitor));
     let load = install(&pic, "example-load", init());
     wait_ready(&pic, load, 20);
-    update::<()>(
-        &pic,
-        load,
-        monitor,
-        "set_hook_mode",
-        (HookMode::Slow(u32::MAX),),
-    )
-    .unwrap();
-    let event = low_cycles(7, monitor);
+    set_hook_mode(&pic, load, monitor, HookMode::Slow(u32::MAX));
+    let event = low_cycles_event(7, monitor);
     let hanging = pic
         .submit_call(load, monitor, "on_low_cycles", encode_one(&event).unwrap())
         .unwrap();
@@ -58,7 +38,7 @@ fn an_event_whose_handler_was_cut_short_by_an_upgrade_is_handled_on_redelivery()
     pic.upgrade_canister(load, canister_wasm("example-load"), init(), None)
         .unwrap();
     wait_ready(&pic, load, 20);
-    update::<()>(&pic, load, monitor, "set_hook_mode", (HookMode::Normal,)).unwrap();
+    set_hook_mode(&pic, load, monitor, HookMode::Normal);
     let handled_before = status(&pic, load).hooks_handled;
 
     update::<()>(&pic, load, monitor, "on_low_cycles", (&event,))

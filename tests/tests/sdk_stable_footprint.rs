@@ -5,7 +5,6 @@
 use std::time::Duration;
 
 use candid::{encode_args, Principal};
-use canister_hooks::events::{EventOrigin, LowCyclesEvent};
 use canister_hooks::types::AdminError;
 use integration_tests::sdk::*;
 use pocket_ic::PocketIc;
@@ -94,15 +93,7 @@ fn the_sdk_stays_in_one_bucket_after_an_error_and_a_hook() {
     let after_error = sdk_bytes(&pic);
 
     let handled = status(&pic, worker).hooks_handled;
-    let event = LowCyclesEvent {
-        id: 1,
-        origin: EventOrigin::Monitor(monitor()),
-        balance: 1,
-        threshold: 2,
-        burn_rate_per_day: 3,
-        seconds_to_freeze: None,
-        observed_at_ns: 0,
-    };
+    let event = low_cycles_event(1, monitor());
     let _: () = update(&pic, worker, monitor(), "on_low_cycles", (event,)).unwrap();
     assert_eq!(
         status(&pic, worker).hooks_handled,

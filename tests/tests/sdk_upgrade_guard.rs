@@ -52,14 +52,7 @@ fn caller_and_target() -> (PocketIc, Principal, Principal) {
 
 fn hanging_call() -> Scene {
     let (pic, caller, target) = caller_and_target();
-    update::<()>(
-        &pic,
-        target,
-        CONTROLLER,
-        "set_hook_mode",
-        (HookMode::Slow(u32::MAX),),
-    )
-    .unwrap();
+    set_hook_mode(&pic, target, CONTROLLER, HookMode::Slow(u32::MAX));
     let call = pic
         .submit_call(caller, CONTROLLER, "call_out", call_out_arg(target, 1))
         .unwrap();
@@ -113,14 +106,7 @@ fn an_upgrade_is_refused_while_a_tracked_call_awaits_and_goes_through_once_it_co
     );
 
     // The target answers: the call completes and stops counting.
-    update::<()>(
-        &s.pic,
-        s.target,
-        CONTROLLER,
-        "set_hook_mode",
-        (HookMode::Normal,),
-    )
-    .unwrap();
+    set_hook_mode(&s.pic, s.target, CONTROLLER, HookMode::Normal);
     let reply = s.pic.await_call(s.call.clone()).unwrap();
     let answered: Result<Vec<u8>, String> = candid::decode_one(&reply).unwrap();
     assert!(answered.is_ok(), "{answered:?}");

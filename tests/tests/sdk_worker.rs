@@ -4,9 +4,7 @@
 use std::time::Duration;
 
 use candid::{encode_one, CandidType, Principal};
-use canister_hooks::events::{
-    ErrorEvent, ErrorSource, EventOrigin, LowCyclesEvent, LowMemoryEvent, MemoryMetric,
-};
+use canister_hooks::events::{ErrorEvent, ErrorSource, EventOrigin, LowMemoryEvent, MemoryMetric};
 use canister_hooks::types::AdminError;
 use canister_hooks_testkit::examples::{WorkerInit, WorkerStats};
 use integration_tests::canister_wasm;
@@ -48,18 +46,6 @@ fn set_monitor(pic: &PocketIc, worker: Principal, monitor: Principal) {
     )
     .unwrap();
     r.unwrap();
-}
-
-fn low_cycles(id: u64, monitor: Principal) -> LowCyclesEvent {
-    LowCyclesEvent {
-        id,
-        origin: EventOrigin::Monitor(monitor),
-        balance: 1,
-        threshold: 2,
-        burn_rate_per_day: 3,
-        seconds_to_freeze: Some(4),
-        observed_at_ns: 5,
-    }
 }
 
 #[test]
@@ -118,7 +104,7 @@ fn hook_from_a_stranger_is_rejected_with_who_may_call() {
         stranger,
         worker,
         "on_low_cycles",
-        low_cycles(1, monitor),
+        low_cycles_event(1, monitor),
     )
     .unwrap_err();
     assert_eq!(code, 4, "rejected by the guard: {message}");
@@ -134,7 +120,7 @@ fn hook_from_a_stranger_is_rejected_with_who_may_call() {
         worker,
         user,
         "on_low_cycles",
-        (low_cycles(2, monitor),),
+        (low_cycles_event(2, monitor),),
     )
     .unwrap_err();
     assert!(
@@ -181,7 +167,7 @@ fn handlers_switch_to_degraded_mode_and_free_the_cache() {
         monitor,
         worker,
         "on_low_cycles",
-        low_cycles(1, monitor),
+        low_cycles_event(1, monitor),
     )
     .unwrap();
     assert!(stats(&pic, worker).ledger.degraded);

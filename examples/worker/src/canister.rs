@@ -26,11 +26,7 @@ fn ledger() -> Ledger {
 }
 
 fn update_ledger(f: impl FnOnce(&mut Ledger)) {
-    LEDGER.with_borrow_mut(|cell| {
-        let mut l = cell.get().clone();
-        f(&mut l);
-        cell.set(l);
-    });
+    canister_hooks::memory::update_cell(&LEDGER, f)
 }
 
 /// The worker's hook handlers.

@@ -52,7 +52,7 @@ thread_local! {
 
 /// Runs `future` once after `delay`, isolated; a trap is captured as `Timer("timer-<id>")`.
 pub fn set_timer(delay: Duration, future: impl Future<Output = ()> + 'static) -> TimerId {
-    add(delay, Repeat::Once, None, once_body(future), None)
+    add(delay, Repeat::Once, None, once_body(future))
 }
 
 /// Like [`set_timer`], with a name that identifies the timer in error events.
@@ -61,13 +61,7 @@ pub fn set_timer_named(
     delay: Duration,
     future: impl Future<Output = ()> + 'static,
 ) -> TimerId {
-    add(
-        delay,
-        Repeat::Once,
-        Some(name.into()),
-        once_body(future),
-        None,
-    )
+    add(delay, Repeat::Once, Some(name.into()), once_body(future))
 }
 
 /// Runs `func()` every `interval`, each run isolated; a trapping run does not stop the schedule.
@@ -76,7 +70,7 @@ where
     Fut: Future<Output = ()> + 'static,
 {
     let repeat = Repeat::Every(crate::schedule::duration_ns(interval));
-    add(interval, repeat, None, every_body(func), None)
+    add(interval, repeat, None, every_body(func))
 }
 
 /// Like [`set_timer_interval`], with a name that identifies the timer in error events.
@@ -89,7 +83,7 @@ where
     Fut: Future<Output = ()> + 'static,
 {
     let repeat = Repeat::Every(crate::schedule::duration_ns(interval));
-    add(interval, repeat, Some(name.into()), every_body(func), None)
+    add(interval, repeat, Some(name.into()), every_body(func))
 }
 
 /// Cancels a timer; a run already in progress finishes. Does nothing if it is gone.
@@ -149,35 +143,27 @@ pub(crate) fn run_local(delay: Duration, f: impl FnOnce() + 'static) -> TimerId 
     )
 }
 
-fn add(
-    delay: Duration,
-    repeat: Repeat,
-    name: Option<String>,
-    body: Body,
-    on_done: Option<OnDone>,
-) -> TimerId {
-    let id = SCHEDULE.with_borrow_mut(|s| {
-        s.add(
-            ic_cdk::api::time(),
-            delay,
-            repeat,
-            Task {
-                source: ErrorSource::Timer(String::new()),
-                body,
-                on_done,
-            },
-        )
-    });
-    let name = name.unwrap_or_else(|| format!("timer-{}", id.0));
-    SCHEDULE.with_borrow_mut(|s| {
-        if let Some(task) = s.payload_mut(id) {
-            task.source = ErrorSource::Timer(name);
-        }
-    });
-    arm_global_timer();
+/// Schedules a user's timer; its failures name it `name`, or `timer-<id>` when it has none.
+fn add(delay: Duration, repeat: Repeat, name: Option<String>, body: Body) -> TimerId {
+    let named = name.is_some();
+    let id = insert(
+        delay,
+        repeat,
+        ErrorSource::Timer(name.unwrap_or_default()),
+        body,
+        None,
+    );
+    if !named {
+        SCHEDULE.with_borrow_mut(|s| {
+            if let Some(task) = s.payload_mut(id) {
+                task.source = ErrorSource::Timer(format!("timer-{}", id.0));
+            }
+        });
+    }
     id
 }
 
+/// Schedules `body`; its failures are reported with `source`.
 fn insert(
     delay: Duration,
     repeat: Repeat,

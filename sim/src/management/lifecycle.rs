@@ -72,7 +72,8 @@ impl Sim {
         self.canisters
             .get_mut(&id)
             .expect("exists")
-            .record_change(change);
+            .history
+            .record(change);
     }
 
     /// Creates a canister with `cycles`, optional settings and an optional specific id.
@@ -121,7 +122,7 @@ impl Sim {
             environment_variables_hash: None,
         });
         let change = self.change(&canister, sender, details);
-        canister.record_change(change);
+        canister.history.record(change);
         self.canisters.insert(id, canister);
         Ok(id)
     }

@@ -52,6 +52,18 @@ fn allowed_viewers(s: &CanisterSettings) -> [(&'static str, Option<&Vec<Principa
     ]
 }
 
+/// For each `field: convert`, sets `settings.field` to `convert(value)` when `update.field` names
+/// a value (the fields an `update_settings` leaves out keep theirs).
+macro_rules! set_given {
+    ($settings:ident, $update:ident, { $($field:ident: $convert:expr,)* }) => {
+        $(
+            if let Some(value) = &$update.$field {
+                $settings.$field = $convert(value);
+            }
+        )*
+    };
+}
+
 impl Sim {
     /// Validates and applies settings to a canister.
     pub(crate) fn apply_settings(c: &mut Canister, s: &CanisterSettings) -> Result<(), UserError> {
@@ -100,39 +112,19 @@ impl Sim {
             }
             st.controllers = unique;
         }
-        if let Some(n) = &s.compute_allocation {
-            st.compute_allocation = nat_u64(n);
-        }
-        if let Some(n) = &s.memory_allocation {
-            st.memory_allocation = nat_u64(n);
-        }
-        if let Some(n) = &s.freezing_threshold {
-            st.freezing_threshold = nat_u64(n);
-        }
-        if let Some(n) = &s.reserved_cycles_limit {
-            st.reserved_cycles_limit = nat_u128(n);
-        }
-        if let Some(v) = &s.log_visibility {
-            st.log_visibility = v.clone();
-        }
-        if let Some(n) = &s.log_memory_limit {
-            st.log_memory_limit = nat_u64(n);
-        }
-        if let Some(v) = &s.snapshot_visibility {
-            st.snapshot_visibility = v.clone();
-        }
-        if let Some(v) = &s.status_visibility {
-            st.status_visibility = v.clone();
-        }
-        if let Some(n) = &s.minimum_incoming_canister_call_cycles {
-            st.minimum_incoming_canister_call_cycles = nat_u128(n);
-        }
-        if let Some(n) = &s.wasm_memory_limit {
-            st.wasm_memory_limit = nat_u64(n);
-        }
-        if let Some(n) = &s.wasm_memory_threshold {
-            st.wasm_memory_threshold = nat_u64(n);
-        }
+        set_given!(st, s, {
+            compute_allocation: nat_u64,
+            memory_allocation: nat_u64,
+            freezing_threshold: nat_u64,
+            reserved_cycles_limit: nat_u128,
+            log_visibility: Clone::clone,
+            log_memory_limit: nat_u64,
+            snapshot_visibility: Clone::clone,
+            status_visibility: Clone::clone,
+            minimum_incoming_canister_call_cycles: nat_u128,
+            wasm_memory_limit: nat_u64,
+            wasm_memory_threshold: nat_u64,
+        });
         if let Some(vars) = &s.environment_variables {
             st.environment_variables = vars
                 .iter()
@@ -242,13 +234,10 @@ impl Sim {
     pub(super) fn canister_info_method(&mut self, call: &mut MgmtCall<'_>) -> MgmtResult {
         let args: CanisterInfoArgs = decode("canister_info", call.payload)?;
         let c = self.existing(args.canister_id)?;
-        let n = args
-            .num_requested_changes
-            .unwrap_or(0)
-            .min(c.history.len() as u64) as usize;
+        let requested = args.num_requested_changes.unwrap_or(0);
         reply(&CanisterInfoResult {
-            total_num_changes: c.total_changes,
-            recent_changes: c.history[c.history.len() - n..].to_vec(),
+            total_num_changes: c.history.total(),
+            recent_changes: c.history.last(requested).to_vec(),
             module_hash: c.instance.as_ref().map(|i| i.module().hash.to_vec()),
             controllers: c.settings.controllers.clone(),
         })

@@ -2,15 +2,21 @@
 #![allow(dead_code)]
 
 use candid::{CandidType, Principal};
-use ic_sim::{MessageId, Sim, SimConfig, UserError};
+use ic_sim::management_types::{CanisterInfoArgs, CanisterInfoResult};
+use ic_sim::{ErrorCode, MessageId, Sim, SimConfig, UserError};
 use serde::de::DeserializeOwned;
 use std::path::PathBuf;
 
+/// Where scripts/build-canisters.sh puts the wasm of workspace package `name`.
+pub fn wasm_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../target/canisters")
+        .join(format!("{name}.wasm"))
+}
+
 /// The wasm of workspace package `name` from target/canisters/.
 pub fn wasm(name: &str) -> Vec<u8> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../target/canisters")
-        .join(format!("{name}.wasm"));
+    let path = wasm_path(name);
     std::fs::read(&path).unwrap_or_else(|e| {
         panic!("cannot read {}: {e}\nRun `bash scripts/build-canisters.sh` first to build the test canisters.", path.display())
     })
@@ -77,6 +83,58 @@ pub fn probe_call(
 /// What the probe's submitted `call` got.
 pub fn await_probe_call(sim: &mut Sim, call: &MessageId) -> CallResult {
     dec(&sim.await_call(call).expect("the probe replies"))
+}
+
+/// The error of an update call to `id` by `admin()` that must fail.
+pub fn update_err(sim: &mut Sim, id: Principal, method: &str, arg: Vec<u8>) -> UserError {
+    sim.update_call(id, admin(), method, arg).unwrap_err()
+}
+
+/// Asserts that the error is the refusal of a caller that does not control the canister.
+pub fn assert_invalid_controller(err: &UserError) {
+    assert_eq!(
+        err.error_code,
+        ErrorCode::CanisterInvalidController,
+        "{}",
+        err.message
+    );
+}
+
+/// `canister_info` of `canister` with its last `changes` changes, as the probe `probe` gets it.
+pub fn canister_info(
+    sim: &mut Sim,
+    probe: Principal,
+    canister: Principal,
+    changes: u64,
+) -> CanisterInfoResult {
+    let arg = enc(CanisterInfoArgs {
+        canister_id: canister,
+        num_requested_changes: Some(changes),
+    });
+    let management = Principal::management_canister();
+    dec(&probe_call(sim, probe, management, "canister_info", arg).expect("canister_info replies"))
+}
+
+/// A probe (as `sim_with_probe` makes it) with an open bounded-wait call, `timeout` seconds, to
+/// `inc` of a counter whose replies never arrive: the sim, the probe, the counter and the call.
+pub fn probe_awaiting_silent_counter(timeout: u32) -> (Sim, Principal, Principal, MessageId) {
+    let (mut sim, probe) = sim_with_probe();
+    let counter = add_counter(&mut sim);
+    sim.drop_replies_from(counter, true);
+    let call = submit_probe_call(&mut sim, probe, counter, "inc", enc(()), Some(timeout));
+    (sim, probe, counter, call)
+}
+
+/// Submits `stop_canister` of `id` by `admin()` as ingress, without waiting for it.
+pub fn submit_stop(sim: &mut Sim, id: Principal) -> MessageId {
+    sim.submit_ingress(ic_sim::Ingress {
+        sender: admin(),
+        canister_id: Principal::management_canister(),
+        method: "stop_canister".into(),
+        payload: enc(ic_sim::management_types::CanisterIdRecord { canister_id: id }),
+        effective_canister_id: Some(id),
+    })
+    .expect("stop_canister is accepted")
 }
 
 /// Asserts that the error's message contains `text` (and shows the message when not).

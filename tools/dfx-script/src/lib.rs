@@ -180,30 +180,25 @@ fn contains(haystack: &str, needle: &str) -> bool {
 /// Checks `expects` against a command's output or error; returns how many it checked.
 fn verify(expects: &[Expect], outcome: Result<&str, &str>) -> Result<usize, String> {
     for expect in expects {
-        match (expect, outcome) {
-            (Expect::Output(text), Ok(output)) if contains(output, text) => {}
-            (Expect::Error(text), Err(error)) if contains(error, text) => {}
+        let mismatch = match (expect, outcome) {
+            (Expect::Output(text), Ok(output)) if contains(output, text) => continue,
+            (Expect::Error(text), Err(error)) if contains(error, text) => continue,
             (Expect::Output(text), Ok(output)) => {
-                return Err(format!(
-                    "expected the output to contain `{text}`; it was:\n{output}"
-                ))
+                format!("expected the output to contain `{text}`; it was:\n{output}")
             }
             (Expect::Output(text), Err(error)) => {
-                return Err(format!(
-                    "expected output containing `{text}`; the command failed: {error}"
-                ))
+                format!("expected output containing `{text}`; the command failed: {error}")
             }
             (Expect::Error(text), Err(error)) => {
-                return Err(format!(
-                    "expected an error containing `{text}`; it was: {error}"
-                ))
+                format!("expected an error containing `{text}`; it was: {error}")
             }
             (Expect::Error(text), Ok(output)) => {
-                return Err(format!(
+                format!(
                     "expected an error containing `{text}`; the command succeeded with:\n{output}"
-                ))
+                )
             }
-        }
+        };
+        return Err(mismatch);
     }
     Ok(expects.len())
 }

@@ -24,6 +24,15 @@ fn failure(script: &str) -> ScriptError {
     }
 }
 
+/// Asserts that each `(script, line, message)` fails at `line` with an error containing `message`.
+fn assert_each_fails_at(cases: &[(&str, usize, &str)]) {
+    for &(script, line, message) in cases {
+        let error = failure(script);
+        assert_eq!(error.line, line, "{script:?}: {error}");
+        assert!(error.message.contains(message), "{script:?}: {error}");
+    }
+}
+
 fn outputs(script: &str) -> Vec<String> {
     run(script, &workspace_root())
         .unwrap_or_else(|f| panic!("{f}"))
@@ -131,11 +140,7 @@ fn unsupported_commands_and_syntax_fail_naming_their_line() {
         ("sleep 1\n", 1, "no local replica is running"),
         ("echo 'open\n\n", 1, "unterminated single quote"),
     ];
-    for (script, line, message) in cases {
-        let error = failure(script);
-        assert_eq!(error.line, line, "{script:?}: {error}");
-        assert!(error.message.contains(message), "{script:?}: {error}");
-    }
+    assert_each_fails_at(&cases);
 }
 
 #[test]
@@ -172,11 +177,7 @@ fn a_candid_argument_that_does_not_fit_the_did_fails_naming_the_line() {
         // A canister dfx.json does not have.
         ("dfx canister call monitr stats\n", 1, "`monitr` is not a canister of dfx.json"),
     ];
-    for (script, line, message) in cases {
-        let error = failure(script);
-        assert_eq!(error.line, line, "{script:?}: {error}");
-        assert!(error.message.contains(message), "{script:?}: {error}");
-    }
+    assert_each_fails_at(&cases);
 }
 
 #[test]

@@ -1,12 +1,14 @@
 //! Benchmark: the same interval task as `bench-timers-plain`, under canister-hooks' timers; and
 //! the instruction cost of the readiness guard.
 
+#[path = "../../task.rs"]
+mod task;
+
 use std::cell::Cell;
 use std::time::Duration;
+use task::task;
 
 thread_local! {
-    static RUNS: Cell<u64> = const { Cell::new(0) };
-    static CHECKSUM: Cell<u64> = const { Cell::new(0) };
     static TIMER: Cell<Option<canister_hooks::TimerId>> = const { Cell::new(None) };
 }
 
@@ -19,17 +21,6 @@ canister_hooks::export_hooks!(BenchHooks);
 #[ic_cdk::init]
 fn init() {
     canister_hooks::init(canister_hooks::Setup::new());
-}
-
-/// The benchmarked task: `work` rounds of a mixing function folded into the checksum.
-fn task(work: u32) {
-    let mut x = CHECKSUM.get() ^ RUNS.get();
-    for _ in 0..work {
-        x ^= x >> 33;
-        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    }
-    CHECKSUM.set(x);
-    RUNS.set(RUNS.get() + 1);
 }
 
 /// Starts the interval task (replacing a running one).
@@ -49,18 +40,6 @@ fn stop() {
     if let Some(id) = TIMER.take() {
         canister_hooks::clear_timer(id);
     }
-}
-
-/// Runs so far.
-#[ic_cdk::query]
-fn runs() -> u64 {
-    RUNS.get()
-}
-
-/// The task's accumulated result.
-#[ic_cdk::query]
-fn checksum() -> u64 {
-    CHECKSUM.get()
 }
 
 /// Instructions one `guard_ready()` call costs (rejects while not ready, like a guarded method).

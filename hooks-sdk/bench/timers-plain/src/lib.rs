@@ -1,23 +1,14 @@
 //! Benchmark: an interval task under plain ic-cdk-timers (the baseline for `bench-timers-hooks`).
 
+#[path = "../../task.rs"]
+mod task;
+
 use std::cell::Cell;
 use std::time::Duration;
+use task::task;
 
 thread_local! {
-    static RUNS: Cell<u64> = const { Cell::new(0) };
-    static CHECKSUM: Cell<u64> = const { Cell::new(0) };
     static TIMER: Cell<Option<ic_cdk_timers::TimerId>> = const { Cell::new(None) };
-}
-
-/// The benchmarked task: `work` rounds of a mixing function folded into the checksum.
-fn task(work: u32) {
-    let mut x = CHECKSUM.get() ^ RUNS.get();
-    for _ in 0..work {
-        x ^= x >> 33;
-        x = x.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    }
-    CHECKSUM.set(x);
-    RUNS.set(RUNS.get() + 1);
 }
 
 /// Starts the interval task (replacing a running one).
@@ -37,18 +28,6 @@ fn stop() {
     if let Some(id) = TIMER.take() {
         ic_cdk_timers::clear_timer(id);
     }
-}
-
-/// Runs so far.
-#[ic_cdk::query]
-fn runs() -> u64 {
-    RUNS.get()
-}
-
-/// The task's accumulated result.
-#[ic_cdk::query]
-fn checksum() -> u64 {
-    CHECKSUM.get()
 }
 
 ic_cdk::export_candid!();
