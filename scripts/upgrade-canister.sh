@@ -370,9 +370,6 @@ for timeout in "$drain_timeout" "$stop_timeout" "$ready_timeout" "$call_timeout"
     bad_usage "timeouts are whole seconds from 1 to 86400, not $timeout"
   fi
 done
-if [[ "$health_query" == *[!A-Za-z0-9_]* ]]; then
-  bad_usage "--health-query takes a method name"
-fi
 size=$(wc -c <"$module")
 size=$((size))
 chunks=$(((size + CHUNK_BYTES - 1) / CHUNK_BYTES))
@@ -383,10 +380,19 @@ dfx_canister() {
   dfx canister "$@" ${network[@]+"${network[@]}"}
 }
 
-# The id of canister "$1" (a name of dfx.json, or an id).
+# The id of canister "$1": a name of dfx.json, or an id (which outside a dfx project dfx cannot
+# look up, and stands for itself).
 canister_id() {
-  dfx_canister id "$1" ||
-    die "no canister $1 here: give a canister name of dfx.json (created on this network) or an id"
+  local error
+  if dfx_canister id "$1" 2>"$work/error"; then
+    return
+  fi
+  if [[ "$1" =~ ^[a-z2-7]{5}(-[a-z2-7]{5})*-[a-z2-7]{1,5}$ ]]; then
+    echo "$1"
+    return
+  fi
+  error=$(cat "$work/error")
+  die "no canister $1: give a canister name of dfx.json (created on this network) or an id (dfx: ${error#Error: })"
 }
 
 work=$(mktemp -d)
