@@ -1,6 +1,7 @@
 //! The dfx walkthrough (`scripts/dfx-walkthrough.sh`) runs against a PocketIC server (our
 //! emulator in CI) through the interpreter in `tools/dfx-script`, with every claim
-//! it makes checked; so does the operator snippet of README.md, and the dfx snippets of the other
+//! it makes checked, the operator script it calls (`scripts/upgrade-canister.sh`) included, run by
+//! real bash; so does the operator snippet of README.md, and the dfx snippets of the other
 //! READMEs type-check. Broken copies of the walkthrough fail at the broken line.
 
 use dfx_script::{ScriptError, Transcript};
@@ -86,6 +87,39 @@ fn the_walkthrough_runs_and_every_claim_in_it_holds() {
         "the monitor had no open call when it was stopped: {}",
         stop.output
     );
+    // The upgrade script ran for real: it uploaded two chunks, printed each step, and the broken
+    // release waited out its 30 seconds of readiness before the rollback.
+    let upgrades: Vec<_> = transcript
+        .steps
+        .iter()
+        .filter(|s| {
+            s.command
+                .starts_with("bash scripts/upgrade-canister.sh load")
+        })
+        .collect();
+    let [clean, broken] = upgrades[..] else {
+        panic!("the walkthrough upgrades the load canister twice")
+    };
+    for step in [
+        "chunk 1/",
+        "stop",
+        "take snapshot",
+        "install",
+        "verify module",
+        "start",
+    ] {
+        assert!(clean.output.contains(step), "{}", clean.output);
+    }
+    assert!(
+        broken.output.contains("exited with status 3"),
+        "{}",
+        broken.output
+    );
+    assert!(
+        broken.at_secs - clean.at_secs >= 30,
+        "{} s",
+        broken.at_secs - clean.at_secs
+    );
     // The story took the emulated minutes it says it takes.
     let minutes = transcript.steps.last().unwrap().at_secs / 60;
     assert!((5..=9).contains(&minutes), "{minutes} minutes");
@@ -151,6 +185,27 @@ fn a_claim_that_does_not_hold_fails_at_its_command() {
     );
     assert!(
         error.message.contains("variant { Ok = 2 : nat64 }"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_misspelt_field_of_an_upgrade_argument_fails_at_its_line() {
+    // The upgrade script encodes `--arg` with didc, typed against the module's interface.
+    let script = broken(
+        "fault = opt variant { NeverReady };",
+        "falt = opt variant { NeverReady };",
+    );
+    let error = run(&script).unwrap_err();
+    assert_eq!(
+        error.line,
+        line_of(&script, "bash scripts/upgrade-canister.sh load target/canisters/example-load.wasm --ready-timeout"),
+        "{error}"
+    );
+    assert!(
+        error
+            .message
+            .contains("`falt` is not a field of record type `LoadInit`"),
         "{error}"
     );
 }
