@@ -126,14 +126,16 @@ fn the_walkthrough_runs_and_every_claim_in_it_holds() {
 }
 
 #[test]
-fn the_walkthrough_is_valid_bash() {
-    let path = workspace_root().join(WALKTHROUGH);
-    let status = Command::new("bash")
-        .arg("-n")
-        .arg(&path)
-        .status()
-        .expect("bash runs");
-    assert!(status.success(), "bash -n {}", path.display());
+fn the_walkthrough_and_the_script_it_calls_are_valid_bash() {
+    for script in [WALKTHROUGH, "scripts/upgrade-canister.sh"] {
+        let path = workspace_root().join(script);
+        let status = Command::new("bash")
+            .arg("-n")
+            .arg(&path)
+            .status()
+            .expect("bash runs");
+        assert!(status.success(), "bash -n {}", path.display());
+    }
 }
 
 #[test]

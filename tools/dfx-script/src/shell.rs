@@ -195,20 +195,12 @@ impl Session {
         };
         self.cwd = script_cwd;
         let (answer, refused) = match result {
-            Ok(mut stdout) => {
-                if !stdout.is_empty() && !stdout.ends_with('\n') {
-                    stdout.push('\n');
-                }
-                (answer(stdout, String::new(), 0), Ok(()))
-            }
-            Err(Fatal::Failed(error)) => (
-                answer(String::new(), format!("Error: {error}\n"), 1),
-                Ok(()),
-            ),
+            Ok(stdout) => (Answer::printed(stdout), Ok(())),
+            Err(Fatal::Failed(error)) => (Answer::failed(format!("Error: {error}"), 1), Ok(())),
             Err(Fatal::Script(message)) => {
                 let message = format!("`{shown}`: {message}");
                 (
-                    answer(String::new(), format!("dfx-script: {message}\n"), 2),
+                    Answer::failed(format!("dfx-script: {message}"), 2),
                     Err(Fatal::Script(message)),
                 )
             }
@@ -221,11 +213,26 @@ impl Session {
     }
 }
 
-fn answer(stdout: String, stderr: String, status: i32) -> Answer {
-    Answer {
-        stdout,
-        stderr,
-        status,
+impl Answer {
+    /// A command that succeeded printing `stdout` (a line, as dfx prints it).
+    fn printed(mut stdout: String) -> Answer {
+        if !stdout.is_empty() && !stdout.ends_with('\n') {
+            stdout.push('\n');
+        }
+        Answer {
+            stdout,
+            stderr: String::new(),
+            status: 0,
+        }
+    }
+
+    /// A command that failed with `message` and exit `status`.
+    fn failed(message: String, status: i32) -> Answer {
+        Answer {
+            stdout: String::new(),
+            stderr: message + "\n",
+            status,
+        }
     }
 }
 
