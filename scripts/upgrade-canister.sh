@@ -417,7 +417,9 @@ fi
 
 # --- Upload ------------------------------------------------------------------------------------
 module_hash=$(sha256 "$module")
-echo "Uploading $module ($size bytes, sha256 $module_hash) to $canister ($target_id) through monitor $monitor_id, in $chunks chunk(s)"
+target="$canister"
+[ "$canister" = "$target_id" ] || target="$canister ($target_id)"
+echo "Uploading $module ($size bytes, sha256 $module_hash) to $target through monitor $monitor_id, in $chunks chunk(s)"
 chunk_hashes=()
 for ((i = 0; i < chunks; i++)); do
   chunk="$work/chunk"

@@ -239,6 +239,40 @@ fn an_upgrade_to_the_installed_module_needs_upgrade_unchanged() {
 }
 
 #[test]
+fn the_upgrade_script_explains_a_refusal_and_rehearses_on_a_scratch_canister() {
+    // The worker, created but never installed, is the scratch canister.
+    let script = r#"dfx start --background
+dfx canister create --all --with-cycles 10000000000000
+MONITOR=$(dfx canister id monitor)
+LOAD=$(dfx canister id load)
+dfx deploy monitor
+dfx canister update-settings load --add-controller "$MONITOR"
+dfx canister update-settings worker --add-controller "$MONITOR"
+dfx deploy load --argument '(opt record { monitor = opt principal "'"$MONITOR"'" })'
+bash scripts/upgrade-canister.sh load target/canisters/example-load.wasm || true
+# expect-error: upload_chunk refused: canister
+# expect-error: is not registered with the monitor; register it first
+dfx canister call monitor register '(record {
+  canister_id = principal "'"$LOAD"'";
+  cycles_threshold = opt 1_000_000_000_000;
+  hooks = record { on_low_cycles = true; on_low_memory = true; on_error = true };
+})'
+# expect: variant { Ok
+bash scripts/upgrade-canister.sh "$LOAD" target/canisters/example-load.wasm.gz --rehearse-on worker --keep-rehearsal --arg '(opt record { monitor = opt principal "'"$MONITOR"'" })'
+# expect: in 1 chunk(s)
+# expect: rehearsed on
+# expect: load snapshot (rehearsal)
+# expect: await readiness (rehearsal)
+# expect: succeeded in
+dfx canister call worker hooks_readiness
+# expect: phase = variant { Ready }
+"#;
+    let transcript = run(script).unwrap_or_else(|e| panic!("{e}"));
+    println!("{transcript}");
+    assert_eq!(transcript.checks, 9);
+}
+
+#[test]
 fn uncertified_pages_need_the_raw_domain() {
     let script = "dfx start --background\ndfx deploy monitor\nMONITOR=$(dfx canister id monitor)\n\
         curl -s \"http://${MONITOR}.localhost:4943/metrics\" || true\n# expect-error: response verification failed\n\
