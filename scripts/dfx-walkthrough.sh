@@ -1,16 +1,19 @@
 #!/usr/bin/env bash
 # The canister-hooks story by hand, with dfx and a local replica.
 #
-# Run it from the repository root (where dfx.json is) with dfx installed:
+# Run it from the repository root (where dfx.json is) with dfx, python3 and didc (the Candid
+# command-line tool, for the last section) installed:
 #
 #     bash scripts/dfx-walkthrough.sh
 #
 # or read it as a tutorial and paste the commands one by one. It deploys the monitor and the
 # three example canisters, registers them, then makes things happen and shows the monitor's
 # hooks reaching the canisters: low cycles, low memory, a trapping timer, a target that stops
-# answering while the monitor is upgraded, the dead letter that follows and its redrive. Besides
-# the first build, it takes about seven minutes, most of them waiting for the monitor to notice
-# (it polls every 10 to 60 seconds here, and hours apart in production).
+# answering while the monitor is upgraded, the dead letter that follows and its redrive. Last,
+# the monitor upgrades a canister with scripts/upgrade-canister.sh: a clean release, then a
+# broken one that it rolls back. Besides the first build, it takes about seven minutes, most of
+# them waiting for the monitor to notice (it polls every 10 to 60 seconds here, and hours apart
+# in production).
 #
 # A line `# expect: TEXT` below a command says what its output contains; `# expect-error: TEXT`
 # says it fails with that. They are comments for you, and checks for the test that runs this very
@@ -233,5 +236,41 @@ curl -s "http://${MONITOR}.raw.localhost:4943/metrics"
 # expect: monitor_redriven_total 1
 curl -s "http://${MONITOR}.raw.localhost:4943/"
 # expect: <h1>canister-hooks monitor</h1>
+
+# --- Upgrading a canister through the monitor ---------------------------------------------------
+# The monitor can also upgrade the canisters it controls, safely: scripts/upgrade-canister.sh
+# uploads the new module through it in chunks of at most 1 MiB (the canister's chunk store), starts
+# its pipeline (maintenance, drain, stop, snapshot, install, module check, start, readiness) and
+# prints each step as it ends. Here the load canister gets a fresh build of its own module, the
+# uncompressed one, over 1 MiB: two chunks. `--arg` is the argument of the new code's
+# post_upgrade, typed against the module's Candid interface (the script encodes it with didc).
+bash scripts/upgrade-canister.sh load target/canisters/example-load.wasm \
+  --arg '(opt record { monitor = opt principal "'"$MONITOR"'" })'
+# expect: chunk 2/
+# expect: take snapshot
+# expect: install
+# expect: await readiness
+# expect: of load succeeded
+
+# A broken release: with this argument the new code's post-init needs a dependency that does not
+# exist, so it never becomes ready. The pipeline gives readiness 30 seconds (`--ready-timeout`; 5 minutes by
+# default), then loads back the snapshot it took before the install: the canister runs the code
+# and state it had. The script exits with status 3, hence `|| true` here.
+bash scripts/upgrade-canister.sh load target/canisters/example-load.wasm --ready-timeout 30 \
+  --arg '(opt record {
+    monitor = opt principal "'"$MONITOR"'";
+    fault = opt variant { NeverReady };
+  })' || true
+# expect-error: rollback: load snapshot
+# expect-error: rolled back after await readiness failed
+dfx canister call load hooks_readiness
+# expect: phase = variant { Ready }
+# The monitor keeps the pipelines it ran, newest first, and counts them in its metrics.
+dfx canister call monitor upgrade_history '(record { canister_id = opt principal "'"$LOAD"'" })'
+# expect: RolledBack
+# expect: Succeeded
+curl -s "http://${MONITOR}.raw.localhost:4943/metrics"
+# expect: monitor_upgrades_total{outcome="succeeded"} 1
+# expect: monitor_upgrades_total{outcome="rolled_back"} 1
 
 echo "Done. Status page: http://${MONITOR}.raw.localhost:4943/  (stop the replica with: dfx stop)"

@@ -1,6 +1,7 @@
 //! The dfx walkthrough (`scripts/dfx-walkthrough.sh`) runs against a PocketIC server (our
 //! emulator in CI) through the interpreter in `tools/dfx-script`, with every claim
-//! it makes checked; so does the operator snippet of README.md, and the dfx snippets of the other
+//! it makes checked, the operator script it calls (`scripts/upgrade-canister.sh`) included, run by
+//! real bash; so does the operator snippet of README.md, and the dfx snippets of the other
 //! READMEs type-check. Broken copies of the walkthrough fail at the broken line.
 
 use dfx_script::{ScriptError, Transcript};
@@ -95,20 +96,55 @@ fn the_walkthrough_runs_and_every_claim_in_it_holds() {
         "the monitor had no open call when it was stopped: {}",
         stop.output
     );
+    // The upgrade script ran for real: it uploaded two chunks, printed each step, and the broken
+    // release waited out its 30 seconds of readiness before the rollback.
+    let upgrades: Vec<_> = transcript
+        .steps
+        .iter()
+        .filter(|s| {
+            s.command
+                .starts_with("bash scripts/upgrade-canister.sh load")
+        })
+        .collect();
+    let [clean, broken] = upgrades[..] else {
+        panic!("the walkthrough upgrades the load canister twice")
+    };
+    for step in [
+        "chunk 1/",
+        "stop",
+        "take snapshot",
+        "install",
+        "verify module",
+        "start",
+    ] {
+        assert!(clean.output.contains(step), "{}", clean.output);
+    }
+    assert!(
+        broken.output.contains("exited with status 3"),
+        "{}",
+        broken.output
+    );
+    assert!(
+        broken.at_secs - clean.at_secs >= 30,
+        "{} s",
+        broken.at_secs - clean.at_secs
+    );
     // The story took the emulated minutes it says it takes.
     let minutes = transcript.steps.last().unwrap().at_secs / 60;
     assert!((5..=9).contains(&minutes), "{minutes} minutes");
 }
 
 #[test]
-fn the_walkthrough_is_valid_bash() {
-    let path = workspace_root().join(WALKTHROUGH);
-    let status = Command::new("bash")
-        .arg("-n")
-        .arg(&path)
-        .status()
-        .expect("bash runs");
-    assert!(status.success(), "bash -n {}", path.display());
+fn the_walkthrough_and_the_script_it_calls_are_valid_bash() {
+    for script in [WALKTHROUGH, "scripts/upgrade-canister.sh"] {
+        let path = workspace_root().join(script);
+        let status = Command::new("bash")
+            .arg("-n")
+            .arg(&path)
+            .status()
+            .expect("bash runs");
+        assert!(status.success(), "bash -n {}", path.display());
+    }
 }
 
 #[test]
@@ -150,6 +186,27 @@ fn a_claim_that_does_not_hold_fails_at_its_command() {
 }
 
 #[test]
+fn a_misspelt_field_of_an_upgrade_argument_fails_at_its_line() {
+    // The upgrade script encodes `--arg` with didc, typed against the module's interface.
+    let script = broken(
+        "fault = opt variant { NeverReady };",
+        "falt = opt variant { NeverReady };",
+    );
+    let error = run(&script).unwrap_err();
+    assert_eq!(
+        error.line,
+        line_of(&script, "bash scripts/upgrade-canister.sh load target/canisters/example-load.wasm --ready-timeout"),
+        "{error}"
+    );
+    assert!(
+        error
+            .message
+            .contains("`falt` is not a field of record type `LoadInit`"),
+        "{error}"
+    );
+}
+
+#[test]
 fn a_missing_step_breaks_the_story_where_it_matters() {
     // Without the monitor as a controller of load, registering load is refused.
     let script = broken(
@@ -173,6 +230,40 @@ fn an_upgrade_to_the_installed_module_needs_upgrade_unchanged() {
         dfx deploy monitor\n# expect: is already installed\n";
     let transcript = run(script).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(transcript.checks, 3);
+}
+
+#[test]
+fn the_upgrade_script_explains_a_refusal_and_rehearses_on_a_scratch_canister() {
+    // The worker, created but never installed, is the scratch canister.
+    let script = r#"dfx start --background
+dfx canister create --all --with-cycles 10000000000000
+MONITOR=$(dfx canister id monitor)
+LOAD=$(dfx canister id load)
+dfx deploy monitor
+dfx canister update-settings load --add-controller "$MONITOR"
+dfx canister update-settings worker --add-controller "$MONITOR"
+dfx deploy load --argument '(opt record { monitor = opt principal "'"$MONITOR"'" })'
+bash scripts/upgrade-canister.sh load target/canisters/example-load.wasm || true
+# expect-error: upload_chunk refused: canister
+# expect-error: is not registered with the monitor; register it first
+dfx canister call monitor register '(record {
+  canister_id = principal "'"$LOAD"'";
+  cycles_threshold = opt 1_000_000_000_000;
+  hooks = record { on_low_cycles = true; on_low_memory = true; on_error = true };
+})'
+# expect: variant { Ok
+bash scripts/upgrade-canister.sh "$LOAD" target/canisters/example-load.wasm.gz --rehearse-on worker --keep-rehearsal --arg '(opt record { monitor = opt principal "'"$MONITOR"'" })'
+# expect: in 1 chunk(s)
+# expect: rehearsed on
+# expect: load snapshot (rehearsal)
+# expect: await readiness (rehearsal)
+# expect: succeeded in
+dfx canister call worker hooks_readiness
+# expect: phase = variant { Ready }
+"#;
+    let transcript = run(script).unwrap_or_else(|e| panic!("{e}"));
+    println!("{transcript}");
+    assert_eq!(transcript.checks, 9);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 
 use super::options::Options;
 use super::replica::Replica;
-use super::{Fatal, Mode, Session};
+use super::{json, Fatal, Mode, Session};
 use candid::Principal;
 use ic_management_canister_types::CanisterInstallMode;
 use std::collections::BTreeSet;
@@ -87,9 +87,14 @@ impl Session {
                 Ok(output.join("\n"))
             }
             "id" => {
-                let opts = Options::parse(rest, &[])?;
+                let opts = Options::parse(rest, &[("--network", true)])?;
+                local_network(&opts)?;
                 let name = opts.positional(1)?[0];
-                self.id(name).map(|id| id.to_text())
+                // Like dfx: a canister id stands for itself.
+                match Principal::from_text(name) {
+                    Ok(id) => Ok(id.to_text()),
+                    Err(_) => self.id(name).map(|id| id.to_text()),
+                }
             }
             "update-settings" => {
                 let opts = Options::parse(rest, &[("--add-controller", true)])?;
@@ -163,16 +168,51 @@ impl Session {
                 self.install(name, mode, arg, opts.has("--upgrade-unchanged"))
             }
             "call" => {
-                let opts = Options::parse(rest, &[("--query", false), ("--update", false)])?;
-                let (name, method, arg) =
-                    match opts.positional.as_slice() {
-                        [name, method] => (*name, *method, None),
-                        [name, method, arg] => (*name, *method, Some(*arg)),
-                        _ => return Err(Fatal::script(
-                            "usage: dfx canister call [--query|--update] NAME METHOD [ARGUMENT]",
-                        )),
-                    };
-                self.call(name, method, arg, opts.has("--query"), opts.has("--update"))
+                let opts = Options::parse(
+                    rest,
+                    &[
+                        ("--query", false),
+                        ("--update", false),
+                        ("--argument-file", true),
+                        ("--output", true),
+                        ("--network", true),
+                    ],
+                )?;
+                local_network(&opts)?;
+                let usage = "usage: dfx canister call [--query|--update] [--output idl|pp|json] NAME METHOD [ARGUMENT | --argument-file FILE]";
+                let (canister, method, inline) = match opts.positional.as_slice() {
+                    [canister, method] => (*canister, *method, None),
+                    [canister, method, arg] => (*canister, *method, Some(*arg)),
+                    _ => return Err(Fatal::script(usage)),
+                };
+                let from_file = match (inline, opts.value("--argument-file")) {
+                    (Some(_), Some(_)) => return Err(Fatal::script(usage)),
+                    (_, Some(file)) => {
+                        Some(std::fs::read_to_string(self.path(file)).map_err(|e| {
+                            Fatal::Failed(format!("cannot read the argument file {file}: {e}"))
+                        })?)
+                    }
+                    (_, None) => None,
+                };
+                let output = match opts.value("--output") {
+                    None | Some("idl" | "pp") => Output::Candid,
+                    Some("json") => Output::Json,
+                    Some(other) => {
+                        return Err(Fatal::script(format!(
+                            "`--output {other}`: only idl, pp and json are supported"
+                        )))
+                    }
+                };
+                let name = self.canister_name(canister)?;
+                let arg = inline.or(from_file.as_deref());
+                self.call(
+                    &name,
+                    method,
+                    arg,
+                    opts.has("--query"),
+                    opts.has("--update"),
+                    output,
+                )
             }
             _ => Err(Fatal::script(format!(
                 "`dfx canister {sub}` is not supported by the walkthrough interpreter"
@@ -285,6 +325,7 @@ impl Session {
         arg: Option<&str>,
         force_query: bool,
         force_update: bool,
+        output: Output,
     ) -> Result<String, Fatal> {
         let canister = self.project.canister(name).map_err(Fatal::Script)?;
         let interface = &canister.interface;
@@ -308,9 +349,46 @@ impl Session {
             replica.update(id, method_name, bytes)
         }
         .map_err(Fatal::Failed)?;
-        interface
+        let reply = interface
             .decode_reply(&method, &reply)
-            .map_err(Fatal::Script)
+            .map_err(Fatal::Script)?;
+        Ok(match output {
+            Output::Candid => reply.to_string(),
+            Output::Json => json::reply(&reply),
+        })
+    }
+
+    /// The dfx.json name of `canister`, given by name or by id (of a canister created here).
+    fn canister_name(&self, canister: &str) -> Result<String, Fatal> {
+        match Principal::from_text(canister) {
+            Ok(id) => self
+                .name_of(id)
+                .ok_or_else(|| Fatal::Failed(format!("no canister {id} on the local replica"))),
+            Err(_) => self
+                .project
+                .canister(canister)
+                .map(|_| canister.to_string())
+                .map_err(Fatal::Script),
+        }
+    }
+}
+
+/// How `dfx canister call` prints a reply (`--output`).
+#[derive(Clone, Copy)]
+enum Output {
+    /// Candid text (`idl` and `pp`, the default).
+    Candid,
+    /// JSON (`json`).
+    Json,
+}
+
+/// `--network`: only the local replica, which the interpreter plays, is there.
+fn local_network(opts: &Options) -> Result<(), Fatal> {
+    match opts.value("--network") {
+        None | Some("local") => Ok(()),
+        Some(other) => Err(Fatal::script(format!(
+            "`--network {other}`: the interpreter plays the local replica only"
+        ))),
     }
 }
 

@@ -37,10 +37,7 @@ impl Session {
         let id = Principal::from_text(id_text)
             .map_err(|e| Fatal::script(format!("`{id_text}` is not a canister id: {e}")))?;
         let name = self
-            .ids
-            .iter()
-            .find(|(_, v)| **v == id)
-            .map(|(k, _)| k.clone())
+            .name_of(id)
             .ok_or_else(|| Fatal::Failed(format!("no canister {id} on the local replica")))?;
         let request = HttpRequest {
             method: "GET".into(),

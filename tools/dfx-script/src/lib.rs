@@ -17,14 +17,21 @@
 //! of `http://<canister>.raw.localhost:4943/<path>` (the canister's `http_request`; status 200
 //! required), `NAME=value`, `$NAME`, `${NAME}`, `$(dfx canister id NAME)`, `|| true`, and
 //! `dfx start --background`, `dfx deploy NAME`, and `dfx canister` `create`, `id`, `install`,
-//! `update-settings --add-controller`, `stop`, `start` and `call`.
+//! `update-settings --add-controller`, `stop`, `start` and `call` (`--output json`,
+//! `--argument-file`). `bash scripts/NAME.sh ARGS` runs one of the project's scripts with real
+//! bash, the very script operators run, but its `dfx`, `didc encode` and `sleep` are this
+//! interpreter's (`shell`): they reach the same emulated replica, and `sleep` moves its time, so
+//! what the script waits for happens; a command the interpreter does not support fails the run.
 
 mod dfx;
+mod didc;
 mod http;
+mod json;
 mod lex;
 mod options;
 mod project;
 mod replica;
+mod shell;
 
 pub use lex::{parse, Body, Expect, Part, Statement, Word};
 
@@ -33,7 +40,7 @@ use project::Project;
 use replica::Replica;
 use std::collections::{BTreeMap, HashMap};
 use std::fmt;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 /// A failure, with the script line it happened on.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -137,6 +144,7 @@ fn execute(script: &str, root: &Path, mode: Mode) -> Result<Transcript, Failure>
     };
     let mut session = Session {
         mode,
+        cwd: root.to_path_buf(),
         project,
         replica: None,
         vars: HashMap::new(),
@@ -161,6 +169,9 @@ fn execute(script: &str, root: &Path, mode: Mode) -> Result<Transcript, Failure>
 /// The interpreter's state: variables, the replica once started, canister ids by name.
 struct Session {
     mode: Mode,
+    /// The working directory: the dfx project's, or while a script runs, the script's for the
+    /// commands it runs. Relative paths start there.
+    cwd: PathBuf,
     project: Project,
     replica: Option<Replica>,
     vars: HashMap<String, String>,
@@ -343,6 +354,7 @@ impl Session {
             }
             ["curl", rest @ ..] => self.curl(rest),
             ["dfx", rest @ ..] => self.dfx(rest),
+            ["bash", script, rest @ ..] => self.bash(script, rest),
             [program, ..] => Err(Fatal::script(format!(
                 "`{program}` is not a command the walkthrough interpreter supports"
             ))),
@@ -358,6 +370,19 @@ impl Session {
                 "no local replica is running: `dfx start --background` first",
             )),
         }
+    }
+
+    /// `path` from the working directory.
+    fn path(&self, path: &str) -> PathBuf {
+        self.cwd.join(path)
+    }
+
+    /// The dfx.json name of the canister created with `id`.
+    fn name_of(&self, id: Principal) -> Option<String> {
+        self.ids
+            .iter()
+            .find(|(_, v)| **v == id)
+            .map(|(name, _)| name.clone())
     }
 
     /// The id of canister `name`, once created.

@@ -5,6 +5,8 @@
 use candid::types::internal::{FuncMode, Function};
 use candid::types::{Type, TypeInner};
 use candid::{IDLArgs, IDLValue, TypeEnv};
+use candid_parser::syntax::IDLTypes;
+use candid_parser::typing::ast_to_type;
 use candid_parser::utils::{instantiate_candid, CandidSource};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -103,15 +105,34 @@ impl Interface {
     pub fn load(path: &Path) -> Result<Interface, String> {
         let (init, (env, service)) = instantiate_candid(CandidSource::File(path))
             .map_err(|e| format!("{}: {e}", path.display()))?;
-        let file = path.file_name().map_or_else(
-            || path.display().to_string(),
-            |f| f.to_string_lossy().into(),
-        );
         Ok(Interface {
-            file,
+            file: file_name(path),
             env,
             init,
             service,
+        })
+    }
+
+    /// The `.did` at `path` with `types` (Candid text such as `(opt LoadInit)`, over the types
+    /// the file defines) as its init argument types, as `didc encode -d FILE -t TYPES` sees it.
+    pub fn with_init_types(path: &Path, types: &str) -> Result<Interface, String> {
+        let (env, service) = CandidSource::File(path)
+            .load()
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        let parsed: IDLTypes = types
+            .parse()
+            .map_err(|e| format!("`{types}` are not Candid types: {e}"))?;
+        let init = parsed
+            .args
+            .iter()
+            .map(|arg| ast_to_type(&env, &arg.typ))
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|e| format!("`{types}` over {}: {e}", path.display()))?;
+        Ok(Interface {
+            file: file_name(path),
+            env,
+            init,
+            service: service.unwrap_or_else(|| TypeInner::Service(Vec::new()).into()),
         })
     }
 
@@ -148,10 +169,9 @@ impl Interface {
         })
     }
 
-    /// The reply of `method` as Candid text.
-    pub fn decode_reply(&self, method: &Method, bytes: &[u8]) -> Result<String, String> {
+    /// The reply of `method`, typed as the interface declares it.
+    pub fn decode_reply(&self, method: &Method, bytes: &[u8]) -> Result<IDLArgs, String> {
         IDLArgs::from_bytes_with_types(bytes, &self.env, &method.function.rets)
-            .map(|args| args.to_string())
             .map_err(|e| format!("the reply does not decode as {}: {e}", self.file))
     }
 
@@ -225,4 +245,12 @@ impl Interface {
             _ => Ok(()),
         }
     }
+}
+
+/// The file name of `path`, for messages.
+fn file_name(path: &Path) -> String {
+    path.file_name().map_or_else(
+        || path.display().to_string(),
+        |f| f.to_string_lossy().into(),
+    )
 }

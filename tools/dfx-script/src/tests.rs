@@ -231,3 +231,162 @@ fn dfx_deploy_installs_the_dependencies_with_the_same_argument() {
     std::fs::remove_dir_all(&dir).unwrap();
     result.unwrap_or_else(|f| panic!("{f}"));
 }
+
+/// A dfx project in a scratch directory with the workspace's monitor and load canisters and
+/// `scripts/probe.sh` holding `probe`; removed when dropped.
+struct ProbeProject {
+    dir: std::path::PathBuf,
+}
+
+impl ProbeProject {
+    fn new(name: &str, probe: &str) -> ProbeProject {
+        let root = workspace_root();
+        let dir = std::env::temp_dir().join(format!("dfx-script-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("scripts")).unwrap();
+        let entry = |name: &str, package: &str, did: &str| {
+            format!(
+                r#""{name}": {{ "wasm": "{}", "candid": "{}" }}"#,
+                root.join(format!("target/canisters/{package}.wasm.gz"))
+                    .display(),
+                root.join(did).display(),
+            )
+        };
+        let dfx_json = format!(
+            r#"{{ "canisters": {{ {}, {} }} }}"#,
+            entry("monitor", "hooks-monitor", "monitor/monitor.did"),
+            entry("load", "example-load", "examples/load/load.did")
+        );
+        std::fs::write(dir.join("dfx.json"), dfx_json).unwrap();
+        std::fs::write(dir.join("scripts/probe.sh"), probe).unwrap();
+        ProbeProject { dir }
+    }
+
+    /// Puts the load canister's `.did` in the project's directory.
+    fn copy_load_did(&self) {
+        std::fs::copy(
+            workspace_root().join("examples/load/load.did"),
+            self.dir.join("load.did"),
+        )
+        .unwrap();
+    }
+
+    fn run(&self, script: &str) -> Result<Transcript, Failure> {
+        run(script, &self.dir)
+    }
+}
+
+impl Drop for ProbeProject {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[test]
+fn a_project_script_runs_in_bash_with_dfx_and_didc_answered_by_the_interpreter() {
+    let project = ProbeProject::new(
+        "answered",
+        "set -eu\n\
+         echo \"id: $(dfx canister id aaaaa-aa)\"\n\
+         echo \"arg: $(didc encode -d load.did -t '(opt LoadInit)' '(opt record { fault = opt variant { NeverReady } })')\"\n\
+         dfx canister id load || echo \"load has no id yet\"\n\
+         echo \"args: $#\"\n",
+    );
+    // Relative paths start from the script's working directory, the project's.
+    project.copy_load_did();
+    let transcript = project
+        .run("bash scripts/probe.sh one 'two words'\n# expect: id: aaaaa-aa\n# expect: arg: 4449444c\n# expect: load has no id yet\n# expect: args: 2\n")
+        .unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(transcript.checks, 4);
+    let output = &transcript.steps[0].output;
+    assert!(
+        output.contains("Error: cannot find canister id of `load`"),
+        "dfx's error reaches the script's stderr: {output}"
+    );
+}
+
+#[test]
+fn a_command_the_interpreter_refuses_inside_a_script_fails_the_run_at_the_scripts_line() {
+    let cases = [
+        (
+            "echo ok\ndfx canister delete load\n",
+            "`dfx canister delete load`: `dfx canister delete` is not supported",
+        ),
+        ("sleep 3\n", "`sleep 3`: no local replica is running"),
+        (
+            "dfx canister call --output raw load stats\n",
+            "only idl, pp and json",
+        ),
+        (
+            "dfx canister id load --network ic\n",
+            "the interpreter plays the local replica only",
+        ),
+    ];
+    for (probe, message) in cases {
+        let project = ProbeProject::new("refused", probe);
+        let error = match project.run("echo start\n\nbash scripts/probe.sh || true\n") {
+            Ok(transcript) => panic!("{probe:?} ran:\n{transcript}"),
+            Err(failure) => failure.error,
+        };
+        assert_eq!(error.line, 3, "{probe:?}: {error}");
+        assert!(
+            error.message.contains("scripts/probe.sh"),
+            "{probe:?}: {error}"
+        );
+        assert!(error.message.contains(message), "{probe:?}: {error}");
+    }
+}
+
+#[test]
+fn a_didc_argument_is_typed_as_strictly_as_a_dfx_one() {
+    let project = ProbeProject::new(
+        "didc",
+        "didc encode -d load.did -t '(opt LoadInit)' '(opt record { falt = opt variant { NeverReady } })'\n",
+    );
+    project.copy_load_did();
+    let error = project.run("bash scripts/probe.sh\n").unwrap_err().error;
+    assert_eq!(error.line, 1);
+    assert!(
+        error
+            .message
+            .contains("`falt` is not a field of record type `LoadInit`"),
+        "{error}"
+    );
+}
+
+#[test]
+fn only_the_projects_existing_scripts_run() {
+    let project = ProbeProject::new("scripts", "exit 3\n");
+    for (script, message) in [
+        ("bash scripts/missing.sh\n", "no script scripts/missing.sh"),
+        ("bash ../probe.sh\n", "only the project's scripts"),
+        (
+            "bash scripts/../scripts/probe.sh\n",
+            "only the project's scripts",
+        ),
+    ] {
+        let error = project.run(script).unwrap_err().error;
+        assert!(error.message.contains(message), "{script:?}: {error}");
+    }
+    // A script that exits non-zero fails like any command, with its status.
+    let transcript = project
+        .run("bash scripts/probe.sh || true\n# expect-error: scripts/probe.sh exited with status 3\n")
+        .unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(transcript.checks, 1);
+    // The documentation check does not run scripts; it checks they exist.
+    check("bash scripts/probe.sh\n", &project.dir).unwrap_or_else(|f| panic!("{f}"));
+    assert!(check("bash scripts/missing.sh\n", &project.dir).is_err());
+}
+
+#[test]
+fn the_upgrade_script_explains_its_usage() {
+    let transcript = run(
+        "bash scripts/upgrade-canister.sh || true\n# expect-error: usage: bash scripts/upgrade-canister.sh <canister> <module.wasm|module.wasm.gz>\n\
+         bash scripts/upgrade-canister.sh load missing.wasm || true\n# expect-error: no readable module file missing.wasm\n\
+         bash scripts/upgrade-canister.sh load dfx.json || true\n# expect-error: is neither a wasm module nor gzipped\n\
+         bash scripts/upgrade-canister.sh load target/canisters/example-load.wasm --ready-timeout 0 || true\n# expect-error: timeouts are whole seconds from 1 to 86400, not 0\n\
+         bash scripts/upgrade-canister.sh load target/canisters/example-load.wasm --frobnicate || true\n# expect-error: unknown option --frobnicate\n",
+        &workspace_root(),
+    )
+    .unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(transcript.checks, 5);
+}

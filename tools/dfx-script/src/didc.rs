@@ -1,0 +1,43 @@
+//! `didc encode`, the Candid command-line tool the project's scripts use to encode an argument
+//! typed against a `.did` file: `didc encode -d FILE -t TYPES TEXT` prints the bytes in hex.
+//! Typed as `dfx` arguments are here: a value that does not fit, or a record field the type lacks,
+//! fails the run.
+
+use super::options::Options;
+use super::project::Interface;
+use super::{Fatal, Session};
+
+impl Session {
+    pub(super) fn didc(&self, args: &[&str]) -> Result<String, Fatal> {
+        let ["encode", rest @ ..] = args else {
+            return Err(Fatal::script(format!(
+                "`didc {}`: only `didc encode -d FILE -t TYPES TEXT` is supported",
+                args.join(" ")
+            )));
+        };
+        let opts = Options::parse(
+            rest,
+            &[
+                ("-d", true),
+                ("--defs", true),
+                ("-t", true),
+                ("--types", true),
+            ],
+        )?;
+        let (Some(defs), Some(types), [text]) = (
+            opts.value("-d").or(opts.value("--defs")),
+            opts.value("-t").or(opts.value("--types")),
+            opts.positional.as_slice(),
+        ) else {
+            return Err(Fatal::script(
+                "usage: didc encode -d FILE -t TYPES TEXT (typed encoding only)",
+            ));
+        };
+        let interface =
+            Interface::with_init_types(&self.path(defs), types).map_err(Fatal::Failed)?;
+        let bytes = interface
+            .encode_init(Some(text))
+            .map_err(|e| Fatal::script(format!("didc encode `{text}`: {e}")))?;
+        Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+    }
+}
