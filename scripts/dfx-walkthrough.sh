@@ -265,12 +265,13 @@ bash scripts/upgrade-canister.sh load target/canisters/example-load.wasm --ready
 # expect-error: rolled back after await readiness failed
 dfx canister call load hooks_readiness
 # expect: phase = variant { Ready }
-# The monitor keeps the pipelines it ran, newest first, and counts them in its metrics.
-dfx canister call monitor upgrade_history '(record { canister_id = opt principal "'"$LOAD"'" })'
+# The monitor keeps the operations it ran (upgrades, backups, restores), newest first, and counts
+# them in its metrics.
+dfx canister call monitor operations '(record { canister_id = opt principal "'"$LOAD"'" })'
 # expect: RolledBack
 # expect: Succeeded
 curl -s "http://${MONITOR}.raw.localhost:4943/metrics"
-# expect: monitor_upgrades_total{outcome="succeeded"} 1
-# expect: monitor_upgrades_total{outcome="rolled_back"} 1
+# expect: monitor_operations_total{kind="upgrade",outcome="succeeded"} 1
+# expect: monitor_operations_total{kind="upgrade",outcome="rolled_back"} 1
 
 echo "Done. Status page: http://${MONITOR}.raw.localhost:4943/  (stop the replica with: dfx stop)"

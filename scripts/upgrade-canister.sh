@@ -7,14 +7,14 @@
 # canister's chunk store: modules of any size up to 100 MiB), checks each chunk's hash, starts the
 # pipeline with `start_upgrade` (maintenance, drain, stop, snapshot, an optional rehearsal on a
 # scratch canister, `install_chunked_code`, module check, start, readiness, and a rollback from
-# the snapshot if the new code fails after its install), then polls `upgrade_status` every 2
+# the snapshot if the new code fails after its install), then polls `operation_status` every 2
 # seconds and prints each step as it ends and the step running, until the outcome.
 #
 # Run it in the dfx project that names the canisters, as an identity that is an admin or a
 # controller of the monitor; the monitor must control the canister and have it registered. It
 # needs dfx (0.25 or later) and python3; `--arg` also needs didc, the Candid command-line tool
 # (https://github.com/dfinity/candid/releases). Stopping the script does not stop the pipeline:
-# the monitor runs it; follow it with `dfx canister call monitor upgrade_status '(principal "ID")'`.
+# the monitor runs it; follow it with `dfx canister call monitor operation_status '(principal "ID")'`.
 #
 # Exit status: 0 the upgrade succeeded; 1 it could not be started or followed; 2 bad usage;
 # 3 it was aborted or rolled back (the canister runs its old code); 4 an operator must look.
@@ -102,7 +102,7 @@ def kind_label(kind):
 
 def step_label(step, phase):
     label = kind_label(step["kind"])
-    if variant(step["on"])[0] == "Rehearsal":
+    if variant(step["on"])[0] == "Copy":
         label += " (rehearsal)"
     phase = variant(phase)[0]
     return label if phase == "Main" else phase.lower() + ": " + label
@@ -133,7 +133,7 @@ def upgrade_error(error, monitor):
                 "dfx canister update-settings %s --add-controller %s"
                 % (e["canister_id"], ", ".join(e["controllers"]), e["canister_id"], monitor))
     if name == "AlreadyRunning":
-        return ("upgrade %s of %s is running (step: %s); wait for it to end"
+        return ("operation %s on %s is running (step: %s); wait for it to end"
                 % (e["id"], e["canister_id"], step_label(e["step"], {"Main": None})))
     if name == "InvalidArgument":
         return "%s: %s" % (e["field"], e["reason"])
@@ -226,7 +226,7 @@ def progress(state_path, upgrade_id, name):
     the script's exit status for its outcome."""
     view = opt(reply())
     if view is None or str(view["id"]) != upgrade_id:
-        fail("upgrade_status does not show upgrade %s of %s" % (upgrade_id, name))
+        fail("operation_status does not show upgrade %s of %s" % (upgrade_id, name))
     try:
         state = json.load(open(state_path))
     except (OSError, ValueError):
@@ -262,7 +262,7 @@ def progress(state_path, upgrade_id, name):
     kind, detail = variant(outcome)
     if kind == "Succeeded":
         print("Upgrade %s of %s succeeded in %s: it runs module %s (stopped for %s)."
-              % (upgrade_id, name, took, bytes(view["wasm_module_hash"]).hex(),
+              % (upgrade_id, name, took, bytes(variant(view["kind"])[1]["wasm_module_hash"]).hex(),
                  secs(view["target_stopped_ns"])))
         sys.exit(0)
     step = kind_label(detail["step"])
@@ -472,10 +472,10 @@ echo "Upgrade $upgrade_id of $canister started${rehearse_on:+, rehearsed on $reh
 # --- Follow ------------------------------------------------------------------------------------
 failures=0
 while :; do
-  if ! reply=$(dfx_canister call "$monitor_id" upgrade_status "(principal \"$target_id\")" --output json); then
+  if ! reply=$(dfx_canister call "$monitor_id" operation_status "(principal \"$target_id\")" --output json); then
     failures=$((failures + 1))
     [ "$failures" -lt 5 ] ||
-      die "upgrade_status failed 5 times in a row; the pipeline goes on in the monitor: dfx canister call $monitor_id upgrade_status '(principal \"$target_id\")'"
+      die "operation_status failed 5 times in a row; the pipeline goes on in the monitor: dfx canister call $monitor_id operation_status '(principal \"$target_id\")'"
   else
     failures=0
     status=0
