@@ -8,42 +8,25 @@
 use candid::Principal;
 use canister_hooks_testkit::examples::load_release;
 use canister_hooks_testkit::monitor::{
-    BackupMode, BackupPolicy, BackupWindow, BackupsView, DeliveryStatus, ErrorEvent, ErrorSource,
-    EventKind, EventOrigin, HookEvent, OperationError, OperationKind, OperationView, Outcome,
-    PipelineTimeouts, RestoreArgs, StepKind, StepOn, UpgradeArgs,
+    BackupMode, BackupPolicy, BackupWindow, BackupsView, DeliveryStatus, ErrorSource, EventKind,
+    HookEvent, OperationError, OperationKind, OperationView, Outcome, PipelineTimeouts,
+    RestoreArgs, StepKind, StepOn, UpgradeArgs,
 };
 use canister_hooks_testkit::wasm::tagged_release;
 use canister_hooks_testkit::{canister_wasm, Ic};
-use ic_management_canister_types::CanisterStatusType;
 use integration_tests::fleet::{fast_config, Fleet, HookMode, TARGET_CYCLES};
+use integration_tests::lifecycle::{
+    self, assert_serving, hang_a_call, module_hash, snapshot_ids, state, status, upgrade_monitor,
+    wait_for_outcome, write,
+};
 use integration_tests::sdk;
 
 const NS: u64 = 1_000_000_000;
 const HOUR: u64 = 3_600;
 const DAY: u64 = 86_400;
 
-/// A fleet with one registered load canister holding some state: stable memory and heap grown
-/// on request.
 fn busy_load() -> (Fleet, Principal) {
-    let fleet = Fleet::new(fast_config());
-    let load = fleet.add_load();
-    fleet.register(Fleet::register_args(load));
-    write(&fleet, load, 65_536);
-    (fleet, load)
-}
-
-/// Grows `load`'s stable memory and heap by `bytes` (its state changes).
-fn write(fleet: &Fleet, load: Principal, bytes: u64) {
-    let grown: Result<u64, String> = fleet.update(load, "grow_stable", (bytes,));
-    grown.unwrap();
-    let grown: Result<u64, String> = fleet.update(load, "grow_heap", (bytes,));
-    grown.unwrap();
-}
-
-/// What the load canister reports of its state: stable bytes grown, heap ballast.
-fn state(fleet: &Fleet, load: Principal) -> (u64, u64) {
-    let s = fleet.load_status(load);
-    (s.ledger.stable_grown, s.heap_ballast)
+    lifecycle::busy_load(Fleet::new(fast_config()))
 }
 
 fn daily(start_hour: u8, keep: u8) -> BackupPolicy {
@@ -60,18 +43,6 @@ fn daily(start_hour: u8, keep: u8) -> BackupPolicy {
 
 fn backups(fleet: &Fleet, canister: Principal) -> BackupsView {
     fleet.watcher().backups(canister).unwrap()
-}
-
-fn status(fleet: &Fleet, canister: Principal) -> Option<OperationView> {
-    fleet.watcher().operation_status(canister).unwrap()
-}
-
-/// Runs 1 s steps until `canister`'s current operation ends (at most 10 minutes).
-fn wait_for_outcome(fleet: &Fleet, canister: Principal) -> OperationView {
-    fleet.run_until(600, 1, "the operation ends", |f| {
-        status(f, canister).is_some_and(|o| o.outcome.is_some())
-    });
-    status(fleet, canister).unwrap()
 }
 
 fn backup_now(fleet: &Fleet, canister: Principal) -> OperationView {
@@ -101,32 +72,6 @@ fn restore_args(canister: Principal, snapshot_id: Vec<u8>, onto: Option<Principa
         reason: None,
         timeouts: None,
     }
-}
-
-fn snapshot_ids(fleet: &Fleet, canister: Principal) -> Vec<Vec<u8>> {
-    let mut ids: Vec<Vec<u8>> = fleet
-        .pic
-        .list_canister_snapshots(canister, Some(fleet.admin))
-        .unwrap()
-        .into_iter()
-        .map(|s| s.id)
-        .collect();
-    ids.sort();
-    ids
-}
-
-fn module_hash(fleet: &Fleet, canister: Principal) -> Option<Vec<u8>> {
-    Ic::canister_status(&fleet.pic, canister, Some(fleet.admin))
-        .unwrap()
-        .module_hash
-}
-
-/// The canister is running, ready and out of maintenance.
-fn assert_serving(fleet: &Fleet, canister: Principal) {
-    let status = Ic::canister_status(&fleet.pic, canister, Some(fleet.admin)).unwrap();
-    assert_eq!(status.status, CanisterStatusType::Running);
-    sdk::wait_ready(&fleet.pic, canister, 20);
-    assert_eq!(sdk::status(&fleet.pic, canister).maintenance, None);
 }
 
 /// Steps `step` seconds at a time until the emulated clock reads `hour` o'clock UTC.
@@ -280,28 +225,7 @@ fn at_the_snapshot_limit_backups_replace_their_own_and_keep_hand_made_and_upgrad
 #[test]
 fn a_stopped_backup_of_a_canister_waiting_on_a_hanging_call_is_skipped_and_reported() {
     let (fleet, load) = busy_load();
-    let hanging = fleet.add_load_calling_hooks_from(load);
-    fleet.set_hook_mode(hanging, HookMode::Slow(u32::MAX));
-    let event = candid::encode_one(ErrorEvent {
-        id: 1,
-        origin: EventOrigin::SelfRaised,
-        source: ErrorSource::System("scenario".into()),
-        message: "a call that hangs".into(),
-        reject_code: None,
-        time_ns: 0,
-        count: 1,
-    })
-    .unwrap();
-    fleet
-        .pic
-        .submit_call(
-            load,
-            fleet.admin,
-            "call_out",
-            candid::encode_args((hanging, "on_error", event)).unwrap(),
-        )
-        .unwrap();
-    fleet.step(1);
+    let (hanging, _) = hang_a_call(&fleet, load, "call_out");
     fleet
         .watcher()
         .set_backup_policy(load, Some(daily(3, 2)))
@@ -377,28 +301,7 @@ fn a_restore_brings_back_the_exact_state_and_module_and_a_clone_gets_it_without_
 #[test]
 fn a_backup_resumes_after_the_monitor_is_upgraded_in_its_middle_and_leaks_nothing() {
     let (fleet, load) = busy_load();
-    let hanging = fleet.add_load_calling_hooks_from(load);
-    fleet.set_hook_mode(hanging, HookMode::Slow(u32::MAX));
-    let event = candid::encode_one(ErrorEvent {
-        id: 1,
-        origin: EventOrigin::SelfRaised,
-        source: ErrorSource::System("scenario".into()),
-        message: "a call that hangs".into(),
-        reject_code: None,
-        time_ns: 0,
-        count: 1,
-    })
-    .unwrap();
-    fleet
-        .pic
-        .submit_call(
-            load,
-            fleet.admin,
-            "call_out",
-            candid::encode_args((hanging, "on_error", event)).unwrap(),
-        )
-        .unwrap();
-    fleet.step(1);
+    let (hanging, _) = hang_a_call(&fleet, load, "call_out");
     fleet
         .watcher()
         .start_backup(load, Some(BackupMode::Stopped))
@@ -409,23 +312,7 @@ fn a_backup_resumes_after_the_monitor_is_upgraded_in_its_middle_and_leaks_nothin
             .and_then(|o| o.running)
             .is_some_and(|r| r.step.kind == StepKind::Drain)
     });
-    let stop = fleet.submit_management("stop_canister", fleet.monitor);
-    fleet.run_until(60, 1, "the monitor stopped", |f| {
-        f.pic.ingress_status(stop.clone()).is_some()
-    });
-    fleet
-        .pic
-        .upgrade_canister(
-            fleet.monitor,
-            canister_wasm("hooks-monitor"),
-            candid::encode_one(None::<()>).unwrap(),
-            Some(fleet.admin),
-        )
-        .unwrap();
-    fleet
-        .pic
-        .start_canister(fleet.monitor, Some(fleet.admin))
-        .unwrap();
+    upgrade_monitor(&fleet);
     fleet.set_hook_mode(hanging, HookMode::Normal);
     let done = wait_for_outcome(&fleet, load);
     assert_eq!(done.outcome, Some(Outcome::Succeeded), "{done:#?}");

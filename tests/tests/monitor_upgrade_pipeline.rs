@@ -10,31 +10,19 @@
 use candid::Principal;
 use canister_hooks_testkit::examples::{load_release, ReleaseFault};
 use canister_hooks_testkit::monitor::{
-    DeliveryStatus, ErrorEvent, ErrorSource, EventKind, EventOrigin, HookEvent, OperationError,
-    OperationFilter, OperationView, Outcome, PipelinePhase, PipelineTimeouts, StepKind, StepOn,
-    UpgradeArgs,
+    DeliveryStatus, ErrorSource, EventKind, HookEvent, OperationError, OperationFilter,
+    OperationView, Outcome, PipelinePhase, PipelineTimeouts, StepKind, StepOn, UpgradeArgs,
 };
 use canister_hooks_testkit::wasm::{sha256, tagged_release};
 use canister_hooks_testkit::{canister_wasm, Ic};
 use ic_management_canister_types::CanisterStatusType;
 use integration_tests::fleet::{fast_config, Fleet, HookMode, TARGET_CYCLES};
-use integration_tests::sdk;
+use integration_tests::lifecycle::{
+    self, assert_serving, hang_a_call, module_hash, snapshot_ids, state, status, upgrade_monitor,
+    wait_for_outcome, WRITTEN,
+};
 
 const NS: u64 = 1_000_000_000;
-
-/// An error event for a hook call the tests make hang.
-fn error_event() -> Vec<u8> {
-    candid::encode_one(ErrorEvent {
-        id: 1,
-        origin: EventOrigin::SelfRaised,
-        source: ErrorSource::System("scenario".into()),
-        message: "a call that hangs".into(),
-        reject_code: None,
-        time_ns: 0,
-        count: 1,
-    })
-    .unwrap()
-}
 
 /// Step deadlines short enough for a test, long enough for every healthy step.
 const TIMEOUTS: PipelineTimeouts = PipelineTimeouts {
@@ -44,15 +32,8 @@ const TIMEOUTS: PipelineTimeouts = PipelineTimeouts {
     call_seconds: 30,
 };
 
-/// A fleet with one load canister (its SDK's monitor is the monitor), registered, with some
-/// state to keep: 64 KiB of stable memory grown on request.
 fn busy_load() -> (Fleet, Principal) {
-    let fleet = Fleet::new(fast_config());
-    let load = fleet.add_load();
-    fleet.register(Fleet::register_args(load));
-    let grown: Result<u64, String> = fleet.update(load, "grow_stable", (65_536u64,));
-    grown.unwrap();
-    (fleet, load)
+    lifecycle::busy_load(Fleet::new(fast_config()))
 }
 
 /// The load canister's module as release `name` (another hash, the same code).
@@ -60,26 +41,15 @@ fn load_release_wasm(name: &str) -> Vec<u8> {
     tagged_release(&canister_wasm("example-load"), name)
 }
 
-/// Uploads `wasm` to `canister` through the monitor and returns the arguments of its upgrade.
+/// Uploads `wasm` (over 1 MiB: chunked) to `canister` through the monitor; the arguments of
+/// its upgrade with [`TIMEOUTS`].
 fn upgrade_args(fleet: &Fleet, canister: Principal, wasm: &[u8], arg: Vec<u8>) -> UpgradeArgs {
-    let (wasm_module_hash, chunk_hashes) = fleet
-        .watcher()
-        .upload_module(canister, wasm)
-        .unwrap_or_else(|e| panic!("upload: {e}"));
-    assert!(chunk_hashes.len() >= 2, "the module is over 1 MiB: chunked");
-    UpgradeArgs {
-        canister_id: canister,
-        wasm_module_hash,
-        chunk_hashes,
-        arg,
-        skip_pre_upgrade: false,
-        rehearse_on: None,
-        keep_rehearsal: false,
-        health_query: None,
-        replaceable_snapshots: vec![],
-        reason: None,
-        timeouts: Some(TIMEOUTS),
-    }
+    let args = lifecycle::upgrade_args(fleet, canister, wasm, arg, Some(TIMEOUTS));
+    assert!(
+        args.chunk_hashes.len() >= 2,
+        "the module is over 1 MiB: chunked"
+    );
+    args
 }
 
 fn start(fleet: &Fleet, args: UpgradeArgs) -> Result<OperationView, OperationError> {
@@ -89,54 +59,19 @@ fn start(fleet: &Fleet, args: UpgradeArgs) -> Result<OperationView, OperationErr
         .expect("start_upgrade is not rejected")
 }
 
-fn status(fleet: &Fleet, canister: Principal) -> Option<OperationView> {
-    fleet.watcher().operation_status(canister).unwrap()
-}
-
-/// Starts the pipeline and runs 1 s steps until it ends (at most 5 minutes).
+/// Starts the pipeline and runs 1 s steps until it ends.
 fn run_upgrade(fleet: &Fleet, args: UpgradeArgs) -> OperationView {
     let canister = args.canister_id;
     start(fleet, args).unwrap_or_else(|e| panic!("start_upgrade: {e}"));
-    fleet.run_until(300, 1, "the upgrade pipeline ends", |f| {
-        status(f, canister).is_some_and(|u| u.outcome.is_some())
-    });
-    status(fleet, canister).unwrap()
+    wait_for_outcome(fleet, canister)
 }
 
-fn module_hash(fleet: &Fleet, canister: Principal) -> Option<Vec<u8>> {
-    Ic::canister_status(&fleet.pic, canister, Some(fleet.admin))
-        .unwrap()
-        .module_hash
-}
-
-fn run_status(fleet: &Fleet, canister: Principal) -> CanisterStatusType {
-    Ic::canister_status(&fleet.pic, canister, Some(fleet.admin))
-        .unwrap()
-        .status
-}
-
-fn stable_grown(fleet: &Fleet, load: Principal) -> u64 {
-    fleet.load_status(load).ledger.stable_grown
-}
-
-/// Snapshot ids of `canister`, as the management canister lists them.
-fn snapshots(fleet: &Fleet, canister: Principal) -> Vec<Vec<u8>> {
-    fleet
-        .pic
-        .list_canister_snapshots(canister, Some(fleet.admin))
-        .unwrap()
-        .into_iter()
-        .map(|s| s.id)
-        .collect()
-}
-
-/// The load canister is back in service: running, ready, out of maintenance, its state kept.
+/// The load canister is back in service: running, ready, out of maintenance, running `module`,
+/// its stable state kept (an upgrade clears the heap by design).
 fn assert_in_service(fleet: &Fleet, load: Principal, module: &[u8]) {
-    assert_eq!(run_status(fleet, load), CanisterStatusType::Running);
+    assert_serving(fleet, load);
     assert_eq!(module_hash(fleet, load).as_deref(), Some(module));
-    sdk::wait_ready(&fleet.pic, load, 20);
-    assert_eq!(sdk::status(&fleet.pic, load).maintenance, None);
-    assert_eq!(stable_grown(fleet, load), 65_536, "the state is kept");
+    assert_eq!(state(fleet, load).0, WRITTEN, "the state is kept");
 }
 
 /// The kinds of the steps `view` ran in `phase`.
@@ -202,7 +137,7 @@ fn a_clean_upgrade_keeps_the_state_changes_the_module_and_ends_ready() {
     assert!(view.steps.iter().all(|s| s.error.is_none()));
     let snapshot = view.snapshot_id.clone().expect("a snapshot was taken");
     assert_eq!(
-        snapshots(&fleet, load),
+        snapshot_ids(&fleet, load),
         [snapshot],
         "the snapshot is kept for a later rollback"
     );
@@ -378,11 +313,7 @@ fn a_good_rehearsal_then_upgrades_the_target() {
         Some(sha256(&v2)),
         "the kept rehearsal runs v2"
     );
-    assert_eq!(
-        stable_grown(&fleet, scratch),
-        65_536,
-        "with the target's state"
-    );
+    assert_eq!(state(&fleet, scratch).0, WRITTEN, "with the target's state");
 }
 
 #[test]
@@ -390,38 +321,14 @@ fn a_stop_that_times_out_aborts_and_leaves_the_canister_running() {
     let fleet = Fleet::new(fast_config());
     // A relay (no SDK) the monitor controls, with a call out to a load canister that hangs.
     let relay = fleet.add_watched_relay();
-    let hanging = fleet.add_load_calling_hooks_from(relay);
     fleet.register(Fleet::register_args(relay));
-    fleet.set_hook_mode(hanging, HookMode::Slow(u32::MAX));
-    let event = error_event();
-    let call = fleet
-        .pic
-        .submit_call(
-            relay,
-            fleet.admin,
-            "forward",
-            candid::encode_args((hanging, "on_error", event)).unwrap(),
-        )
-        .unwrap();
-    fleet.step(1);
+    let (hanging, call) = hang_a_call(&fleet, relay, "forward");
     let v1 = module_hash(&fleet, relay).unwrap();
     let v2 = tagged_release(&canister_wasm("test-relay"), "v2");
-    let (wasm_module_hash, chunk_hashes) = fleet.watcher().upload_module(relay, &v2).unwrap();
+    let no_arg = candid::encode_args(()).unwrap();
     let view = run_upgrade(
         &fleet,
-        UpgradeArgs {
-            canister_id: relay,
-            wasm_module_hash,
-            chunk_hashes,
-            arg: candid::encode_args(()).unwrap(),
-            skip_pre_upgrade: false,
-            rehearse_on: None,
-            keep_rehearsal: false,
-            health_query: None,
-            replaceable_snapshots: vec![],
-            reason: None,
-            timeouts: Some(TIMEOUTS),
-        },
+        lifecycle::upgrade_args(&fleet, relay, &v2, no_arg, Some(TIMEOUTS)),
     );
 
     let Some(Outcome::Aborted {
@@ -432,7 +339,8 @@ fn a_stop_that_times_out_aborts_and_leaves_the_canister_running() {
         panic!("{view:#?}")
     };
     assert!(reason.contains("not done within 15 s"), "{reason}");
-    assert_eq!(run_status(&fleet, relay), CanisterStatusType::Running);
+    let relay_status = Ic::canister_status(&fleet.pic, relay, Some(fleet.admin)).unwrap();
+    assert_eq!(relay_status.status, CanisterStatusType::Running);
     assert_eq!(module_hash(&fleet, relay), Some(v1));
     assert_eq!(view.snapshot_id, None, "nothing was taken");
     // The hanging callee answers: the relay's call completes, the relay serves again.
@@ -446,19 +354,7 @@ fn a_stop_that_times_out_aborts_and_leaves_the_canister_running() {
 fn the_pipeline_resumes_after_the_monitor_is_upgraded_between_two_steps() {
     let (fleet, load) = busy_load();
     // A tracked call of the load canister to a hanging canister holds the drain step.
-    let hanging = fleet.add_load_calling_hooks_from(load);
-    fleet.set_hook_mode(hanging, HookMode::Slow(u32::MAX));
-    let event = error_event();
-    fleet
-        .pic
-        .submit_call(
-            load,
-            fleet.admin,
-            "call_out",
-            candid::encode_args((hanging, "on_error", event)).unwrap(),
-        )
-        .unwrap();
-    fleet.step(1);
+    let (hanging, _) = hang_a_call(&fleet, load, "call_out");
     let v2 = load_release_wasm("v2");
     let args = UpgradeArgs {
         timeouts: Some(PipelineTimeouts {
@@ -474,24 +370,7 @@ fn the_pipeline_resumes_after_the_monitor_is_upgraded_between_two_steps() {
         })
     });
 
-    // Stop, upgrade and start the monitor.
-    let stop = fleet.submit_management("stop_canister", fleet.monitor);
-    fleet.run_until(60, 1, "the monitor stopped", |f| {
-        f.pic.ingress_status(stop.clone()).is_some()
-    });
-    fleet
-        .pic
-        .upgrade_canister(
-            fleet.monitor,
-            canister_wasm("hooks-monitor"),
-            candid::encode_one(None::<()>).unwrap(),
-            Some(fleet.admin),
-        )
-        .unwrap();
-    fleet
-        .pic
-        .start_canister(fleet.monitor, Some(fleet.admin))
-        .unwrap();
+    upgrade_monitor(&fleet);
     fleet.step(1);
     assert!(
         status(&fleet, load).unwrap().running.is_some(),
@@ -500,10 +379,7 @@ fn the_pipeline_resumes_after_the_monitor_is_upgraded_between_two_steps() {
 
     // The hanging callee answers; the pipeline goes on from where it was.
     fleet.set_hook_mode(hanging, HookMode::Normal);
-    fleet.run_until(120, 1, "the resumed pipeline ends", |f| {
-        status(f, load).is_some_and(|u| u.outcome.is_some())
-    });
-    let view = status(&fleet, load).unwrap();
+    let view = wait_for_outcome(&fleet, load);
     assert_eq!(view.outcome, Some(Outcome::Succeeded), "{view:#?}");
     assert_eq!(
         view.steps
@@ -541,7 +417,7 @@ fn at_the_snapshot_limit_the_pipeline_replaces_its_own_snapshot_and_keeps_those_
     );
     assert_eq!(first.outcome, Some(Outcome::Succeeded), "{first:#?}");
     let ours = first.snapshot_id.clone().unwrap();
-    assert_eq!(snapshots(&fleet, load).len(), 10);
+    assert_eq!(snapshot_ids(&fleet, load).len(), 10);
 
     let second = run_upgrade(
         &fleet,
@@ -554,7 +430,7 @@ fn at_the_snapshot_limit_the_pipeline_replaces_its_own_snapshot_and_keeps_those_
     );
     assert_eq!(second.outcome, Some(Outcome::Succeeded), "{second:#?}");
     assert_eq!(second.replaced_snapshot_id, Some(ours.clone()));
-    let mut kept = snapshots(&fleet, load);
+    let mut kept = snapshot_ids(&fleet, load);
     kept.sort();
     let mut expected = by_hand.clone();
     expected.push(second.snapshot_id.clone().unwrap());

@@ -1,27 +1,33 @@
-//! Benchmarks the monitor's upgrade pipeline in the emulator, through the unmodified `pocket-ic`
-//! client, one round per emulated second (so seconds and rounds are the same number):
+//! Benchmarks the monitor's lifecycle operations in the emulator, through the unmodified
+//! `pocket-ic` client, one round per emulated second (so seconds and rounds are the same number):
 //!
 //! 1. a clean upgrade of a busy `example-load` canister (SDK: maintenance, drain, readiness),
 //!    without and with a rehearsal on a scratch canister, against the same upgrade done by hand
 //!    the way the dfx docs describe it (stop, install, start): the rounds the target is stopped,
 //!    the rounds the whole operation takes, and the cycles it costs the monitor and the target;
 //! 2. a release that never becomes ready: the rounds from the failure being detected to the
-//!    target serving its old version again (rollback from the snapshot).
+//!    target serving its old version again (rollback from the snapshot);
+//! 3. a stopped backup of a canister holding 100 MiB of stable memory: the rounds it is stopped,
+//!    the cycles one backup costs, and what a daily policy keeping 7 costs per day;
+//! 4. the instructions a timer tick of a monitor with 1,000 registered canisters takes with and
+//!    without daily backup policies on all of them, and in their window.
 //!
 //! Run `bash scripts/build-canisters.sh`, `cargo build -p ic-sim-server`, then
-//! `POCKET_IC_BIN=target/debug/ic-sim-server cargo run -p integration-tests --example upgrade_bench`
-//! (about a minute).
+//! `POCKET_IC_BIN=target/debug/ic-sim-server cargo run -p integration-tests --example lifecycle_bench`
+//! (about five minutes).
 
 use candid::Principal;
 use canister_hooks_testkit::examples::{load_release, ReleaseFault};
 use canister_hooks_testkit::monitor::{
-    OperationView, Outcome, PipelineTimeouts, StepKind, StepRecord, UpgradeArgs,
+    BackupMode, BackupPolicy, BackupWindow, ConfigUpdate, OperationError, OperationView, Outcome,
+    PipelineTimeouts, StepKind, StepRecord, UpgradeArgs,
 };
 use canister_hooks_testkit::wasm::tagged_release;
 use canister_hooks_testkit::{canister_wasm, Ic};
 use canister_hooks_types::units;
 use ic_management_canister_types::{CanisterInstallMode, InstallCodeArgs, UpgradeFlags};
 use integration_tests::fleet::{fast_config, Fleet, TARGET_CYCLES};
+use integration_tests::monitor_perf::{register_args, MonitorBench};
 use std::time::Duration;
 
 const NS: u64 = 1_000_000_000;
@@ -224,6 +230,127 @@ fn rollback() {
     );
 }
 
+/// A stopped backup of a load canister holding 100 MiB of stable memory.
+fn backup_of_100_mib() {
+    let (fleet, load) = busy_load();
+    let grown: Result<u64, String> = fleet.update(load, "grow_stable", (99u64 << 20,));
+    grown.unwrap();
+    let policy = BackupPolicy {
+        interval_hours: 24,
+        window: None,
+        keep: 7,
+        mode: BackupMode::Stopped,
+    };
+    fleet
+        .watcher()
+        .set_backup_policy(load, Some(policy))
+        .unwrap()
+        .unwrap();
+    let watched = [fleet.monitor, load];
+    let before = balances(&fleet, &watched);
+    fleet.watcher().start_backup(load, None).unwrap().unwrap();
+    let mut rounds = 0;
+    let view = loop {
+        round(&fleet);
+        rounds += 1;
+        let view = fleet.watcher().operation_status(load).unwrap().unwrap();
+        if view.outcome.is_some() {
+            break view;
+        }
+    };
+    assert_eq!(view.outcome, Some(Outcome::Succeeded), "{view:#?}");
+    let after = balances(&fleet, &watched);
+    let bytes = view.snapshot_bytes.unwrap();
+    let storage = bytes as u128 * STORAGE_FEE_PER_GIB_SECOND * 86_400 / (1u128 << 30);
+    let calls = before[0] - after[0] + before[1] - after[1];
+    println!(
+        "stopped backup of {}: stopped {} rounds, whole {rounds} rounds; one backup costs {} \
+         (monitor {}, canister {}); a daily policy keeping 7: {} per day \
+         ({} storage for 7 snapshots + {} calls)",
+        units::bytes(bytes),
+        view.target_stopped_ns / NS,
+        units::cycles(calls),
+        units::cycles(before[0] - after[0]),
+        units::cycles(before[1] - after[1]),
+        units::cycles(7 * storage + calls),
+        units::cycles(7 * storage),
+        units::cycles(calls),
+    );
+}
+
+/// The last timer tick's instructions, sampled after each of `steps` one-minute steps: the most.
+fn most_tick_instructions(bench: &MonitorBench, steps: u64) -> f64 {
+    (0..steps)
+        .map(|_| {
+            bench.run_for(60, 60);
+            bench.metrics().get("monitor_tick_instructions")
+        })
+        .fold(0.0, f64::max)
+}
+
+/// Timer ticks of a monitor watching 1,000 canisters, without and with daily backup policies.
+fn ticks_with_1000_policies() {
+    let bench = MonitorBench::new(ConfigUpdate {
+        max_registrations: Some(1_000),
+        ..Default::default()
+    });
+    let targets = bench.empty_canisters(1_000, &[bench.monitor]);
+    bench.register_all(&targets, |id| register_args(id, 1_000_000_000_000, None));
+    bench.run_for(600, 60);
+    let without = most_tick_instructions(&bench, 30);
+    let hour_now = bench.pic.get_time().as_nanos_since_unix_epoch() / NS / 3_600 % 24;
+    let start_hour = ((hour_now + 2) % 24) as u8;
+    let policy = BackupPolicy {
+        interval_hours: 24,
+        window: Some(BackupWindow {
+            start_hour,
+            end_hour: (start_hour + 4) % 24,
+        }),
+        keep: 3,
+        mode: BackupMode::Running,
+    };
+    set_policies(&bench, &targets, policy);
+    let idle = most_tick_instructions(&bench, 30);
+    // Through the window: backups start, at most 10 at a time.
+    let in_window = most_tick_instructions(&bench, 5 * 60);
+    let backups = bench
+        .metrics()
+        .get("monitor_operations_started_total{kind=\"backup\"}");
+    println!(
+        "timer tick, 1,000 canisters: {:.0} k instructions without backup policies; {:.0} k with \
+         1,000 daily policies outside their window; at most {:.0} k in the window \
+         ({backups} backups started in it)",
+        without / 1e3,
+        idle / 1e3,
+        in_window / 1e3
+    );
+}
+
+/// Sets `policy` on every canister of `targets`, in batches of concurrent calls.
+fn set_policies(bench: &MonitorBench, targets: &[Principal], policy: BackupPolicy) {
+    for chunk in targets.chunks(200) {
+        let calls: Vec<_> = chunk
+            .iter()
+            .map(|t| {
+                bench
+                    .pic
+                    .submit_call(
+                        bench.monitor,
+                        Principal::anonymous(),
+                        "set_backup_policy",
+                        candid::encode_args((*t, Some(policy))).unwrap(),
+                    )
+                    .unwrap()
+            })
+            .collect();
+        for call in calls {
+            let reply = bench.pic.await_call(call).unwrap();
+            let set: Result<Option<u64>, OperationError> = candid::decode_one(&reply).unwrap();
+            set.unwrap();
+        }
+    }
+}
+
 fn main() {
     println!("== a clean upgrade of a busy example-load canister (1 round = 1 emulated second) ==");
     print("by hand (stop, install, start)", &by_hand());
@@ -240,4 +367,7 @@ fn main() {
         units::cycles(per_day)
     );
     rollback();
+    println!("== backups ==");
+    backup_of_100_mib();
+    ticks_with_1000_policies();
 }
