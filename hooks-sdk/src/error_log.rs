@@ -43,7 +43,7 @@ impl<M: Memory> ErrorLog<M> {
         reject_code: Option<u32>,
         now_ns: u64,
     ) -> ErrorRecord {
-        let message = truncate(message, MAX_MESSAGE_BYTES);
+        let message = canister_hooks_types::text::truncate(message, MAX_MESSAGE_BYTES);
         let fp = fingerprint(&source, message, reject_code);
         let seq = self.entries.last_key_value().map_or(0, |(s, _)| s + 1);
         let previous = self
@@ -105,17 +105,6 @@ impl<M: Memory> ErrorLog<M> {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
-}
-
-fn truncate(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
 }
 
 /// FNV-1a over the fields that define "the same failure" (stored as the index key: pinned).

@@ -21,6 +21,7 @@ pub mod html;
 pub mod monitor;
 pub mod sdk;
 mod storable;
+pub mod text;
 pub mod units;
 
 pub use backoff::Backoff;

@@ -3,9 +3,9 @@
 use super::{Delivery, Monitor, MAX_MESSAGE_BYTES, MAX_PENDING_PER_TARGET};
 use crate::api::*;
 use crate::policy::call_error::CallError;
-use crate::state::codec;
 use crate::state::outbox::{Outcome, RetryPolicy};
 use candid::Principal;
+use canister_hooks_types::text::truncate;
 use canister_hooks_types::Backoff;
 use ic_stable_structures::Memory;
 
@@ -33,7 +33,7 @@ impl<M: Memory> Monitor<M> {
             id: 0,
             origin: EventOrigin::Monitor(self.id),
             source: report.source,
-            message: codec::truncate(&report.message, MAX_MESSAGE_BYTES).to_string(),
+            message: truncate(&report.message, MAX_MESSAGE_BYTES).to_string(),
             reject_code: report.reject_code,
             time_ns: if report.time_ns == 0 {
                 now_ns

@@ -7,9 +7,9 @@ use crate::api::*;
 use crate::policy::access::{self, Caller};
 use crate::policy::backup_schedule::{self, check_policy, in_window, next_at_ns};
 use crate::policy::pipeline::{hex, request, Action, Next, Pipeline, Reply, Request, Work};
-use crate::state::codec;
 use crate::state::operations::{BackupSchedule, OperationCounts, TakenBy};
 use candid::Principal;
+use canister_hooks_types::text::truncate;
 use ic_stable_structures::Memory;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -434,7 +434,7 @@ impl<M: Memory> Monitor<M> {
                 id: 0,
                 origin: EventOrigin::Monitor(self.id),
                 source: ErrorSource::System(format!("{}_failed", view.kind.name())),
-                message: codec::truncate(&message, MAX_MESSAGE_BYTES).to_string(),
+                message: truncate(&message, MAX_MESSAGE_BYTES).to_string(),
                 reject_code: None,
                 time_ns: now_ns,
                 count: 1,

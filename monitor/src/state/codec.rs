@@ -151,17 +151,7 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// `s` cut to at most `max` bytes at a character boundary.
-pub fn truncate(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut end = max;
-    while !s.is_char_boundary(end) {
-        end -= 1;
-    }
-    &s[..end]
-}
+use canister_hooks_types::text::truncate;
 
 /// Maximum encoded size of a varint-encoded u64.
 pub const MAX_U64: usize = 10;
@@ -208,12 +198,6 @@ mod tests {
         let mut w = Writer::default();
         w.u64(u64::MAX);
         assert!(w.finish().len() <= MAX_U64);
-    }
-
-    #[test]
-    fn truncation_respects_char_boundaries() {
-        assert_eq!(truncate("ééé", 3), "é");
-        assert_eq!(truncate("abc", 10), "abc");
     }
 
     #[test]
