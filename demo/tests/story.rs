@@ -2,10 +2,14 @@
 //! event log and the targets' own state show, so the demo cannot silently rot.
 
 use canister_hooks::events::ErrorSource;
+use canister_hooks_demo::journal::MarkKind;
 use canister_hooks_demo::report::{self, CanisterReport};
 use canister_hooks_demo::story;
-use canister_hooks_demo::world::Modules;
-use canister_hooks_testkit::monitor::{DeliveryStatus, EventKind, HookEvent, MemoryMetric};
+use canister_hooks_demo::world::{Modules, World};
+use canister_hooks_testkit::monitor::{
+    DeliveryStatus, EventKind, HookEvent, MemoryMetric, Outcome, StepKind,
+};
+use canister_hooks_testkit::wasm::{sha256, tagged_release};
 use canister_hooks_testkit::SimIc;
 use std::path::PathBuf;
 use std::process::Command;
@@ -72,12 +76,98 @@ fn the_story_runs_and_every_hook_fires_as_told() {
         DeliveryStatus::Delivered { .. }
     ));
 
-    let events = story::events(&mut world, None).unwrap();
-    let delivered = events
+    let delivered_before_upgrades = delivered_count(&mut world);
+    assert_eq!(delivered_before_upgrades, 4, "one event per chapter so far");
+    let upgrades = story::upgrades(&mut world, &modules, &mut journal).unwrap();
+    let (clean, broken) = (&upgrades.clean, &upgrades.broken);
+    let v2 = sha256(&tagged_release(&modules.load, "v2"));
+    assert_eq!(
+        clean.view.outcome,
+        Some(Outcome::Succeeded),
+        "{:#?}",
+        clean.view
+    );
+    assert_eq!(sha256(&modules.load), clean.module_before, "load ran v1");
+    assert_eq!((&clean.release_hash, &clean.module_after), (&v2, &v2));
+    assert!(
+        clean.traffic.rejected_in_maintenance > 0,
+        "clients were refused while load was in maintenance: {:?}",
+        clean.traffic
+    );
+    assert!(
+        clean
+            .traffic
+            .maintenance_message
+            .as_deref()
+            .is_some_and(|m| m.contains("upgrade to v2") && m.contains("queries are still served")),
+        "{:?}",
+        clean.traffic
+    );
+    assert!(clean.traffic.queries_served > clean.traffic.rejected_in_maintenance);
+    assert!(upgrades.warm_up.updates_served == 30 && upgrades.warm_up.updates_rejected() == 0);
+    let Some(Outcome::RolledBack { step, reason }) = &broken.view.outcome else {
+        panic!("v3 was not rolled back: {:#?}", broken.view)
+    };
+    assert_eq!(*step, StepKind::AwaitReady);
+    assert!(reason.contains("connect_dependency"), "{reason}");
+    assert_ne!(broken.release_hash, v2);
+    assert_eq!(
+        (&broken.module_before, &broken.module_after),
+        (&v2, &v2),
+        "v2 is back"
+    );
+    assert!(broken.traffic.updates_rejected() > 0 && broken.traffic.queries_served > 0);
+    assert_eq!(
+        upgrades.after_rollback.updates_rejected(),
+        0,
+        "back in service on v2: {:?}",
+        upgrades.after_rollback
+    );
+    for run in [clean, broken] {
+        assert!(run.state_kept(), "{:?} -> {:?}", run.before, run.after);
+        assert!(run.before.requests_served >= 30);
+        assert!(
+            run.traffic.refused_secs().is_some(),
+            "updates served again after the pipeline: {:?}",
+            run.traffic
+        );
+    }
+    let HookEvent::Error(told) = &upgrades.rollback_reported.event.event else {
+        panic!("{:?}", upgrades.rollback_reported.event)
+    };
+    assert_eq!(told.source, ErrorSource::System("upgrade_pipeline".into()));
+    assert!(told.message.contains("rolled back"), "{}", told.message);
+    let marks: Vec<(&str, MarkKind, &str)> = journal
+        .marks
         .iter()
-        .filter(|e| matches!(e.delivery, DeliveryStatus::Delivered { .. }))
-        .count();
-    assert_eq!(delivered, 4, "one event per chapter: {events:?}");
+        .map(|m| (m.canister, m.kind, m.label.as_str()))
+        .collect();
+    assert_eq!(
+        marks,
+        [
+            ("load", MarkKind::Upgrade, "upgrade v2 ✓"),
+            ("load", MarkKind::Rollback, "rollback of v3")
+        ]
+    );
+
+    let events = story::events(&mut world, None).unwrap();
+    let delivered = delivered_count(&mut world);
+    let upgrade_sources: Vec<&ErrorSource> = events[..delivered - delivered_before_upgrades]
+        .iter()
+        .map(|e| match &e.event {
+            HookEvent::Error(error) if e.canister_id == world.ids.load => &error.source,
+            other => panic!("the upgrades raised {other:?}"),
+        })
+        .collect();
+    let init_task = ErrorSource::InitTask("connect_dependency".into());
+    assert_eq!(
+        upgrade_sources,
+        std::iter::once(&told.source)
+            .chain(std::iter::repeat_n(&init_task, upgrades.init_task_errors))
+            .collect::<Vec<_>>(),
+        "the rollback's report, after each failure of v3's post-init task: {events:?}"
+    );
+    assert!(upgrades.init_task_errors > 0);
     assert_eq!(
         events
             .iter()
@@ -117,6 +207,31 @@ fn the_story_runs_and_every_hook_fires_as_told() {
     );
     let html = report::html(&reports, &journal);
     assert_eq!(html.matches("class=\"hook-marker").count(), delivered);
+    // Upgrades and rollbacks marked on both of load's charts, labelled, explained on hover, and
+    // named in each chart's legend.
+    for (kind, label, hover) in [
+        ("Upgrade", "upgrade v2 ✓", "load upgraded to v2"),
+        (
+            "Rollback",
+            "rollback of v3",
+            "v3 rolled back: await readiness failed",
+        ),
+    ] {
+        assert_eq!(
+            html.matches(&format!("<g class=\"upgrade-marker {kind}\""))
+                .count(),
+            2,
+            "{kind} on the cycles and memory charts"
+        );
+        assert_eq!(html.matches(&format!(">{label}</text>")).count(), 2);
+        assert_eq!(html.matches(&format!("<title>{label} at ")).count(), 2);
+        assert!(html.contains(hover), "{hover}");
+        assert_eq!(
+            html.matches(&format!("<g class=\"legend-mark {kind}\""))
+                .count(),
+            2
+        );
+    }
     // Axes in units people read, and every sample's value on hover.
     assert!(html.contains("class=\"axis value\"") && html.contains(" T cycles</text>"));
     assert!(html.contains(" MiB</text>") && html.contains("class=\"axis time\""));
@@ -129,7 +244,16 @@ fn the_story_runs_and_every_hook_fires_as_told() {
     std::fs::create_dir_all(&out).unwrap();
     let page = out.join("report.html");
     std::fs::write(&page, &html).unwrap();
-    check_in_headless_browser(&page, delivered);
+    check_in_headless_browser(&page, delivered, journal.marks.len() * 2);
+}
+
+/// Events the monitor has delivered so far.
+fn delivered_count(world: &mut World<SimIc>) -> usize {
+    story::events(world, None)
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e.delivery, DeliveryStatus::Delivered { .. }))
+        .count()
 }
 
 /// The first run of 10 or more digits in `text` (a cycle or byte count printed raw).
@@ -139,8 +263,8 @@ fn long_digit_run(text: &str) -> Option<&str> {
 }
 
 /// Renders the report in Debian's headless Chromium: the rendered DOM has one marker per hook
-/// fired, and a screenshot of the page is produced.
-fn check_in_headless_browser(page: &std::path::Path, markers: usize) {
+/// fired and `marks` upgrade or rollback marks, and a screenshot of the page is produced.
+fn check_in_headless_browser(page: &std::path::Path, markers: usize, marks: usize) {
     let browser = ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
         .find(|b| Command::new(b).arg("--version").output().is_ok())
@@ -166,6 +290,11 @@ fn check_in_headless_browser(page: &std::path::Path, markers: usize) {
     assert_eq!(
         dom.matches("<circle class=\"hook-marker").count(),
         markers,
+        "rendered DOM"
+    );
+    assert_eq!(
+        dom.matches("<g class=\"upgrade-marker").count(),
+        marks,
         "rendered DOM"
     );
     let shot = page.with_extension("png");
