@@ -93,12 +93,7 @@ pub fn upgrades<I: Ic>(
     modules: &Modules,
     journal: &mut Journal,
 ) -> Result<UpgradesOutcome, String> {
-    let mut warm_up = Traffic::default();
-    for _ in 0..30 {
-        warm_up.call(&world.load(), world.now_ns());
-        world.run_for(Duration::from_secs(1), 1);
-    }
-    record_samples(world, journal);
+    let warm_up = steady_traffic(world, journal, 30, Duration::from_secs(1));
     journal.note(
         world.now_ns(),
         CH,
@@ -118,12 +113,7 @@ pub fn upgrades<I: Ic>(
     tell_rollback(world, journal, &broken, clean.release)?;
     let (rollback_reported, init_task_errors) = await_rollback_report(world, journal, &known)?;
 
-    let mut after_rollback = Traffic::default();
-    for _ in 0..12 {
-        after_rollback.call(&world.load(), world.now_ns());
-        world.run_for(Duration::from_secs(10), 1);
-        record_samples(world, journal);
-    }
+    let after_rollback = steady_traffic(world, journal, 12, Duration::from_secs(10));
     journal.note(
         world.now_ns(),
         CH,
@@ -140,6 +130,23 @@ pub fn upgrades<I: Ic>(
         init_task_errors,
         after_rollback,
     })
+}
+
+/// Clients call the load canister `calls` times, once `every` so often, its measures sampled
+/// after each call.
+fn steady_traffic<I: Ic>(
+    world: &mut World<I>,
+    journal: &mut Journal,
+    calls: u32,
+    every: Duration,
+) -> Traffic {
+    let mut traffic = Traffic::default();
+    for _ in 0..calls {
+        traffic.call(&world.load(), world.now_ns());
+        world.run_for(every, 1);
+        record_samples(world, journal);
+    }
+    traffic
 }
 
 /// Uploads the load canister's code as `release` through the monitor and upgrades the canister
