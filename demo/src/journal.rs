@@ -1,7 +1,10 @@
-//! What the story records as it goes: a timeline of lines and samples of each canister's
-//! cycles and memory.
+//! What the story records as it goes: a timeline of lines, samples of each canister's cycles and
+//! memory, and marks where a canister was upgraded or rolled back.
 
 use std::fmt::Write;
+
+/// Nanoseconds in a second.
+pub const NS: u64 = 1_000_000_000;
 
 /// One line of the timeline.
 #[derive(Clone, Debug)]
@@ -22,11 +25,33 @@ pub struct Sample {
     pub stable_bytes: u64,
 }
 
-/// The timeline and the samples, printed as they arrive when `echo` is on.
+/// What a mark on a canister's charts stands for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MarkKind {
+    /// A new release went live.
+    Upgrade,
+    /// A release failed and the canister was brought back to the one before.
+    Rollback,
+}
+
+/// A moment drawn across a canister's charts: an upgrade or a rollback.
+#[derive(Clone, Debug)]
+pub struct Mark {
+    pub at_secs: u64,
+    pub canister: &'static str,
+    pub kind: MarkKind,
+    /// Written beside the mark (`upgrade v2 ✓`).
+    pub label: String,
+    /// Shown on hover: what happened, in a sentence.
+    pub detail: String,
+}
+
+/// The timeline, the samples and the marks; entries are printed as they arrive when `echo` is on.
 #[derive(Default)]
 pub struct Journal {
     pub entries: Vec<Entry>,
     pub samples: Vec<Sample>,
+    pub marks: Vec<Mark>,
     start_ns: u64,
     echo: bool,
 }
@@ -43,7 +68,7 @@ impl Journal {
 
     /// Seconds between the story's start and `now_ns`.
     pub fn secs(&self, now_ns: u64) -> u64 {
-        now_ns.saturating_sub(self.start_ns) / 1_000_000_000
+        now_ns.saturating_sub(self.start_ns) / NS
     }
 
     /// Adds a timeline line.
@@ -62,6 +87,24 @@ impl Journal {
     /// Adds a sample.
     pub fn sample(&mut self, sample: Sample) {
         self.samples.push(sample);
+    }
+
+    /// Adds a mark on `canister`'s charts at `now_ns`.
+    pub fn mark(
+        &mut self,
+        now_ns: u64,
+        canister: &'static str,
+        kind: MarkKind,
+        label: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
+        self.marks.push(Mark {
+            at_secs: self.secs(now_ns),
+            canister,
+            kind,
+            label: label.into(),
+            detail: detail.into(),
+        });
     }
 
     /// The whole timeline as text.

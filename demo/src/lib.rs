@@ -1,9 +1,11 @@
 //! The canister-hooks demo: the monitor and the example canisters on an embedded ic-sim (or any
 //! PocketIC server, for the end-to-end tests) through the test kit's `Ic`, driven through a
 //! scripted story (readiness gating, a cycles burn, memory growth, a trapping
-//! timer, a target that stops answering, a dead letter and its redrive, a monitor upgrade).
+//! timer, a target that stops answering, a dead letter and its redrive, a monitor upgrade, and a
+//! busy canister upgraded through the monitor's pipeline, then a broken release rolled back).
 
 pub mod journal;
 pub mod report;
 pub mod story;
+pub mod traffic;
 pub mod world;

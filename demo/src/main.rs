@@ -27,6 +27,7 @@ fn run() -> Result<(), String> {
     story::grow_memory(&mut world, &mut journal)?;
     story::trapping_timer(&mut world, &mut journal)?;
     story::outage(&mut world, &modules, &mut journal)?;
+    story::upgrades(&mut world, &modules, &mut journal)?;
 
     let events = story::events(&mut world, None)?;
     let reports: Vec<CanisterReport> = world

@@ -1,8 +1,8 @@
 //! The demo's outputs: the summary table printed at the end and a self-contained HTML report
-//! with a chart of cycles and memory over time per canister, thresholds drawn and a marker where
-//! each hook fired.
+//! with a chart of cycles and memory over time per canister, thresholds drawn, a marker where
+//! each hook fired and a line where the canister was upgraded or rolled back.
 
-use crate::journal::{Journal, Sample};
+use crate::journal::{Journal, Mark, MarkKind, Sample};
 use canister_hooks::units;
 use canister_hooks_testkit::monitor::{DeliveryStatus, EventKind, EventRecord, Registration};
 use std::fmt::Write;
@@ -100,6 +100,11 @@ pub fn html(canisters: &[CanisterReport], journal: &Journal) -> String {
             .filter(|s| s.canister == c.name)
             .collect();
         let markers = delivered_markers(&c.events, journal);
+        let marks: Vec<&Mark> = journal
+            .marks
+            .iter()
+            .filter(|m| m.canister == c.name)
+            .collect();
         let _ = write!(
             body,
             "<section><h2>{} <small>{}</small></h2>",
@@ -118,6 +123,7 @@ pub fn html(canisters: &[CanisterReport], journal: &Journal) -> String {
                 threshold: c.registration.cycles_threshold.map(|t| t as f64),
             }],
             markers.iter().filter(|m| m.kind != EventKind::LowMemory),
+            &marks,
         ));
         let memory = c.registration.memory;
         let bytes_threshold = |t: Option<u64>| t.map(|b| b as f64);
@@ -143,6 +149,7 @@ pub fn html(canisters: &[CanisterReport], journal: &Journal) -> String {
                 },
             ],
             markers.iter().filter(|m| m.kind == EventKind::LowMemory),
+            &marks,
         ));
         body.push_str("</section>");
     }
@@ -162,10 +169,16 @@ pub fn html(canisters: &[CanisterReport], journal: &Journal) -> String {
 .threshold{{stroke:#c00;stroke-dasharray:6 4}}.series{{fill:none;stroke-width:2}}\
 .grid{{stroke:#e4e4e4}}.axis{{font-size:11px;fill:#555}}.point{{fill:transparent}}.point:hover{{fill:#236}}\
 .hook-marker.LowCycles{{fill:#e80}}.hook-marker.LowMemory{{fill:#a0a}}.hook-marker.Error{{fill:#c00}}\
+line.Upgrade{{stroke:#17b}}line.Rollback{{stroke:#c30;stroke-dasharray:4 3}}\
+text.Upgrade{{fill:#17b}}text.Rollback{{fill:#c30}}.upgrade-marker line,.legend-mark line{{stroke-width:2}}\
+.upgrade-marker line.hit{{stroke:transparent;stroke-width:9}}\
+.upgrade-marker text{{font-size:11px;font-weight:bold;stroke:#fafafa;stroke-width:3px;paint-order:stroke}}\
+.upgrade-marker:hover line.Upgrade,.upgrade-marker:hover line.Rollback{{stroke-width:3}}\
 small{{color:#777;font-weight:normal}}</style></head><body>\
 <h1>canister-hooks demo</h1><p>Cycles and memory of each watched canister over emulated time. \
 Dashed red: the registered threshold. Dots: a hook delivered (orange on_low_cycles, purple \
-on_low_memory, red on_error). Hover a line for each sample's value.</p>{body}<h2>Timeline</h2><ol>{timeline}</ol></body></html>"
+on_low_memory, red on_error). Vertical lines: the canister upgraded (solid blue) or rolled back \
+to its previous release (dashed red). Hover a line, a dot or a mark for its value or story.</p>{body}<h2>Timeline</h2><ol>{timeline}</ol></body></html>"
     )
 }
 
@@ -191,18 +204,20 @@ struct Series {
 
 /// An SVG chart of `series` over emulated time: both axes labelled (values through `label`, in
 /// units people read; time as mm:ss), every sample's value on hover, thresholds dashed, a dot per
-/// hook delivered.
+/// hook delivered, a labelled vertical line per upgrade or rollback in `marks`.
 fn chart<'a>(
     title: &str,
     label: &dyn Fn(f64) -> String,
     series: &[Series],
     markers: impl Iterator<Item = &'a Marker>,
+    marks: &[&Mark],
 ) -> String {
     let markers: Vec<&Marker> = markers.collect();
     let t_max = series
         .iter()
         .flat_map(|s| s.points.iter().map(|p| p.0))
         .chain(markers.iter().map(|m| m.at_secs))
+        .chain(marks.iter().map(|m| m.at_secs))
         .max()
         .unwrap_or(1)
         .max(1) as f64;
@@ -300,8 +315,54 @@ fn chart<'a>(
             clock(m.at_secs)
         );
     }
+    for (i, mark) in marks.iter().enumerate() {
+        let (xm, top, bottom) = (x(mark.at_secs as f64), PAD - 8.0, HEIGHT - PAD);
+        // The label sits at the top, beside the line (left of it unless the line is near the
+        // left edge), on alternate rows so the labels of nearby marks do not collide.
+        let (anchor, tx) = if xm - LEFT > 100.0 {
+            ("end", xm - 4.0)
+        } else {
+            ("start", xm + 4.0)
+        };
+        let ty = PAD + 4.0 + 12.0 * (i % 2) as f64;
+        let _ = write!(
+            svg,
+            "<g class=\"upgrade-marker {kind:?}\">\
+<title>{label} at {}: {}</title>\
+<line class=\"hit\" x1=\"{xm:.1}\" x2=\"{xm:.1}\" y1=\"{top}\" y2=\"{bottom}\"/>\
+<line class=\"{kind:?}\" x1=\"{xm:.1}\" x2=\"{xm:.1}\" y1=\"{top}\" y2=\"{bottom}\"/>\
+<text class=\"{kind:?}\" x=\"{tx:.1}\" y=\"{ty:.1}\" text-anchor=\"{anchor}\">{label}</text></g>",
+            clock(mark.at_secs),
+            canister_hooks::html::escape(&mark.detail),
+            kind = mark.kind,
+            label = canister_hooks::html::escape(&mark.label),
+        );
+    }
+    svg.push_str(&marks_legend(marks));
     svg.push_str("</svg>");
     svg
+}
+
+/// The legend of the marks a chart has: one entry per kind present.
+fn marks_legend(marks: &[&Mark]) -> String {
+    let mut legend = String::new();
+    let kinds = [
+        (MarkKind::Upgrade, "upgrade"),
+        (MarkKind::Rollback, "rollback"),
+    ];
+    let present = kinds
+        .iter()
+        .filter(|(kind, _)| marks.iter().any(|m| m.kind == *kind));
+    for (i, (kind, name)) in present.enumerate() {
+        let x0 = LEFT + 130.0 + 90.0 * i as f64;
+        let _ = write!(
+            legend,
+            "<g class=\"legend-mark {kind:?}\"><line class=\"{kind:?}\" x1=\"{x0}\" x2=\"{x0}\" y1=\"8\" y2=\"22\"/>\
+<text class=\"{kind:?}\" x=\"{}\" y=\"20\" font-size=\"12\">{name}</text></g>",
+            x0 + 5.0
+        );
+    }
+    legend
 }
 
 const SERIES_COLOURS: [&str; 2] = ["#236", "#2a7"];

@@ -1,7 +1,7 @@
 //! The scripted story, one function per chapter. Each chapter drives the emulator, writes to
 //! the journal and returns what it observed, so tests can assert on the same run the demo shows.
 
-use crate::journal::{Journal, Sample};
+use crate::journal::{Journal, Sample, NS};
 use crate::world::{Modules, World};
 use candid::Principal;
 use canister_hooks::units;
@@ -12,6 +12,9 @@ use canister_hooks_testkit::monitor::{
 };
 use canister_hooks_testkit::{Ic, RejectResponse};
 use std::time::Duration;
+
+mod upgrades;
+pub use upgrades::{upgrades, UpgradeRun, UpgradesOutcome, PIPELINE_TIMEOUTS};
 
 /// A reject as the story reports it: its message.
 fn message(reject: RejectResponse) -> String {
@@ -430,29 +433,62 @@ fn wait_for_event<I: Ic>(
     canister: Principal,
     kind: EventKind,
     max_minutes: u32,
+    each_minute: impl FnMut(&mut World<I>) -> Result<(), String>,
+) -> Result<HookOutcome, String> {
+    let known = event_ids(world, canister)?;
+    let awaited = Awaited {
+        canister,
+        what: kind.endpoint().to_string(),
+        matches: &|e: &EventRecord| !known.contains(&e.id) && e.event.kind() == kind,
+    };
+    wait_until_delivered(world, journal, chapter, awaited, max_minutes, each_minute)
+}
+
+/// An event awaited for `canister`: `what` it is, as told, and which records are it.
+struct Awaited<'a> {
+    canister: Principal,
+    what: String,
+    matches: &'a dyn Fn(&EventRecord) -> bool,
+}
+
+/// Ids of the events in the monitor's history for `canister`.
+fn event_ids<I: Ic>(world: &mut World<I>, canister: Principal) -> Result<Vec<u64>, String> {
+    Ok(events(world, Some(canister))?
+        .iter()
+        .map(|e| e.id)
+        .collect())
+}
+
+/// Runs minute by minute, calling `each_minute`, until the `awaited` event is delivered.
+fn wait_until_delivered<I: Ic>(
+    world: &mut World<I>,
+    journal: &mut Journal,
+    chapter: &'static str,
+    awaited: Awaited,
+    max_minutes: u32,
     mut each_minute: impl FnMut(&mut World<I>) -> Result<(), String>,
 ) -> Result<HookOutcome, String> {
     let start = world.now_ns();
-    let known: Vec<u64> = events(world, Some(canister))?
-        .iter()
-        .map(|e| e.id)
-        .collect();
     for _ in 0..max_minutes {
         each_minute(world)?;
         for _ in 0..6 {
             world.run_for(Duration::from_secs(10), 1);
-            let delivered = events(world, Some(canister))?.into_iter().find(|e| {
-                !known.contains(&e.id)
-                    && e.event.kind() == kind
-                    && matches!(e.delivery, DeliveryStatus::Delivered { .. })
-            });
+            let delivered = events(world, Some(awaited.canister))?
+                .into_iter()
+                .find(|e| {
+                    (awaited.matches)(e) && matches!(e.delivery, DeliveryStatus::Delivered { .. })
+                });
             if let Some(event) = delivered {
                 record_samples(world, journal);
-                let seconds = (world.now_ns() - start) / 1_000_000_000;
+                let seconds = (world.now_ns() - start) / NS;
                 journal.note(
                     world.now_ns(),
                     chapter,
-                    format!("{} delivered: {}", kind.endpoint(), describe(&event)),
+                    format!(
+                        "{} delivered: {}",
+                        event.event.kind().endpoint(),
+                        describe(&event)
+                    ),
                 );
                 return Ok(HookOutcome { event, seconds });
             }
@@ -461,7 +497,7 @@ fn wait_for_event<I: Ic>(
     }
     Err(format!(
         "no {} delivered within {max_minutes} minutes",
-        kind.endpoint()
+        awaited.what
     ))
 }
 
@@ -481,8 +517,35 @@ fn describe(record: &EventRecord) -> String {
             units::bytes(e.value),
             units::bytes(e.threshold)
         ),
-        HookEvent::Error(e) => format!("event {}: {:?}: {}", e.id, e.source, e.message),
+        HookEvent::Error(e) => format!(
+            "event {}: {:?}: {}",
+            e.id,
+            e.source,
+            shorten_hashes(&e.message)
+        ),
     }
+}
+
+/// `text` with every hash written in full (32 hex digits or more) cut to its first 8 (`3a9626d5…`).
+fn shorten_hashes(text: &str) -> String {
+    let mut out = String::new();
+    let mut run = String::new();
+    for c in text.chars().chain(std::iter::once(' ')) {
+        if c.is_ascii_hexdigit() {
+            run.push(c);
+            continue;
+        }
+        if run.len() >= 32 {
+            out.push_str(&run[..8]);
+            out.push('…');
+        } else {
+            out.push_str(&run);
+        }
+        run.clear();
+        out.push(c);
+    }
+    out.pop();
+    out
 }
 
 /// Samples every target's cycles and memory into the journal.

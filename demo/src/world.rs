@@ -207,6 +207,15 @@ impl<I: Ic> World<I> {
         })
     }
 
+    /// SHA-256 of the module `canister` runs, as the operator sees it.
+    pub fn module_hash(&self, canister: Principal) -> Result<Vec<u8>, String> {
+        self.ic
+            .canister_status(canister, Some(self.admin))
+            .map_err(message)?
+            .module_hash
+            .ok_or_else(|| format!("{canister} has no module installed"))
+    }
+
     /// IC time, nanoseconds since the epoch.
     pub fn now_ns(&self) -> u64 {
         self.ic.time_ns()

@@ -2,10 +2,14 @@
 //! event log and the targets' own state show, so the demo cannot silently rot.
 
 use canister_hooks::events::ErrorSource;
+use canister_hooks_demo::journal::MarkKind;
 use canister_hooks_demo::report::{self, CanisterReport};
 use canister_hooks_demo::story;
-use canister_hooks_demo::world::Modules;
-use canister_hooks_testkit::monitor::{DeliveryStatus, EventKind, HookEvent, MemoryMetric};
+use canister_hooks_demo::world::{Modules, World};
+use canister_hooks_testkit::monitor::{
+    DeliveryStatus, EventKind, HookEvent, MemoryMetric, Outcome, StepKind,
+};
+use canister_hooks_testkit::wasm::{sha256, tagged_release};
 use canister_hooks_testkit::SimIc;
 use std::path::PathBuf;
 use std::process::Command;
@@ -72,12 +76,108 @@ fn the_story_runs_and_every_hook_fires_as_told() {
         DeliveryStatus::Delivered { .. }
     ));
 
-    let events = story::events(&mut world, None).unwrap();
-    let delivered = events
+    let delivered_before_upgrades = delivered_count(&mut world);
+    assert_eq!(delivered_before_upgrades, 4, "one event per chapter so far");
+    let upgrades = story::upgrades(&mut world, &modules, &mut journal).unwrap();
+    let (clean, broken) = (&upgrades.clean, &upgrades.broken);
+    // v1 -> v2 succeeds; v2 -> v3 fails and v2 comes back; the state survives both.
+    let (v1, v2) = (
+        sha256(&modules.load),
+        sha256(&tagged_release(&modules.load, "v2")),
+    );
+    let ran = |run: &story::UpgradeRun| {
+        (
+            run.view.outcome.as_ref().map(Outcome::name),
+            [&run.module_before, &run.release_hash, &run.module_after].map(|h| *h == v2),
+        )
+    };
+    assert_eq!(
+        [ran(clean), ran(broken)],
+        [
+            (Some("succeeded"), [false, true, true]),
+            (Some("rolled_back"), [true, false, true])
+        ],
+        "{:#?}\n{:#?}",
+        clean.view,
+        broken.view
+    );
+    assert_eq!(clean.module_before, v1);
+    assert!(matches!(
+        &broken.view.outcome,
+        Some(Outcome::RolledBack {
+            step: StepKind::AwaitReady,
+            ..
+        })
+    ));
+    // Clients: updates refused while in maintenance (and told why), queries served throughout.
+    let told = clean
+        .traffic
+        .maintenance_message
+        .as_deref()
+        .unwrap_or_default();
+    assert!(
+        clean.traffic.rejected_in_maintenance > 0
+            && told.contains("upgrade to v2")
+            && told.contains("queries are still served"),
+        "{:?}",
+        clean.traffic
+    );
+    for traffic in [&clean.traffic, &broken.traffic] {
+        assert_eq!(traffic.queries_rejected, 0, "{traffic:?}");
+        assert!(
+            traffic.refused_secs().is_some(),
+            "served again: {traffic:?}"
+        );
+    }
+    for run in [clean, broken] {
+        assert!(run.state_kept(), "{:?} -> {:?}", run.before, run.after);
+        assert!(run.before.requests_served >= 30);
+    }
+    assert_eq!(upgrades.warm_up.updates_served, 30);
+    assert_eq!(upgrades.after_rollback.updates_rejected(), 0);
+    let HookEvent::Error(rollback) = &upgrades.rollback_reported.event.event else {
+        panic!("{:?}", upgrades.rollback_reported.event)
+    };
+    assert_eq!(
+        rollback.source,
+        ErrorSource::System("upgrade_pipeline".into())
+    );
+    assert!(
+        rollback.message.contains("rolled back"),
+        "{}",
+        rollback.message
+    );
+    let marks: Vec<(&str, MarkKind, &str)> = journal
+        .marks
         .iter()
-        .filter(|e| matches!(e.delivery, DeliveryStatus::Delivered { .. }))
-        .count();
-    assert_eq!(delivered, 4, "one event per chapter: {events:?}");
+        .map(|m| (m.canister, m.kind, m.label.as_str()))
+        .collect();
+    assert_eq!(
+        marks,
+        [
+            ("load", MarkKind::Upgrade, "upgrade v2 ✓"),
+            ("load", MarkKind::Rollback, "rollback of v3")
+        ]
+    );
+
+    let events = story::events(&mut world, None).unwrap();
+    let delivered = delivered_count(&mut world);
+    let upgrade_sources: Vec<&ErrorSource> = events[..delivered - delivered_before_upgrades]
+        .iter()
+        .map(|e| match &e.event {
+            HookEvent::Error(error) if e.canister_id == world.ids.load => &error.source,
+            other => panic!("the upgrades raised {other:?}"),
+        })
+        .collect();
+    let init_task = ErrorSource::InitTask("connect_dependency".into());
+    assert_eq!(
+        upgrade_sources,
+        std::iter::once(&rollback.source)
+            .chain(std::iter::repeat_n(&init_task, upgrades.init_task_errors))
+            .collect::<Vec<_>>(),
+        "the rollback's report, after each failure of v3's post-init task: {events:?}"
+    );
+    assert!(upgrades.init_task_errors > 0);
     assert_eq!(
         events
             .iter()
@@ -117,6 +217,31 @@ fn the_story_runs_and_every_hook_fires_as_told() {
     );
     let html = report::html(&reports, &journal);
     assert_eq!(html.matches("class=\"hook-marker").count(), delivered);
+    // Upgrades and rollbacks marked on both of load's charts, labelled, explained on hover, and
+    // named in each chart's legend.
+    for (kind, label, hover) in [
+        ("Upgrade", "upgrade v2 ✓", "load upgraded to v2"),
+        (
+            "Rollback",
+            "rollback of v3",
+            "v3 rolled back: await readiness failed",
+        ),
+    ] {
+        assert_eq!(
+            html.matches(&format!("<g class=\"upgrade-marker {kind}\""))
+                .count(),
+            2,
+            "{kind} on the cycles and memory charts"
+        );
+        assert_eq!(html.matches(&format!(">{label}</text>")).count(), 2);
+        assert_eq!(html.matches(&format!("<title>{label} at ")).count(), 2);
+        assert!(html.contains(hover), "{hover}");
+        assert_eq!(
+            html.matches(&format!("<g class=\"legend-mark {kind}\""))
+                .count(),
+            2
+        );
+    }
     // Axes in units people read, and every sample's value on hover.
     assert!(html.contains("class=\"axis value\"") && html.contains(" T cycles</text>"));
     assert!(html.contains(" MiB</text>") && html.contains("class=\"axis time\""));
@@ -129,7 +254,16 @@ fn the_story_runs_and_every_hook_fires_as_told() {
     std::fs::create_dir_all(&out).unwrap();
     let page = out.join("report.html");
     std::fs::write(&page, &html).unwrap();
-    check_in_headless_browser(&page, delivered);
+    check_in_headless_browser(&page, delivered, journal.marks.len() * 2);
+}
+
+/// Events the monitor has delivered so far.
+fn delivered_count(world: &mut World<SimIc>) -> usize {
+    story::events(world, None)
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e.delivery, DeliveryStatus::Delivered { .. }))
+        .count()
 }
 
 /// The first run of 10 or more digits in `text` (a cycle or byte count printed raw).
@@ -139,8 +273,8 @@ fn long_digit_run(text: &str) -> Option<&str> {
 }
 
 /// Renders the report in Debian's headless Chromium: the rendered DOM has one marker per hook
-/// fired, and a screenshot of the page is produced.
-fn check_in_headless_browser(page: &std::path::Path, markers: usize) {
+/// fired and `marks` upgrade or rollback marks, and a screenshot of the page is produced.
+fn check_in_headless_browser(page: &std::path::Path, markers: usize, marks: usize) {
     let browser = ["chromium", "chromium-browser", "google-chrome"]
         .into_iter()
         .find(|b| Command::new(b).arg("--version").output().is_ok())
@@ -166,6 +300,11 @@ fn check_in_headless_browser(page: &std::path::Path, markers: usize) {
     assert_eq!(
         dom.matches("<circle class=\"hook-marker").count(),
         markers,
+        "rendered DOM"
+    );
+    assert_eq!(
+        dom.matches("<g class=\"upgrade-marker").count(),
+        marks,
         "rendered DOM"
     );
     let shot = page.with_extension("png");

@@ -69,6 +69,11 @@ impl<I: Ic> Client<'_, I, Load> {
         self.update("grow_stable", (bytes,))
     }
 
+    /// `serve`: a client's request; returns the requests served so far.
+    pub fn serve(&self) -> Result<u64, RejectResponse> {
+        self.update("serve", ())
+    }
+
     /// `set_hook_mode`.
     pub fn set_hook_mode(&self, mode: HookMode) -> Result<(), RejectResponse> {
         self.update_unit("set_hook_mode", (mode,))

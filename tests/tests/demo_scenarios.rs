@@ -12,8 +12,9 @@ use canister_hooks_demo::world::{Modules, World};
 use canister_hooks_testkit::examples::{LoadStatus, Received, WorkerStats};
 use canister_hooks_testkit::monitor::{
     CanisterState, DeadLetterPage, DeliveryStatus, EventKind, EventRecord, HookEvent, MemoryMetric,
-    RegistrationPage,
+    Outcome, RegistrationPage, StepKind, UpgradeFilter,
 };
+use canister_hooks_testkit::wasm::{sha256, tagged_release};
 use integration_tests::workspace_root;
 use pocket_ic::PocketIc;
 
@@ -217,4 +218,76 @@ fn a_silent_target_is_dead_lettered_across_a_monitor_upgrade_then_redriven() {
         .map(|e| e.event.kind())
         .collect();
     assert_eq!(kinds, [EventKind::LowMemory]);
+}
+
+#[test]
+fn a_busy_canister_is_upgraded_through_the_pipeline_then_a_broken_release_is_rolled_back() {
+    let (mut world, mut journal, modules) = registered_fleet();
+    let v1 = world.module_hash(world.ids.load).unwrap();
+
+    let outcome = story::upgrades(&mut world, &modules, &mut journal).unwrap();
+
+    let (clean, broken) = (&outcome.clean, &outcome.broken);
+    let v2 = sha256(&tagged_release(&modules.load, "v2"));
+    assert_eq!(
+        clean.view.outcome,
+        Some(Outcome::Succeeded),
+        "{:#?}",
+        clean.view
+    );
+    assert_eq!((&clean.module_before, &clean.module_after), (&v1, &v2));
+    assert!(
+        clean.traffic.rejected_in_maintenance > 0 && clean.traffic.queries_served > 0,
+        "updates refused in maintenance, queries served: {:?}",
+        clean.traffic
+    );
+    assert!(
+        matches!(
+            &broken.view.outcome,
+            Some(Outcome::RolledBack { step: StepKind::AwaitReady, reason })
+                if reason.contains("connect_dependency")
+        ),
+        "{:#?}",
+        broken.view
+    );
+    assert_ne!(broken.release_hash, v2);
+    assert_eq!(broken.module_after, v2, "the rollback brought v2 back");
+    assert!(clean.state_kept() && broken.state_kept());
+    assert_eq!(outcome.after_rollback.updates_rejected(), 0);
+
+    // What the monitor and the canister itself say afterwards.
+    let load = world.ids.load;
+    let history = world
+        .monitor()
+        .upgrade_history(UpgradeFilter {
+            canister_id: Some(load),
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(
+        history,
+        [broken.view.clone(), clean.view.clone()],
+        "newest first"
+    );
+    assert_eq!(world.module_hash(load).unwrap(), v2);
+    let sdk = world.load().status().unwrap();
+    assert!(sdk.ready && sdk.maintenance.is_none(), "{sdk:?}");
+    let served = [
+        &outcome.warm_up,
+        &clean.traffic,
+        &broken.traffic,
+        &outcome.after_rollback,
+    ]
+    .iter()
+    .map(|t| u64::from(t.updates_served))
+    .sum::<u64>();
+    assert_eq!(
+        load_status(&mut world).requests_served,
+        served,
+        "every request served is counted: none lost to the upgrade or the rollback"
+    );
+    let rollback_told = load_received(&mut world)
+        .into_iter()
+        .any(|(_, r)| matches!(r, Received::Error(e) if e.source == ErrorSource::System("upgrade_pipeline".into())));
+    assert!(rollback_told, "load handled the pipeline's on_error");
 }

@@ -16,6 +16,9 @@ thread_local! {
         RefCell::new(StableBTreeMap::init(canister_hooks::memory::get(MemoryId::new(1))));
     /// Raw stable ballast, grown on demand.
     static STABLE_BALLAST: Mem = canister_hooks::memory::get(MemoryId::new(2));
+    /// Client requests served by `serve`.
+    static SERVED: RefCell<StableCell<u64, Mem>> =
+        RefCell::new(StableCell::init(canister_hooks::memory::get(MemoryId::new(3)), 0));
     /// Heap ballast; `on_low_memory` frees it.
     static HEAP_BALLAST: RefCell<Vec<Vec<u8>>> = const { RefCell::new(Vec::new()) };
 }
@@ -215,6 +218,17 @@ fn grow_stable(bytes: u64) -> Result<u64, String> {
     Ok(ledger().stable_grown)
 }
 
+/// A client's request: counts it and returns the requests served so far. Guarded: rejected
+/// until the canister is ready and while it is in maintenance (during an upgrade).
+#[ic_cdk::update(guard = "canister_hooks::guard_ready_and_not_in_maintenance")]
+fn serve() -> u64 {
+    SERVED.with_borrow_mut(|cell| {
+        let served = cell.get() + 1;
+        cell.set(served);
+        served
+    })
+}
+
 /// Sets how the hook handlers behave.
 #[ic_cdk::update]
 fn set_hook_mode(mode: HookMode) {
@@ -265,6 +279,7 @@ fn load_status() -> LoadStatus {
         heap_bytes: heap_bytes(),
         stable_bytes: ic_cdk::stable::stable_size() * logic::PAGE,
         received: counts,
+        requests_served: SERVED.with_borrow(|cell| *cell.get()),
     }
 }
 

@@ -1,7 +1,8 @@
 //! Example load canister: update methods that burn cycles and grow heap or stable memory on
 //! demand, so scenarios can push a canister across the monitor's thresholds for real. It exports
 //! the lifecycle hooks with canister-hooks and records every event it handles; its hooks can be
-//! told to trap or to answer slowly, to play a misbehaving target.
+//! told to trap or to answer slowly, to play a misbehaving target. A guarded `serve` plays client
+//! traffic, rejected while the canister is in maintenance.
 
 use candid::{CandidType, Principal};
 use canister_hooks::events::{ErrorEvent, LowCyclesEvent, LowMemoryEvent};
@@ -77,6 +78,8 @@ pub struct LoadStatus {
     pub stable_bytes: u64,
     /// Events handled, per kind: low cycles, low memory, error.
     pub received: (u64, u64, u64),
+    /// Client requests served (`serve`), kept across upgrades.
+    pub requests_served: u64,
 }
 
 canister_hooks::candid_storable!(Ledger);
