@@ -140,7 +140,7 @@ fn the_story_runs_and_every_hook_fires_as_told() {
     };
     assert_eq!(
         rollback.source,
-        ErrorSource::System("upgrade_pipeline".into())
+        ErrorSource::System("upgrade_failed".into())
     );
     assert!(
         rollback.message.contains("rolled back"),

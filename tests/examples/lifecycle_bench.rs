@@ -117,20 +117,16 @@ fn args(fleet: &Fleet, load: Principal, release: &str, fault: Option<ReleaseFaul
     let wasm = tagged_release(&canister_wasm("example-load"), release);
     let (wasm_module_hash, chunk_hashes) = fleet.watcher().upload_module(load, &wasm).unwrap();
     UpgradeArgs {
-        canister_id: load,
-        wasm_module_hash,
-        chunk_hashes,
-        arg: load_release(Some(fleet.monitor), fault),
-        skip_pre_upgrade: false,
-        rehearse_on: None,
-        keep_rehearsal: false,
-        health_query: None,
-        replaceable_snapshots: vec![],
-        reason: None,
         timeouts: Some(PipelineTimeouts {
             ready_seconds: 30,
             ..Default::default()
         }),
+        ..UpgradeArgs::new(
+            load,
+            wasm_module_hash,
+            chunk_hashes,
+            load_release(Some(fleet.monitor), fault),
+        )
     }
 }
 

@@ -98,17 +98,8 @@ pub fn upgrade_args(
         .upload_module(canister, wasm)
         .unwrap_or_else(|e| panic!("upload: {e}"));
     UpgradeArgs {
-        canister_id: canister,
-        wasm_module_hash,
-        chunk_hashes,
-        arg,
-        skip_pre_upgrade: false,
-        rehearse_on: None,
-        keep_rehearsal: false,
-        health_query: None,
-        replaceable_snapshots: vec![],
-        reason: None,
         timeouts,
+        ..UpgradeArgs::new(canister, wasm_module_hash, chunk_hashes, arg)
     }
 }
 

@@ -12,7 +12,7 @@ use canister_hooks_demo::world::{Modules, World};
 use canister_hooks_testkit::examples::{LoadStatus, Received, WorkerStats};
 use canister_hooks_testkit::monitor::{
     CanisterState, DeadLetterPage, DeliveryStatus, EventKind, EventRecord, HookEvent, MemoryMetric,
-    Outcome, RegistrationPage, StepKind, UpgradeFilter,
+    OperationFilter, Outcome, RegistrationPage, StepKind,
 };
 use canister_hooks_testkit::wasm::{sha256, tagged_release};
 use integration_tests::workspace_root;
@@ -259,7 +259,7 @@ fn a_busy_canister_is_upgraded_through_the_pipeline_then_a_broken_release_is_rol
     let load = world.ids.load;
     let history = world
         .monitor()
-        .upgrade_history(UpgradeFilter {
+        .operations(OperationFilter {
             canister_id: Some(load),
             ..Default::default()
         })
@@ -288,6 +288,6 @@ fn a_busy_canister_is_upgraded_through_the_pipeline_then_a_broken_release_is_rol
     );
     let rollback_told = load_received(&mut world)
         .into_iter()
-        .any(|(_, r)| matches!(r, Received::Error(e) if e.source == ErrorSource::System("upgrade_pipeline".into())));
+        .any(|(_, r)| matches!(r, Received::Error(e) if e.source == ErrorSource::System("upgrade_failed".into())));
     assert!(rollback_told, "load handled the pipeline's on_error");
 }

@@ -177,19 +177,12 @@ fn at_the_snapshot_limit_backups_replace_their_own_and_keep_hand_made_and_upgrad
     let (wasm_module_hash, chunk_hashes) = fleet.watcher().upload_module(load, &wasm).unwrap();
     fleet
         .watcher()
-        .start_upgrade(UpgradeArgs {
-            canister_id: load,
+        .start_upgrade(UpgradeArgs::new(
+            load,
             wasm_module_hash,
             chunk_hashes,
-            arg: load_release(Some(fleet.monitor), None),
-            skip_pre_upgrade: false,
-            rehearse_on: None,
-            keep_rehearsal: false,
-            health_query: None,
-            replaceable_snapshots: vec![],
-            reason: None,
-            timeouts: None,
-        })
+            load_release(Some(fleet.monitor), None),
+        ))
         .unwrap()
         .unwrap();
     let upgrade = wait_for_outcome(&fleet, load);

@@ -10,7 +10,7 @@ use crate::world::{Modules, World};
 use canister_hooks::units;
 use canister_hooks_testkit::examples::{load_release, LoadStatus, ReleaseFault};
 use canister_hooks_testkit::monitor::{
-    ErrorSource, EventRecord, HookEvent, Outcome, PipelineTimeouts, UpgradeArgs, UpgradeView,
+    ErrorSource, EventRecord, HookEvent, OperationView, Outcome, PipelineTimeouts, UpgradeArgs,
 };
 use canister_hooks_testkit::wasm::tagged_release;
 use canister_hooks_testkit::Ic;
@@ -38,7 +38,7 @@ pub struct UpgradeRun {
     /// The module it runs after the pipeline.
     pub module_after: Vec<u8>,
     /// The monitor's record of the pipeline, ended.
-    pub view: UpgradeView,
+    pub view: OperationView,
     /// What the clients saw from the pipeline's start until an update was served after it.
     pub traffic: Traffic,
     /// The canister's counters before the pipeline.
@@ -177,17 +177,9 @@ fn upgrade_load<I: Ic>(
     world
         .monitor()
         .start_upgrade(UpgradeArgs {
-            canister_id: load,
-            wasm_module_hash: release_hash.clone(),
-            chunk_hashes,
-            arg,
-            skip_pre_upgrade: false,
-            rehearse_on: None,
-            keep_rehearsal: false,
-            health_query: None,
-            replaceable_snapshots: vec![],
             reason: Some(format!("upgrade to {release}")),
             timeouts: Some(PIPELINE_TIMEOUTS),
+            ..UpgradeArgs::new(load, release_hash.clone(), chunk_hashes, arg)
         })
         .map_err(message)?
         .map_err(|e| format!("start_upgrade: {e}"))?;
@@ -201,7 +193,7 @@ fn upgrade_load<I: Ic>(
         }
         ended = world
             .monitor()
-            .upgrade_status(load)
+            .operation_status(load)
             .map_err(message)?
             .filter(|view| view.outcome.is_some());
         if ended.is_some() {
@@ -373,7 +365,7 @@ fn await_rollback_report<I: Ic>(
     let new_error = |e: &EventRecord, is: &dyn Fn(&ErrorSource) -> bool| {
         !known.contains(&e.id) && matches!(&e.event, HookEvent::Error(error) if is(&error.source))
     };
-    let pipeline = ErrorSource::System("upgrade_pipeline".into());
+    let pipeline = ErrorSource::System("upgrade_failed".into());
     let told_of_rollback = |e: &EventRecord| new_error(e, &|source| *source == pipeline);
     let awaited = Awaited {
         canister: world.ids.load,

@@ -41,6 +41,31 @@ pub struct UpgradeArgs {
     pub timeouts: Option<PipelineTimeouts>,
 }
 
+impl UpgradeArgs {
+    /// An upgrade of `canister_id` to the module hashed `wasm_module_hash`, whose chunks (in the
+    /// canister's chunk store) are `chunk_hashes`, with `arg`; no rehearsal, default deadlines.
+    pub fn new(
+        canister_id: Principal,
+        wasm_module_hash: Vec<u8>,
+        chunk_hashes: Vec<Vec<u8>>,
+        arg: Vec<u8>,
+    ) -> Self {
+        UpgradeArgs {
+            canister_id,
+            wasm_module_hash,
+            chunk_hashes,
+            arg,
+            skip_pre_upgrade: false,
+            rehearse_on: None,
+            keep_rehearsal: false,
+            health_query: None,
+            replaceable_snapshots: vec![],
+            reason: None,
+            timeouts: None,
+        }
+    }
+}
+
 /// How long each kind of step may take, in seconds.
 #[derive(CandidType, Serialize, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
 pub struct PipelineTimeouts {
