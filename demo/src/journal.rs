@@ -32,9 +32,13 @@ pub enum MarkKind {
     Upgrade,
     /// A release failed and the canister was brought back to the one before.
     Rollback,
+    /// The monitor took a backup.
+    Backup,
+    /// A backup was restored.
+    Restore,
 }
 
-/// A moment drawn across a canister's charts: an upgrade or a rollback.
+/// A moment drawn across a canister's charts: an upgrade, a rollback, a backup, a restore.
 #[derive(Clone, Debug)]
 pub struct Mark {
     pub at_secs: u64,

@@ -28,6 +28,7 @@ fn run() -> Result<(), String> {
     story::trapping_timer(&mut world, &mut journal)?;
     story::outage(&mut world, &modules, &mut journal)?;
     story::upgrades(&mut world, &modules, &mut journal)?;
+    story::backups(&mut world, &mut journal)?;
 
     let events = story::events(&mut world, None)?;
     let reports: Vec<CanisterReport> = world

@@ -170,10 +170,11 @@ pub fn html(canisters: &[CanisterReport], journal: &Journal) -> String {
 .grid{{stroke:#e4e4e4}}.axis{{font-size:11px;fill:#555}}.point{{fill:transparent}}.point:hover{{fill:#236}}\
 .hook-marker.LowCycles{{fill:#e80}}.hook-marker.LowMemory{{fill:#a0a}}.hook-marker.Error{{fill:#c00}}\
 line.Upgrade{{stroke:#17b}}line.Rollback{{stroke:#c30;stroke-dasharray:4 3}}\
-text.Upgrade{{fill:#17b}}text.Rollback{{fill:#c30}}.upgrade-marker line,.legend-mark line{{stroke-width:2}}\
+line.Backup{{stroke:#585;stroke-dasharray:1 3}}line.Restore{{stroke:#a60}}\
+text.Upgrade{{fill:#17b}}text.Rollback{{fill:#c30}}text.Backup{{fill:#585}}text.Restore{{fill:#a60}}.upgrade-marker line,.legend-mark line{{stroke-width:2}}\
 .upgrade-marker line.hit{{stroke:transparent;stroke-width:9}}\
 .upgrade-marker text{{font-size:11px;font-weight:bold;stroke:#fafafa;stroke-width:3px;paint-order:stroke}}\
-.upgrade-marker:hover line.Upgrade,.upgrade-marker:hover line.Rollback{{stroke-width:3}}\
+.upgrade-marker:hover line{{stroke-width:3}}\
 small{{color:#777;font-weight:normal}}</style></head><body>\
 <h1>canister-hooks demo</h1><p>Cycles and memory of each watched canister over emulated time. \
 Dashed red: the registered threshold. Dots: a hook delivered (orange on_low_cycles, purple \
@@ -349,6 +350,8 @@ fn marks_legend(marks: &[&Mark]) -> String {
     let kinds = [
         (MarkKind::Upgrade, "upgrade"),
         (MarkKind::Rollback, "rollback"),
+        (MarkKind::Backup, "backup"),
+        (MarkKind::Restore, "restore"),
     ];
     let present = kinds
         .iter()

@@ -13,7 +13,9 @@ use canister_hooks_testkit::monitor::{
 use canister_hooks_testkit::{Ic, RejectResponse};
 use std::time::Duration;
 
+mod backups;
 mod upgrades;
+pub use backups::{backups, BackupsOutcome};
 pub use upgrades::{upgrades, UpgradeRun, UpgradesOutcome, PIPELINE_TIMEOUTS};
 
 /// A reject as the story reports it: its message.

@@ -7,7 +7,8 @@ use canister_hooks_demo::report::{self, CanisterReport};
 use canister_hooks_demo::story;
 use canister_hooks_demo::world::{Modules, World};
 use canister_hooks_testkit::monitor::{
-    DeliveryStatus, EventKind, HookEvent, MemoryMetric, Outcome, StepKind,
+    BackupMode, DeliveryStatus, EventKind, HookEvent, MemoryMetric, OperationKind, Outcome,
+    StepKind,
 };
 use canister_hooks_testkit::wasm::{sha256, tagged_release};
 use canister_hooks_testkit::SimIc;
@@ -160,6 +161,32 @@ fn the_story_runs_and_every_hook_fires_as_told() {
         ]
     );
 
+    // Chapter 8: the nightly backup in its window, a bad write, the backup restored.
+    let backups = story::backups(&mut world, &mut journal).unwrap();
+    assert_eq!(backups.backup.outcome, Some(Outcome::Succeeded));
+    assert_eq!(
+        backups.backup.started_by, world.ids.monitor,
+        "taken by the monitor on its own"
+    );
+    assert!(matches!(
+        backups.backup.kind,
+        OperationKind::Backup {
+            mode: BackupMode::Stopped,
+            keep: 7
+        }
+    ));
+    assert_eq!(
+        backups.served_after_bad_writes,
+        backups.served_at_backup + 5
+    );
+    assert_eq!(backups.restore.outcome, Some(Outcome::Succeeded));
+    assert_eq!(
+        backups.served_after_restore, backups.served_at_backup,
+        "the state of the backup is back"
+    );
+    let new_marks: Vec<MarkKind> = journal.marks[2..].iter().map(|m| m.kind).collect();
+    assert_eq!(new_marks, [MarkKind::Backup, MarkKind::Restore]);
+
     let events = story::events(&mut world, None).unwrap();
     let delivered = delivered_count(&mut world);
     let upgrade_sources: Vec<&ErrorSource> = events[..delivered - delivered_before_upgrades]
@@ -225,6 +252,12 @@ fn the_story_runs_and_every_hook_fires_as_told() {
             "Rollback",
             "rollback of v3",
             "v3 rolled back: await readiness failed",
+        ),
+        ("Backup", "nightly backup", "the monitor took a "),
+        (
+            "Restore",
+            "backup restored",
+            "the nightly backup of load restored",
         ),
     ] {
         assert_eq!(

@@ -291,3 +291,38 @@ fn a_busy_canister_is_upgraded_through_the_pipeline_then_a_broken_release_is_rol
         .any(|(_, r)| matches!(r, Received::Error(e) if e.source == ErrorSource::System("upgrade_failed".into())));
     assert!(rollback_told, "load handled the pipeline's on_error");
 }
+
+#[test]
+fn a_nightly_backup_is_taken_in_its_window_then_restored_after_a_bad_write() {
+    let (mut world, outcome) = after_chapter(story::backups);
+
+    let backup = &outcome.backup;
+    assert_eq!(backup.outcome, Some(Outcome::Succeeded), "{backup:#?}");
+    assert_eq!(
+        backup.started_by, world.ids.monitor,
+        "scheduled by the monitor"
+    );
+    let hour = |ns: u64| ns / 1_000_000_000 / 3_600 % 24;
+    let policy = world
+        .monitor()
+        .backups(world.ids.load)
+        .unwrap()
+        .policy
+        .expect("a policy");
+    let window = policy.window.expect("a window");
+    assert_eq!(
+        hour(backup.started_at_ns),
+        u64::from(window.start_hour),
+        "in its window"
+    );
+    assert_eq!(
+        outcome.served_after_bad_writes,
+        outcome.served_at_backup + 5
+    );
+    assert_eq!(outcome.restore.outcome, Some(Outcome::Succeeded));
+    assert_eq!(outcome.served_after_restore, outcome.served_at_backup);
+    assert_eq!(
+        load_status(&mut world).requests_served,
+        outcome.served_at_backup
+    );
+}

@@ -389,7 +389,7 @@ fn await_rollback_report<I: Ic>(
 }
 
 /// A duration in nanoseconds as people read it (`under 1 s`, `14 s`, `2 min 5 s`).
-fn span(ns: u64) -> String {
+pub(super) fn span(ns: u64) -> String {
     if ns < NS {
         "under 1 s".into()
     } else {
