@@ -1,15 +1,17 @@
 //! Who may change the monitor. Every update method of monitor.did is called by a stranger, once
 //! as a user (ingress: `inspect_message` turns it away) and once as a canister (no
 //! `inspect_message`: the method's own check refuses, naming the caller); nothing changes. Admins
-//! manage registrations, only controllers change the configuration and the admins.
+//! manage registrations, upgrades, backups and restores; only controllers change the
+//! configuration and the admins.
 
 use candid::types::internal::{FuncMode, Function};
 use candid::{IDLArgs, Principal, TypeEnv};
 use candid_parser::utils::{instantiate_candid, CandidSource};
 use canister_hooks::events::{ErrorReport, ErrorSource};
 use canister_hooks_testkit::monitor::{
-    AdminError, Config, ConfigUpdate, DeadLetter, RedriveError, Registration, RegistrationError,
-    Stats,
+    AdminError, BackupMode, BackupPolicy, BackupsView, Config, ConfigUpdate, DeadLetter,
+    OperationError, OperationFilter, OperationView, RedriveError, Registration, RegistrationError,
+    RestoreArgs, Stats, UpgradeArgs,
 };
 use integration_tests::fleet::{fast_config, Fleet};
 use integration_tests::workspace_root;
@@ -46,6 +48,30 @@ fn argument(method: &str, target: Principal, someone: Principal) -> Option<Vec<u
             ..Default::default()
         }),
         "add_admin" | "remove_admin" => candid::encode_one(someone),
+        "upload_chunk" => candid::encode_args((target, serde_bytes::ByteBuf::from(vec![0u8; 16]))),
+        "start_upgrade" => candid::encode_one(UpgradeArgs::new(
+            target,
+            vec![0; 32],
+            vec![vec![0; 32]],
+            vec![],
+        )),
+        "start_restore" => candid::encode_one(RestoreArgs {
+            canister_id: target,
+            snapshot_id: vec![1],
+            onto: None,
+            reason: None,
+            timeouts: None,
+        }),
+        "start_backup" => candid::encode_args((target, None::<BackupMode>)),
+        "set_backup_policy" => candid::encode_args((
+            target,
+            Some(BackupPolicy {
+                interval_hours: 24,
+                window: None,
+                keep: 3,
+                mode: BackupMode::Stopped,
+            }),
+        )),
         "report_error" => candid::encode_one(ErrorReport {
             source: ErrorSource::System("forged".into()),
             message: "a forged report".into(),
@@ -82,6 +108,22 @@ fn refused_caller(method: &str, reply: &[u8]) -> Principal {
         },
         "set_config" => not_admin(decode::<Result<Config, _>>(reply).map(|_| ())),
         "add_admin" | "remove_admin" => not_admin(decode(reply)),
+        "upload_chunk" | "start_upgrade" | "start_restore" | "start_backup"
+        | "set_backup_policy" => {
+            let refusal = match method {
+                "upload_chunk" => {
+                    decode::<Result<serde_bytes::ByteBuf, OperationError>>(reply).map(|_| ())
+                }
+                "set_backup_policy" => {
+                    decode::<Result<Option<u64>, OperationError>>(reply).map(|_| ())
+                }
+                _ => decode::<Result<OperationView, OperationError>>(reply).map(|_| ()),
+            };
+            match refusal {
+                Err(OperationError::NotAuthorized { caller }) => caller,
+                other => panic!("{method} answered {other:?}"),
+            }
+        }
         "report_error" => match decode::<Result<u64, String>>(reply) {
             Err(message) if message.contains("is not registered with this monitor") => {
                 let text = message.split_whitespace().nth(1).unwrap();
@@ -101,10 +143,17 @@ struct Observable {
     registrations: Vec<Registration>,
     stats: Stats,
     dead_letters: Vec<DeadLetter>,
+    operations: Vec<OperationView>,
+    backups: BackupsView,
 }
 
-fn observe(fleet: &Fleet) -> Observable {
+fn observe(fleet: &Fleet, target: Principal) -> Observable {
     Observable {
+        operations: fleet
+            .watcher()
+            .operations(OperationFilter::default())
+            .unwrap(),
+        backups: fleet.watcher().backups(target).unwrap(),
         config: fleet.query(fleet.monitor, "get_config", ()),
         admins: fleet.query(fleet.monitor, "list_admins", ()),
         registrations: fleet.registrations(),
@@ -126,7 +175,7 @@ fn strangers_are_rejected_on_every_update_method() {
     let canister = fleet.add_relay();
     let (env, methods) = update_methods();
     assert!(methods.len() >= 10, "{methods:?}");
-    let before = observe(&fleet);
+    let before = observe(&fleet, target);
 
     for (method, func) in &methods {
         let arg = argument(method, target, admin).unwrap_or_else(|| {
@@ -157,7 +206,7 @@ fn strangers_are_rejected_on_every_update_method() {
         assert_eq!(refused_caller(method, &reply), canister, "{method}");
     }
     assert_eq!(
-        observe(&fleet),
+        observe(&fleet, target),
         before,
         "no stranger's call changed anything"
     );

@@ -76,7 +76,8 @@ fn inspect() {
     } else {
         ic_cdk::trap(format!(
             "{} may not call {method} on this monitor (controllers manage config and admins; \
-             admins manage registrations; report_error is for registered canisters)",
+             admins manage registrations, upgrades, backups and restores; report_error is for registered \
+             canisters)",
             caller.principal
         ));
     }

@@ -418,7 +418,14 @@ impl Pipeline {
                 self.last_seen = seen;
                 if now_ns >= self.deadline_ns().unwrap_or(now_ns) {
                     let secs = seconds_for(&self.request.timeouts, s.kind);
-                    let why = format!("not done within {secs} s: {}", self.last_seen);
+                    let mut why = format!("not done within {secs} s: {}", self.last_seen);
+                    if s.kind == StepKind::Stop {
+                        // The management canister does not show open call contexts; say what
+                        // a stop waits for.
+                        why.push_str(
+                            "; a canister stops only once every call it made has been answered:                              it still awaits a response (calls the SDK tracks are named by the                              drain step)",
+                        );
+                    }
                     self.fail(s, why, now_ns);
                 } else {
                     self.retry_at_ns = now_ns + POLL_SECONDS * NS;
