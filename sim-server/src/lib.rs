@@ -9,6 +9,7 @@ mod error;
 mod instances;
 mod lifecycle;
 mod routes;
+mod snapshot_dir;
 
 use lifecycle::{IdleTracker, PortFile};
 use routes::ServerState;

@@ -5,6 +5,7 @@ use crate::convert::{self, canister_result, principal, reject_response};
 use crate::error::{parse_body, ApiError, ApiResult};
 use crate::instances::{Instance, Instances};
 use crate::lifecycle::IdleTracker;
+use crate::snapshot_dir;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::HeaderMap;
@@ -15,9 +16,10 @@ use axum::{Json, Router};
 use ic_sim::{Ingress, MessageId, Sim, SimConfig};
 use pocket_ic::common::rest::{
     AutoProgressConfig, CreateInstanceResponse, InitialTime, InstanceConfig, InstanceId,
-    RawAddCycles, RawCanisterCall, RawCanisterId, RawCanisterResult, RawCycles,
-    RawIngressStatusArgs, RawMessageId, RawPrincipalId, RawSetStableMemory, RawStableMemory,
-    RawSubnetId, RawTime, Topology,
+    RawAddCycles, RawCanisterCall, RawCanisterId, RawCanisterResult, RawCanisterSnapshotDownload,
+    RawCanisterSnapshotId, RawCanisterSnapshotUpload, RawCycles, RawIngressStatusArgs,
+    RawMessageId, RawPrincipalId, RawSetStableMemory, RawStableMemory, RawSubnetId, RawTime,
+    Topology,
 };
 use pocket_ic::RejectResponse;
 use std::sync::Arc;
@@ -62,6 +64,14 @@ pub fn router(state: Arc<ServerState>) -> Router {
         .route("/read/ingress_status", post(ingress_status))
         .route("/read/query", post(query))
         .route("/read/pub_key", post(pub_key))
+        .route(
+            "/update/canister_snapshot_download",
+            post(canister_snapshot_download),
+        )
+        .route(
+            "/update/canister_snapshot_upload",
+            post(canister_snapshot_upload),
+        )
         .route(
             "/auto_progress",
             post(auto_progress).get(auto_progress_enabled),
@@ -254,6 +264,10 @@ fn sim_error(e: ic_sim::SimError) -> ApiError {
     ApiError::bad_request(e.to_string())
 }
 
+fn snapshot_dir_error(e: snapshot_dir::SnapshotDirError) -> ApiError {
+    ApiError::bad_request(e.to_string())
+}
+
 fn ingress(call: RawCanisterCall) -> Result<Ingress, ApiError> {
     Ok(Ingress {
         sender: principal(&call.sender, "sender")?,
@@ -344,6 +358,22 @@ instance_endpoints! {
     query(sim, call: RawCanisterCall) -> RawCanisterResult {
         let call = ingress(call)?;
         Ok(canister_result(sim.query_call(call.canister_id, call.sender, &call.method, call.payload)))
+    }
+
+    canister_snapshot_download(sim, request: RawCanisterSnapshotDownload) -> () {
+        let canister = canister(&request.canister_id)?;
+        let sender = principal(&request.sender.principal_id, "sender")?;
+        snapshot_dir::download(sim, canister, sender, request.snapshot_id, &request.snapshot_dir)
+            .map_err(snapshot_dir_error)
+    }
+
+    canister_snapshot_upload(sim, request: RawCanisterSnapshotUpload) -> RawCanisterSnapshotId {
+        let canister = canister(&request.canister_id)?;
+        let sender = principal(&request.sender.principal_id, "sender")?;
+        let replace = request.replace_snapshot.map(|r| r.snapshot_id);
+        snapshot_dir::upload(sim, canister, sender, replace, &request.snapshot_dir)
+            .map(|snapshot_id| RawCanisterSnapshotId { snapshot_id })
+            .map_err(snapshot_dir_error)
     }
 
     pub_key(sim, subnet: RawSubnetId) -> Vec<u8> {
