@@ -2,7 +2,9 @@
 //! emulator in CI) through the interpreter in `tools/dfx-script`, with every claim
 //! it makes checked, the operator script it calls (`scripts/upgrade-canister.sh`) included, run by
 //! real bash; so does the operator snippet of README.md, and the dfx snippets of the other
-//! READMEs type-check. Broken copies of the walkthrough fail at the broken line.
+//! READMEs type-check. Broken copies of the walkthrough fail at the broken line. The snapshot
+//! scripts (`scripts/snapshot-download.sh`, `scripts/snapshot-upload.sh`) make an off-chain copy
+//! and restore it, byte for byte, and refuse a damaged copy.
 
 use dfx_script::{ScriptError, Transcript};
 use integration_tests::workspace_root;
@@ -47,6 +49,14 @@ fn line_of(script: &str, prefix: &str) -> usize {
         + 1
 }
 
+/// How many `# expect:` and `# expect-error:` claims `script` makes.
+fn claims(script: &str) -> usize {
+    script
+        .lines()
+        .filter(|l| l.starts_with("# expect:") || l.starts_with("# expect-error:"))
+        .count()
+}
+
 /// The ```sh blocks of a Markdown file that use dfx, with the line each starts on.
 fn dfx_snippets(path: &str) -> Vec<(usize, String)> {
     let text = read(path);
@@ -76,10 +86,7 @@ fn the_walkthrough_runs_and_every_claim_in_it_holds() {
     let script = read(WALKTHROUGH);
     let transcript = run(&script).unwrap_or_else(|e| panic!("{WALKTHROUGH}: {e}"));
     println!("{transcript}");
-    let claims = script
-        .lines()
-        .filter(|l| l.starts_with("# expect:") || l.starts_with("# expect-error:"))
-        .count();
+    let claims = claims(&script);
     assert!(
         claims >= 30,
         "the walkthrough makes {claims} checked claims"
@@ -319,4 +326,135 @@ fn the_documentation_check_catches_a_missing_init_argument() {
         .error;
     assert_eq!(error.line, 1);
     assert!(error.message.contains("WorkerInit"), "{error}");
+}
+
+/// A scratch directory for off-chain copies, removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a scratch directory");
+        Scratch(dir)
+    }
+
+    /// The path of `name` in it, as a script argument.
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).display().to_string()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The `files` of a copy's manifest: path, size and SHA-256 of each.
+fn manifest_files(copy: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(format!("{copy}/manifest.json")).expect("a manifest");
+    let manifest: serde_json::Value = serde_json::from_str(&text).expect("manifest JSON");
+    manifest["files"].clone()
+}
+
+/// Deploys the load canister with 1 MiB of heap ballast and 64 KiB of stable memory grown, and
+/// takes a snapshot of it; the script.
+fn load_with_a_snapshot() -> String {
+    r#"dfx start --background
+dfx deploy load
+LOAD=$(dfx canister id load)
+dfx canister call load grow_heap '(1_048_576)'
+# expect: variant { Ok = 1_048_576 : nat64 }
+dfx canister call load grow_stable '(65_536)'
+# expect: variant { Ok = 65_536 : nat64 }
+dfx canister stop load
+dfx canister snapshot create load
+# expect: Created a new snapshot of canister load
+dfx canister start load
+"#
+    .into()
+}
+
+#[test]
+fn an_off_chain_copy_restores_the_canister_byte_for_byte() {
+    let scratch = Scratch::new("snapshot-round-trip");
+    let (copy, again) = (scratch.path("copy"), scratch.path("again"));
+    // Downloaded with the management canister's read methods, changed, restored from the copy;
+    // then the restored snapshot is downloaded again, with dfx's own download.
+    let script = load_with_a_snapshot()
+        + &format!(
+            r#"bash scripts/snapshot-download.sh load {copy} --via calls
+# expect: with read_canister_snapshot_data
+# expect: wasm_memory.bin
+# expect: stable_memory.bin 16.1 MiB / 16.1 MiB 100%
+# expect: saved to {copy}
+dfx canister call load grow_heap '(2_097_152)'
+# expect: variant {{ Ok = 3_145_728 : nat64 }}
+dfx canister call load grow_stable '(65_536)'
+dfx canister call load load_status
+# expect: stable_grown = 131_072 : nat64
+bash scripts/snapshot-upload.sh "$LOAD" {copy} --load
+# expect: sha256 ok
+# expect: Verified snapshot
+# expect: Uploaded snapshot
+# expect: Loaded snapshot
+dfx canister call load load_status
+# expect: heap_ballast = 1_048_576 : nat64
+# expect: stable_grown = 65_536 : nat64
+bash scripts/snapshot-download.sh load {again}
+# expect: with dfx canister snapshot download
+"#
+        );
+    let transcript = run(&script).unwrap_or_else(|e| panic!("{e}"));
+    println!("{transcript}");
+    assert_eq!(transcript.checks, claims(&script));
+    // The uploaded snapshot holds exactly the bytes downloaded.
+    let files = manifest_files(&copy);
+    assert_eq!(files, manifest_files(&again));
+    let paths: Vec<&str> = files
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        ["wasm_module.bin", "wasm_memory.bin", "stable_memory.bin"]
+    );
+    for path in paths {
+        let read = |dir: &str| std::fs::read(format!("{dir}/{path}")).unwrap();
+        assert!(read(&copy) == read(&again), "{path} differs");
+    }
+}
+
+#[test]
+fn a_damaged_copy_is_refused_before_anything_is_uploaded() {
+    let scratch = Scratch::new("snapshot-damaged");
+    let copy = scratch.path("copy");
+    let download = load_with_a_snapshot()
+        + &format!("bash scripts/snapshot-download.sh load {copy}\n# expect: saved to\n");
+    run(&download).unwrap_or_else(|e| panic!("{e}"));
+    // One byte of the heap flipped.
+    let heap = format!("{copy}/wasm_memory.bin");
+    let mut bytes = std::fs::read(&heap).unwrap();
+    bytes[4096] ^= 1;
+    std::fs::write(&heap, bytes).unwrap();
+    let upload = format!(
+        r#"dfx start --background
+dfx deploy load
+LOAD=$(dfx canister id load)
+bash scripts/snapshot-upload.sh load {copy} --load || true
+# expect-error: wasm_memory.bin has SHA-256
+# expect-error: the copy is damaged, nothing was uploaded
+dfx canister call aaaaa-aa list_canister_snapshots '(record {{ canister_id = principal "'"$LOAD"'" }})' --candid scripts/snapshots.did
+# expect: (vec {{}})
+"#
+    );
+    let transcript = run(&upload).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(transcript.checks, claims(&upload));
+    assert!(!transcript
+        .steps
+        .iter()
+        .any(|s| s.output.contains("Uploading")));
 }
