@@ -131,7 +131,7 @@ stopped=true
 dfx_canister stop "$canister_id" || die "cannot stop $target (dfx's error above)"
 echo "(record { canister_id = principal \"$canister_id\"; snapshot_id = $(copy_helper blob "$snapshot"); sender_canister_version = null })" >"$work/load.did"
 management load_canister_snapshot "$work/load.did" idl >/dev/null ||
-  die "load_canister_snapshot failed (dfx's error above); $target keeps its state"
+  die "load_canister_snapshot failed (dfx's error above); $target keeps its state, and snapshot $snapshot stays on it (dfx canister snapshot delete $canister_id $snapshot)"
 dfx_canister start "$canister_id" || die "cannot start $target (dfx's error above)"
 stopped=false
 echo "(record { canister_id = principal \"$canister_id\" })" >"$work/status.did"

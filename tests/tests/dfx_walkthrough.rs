@@ -428,33 +428,67 @@ bash scripts/snapshot-download.sh load {again}
     }
 }
 
+/// Copies the files of copy `from` (made for the load canister: no chunk store) to `to`.
+fn copy_files(from: &str, to: &str) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(
+            &path,
+            std::path::Path::new(to).join(path.file_name().unwrap()),
+        )
+        .unwrap();
+    }
+}
+
 #[test]
-fn a_damaged_copy_is_refused_before_anything_is_uploaded() {
-    let scratch = Scratch::new("snapshot-damaged");
-    let copy = scratch.path("copy");
+fn a_damaged_copy_is_refused_and_a_failed_load_leaves_the_canister_running() {
+    let scratch = Scratch::new("snapshot-refusals");
+    let (copy, damaged, mismatched) = (
+        scratch.path("copy"),
+        scratch.path("damaged"),
+        scratch.path("mismatched"),
+    );
     let download = load_with_a_snapshot()
         + &format!("bash scripts/snapshot-download.sh load {copy}\n# expect: saved to\n");
     run(&download).unwrap_or_else(|e| panic!("{e}"));
     // One byte of the heap flipped.
-    let heap = format!("{copy}/wasm_memory.bin");
+    copy_files(&copy, &damaged);
+    let heap = format!("{damaged}/wasm_memory.bin");
     let mut bytes = std::fs::read(&heap).unwrap();
     bytes[4096] ^= 1;
     std::fs::write(&heap, bytes).unwrap();
+    // Intact files, but metadata whose global the module does not have: the load fails.
+    copy_files(&copy, &mismatched);
+    let manifest_path = format!("{mismatched}/manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    manifest["metadata"]["globals"][0] = serde_json::json!([{ "i64": "1" }]);
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
     let upload = format!(
         r#"dfx start --background
 dfx deploy load
 LOAD=$(dfx canister id load)
-bash scripts/snapshot-upload.sh load {copy} --load || true
+bash scripts/snapshot-upload.sh load {damaged} --load || true
 # expect-error: wasm_memory.bin has SHA-256
 # expect-error: the copy is damaged, nothing was uploaded
 dfx canister call aaaaa-aa list_canister_snapshots '(record {{ canister_id = principal "'"$LOAD"'" }})' --candid scripts/snapshots.did
 # expect: (vec {{}})
+bash scripts/snapshot-upload.sh load {mismatched} --load || true
+# expect-error: Uploaded snapshot
+# expect-error: load_canister_snapshot failed
+# expect-error: Starting load again
+dfx canister call load load_status
+# expect: heap_ballast = 0 : nat64
 "#
     );
     let transcript = run(&upload).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(transcript.checks, claims(&upload));
-    assert!(!transcript
+    println!("{transcript}");
+    let refused = transcript
         .steps
         .iter()
-        .any(|s| s.output.contains("Uploading")));
+        .find(|s| s.command.contains(&damaged))
+        .expect("the damaged copy's upload ran");
+    assert!(!refused.output.contains("Uploading"), "{}", refused.output);
 }
