@@ -208,19 +208,24 @@ impl Session {
                     .map(|file| Interface::load(&self.path(file)).map_err(Fatal::Failed))
                     .transpose()?;
                 let arg = inline.or(from_file.as_deref());
+                let forced = match (opts.has("--query"), opts.has("--update")) {
+                    (true, true) => {
+                        return Err(Fatal::script("`--query` and `--update` exclude each other"))
+                    }
+                    (true, false) => Some(CallType::Query),
+                    (false, true) => Some(CallType::Update),
+                    (false, false) => None,
+                };
                 if canister == MANAGEMENT_CANISTER {
+                    if forced == Some(CallType::Query) {
+                        return Err(Fatal::script(
+                            "`--query`: the management canister's methods are updates",
+                        ));
+                    }
                     return self.call_management(candid.as_ref(), method, arg, output);
                 }
                 let name = self.canister_name(canister)?;
-                self.call(
-                    &name,
-                    candid.as_ref(),
-                    method,
-                    arg,
-                    opts.has("--query"),
-                    opts.has("--update"),
-                    output,
-                )
+                self.call(&name, candid.as_ref(), method, arg, forced, output)
             }
             "snapshot" => self.dfx_snapshot(rest),
             _ => Err(Fatal::script(format!(
@@ -328,16 +333,14 @@ impl Session {
     }
 
     /// Calls `method_name` of canister `name`, typed with `candid` if given, else with the
-    /// canister's interface.
-    #[allow(clippy::too_many_arguments)]
+    /// canister's interface; as `forced` says (`--query`, `--update`), else as its type says.
     fn call(
         &mut self,
         name: &str,
         candid: Option<&Interface>,
         method_name: &str,
         arg: Option<&str>,
-        force_query: bool,
-        force_update: bool,
+        forced: Option<CallType>,
         output: Output,
     ) -> Result<String, Fatal> {
         let canister = self.project.canister(name).map_err(Fatal::Script)?;
@@ -346,12 +349,12 @@ impl Session {
         let bytes = interface
             .encode_args(&method, arg)
             .map_err(|e| Fatal::script(format!("{name}.{method_name}: {e}")))?;
-        if force_query && !method.is_query() {
+        if forced == Some(CallType::Query) && !method.is_query() {
             return Err(Fatal::script(format!(
                 "`--query` on `{method_name}`, an update method"
             )));
         }
-        let as_query = (method.is_query() || force_query) && !force_update;
+        let as_query = forced.map_or(method.is_query(), |t| t == CallType::Query);
         let id = self.id(name)?;
         let Some(replica) = self.replica()? else {
             return Ok(String::new());
@@ -406,6 +409,13 @@ pub(super) fn present(
         Output::Candid => reply.to_string(),
         Output::Json => json::reply(&reply),
     })
+}
+
+/// How `dfx canister call` is told to send a call (`--query`, `--update`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CallType {
+    Query,
+    Update,
 }
 
 /// How `dfx canister call` prints a reply (`--output`).

@@ -177,7 +177,7 @@ fn write(path: &Path, bytes: &[u8]) -> Result<(), Fatal> {
 
 /// The bytes of hex text.
 fn unhex(text: &str) -> Option<Vec<u8>> {
-    if text.len() % 2 != 0 {
+    if !text.len().is_multiple_of(2) {
         return None;
     }
     (0..text.len())
