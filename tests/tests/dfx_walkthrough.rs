@@ -6,6 +6,7 @@
 //! scripts (`scripts/snapshot-download.sh`, `scripts/snapshot-upload.sh`) make an off-chain copy
 //! and restore it, byte for byte, and refuse a damaged copy.
 
+use canister_hooks_testkit::wasm::sha256;
 use dfx_script::{ScriptError, Transcript};
 use integration_tests::workspace_root;
 use std::process::Command;
@@ -358,31 +359,44 @@ fn manifest_files(copy: &str) -> serde_json::Value {
     manifest["files"].clone()
 }
 
-/// Deploys the load canister with 1 MiB of heap ballast and 64 KiB of stable memory grown, and
-/// takes a snapshot of it; the script.
-fn load_with_a_snapshot() -> String {
-    r#"dfx start --background
+/// Deploys the load canister with 1 MiB of heap ballast and 64 KiB of stable memory grown, runs
+/// `then`, and takes a snapshot of it; the script.
+fn load_with_a_snapshot(then: &str) -> String {
+    format!(
+        r#"dfx start --background
 dfx deploy load
 LOAD=$(dfx canister id load)
 dfx canister call load grow_heap '(1_048_576)'
-# expect: variant { Ok = 1_048_576 : nat64 }
+# expect: variant {{ Ok = 1_048_576 : nat64 }}
 dfx canister call load grow_stable '(65_536)'
-# expect: variant { Ok = 65_536 : nat64 }
-dfx canister stop load
+# expect: variant {{ Ok = 65_536 : nat64 }}
+{then}dfx canister stop load
 dfx canister snapshot create load
 # expect: Created a new snapshot of canister load
 dfx canister start load
 "#
-    .into()
+    )
 }
 
 #[test]
 fn an_off_chain_copy_restores_the_canister_byte_for_byte() {
     let scratch = Scratch::new("snapshot-round-trip");
     let (copy, again) = (scratch.path("copy"), scratch.path("again"));
+    // A chunk in the canister's chunk store, which the snapshot keeps too.
+    let chunk_store = scratch.path("chunk_store.did");
+    std::fs::write(
+        &chunk_store,
+        "service : { upload_chunk : (record { canister_id : principal; chunk : blob }) -> (record { hash : blob }) }",
+    )
+    .unwrap();
+    let chunk = format!(
+        r#"dfx canister call aaaaa-aa upload_chunk '(record {{ canister_id = principal "'"$LOAD"'"; chunk = blob "kept in the snapshot" }})' --candid {chunk_store}
+# expect: hash = blob
+"#
+    );
     // Downloaded with the management canister's read methods, changed, restored from the copy;
     // then the restored snapshot is downloaded again, with dfx's own download.
-    let script = load_with_a_snapshot()
+    let script = load_with_a_snapshot(&chunk)
         + &format!(
             r#"bash scripts/snapshot-download.sh load {copy} --via calls
 # expect: with read_canister_snapshot_data
@@ -418,9 +432,19 @@ bash scripts/snapshot-download.sh load {again}
         .iter()
         .map(|f| f["path"].as_str().unwrap())
         .collect();
+    let hash: String = sha256(b"kept in the snapshot")
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let chunk_file = format!("wasm_chunk_store/{hash}.bin");
     assert_eq!(
         paths,
-        ["wasm_module.bin", "wasm_memory.bin", "stable_memory.bin"]
+        [
+            "wasm_module.bin",
+            "wasm_memory.bin",
+            "stable_memory.bin",
+            chunk_file.as_str()
+        ]
     );
     for path in paths {
         let read = |dir: &str| std::fs::read(format!("{dir}/{path}")).unwrap();
@@ -449,7 +473,7 @@ fn a_damaged_copy_is_refused_and_a_failed_load_leaves_the_canister_running() {
         scratch.path("damaged"),
         scratch.path("mismatched"),
     );
-    let download = load_with_a_snapshot()
+    let download = load_with_a_snapshot("")
         + &format!("bash scripts/snapshot-download.sh load {copy}\n# expect: saved to\n");
     run(&download).unwrap_or_else(|e| panic!("{e}"));
     // One byte of the heap flipped.
