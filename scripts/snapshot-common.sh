@@ -1,7 +1,8 @@
 # shellcheck shell=bash
 # What scripts/snapshot-download.sh and scripts/snapshot-upload.sh share: messages, dfx on the
 # chosen network, canister ids, management canister calls, and the local side (snapshot_copy.py).
-# Source it, then add `--network NAME` to `network` when given; do not run it.
+# Source it after defining `usage`, then read the command line with `parse_arguments`; do not
+# run it.
 
 # Largest slice of snapshot data one call reads or uploads: the IC's limit under its 2 MiB
 # messages (dfx uses the same).
@@ -9,6 +10,10 @@
 SLICE_BYTES=2000000
 # dfx's `--network` option, empty for dfx's default network.
 network=()
+# The command line, read by `parse_arguments`: the positional arguments, and each option given
+# with its value (`true` for a flag).
+positionals=()
+declare -A options=()
 
 scripts_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
@@ -21,6 +26,42 @@ bad_usage() {
   echo "error: $*" >&2
   echo "run with --help for the options" >&2
   exit 2
+}
+
+# Reads the command line "${@:3}": the options named in "$1" take a value (`--name value` or
+# `--name=value`), those in "$2" none, `--network NAME` sets `network`, `-h`/`--help` prints
+# `usage`; anything else starting with `-` is bad usage, the rest is positional.
+parse_arguments() {
+  local value_options=" $1 --network " flag_options=" $2 "
+  shift 2
+  while [ $# -gt 0 ]; do
+    case "$1" in
+      -h | --help)
+        usage
+        exit 0
+        ;;
+      --*=*)
+        set -- "${1%%=*}" "${1#*=}" "${@:2}"
+        continue
+        ;;
+      -*)
+        if [[ "$value_options" == *" $1 "* ]]; then
+          [ $# -ge 2 ] || bad_usage "$1 needs a value"
+          options[$1]=$2
+          shift
+        elif [[ "$flag_options" == *" $1 "* ]]; then
+          options[$1]=true
+        else
+          bad_usage "unknown option $1"
+        fi
+        ;;
+      *) positionals+=("$1") ;;
+    esac
+    shift
+  done
+  if [ -n "${options[--network]:-}" ]; then
+    network=(--network "${options[--network]}")
+  fi
 }
 
 copy_helper() {

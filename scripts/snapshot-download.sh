@@ -39,43 +39,13 @@ EOF
 source "$(dirname "$0")/snapshot-common.sh"
 
 # --- Arguments ---------------------------------------------------------------------------------
-canister="" dir="" snapshot="" via=""
-while [ $# -gt 0 ]; do
-  case "$1" in
-    -h | --help)
-      usage
-      exit 0
-      ;;
-    --*=*)
-      set -- "${1%%=*}" "${1#*=}" "${@:2}"
-      continue
-      ;;
-    --snapshot | --via | --network)
-      [ $# -ge 2 ] || bad_usage "$1 needs a value"
-      case "$1" in
-        --snapshot) snapshot=$2 ;;
-        --via) via=$2 ;;
-        --network) network=(--network "$2") ;;
-      esac
-      shift
-      ;;
-    -*) bad_usage "unknown option $1" ;;
-    *)
-      if [ -z "$canister" ]; then
-        canister=$1
-      elif [ -z "$dir" ]; then
-        dir=$1
-      else
-        bad_usage "unexpected argument $1 (give one canister and one directory)"
-      fi
-      ;;
-  esac
-  shift
-done
-if [ -z "$canister" ] || [ -z "$dir" ]; then
+parse_arguments "--snapshot --via" "" "$@"
+if [ "${#positionals[@]}" -ne 2 ]; then
   usage >&2
   exit 2
 fi
+canister=${positionals[0]} dir=${positionals[1]}
+snapshot=${options[--snapshot]:-} via=${options[--via]:-}
 [ -z "$snapshot" ] || [[ "$snapshot" =~ ^([0-9a-f]{2})+$ ]] ||
   bad_usage "--snapshot takes a snapshot id in hex, as dfx prints it, not $snapshot"
 case "$via" in

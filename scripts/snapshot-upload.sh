@@ -39,43 +39,13 @@ EOF
 source "$(dirname "$0")/snapshot-common.sh"
 
 # --- Arguments ---------------------------------------------------------------------------------
-canister="" dir="" replace="" load=false
-while [ $# -gt 0 ]; do
-  case "$1" in
-    -h | --help)
-      usage
-      exit 0
-      ;;
-    --*=*)
-      set -- "${1%%=*}" "${1#*=}" "${@:2}"
-      continue
-      ;;
-    --load) load=true ;;
-    --replace | --network)
-      [ $# -ge 2 ] || bad_usage "$1 needs a value"
-      case "$1" in
-        --replace) replace=$2 ;;
-        --network) network=(--network "$2") ;;
-      esac
-      shift
-      ;;
-    -*) bad_usage "unknown option $1" ;;
-    *)
-      if [ -z "$canister" ]; then
-        canister=$1
-      elif [ -z "$dir" ]; then
-        dir=$1
-      else
-        bad_usage "unexpected argument $1 (give one canister and one directory)"
-      fi
-      ;;
-  esac
-  shift
-done
-if [ -z "$canister" ] || [ -z "$dir" ]; then
+parse_arguments "--replace" "--load" "$@"
+if [ "${#positionals[@]}" -ne 2 ]; then
   usage >&2
   exit 2
 fi
+canister=${positionals[0]} dir=${positionals[1]}
+replace=${options[--replace]:-} load=${options[--load]:-false}
 [ -d "$dir" ] || bad_usage "no directory $dir"
 [ -z "$replace" ] || [[ "$replace" =~ ^([0-9a-f]{2})+$ ]] ||
   bad_usage "--replace takes a snapshot id in hex, as dfx prints it, not $replace"

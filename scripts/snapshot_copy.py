@@ -90,12 +90,13 @@ def opt(value):
 
 
 def expected_files(metadata):
-    """(path, size or None, sha256 or None) of each file the metadata calls for."""
-    files = [(name, int(metadata[size]), None) for size, name, _ in PARTS
+    """(data kind, path, size or None, sha256 or None) of each file the metadata calls for: the
+    memories with their sizes (stable memory unless empty, as dfx), the chunks with their hashes."""
+    files = [(kind, name, int(metadata[size]), None) for size, name, kind in PARTS
              if name != "stable_memory.bin" or int(metadata[size]) > 0]
     for chunk in metadata["wasm_chunk_store"]:
         digest = bytes(chunk["hash"]).hex()
-        files.append((os.path.join(CHUNK_DIR, digest + ".bin"), None, digest))
+        files.append(("wasm_chunk", os.path.join(CHUNK_DIR, digest + ".bin"), None, digest))
     return files
 
 
@@ -118,13 +119,8 @@ def blob(hex_text):
 def parts(metadata_path):
     """The data to fetch, one line each: `KIND FILE SIZE` for the memories, `wasm_chunk FILE
     SHA256` for the chunk store."""
-    metadata = json.load(open(metadata_path))
-    for size, name, kind in PARTS:
-        if name != "stable_memory.bin" or int(metadata[size]) > 0:
-            print(kind, name, int(metadata[size]))
-    for path, _, digest in expected_files(metadata):
-        if digest:
-            print("wasm_chunk", path, digest)
+    for kind, path, size, digest in expected_files(json.load(open(metadata_path))):
+        print(kind, path, digest or size)
 
 
 def append(path, offset, size, total):
@@ -154,7 +150,7 @@ def manifest(directory, metadata_path, canister, snapshot, fetched_with):
     then writes the manifest with every file's size and SHA-256."""
     metadata = json.load(open(metadata_path))
     files = []
-    for path, size, digest in expected_files(metadata):
+    for _, path, size, digest in expected_files(metadata):
         full = os.path.join(directory, path)
         if not os.path.isfile(full):
             fail("%s is missing from the download" % full)
@@ -195,7 +191,7 @@ def verify(directory):
     there, of its size, with its SHA-256. Prints the snapshot it holds."""
     document = load_manifest(directory)
     listed = {entry["path"]: entry for entry in document["files"]}
-    for path, size, digest in expected_files(document["metadata"]):
+    for _, path, size, digest in expected_files(document["metadata"]):
         entry = listed.get(path)
         if entry is None:
             fail("the manifest does not list %s, which the snapshot's metadata calls for" % path)
@@ -264,9 +260,7 @@ def metadata_arg(directory, canister, replace):
 
 def uploads(directory):
     """The data to upload, one line each: `KIND FILE BYTES` (`wasm_chunk` for the chunk store)."""
-    metadata = load_manifest(directory)["metadata"]
-    for path, size, digest in expected_files(metadata):
-        kind = "wasm_chunk" if digest else next(k for _, name, k in PARTS if name == path)
+    for kind, path, _, _ in expected_files(load_manifest(directory)["metadata"]):
         print(kind, path, os.path.getsize(os.path.join(directory, path)))
 
 
