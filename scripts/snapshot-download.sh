@@ -57,7 +57,15 @@ if [ -e "$dir" ] && { ! [ -d "$dir" ] || [ -n "$(ls -A "$dir")" ]; }; then
 fi
 
 work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
+# A failed download leaves files without a manifest, which the upload script refuses: say so.
+on_exit() {
+  local status=$?
+  rm -rf "$work"
+  if [ "$status" -ne 0 ] && [ -n "$(ls -A "$dir" 2>/dev/null)" ] && ! [ -e "$dir/manifest.json" ]; then
+    echo "The copy in $dir is incomplete; remove the directory before trying again." >&2
+  fi
+}
+trap on_exit EXIT
 
 # Whether this dfx has `dfx canister snapshot download` (0.29.0 and later).
 dfx_downloads() {

@@ -143,8 +143,14 @@ fn the_walkthrough_runs_and_every_claim_in_it_holds() {
 }
 
 #[test]
-fn the_walkthrough_and_the_script_it_calls_are_valid_bash() {
-    for script in [WALKTHROUGH, "scripts/upgrade-canister.sh"] {
+fn the_walkthrough_and_the_scripts_it_tests_are_valid_bash() {
+    for script in [
+        WALKTHROUGH,
+        "scripts/upgrade-canister.sh",
+        "scripts/snapshot-download.sh",
+        "scripts/snapshot-upload.sh",
+        "scripts/snapshot-common.sh",
+    ] {
         let path = workspace_root().join(script);
         let status = Command::new("bash")
             .arg("-n")
