@@ -64,6 +64,17 @@ parse_arguments() {
   fi
 }
 
+# Dies unless dfx is 0.29.0 or later: older releases have no `dfx canister snapshot download`
+# and refuse to call the management canister's snapshot data methods.
+require_dfx_0_29() {
+  local version
+  version=$(dfx --version) || die "dfx --version failed: is dfx installed?"
+  version=${version#dfx }
+  version=${version%%-*}
+  [ "$(printf '%s\n0.29.0\n' "$version" | sort -V | head -n1)" = "0.29.0" ] ||
+    die "dfx $version cannot read or upload snapshot data; install dfx 0.29.0 or later"
+}
+
 copy_helper() {
   python3 "$scripts_dir/snapshot_copy.py" "$@"
 }

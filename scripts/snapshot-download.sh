@@ -5,16 +5,17 @@
 #
 #     bash scripts/snapshot-download.sh <canister> <dir> [options]
 #
-# The bytes come through dfx's own `dfx canister snapshot download` when dfx has it (0.29 and
-# later), else through the management canister's `read_canister_snapshot_data`, in slices of at
-# most 2,000,000 bytes (the IC's limit under its 2 MiB replies). Either way the files have dfx's
+# The bytes come through dfx's own `dfx canister snapshot download`, or with `--via calls` through
+# the management canister's `read_canister_snapshot_data`, in slices of at most 2,000,000 bytes
+# (the IC's limit under its 2 MiB replies), printing each part's progress. Either way the files have dfx's
 # layout: wasm_module.bin, wasm_memory.bin, stable_memory.bin (when not empty) and
 # wasm_chunk_store/<sha256>.bin, and the script checks each part's size against the snapshot's
 # metadata and each chunk against its hash, then writes manifest.json: the metadata, and the size
 # and SHA-256 of every file.
 #
 # Run it in the dfx project that names the canister, as a controller of the canister (or a
-# principal its `snapshot_visibility` allows). It needs dfx and python3.
+# principal its `snapshot_visibility` allows). It needs dfx 0.29 or later (older releases neither
+# download snapshots nor call the snapshot data methods) and python3.
 #
 # Exit status: 0 the copy is complete and checked; 1 it failed; 2 bad usage.
 set -euo pipefail
@@ -28,8 +29,8 @@ usage: bash scripts/snapshot-download.sh <canister> <dir> [options]
 
 options:
   --snapshot <id>          the snapshot (hex, as dfx prints it); default: the newest one
-  --via dfx|calls          fetch with dfx's `canister snapshot download`, or with the
-                           management canister's read methods; default: dfx when it has it
+  --via dfx|calls          fetch with dfx's `canister snapshot download` (the default), or
+                           with the management canister's read methods
   --network <network>      the dfx network (default: dfx's, usually local)
   -h, --help               this help
 EOF
@@ -67,17 +68,8 @@ on_exit() {
 }
 trap on_exit EXIT
 
-# Whether this dfx has `dfx canister snapshot download` (0.29.0 and later).
-dfx_downloads() {
-  local version
-  version=$(dfx --version) || return 1
-  version=${version#dfx }
-  [ "$(printf '%s\n0.29.0\n' "${version%%-*}" | sort -V | head -n1)" = "0.29.0" ]
-}
-if [ -z "$via" ]; then
-  via=calls
-  if dfx_downloads; then via=dfx; fi
-fi
+require_dfx_0_29
+via=${via:-dfx}
 
 canister_id=$(canister_id "$canister")
 target="$canister"

@@ -15,7 +15,7 @@
 #
 # Run it in the dfx project that names the canister, as a controller of the canister. The
 # canister may be another one than the copy came from (a clone); a canister keeps at most 10
-# snapshots, so give --replace when it has as many. It needs dfx and python3.
+# snapshots, so give --replace when it has as many. It needs dfx 0.29 or later and python3.
 #
 # Exit status: 0 uploaded (and loaded); 1 it failed; 2 bad usage.
 set -euo pipefail
@@ -66,6 +66,7 @@ trap on_exit EXIT
 echo "Checking $dir against its manifest:"
 copy_helper verify "$dir"
 
+require_dfx_0_29
 canister_id=$(canister_id "$canister")
 target="$canister"
 [ "$canister" = "$canister_id" ] || target="$canister ($canister_id)"
