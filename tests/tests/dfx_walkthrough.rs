@@ -2,8 +2,11 @@
 //! emulator in CI) through the interpreter in `tools/dfx-script`, with every claim
 //! it makes checked, the operator script it calls (`scripts/upgrade-canister.sh`) included, run by
 //! real bash; so does the operator snippet of README.md, and the dfx snippets of the other
-//! READMEs type-check. Broken copies of the walkthrough fail at the broken line.
+//! READMEs type-check. Broken copies of the walkthrough fail at the broken line. The snapshot
+//! scripts (`scripts/snapshot-download.sh`, `scripts/snapshot-upload.sh`) make an off-chain copy
+//! and restore it, byte for byte, and refuse a damaged copy.
 
+use canister_hooks_testkit::wasm::sha256;
 use dfx_script::{ScriptError, Transcript};
 use integration_tests::workspace_root;
 use std::process::Command;
@@ -47,6 +50,14 @@ fn line_of(script: &str, prefix: &str) -> usize {
         + 1
 }
 
+/// How many `# expect:` and `# expect-error:` claims `script` makes.
+fn claims(script: &str) -> usize {
+    script
+        .lines()
+        .filter(|l| l.starts_with("# expect:") || l.starts_with("# expect-error:"))
+        .count()
+}
+
 /// The ```sh blocks of a Markdown file that use dfx, with the line each starts on.
 fn dfx_snippets(path: &str) -> Vec<(usize, String)> {
     let text = read(path);
@@ -76,10 +87,7 @@ fn the_walkthrough_runs_and_every_claim_in_it_holds() {
     let script = read(WALKTHROUGH);
     let transcript = run(&script).unwrap_or_else(|e| panic!("{WALKTHROUGH}: {e}"));
     println!("{transcript}");
-    let claims = script
-        .lines()
-        .filter(|l| l.starts_with("# expect:") || l.starts_with("# expect-error:"))
-        .count();
+    let claims = claims(&script);
     assert!(
         claims >= 30,
         "the walkthrough makes {claims} checked claims"
@@ -135,8 +143,14 @@ fn the_walkthrough_runs_and_every_claim_in_it_holds() {
 }
 
 #[test]
-fn the_walkthrough_and_the_script_it_calls_are_valid_bash() {
-    for script in [WALKTHROUGH, "scripts/upgrade-canister.sh"] {
+fn the_walkthrough_and_the_scripts_it_tests_are_valid_bash() {
+    for script in [
+        WALKTHROUGH,
+        "scripts/upgrade-canister.sh",
+        "scripts/snapshot-download.sh",
+        "scripts/snapshot-upload.sh",
+        "scripts/snapshot-common.sh",
+    ] {
         let path = workspace_root().join(script);
         let status = Command::new("bash")
             .arg("-n")
@@ -319,4 +333,192 @@ fn the_documentation_check_catches_a_missing_init_argument() {
         .error;
     assert_eq!(error.line, 1);
     assert!(error.message.contains("WorkerInit"), "{error}");
+}
+
+/// A scratch directory for off-chain copies, removed when dropped.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(name: &str) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("a scratch directory");
+        Scratch(dir)
+    }
+
+    /// The path of `name` in it, as a script argument.
+    fn path(&self, name: &str) -> String {
+        self.0.join(name).display().to_string()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The `files` of a copy's manifest: path, size and SHA-256 of each.
+fn manifest_files(copy: &str) -> serde_json::Value {
+    let text = std::fs::read_to_string(format!("{copy}/manifest.json")).expect("a manifest");
+    let manifest: serde_json::Value = serde_json::from_str(&text).expect("manifest JSON");
+    manifest["files"].clone()
+}
+
+/// Deploys the load canister with 1 MiB of heap ballast and 64 KiB of stable memory grown, runs
+/// `then`, and takes a snapshot of it; the script.
+fn load_with_a_snapshot(then: &str) -> String {
+    format!(
+        r#"dfx start --background
+dfx deploy load
+LOAD=$(dfx canister id load)
+dfx canister call load grow_heap '(1_048_576)'
+# expect: variant {{ Ok = 1_048_576 : nat64 }}
+dfx canister call load grow_stable '(65_536)'
+# expect: variant {{ Ok = 65_536 : nat64 }}
+{then}dfx canister stop load
+dfx canister snapshot create load
+# expect: Created a new snapshot of canister load
+dfx canister start load
+"#
+    )
+}
+
+#[test]
+fn an_off_chain_copy_restores_the_canister_byte_for_byte() {
+    let scratch = Scratch::new("snapshot-round-trip");
+    let (copy, again) = (scratch.path("copy"), scratch.path("again"));
+    // A chunk in the canister's chunk store, which the snapshot keeps too.
+    let chunk_store = scratch.path("chunk_store.did");
+    std::fs::write(
+        &chunk_store,
+        "service : { upload_chunk : (record { canister_id : principal; chunk : blob }) -> (record { hash : blob }) }",
+    )
+    .unwrap();
+    let chunk = format!(
+        r#"dfx canister call aaaaa-aa upload_chunk '(record {{ canister_id = principal "'"$LOAD"'"; chunk = blob "kept in the snapshot" }})' --candid {chunk_store}
+# expect: hash = blob
+"#
+    );
+    // Downloaded with the management canister's read methods, changed, restored from the copy;
+    // then the restored snapshot is downloaded again, with dfx's own download.
+    let script = load_with_a_snapshot(&chunk)
+        + &format!(
+            r#"bash scripts/snapshot-download.sh load {copy} --via calls
+# expect: with read_canister_snapshot_data
+# expect: wasm_memory.bin
+# expect: stable_memory.bin 16.1 MiB / 16.1 MiB 100%
+# expect: saved to {copy}
+dfx canister call load grow_heap '(2_097_152)'
+# expect: variant {{ Ok = 3_145_728 : nat64 }}
+dfx canister call load grow_stable '(65_536)'
+dfx canister call load load_status
+# expect: stable_grown = 131_072 : nat64
+bash scripts/snapshot-upload.sh "$LOAD" {copy} --load
+# expect: sha256 ok
+# expect: Verified snapshot
+# expect: Uploaded snapshot
+# expect: Loaded snapshot
+dfx canister call load load_status
+# expect: heap_ballast = 1_048_576 : nat64
+# expect: stable_grown = 65_536 : nat64
+bash scripts/snapshot-download.sh load {again}
+# expect: with dfx canister snapshot download
+"#
+        );
+    let transcript = run(&script).unwrap_or_else(|e| panic!("{e}"));
+    println!("{transcript}");
+    assert_eq!(transcript.checks, claims(&script));
+    // The uploaded snapshot holds exactly the bytes downloaded.
+    let files = manifest_files(&copy);
+    assert_eq!(files, manifest_files(&again));
+    let paths: Vec<&str> = files
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    let hash: String = sha256(b"kept in the snapshot")
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    let chunk_file = format!("wasm_chunk_store/{hash}.bin");
+    assert_eq!(
+        paths,
+        [
+            "wasm_module.bin",
+            "wasm_memory.bin",
+            "stable_memory.bin",
+            chunk_file.as_str()
+        ]
+    );
+    for path in paths {
+        let read = |dir: &str| std::fs::read(format!("{dir}/{path}")).unwrap();
+        assert!(read(&copy) == read(&again), "{path} differs");
+    }
+}
+
+/// Copies the files of copy `from` (made for the load canister: no chunk store) to `to`.
+fn copy_files(from: &str, to: &str) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(
+            &path,
+            std::path::Path::new(to).join(path.file_name().unwrap()),
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn a_damaged_copy_is_refused_and_a_failed_load_leaves_the_canister_running() {
+    let scratch = Scratch::new("snapshot-refusals");
+    let (copy, damaged, mismatched) = (
+        scratch.path("copy"),
+        scratch.path("damaged"),
+        scratch.path("mismatched"),
+    );
+    let download = load_with_a_snapshot("")
+        + &format!("bash scripts/snapshot-download.sh load {copy}\n# expect: saved to\n");
+    run(&download).unwrap_or_else(|e| panic!("{e}"));
+    // One byte of the heap flipped.
+    copy_files(&copy, &damaged);
+    let heap = format!("{damaged}/wasm_memory.bin");
+    let mut bytes = std::fs::read(&heap).unwrap();
+    bytes[4096] ^= 1;
+    std::fs::write(&heap, bytes).unwrap();
+    // Intact files, but metadata whose global the module does not have: the load fails.
+    copy_files(&copy, &mismatched);
+    let manifest_path = format!("{mismatched}/manifest.json");
+    let mut manifest: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&manifest_path).unwrap()).unwrap();
+    manifest["metadata"]["globals"][0] = serde_json::json!([{ "i64": "1" }]);
+    std::fs::write(&manifest_path, manifest.to_string()).unwrap();
+    let upload = format!(
+        r#"dfx start --background
+dfx deploy load
+LOAD=$(dfx canister id load)
+bash scripts/snapshot-upload.sh load {damaged} --load || true
+# expect-error: wasm_memory.bin has SHA-256
+# expect-error: the copy is damaged, nothing was uploaded
+dfx canister call aaaaa-aa list_canister_snapshots '(record {{ canister_id = principal "'"$LOAD"'" }})' --candid scripts/snapshots.did
+# expect: (vec {{}})
+bash scripts/snapshot-upload.sh load {mismatched} --load || true
+# expect-error: Uploaded snapshot
+# expect-error: load_canister_snapshot failed
+# expect-error: Starting load again
+dfx canister call load load_status
+# expect: heap_ballast = 0 : nat64
+"#
+    );
+    let transcript = run(&upload).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(transcript.checks, claims(&upload));
+    println!("{transcript}");
+    let refused = transcript
+        .steps
+        .iter()
+        .find(|s| s.command.contains(&damaged))
+        .expect("the damaged copy's upload ran");
+    assert!(!refused.output.contains("Uploading"), "{}", refused.output);
 }

@@ -1,6 +1,7 @@
 //! The dfx commands: `dfx start`, `dfx deploy` and the `dfx canister` subcommands.
 
 use super::options::Options;
+use super::project::{Interface, Method};
 use super::replica::Replica;
 use super::{json, Fatal, Mode, Session};
 use candid::Principal;
@@ -10,6 +11,7 @@ use std::collections::BTreeSet;
 impl Session {
     pub(super) fn dfx(&mut self, args: &[&str]) -> Result<String, Fatal> {
         match args {
+            ["--version"] => Ok(format!("dfx {DFX_VERSION}")),
             ["start", rest @ ..] => {
                 let opts = Options::parse(rest, &[("--background", false), ("--clean", false)])?;
                 opts.positional(0)?;
@@ -90,11 +92,7 @@ impl Session {
                 let opts = Options::parse(rest, &[("--network", true)])?;
                 local_network(&opts)?;
                 let name = opts.positional(1)?[0];
-                // Like dfx: a canister id stands for itself.
-                match Principal::from_text(name) {
-                    Ok(id) => Ok(id.to_text()),
-                    Err(_) => self.id(name).map(|id| id.to_text()),
-                }
+                self.target(name).map(|id| id.to_text())
             }
             "update-settings" => {
                 let opts = Options::parse(rest, &[("--add-controller", true)])?;
@@ -120,7 +118,7 @@ impl Session {
             }
             "stop" => {
                 let name = Options::parse(rest, &[])?.positional(1)?[0];
-                let canister = self.id(name)?;
+                let canister = self.target(name)?;
                 let Some(replica) = self.replica()? else {
                     return Ok(String::new());
                 };
@@ -129,7 +127,7 @@ impl Session {
             }
             "start" => {
                 let name = Options::parse(rest, &[])?.positional(1)?[0];
-                let canister = self.id(name)?;
+                let canister = self.target(name)?;
                 if let Some(replica) = self.replica()? {
                     replica.start_canister(canister).map_err(Fatal::Failed)?;
                 }
@@ -176,10 +174,11 @@ impl Session {
                         ("--argument-file", true),
                         ("--output", true),
                         ("--network", true),
+                        ("--candid", true),
                     ],
                 )?;
                 local_network(&opts)?;
-                let usage = "usage: dfx canister call [--query|--update] [--output idl|pp|json] NAME METHOD [ARGUMENT | --argument-file FILE]";
+                let usage = "usage: dfx canister call [--query|--update] [--output idl|pp|json] [--candid FILE] NAME METHOD [ARGUMENT | --argument-file FILE]";
                 let (canister, method, inline) = match opts.positional.as_slice() {
                     [canister, method] => (*canister, *method, None),
                     [canister, method, arg] => (*canister, *method, Some(*arg)),
@@ -203,17 +202,32 @@ impl Session {
                         )))
                     }
                 };
-                let name = self.canister_name(canister)?;
+                // Like dfx: `--candid` types the call instead of the canister's own interface.
+                let candid = opts
+                    .value("--candid")
+                    .map(|file| Interface::load(&self.path(file)).map_err(Fatal::Failed))
+                    .transpose()?;
                 let arg = inline.or(from_file.as_deref());
-                self.call(
-                    &name,
-                    method,
-                    arg,
-                    opts.has("--query"),
-                    opts.has("--update"),
-                    output,
-                )
+                let forced = match (opts.has("--query"), opts.has("--update")) {
+                    (true, true) => {
+                        return Err(Fatal::script("`--query` and `--update` exclude each other"))
+                    }
+                    (true, false) => Some(CallType::Query),
+                    (false, true) => Some(CallType::Update),
+                    (false, false) => None,
+                };
+                if canister == MANAGEMENT_CANISTER {
+                    if forced == Some(CallType::Query) {
+                        return Err(Fatal::script(
+                            "`--query`: the management canister's methods are updates",
+                        ));
+                    }
+                    return self.call_management(candid.as_ref(), method, arg, output);
+                }
+                let name = self.canister_name(canister)?;
+                self.call(&name, candid.as_ref(), method, arg, forced, output)
             }
+            "snapshot" => self.dfx_snapshot(rest),
             _ => Err(Fatal::script(format!(
                 "`dfx canister {sub}` is not supported by the walkthrough interpreter"
             ))),
@@ -318,27 +332,29 @@ impl Session {
         ))
     }
 
+    /// Calls `method_name` of canister `name`, typed with `candid` if given, else with the
+    /// canister's interface; as `forced` says (`--query`, `--update`), else as its type says.
     fn call(
         &mut self,
         name: &str,
+        candid: Option<&Interface>,
         method_name: &str,
         arg: Option<&str>,
-        force_query: bool,
-        force_update: bool,
+        forced: Option<CallType>,
         output: Output,
     ) -> Result<String, Fatal> {
         let canister = self.project.canister(name).map_err(Fatal::Script)?;
-        let interface = &canister.interface;
+        let interface = candid.unwrap_or(&canister.interface);
         let method = interface.method(method_name).map_err(Fatal::Script)?;
         let bytes = interface
             .encode_args(&method, arg)
             .map_err(|e| Fatal::script(format!("{name}.{method_name}: {e}")))?;
-        if force_query && !method.is_query() {
+        if forced == Some(CallType::Query) && !method.is_query() {
             return Err(Fatal::script(format!(
                 "`--query` on `{method_name}`, an update method"
             )));
         }
-        let as_query = (method.is_query() || force_query) && !force_update;
+        let as_query = forced.map_or(method.is_query(), |t| t == CallType::Query);
         let id = self.id(name)?;
         let Some(replica) = self.replica()? else {
             return Ok(String::new());
@@ -349,13 +365,13 @@ impl Session {
             replica.update(id, method_name, bytes)
         }
         .map_err(Fatal::Failed)?;
-        let reply = interface
-            .decode_reply(&method, &reply)
-            .map_err(Fatal::Script)?;
-        Ok(match output {
-            Output::Candid => reply.to_string(),
-            Output::Json => json::reply(&reply),
-        })
+        present(interface, &method, &reply, output)
+    }
+
+    /// The id of `canister`, given by name (of a canister created here) or by id; like dfx, an
+    /// id stands for itself.
+    pub(super) fn target(&self, canister: &str) -> Result<Principal, Fatal> {
+        Principal::from_text(canister).or_else(|_| self.id(canister))
     }
 
     /// The dfx.json name of `canister`, given by name or by id (of a canister created here).
@@ -373,9 +389,38 @@ impl Session {
     }
 }
 
+/// The dfx release the interpreter plays: the first with `dfx canister snapshot download`.
+const DFX_VERSION: &str = "0.29.0";
+
+/// The management canister's id as dfx takes it.
+const MANAGEMENT_CANISTER: &str = "aaaaa-aa";
+
+/// `reply` to `method` as `dfx canister call` prints it with `output`.
+pub(super) fn present(
+    interface: &Interface,
+    method: &Method,
+    reply: &[u8],
+    output: Output,
+) -> Result<String, Fatal> {
+    let reply = interface
+        .decode_reply(method, reply)
+        .map_err(Fatal::Script)?;
+    Ok(match output {
+        Output::Candid => reply.to_string(),
+        Output::Json => json::reply(&reply),
+    })
+}
+
+/// How `dfx canister call` is told to send a call (`--query`, `--update`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum CallType {
+    Query,
+    Update,
+}
+
 /// How `dfx canister call` prints a reply (`--output`).
 #[derive(Clone, Copy)]
-enum Output {
+pub(super) enum Output {
     /// Candid text (`idl` and `pp`, the default).
     Candid,
     /// JSON (`json`).
@@ -397,6 +442,7 @@ fn sha256(bytes: &[u8]) -> [u8; 32] {
     sha2::Sha256::digest(bytes).into()
 }
 
-fn hex(bytes: &[u8]) -> String {
+/// `bytes` in lowercase hex, as dfx prints hashes and snapshot ids.
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -16,22 +16,26 @@
 //! Supported: `set -e…`, `echo`, `sleep N` (N seconds of IC time, one round a second), `curl`
 //! of `http://<canister>.raw.localhost:4943/<path>` (the canister's `http_request`; status 200
 //! required), `NAME=value`, `$NAME`, `${NAME}`, `$(dfx canister id NAME)`, `|| true`, and
-//! `dfx start --background`, `dfx deploy NAME`, and `dfx canister` `create`, `id`, `install`,
-//! `update-settings --add-controller`, `stop`, `start` and `call` (`--output json`,
-//! `--argument-file`). `bash scripts/NAME.sh ARGS` runs one of the project's scripts with real
-//! bash, the very script operators run, but its `dfx`, `didc encode` and `sleep` are this
-//! interpreter's (`shell`): they reach the same emulated replica, and `sleep` moves its time, so
-//! what the script waits for happens; a command the interpreter does not support fails the run.
+//! `dfx start --background`, `dfx deploy NAME`, `dfx --version` (0.29.0), and `dfx canister`
+//! `create`, `id`, `install`, `update-settings --add-controller`, `stop`, `start`, `snapshot
+//! create`, `snapshot download` and `call` (`--output json`, `--argument-file`, `--candid`; the
+//! management canister `aaaaa-aa` with `--candid`). `bash scripts/NAME.sh ARGS` runs one of the
+//! project's scripts with real bash, the very script operators run, but its `dfx`, `didc encode`
+//! and `sleep` are this interpreter's (`shell`): they reach the same emulated replica, and `sleep`
+//! moves its time, so what the script waits for happens; a command the interpreter does not
+//! support fails the run.
 
 mod dfx;
 mod didc;
 mod http;
 mod json;
 mod lex;
+mod management;
 mod options;
 mod project;
 mod replica;
 mod shell;
+mod snapshot;
 
 pub use lex::{parse, Body, Expect, Part, Statement, Word};
 

@@ -5,7 +5,10 @@
 
 use candid::Principal;
 use canister_hooks_testkit::Ic;
-use ic_management_canister_types::{CanisterInstallMode, InstallCodeArgs};
+use ic_management_canister_types::{
+    CanisterIdRecord, CanisterInstallMode, CanisterStatusResult, CanisterStatusType,
+    InstallCodeArgs,
+};
 use pocket_ic::common::rest::RawMessageId;
 use pocket_ic::{PocketIc, RejectResponse};
 use std::time::Duration;
@@ -141,6 +144,33 @@ impl Replica {
         self.pic
             .query_call(canister, self.operator, method, arg)
             .map_err(rejected)
+    }
+
+    /// A call to the management canister's `method` about `canister` (its effective canister
+    /// id) as the operator, executed to completion.
+    pub fn management(
+        &self,
+        canister: Principal,
+        method: &str,
+        payload: Vec<u8>,
+    ) -> Result<Vec<u8>, String> {
+        let pending = self
+            .pic
+            .submit_management_call(self.operator, method, canister, payload)
+            .map_err(rejected)?;
+        self.await_rounds(pending)
+    }
+
+    /// Whether the canister is stopped.
+    pub fn is_stopped(&self, canister: Principal) -> Result<bool, String> {
+        let payload = candid::encode_one(CanisterIdRecord {
+            canister_id: canister,
+        })
+        .expect("a canister id record encodes");
+        let reply = self.management(canister, "canister_status", payload)?;
+        let status: CanisterStatusResult =
+            candid::decode_one(&reply).map_err(|e| format!("canister_status reply: {e}"))?;
+        Ok(status.status == CanisterStatusType::Stopped)
     }
 
     /// Lets `seconds` pass, one round per second.

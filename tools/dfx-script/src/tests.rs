@@ -390,3 +390,51 @@ fn the_upgrade_script_explains_its_usage() {
     .unwrap_or_else(|f| panic!("{f}"));
     assert_eq!(transcript.checks, 5);
 }
+
+#[test]
+fn management_canister_calls_are_typed_with_the_interface_given_and_name_their_canister() {
+    let list = "dfx canister call aaaaa-aa list_canister_snapshots";
+    let cases = [
+        (
+            format!("{list} '(record {{ canister_id = principal \"aaaaa-aa\" }})'\n"),
+            "needs `--candid FILE`",
+        ),
+        (
+            format!("{list} '(record {{ canister = principal \"aaaaa-aa\" }})' --candid scripts/snapshots.did\n"),
+            "`canister` is not a field of the record",
+        ),
+        (
+            "dfx canister call aaaaa-aa raw_rand --candid scripts/snapshots.did\n".into(),
+            "snapshots.did has no method `raw_rand`",
+        ),
+        (
+            format!("{list} '(record {{ canister_id = principal \"aaaaa-aa\" }})' --query --candid scripts/snapshots.did\n"),
+            "the management canister's methods are updates",
+        ),
+        (
+            "dfx canister snapshot delete load 00\n".into(),
+            "`dfx canister snapshot delete load 00` is not supported",
+        ),
+    ];
+    for (script, message) in &cases {
+        let error = failure(&format!("echo ok\n{script}"));
+        assert_eq!(error.line, 2, "{script:?}: {error}");
+        assert!(error.message.contains(message), "{script:?}: {error}");
+    }
+}
+
+#[test]
+fn the_snapshot_scripts_explain_their_usage() {
+    let transcript = run(
+        "bash scripts/snapshot-download.sh || true\n# expect-error: usage: bash scripts/snapshot-download.sh <canister> <dir>\n\
+         bash scripts/snapshot-download.sh load dfx.json || true\n# expect-error: dfx.json is not an empty directory\n\
+         bash scripts/snapshot-download.sh load copy --snapshot latest || true\n# expect-error: --snapshot takes a snapshot id in hex\n\
+         bash scripts/snapshot-download.sh load copy --via ftp || true\n# expect-error: --via takes dfx or calls, not ftp\n\
+         bash scripts/snapshot-upload.sh load || true\n# expect-error: usage: bash scripts/snapshot-upload.sh <canister> <dir>\n\
+         bash scripts/snapshot-upload.sh load missing-copy || true\n# expect-error: no directory missing-copy\n\
+         bash scripts/snapshot-upload.sh load scripts || true\n# expect-error: not a copy made by scripts/snapshot-download.sh\n",
+        &workspace_root(),
+    )
+    .unwrap_or_else(|f| panic!("{f}"));
+    assert_eq!(transcript.checks, 7);
+}
