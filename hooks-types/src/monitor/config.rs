@@ -38,6 +38,21 @@ pub struct Config {
     pub event_log_capacity: u64,
     /// Cycles the monitor never spends on top-ups.
     pub top_up_reserve_cycles: u128,
+    /// Most scheduled backups running at once (a fleet sharing a window is backed up a few
+    /// canisters at a time); [`Config::DEFAULT_MAX_CONCURRENT_BACKUPS`] when absent (as in
+    /// configurations stored before backups existed).
+    pub max_concurrent_backups: Option<u32>,
+}
+
+impl Config {
+    /// Scheduled backups running at once when `max_concurrent_backups` is absent.
+    pub const DEFAULT_MAX_CONCURRENT_BACKUPS: u32 = 10;
+
+    /// Most scheduled backups running at once.
+    pub fn backup_concurrency(&self) -> u32 {
+        self.max_concurrent_backups
+            .unwrap_or(Self::DEFAULT_MAX_CONCURRENT_BACKUPS)
+    }
 }
 
 impl Default for Config {
@@ -61,6 +76,7 @@ impl Default for Config {
             backoff_max_seconds: 3600,
             event_log_capacity: 10_000,
             top_up_reserve_cycles: 1_000_000_000_000,
+            max_concurrent_backups: None,
         }
     }
 }
@@ -98,6 +114,8 @@ pub struct ConfigUpdate {
     pub event_log_capacity: Option<u64>,
     /// New `top_up_reserve_cycles`; kept when absent.
     pub top_up_reserve_cycles: Option<u128>,
+    /// New `max_concurrent_backups`; kept when absent.
+    pub max_concurrent_backups: Option<u32>,
 }
 
 /// Why a configuration change or admin change was refused.

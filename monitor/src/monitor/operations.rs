@@ -15,9 +15,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 /// Most operations `operations` returns.
 pub const MAX_HISTORY_PAGE: usize = 100;
-/// Most scheduled backups running at once: a fleet with the same window is backed up a few
-/// canisters at a time.
-pub const MAX_CONCURRENT_BACKUPS: usize = 10;
 
 impl<M: Memory> Monitor<M> {
     /// What every lifecycle request checks first: the caller may call `method`, and `canister`
@@ -332,7 +329,7 @@ impl<M: Memory> Monitor<M> {
         due
     }
 
-    /// Starts the scheduled backups that are due, at most [`MAX_CONCURRENT_BACKUPS`] running; a
+    /// Starts the scheduled backups that are due, at most `max_concurrent_backups` running; a
     /// backup due outside its window (the monitor was stopped through it) waits for the next.
     fn start_due_backups(&mut self, now_ns: u64) {
         let first_later = (now_ns.saturating_add(1), Principal::management_canister());
@@ -346,7 +343,7 @@ impl<M: Memory> Monitor<M> {
             .filter(|p| matches!(p.request.work, Work::Backup { .. }))
             .count();
         for (at, canister) in due {
-            if running >= MAX_CONCURRENT_BACKUPS {
+            if running >= self.config.get().backup_concurrency() as usize {
                 break;
             }
             if self.operations.running(&canister).is_some() {

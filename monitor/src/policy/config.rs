@@ -53,6 +53,9 @@ pub fn apply(config: &Config, u: &ConfigUpdate) -> Result<Config, AdminError> {
         event_log_capacity,
         top_up_reserve_cycles
     );
+    if let Some(n) = u.max_concurrent_backups {
+        c.max_concurrent_backups = Some(n);
+    }
     range("max_registrations", c.max_registrations, 1, 100_000)?;
     range(
         "max_concurrent_status_calls",
@@ -112,6 +115,12 @@ pub fn apply(config: &Config, u: &ConfigUpdate) -> Result<Config, AdminError> {
         86_400,
     )?;
     range("event_log_capacity", c.event_log_capacity, 100, 1_000_000)?;
+    range(
+        "max_concurrent_backups",
+        c.backup_concurrency(),
+        1,
+        MAX_CONCURRENCY,
+    )?;
     Ok(c)
 }
 

@@ -1,5 +1,6 @@
 //! Behaviour tests of the whole monitor over the fake IC, and its pinned stable layout.
 
+mod backups;
 mod delivery;
 mod footprint;
 mod layout;

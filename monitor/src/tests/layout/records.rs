@@ -222,31 +222,45 @@ fn counters_cell_is_pinned() {
     );
 }
 
+/// A configuration with every field away from its default.
+fn config(max_concurrent_backups: Option<u32>) -> Config {
+    Config {
+        max_registrations: 500,
+        allow_self_registration: true,
+        max_concurrent_status_calls: 20,
+        max_concurrent_deliveries: 8,
+        call_timeout_seconds: 30,
+        min_interval_floor_seconds: 20,
+        default_poll: PollBounds {
+            min_interval_seconds: 120,
+            max_interval_seconds: 7_200,
+        },
+        poll_fraction_percent: 30,
+        default_hysteresis_percent: 12,
+        delivery_max_attempts: 4,
+        delivery_max_age_seconds: 3_600,
+        backoff_base_seconds: 2,
+        backoff_max_seconds: 120,
+        event_log_capacity: 2_000,
+        top_up_reserve_cycles: 10_000_000_000_000,
+        max_concurrent_backups,
+    }
+}
+
 #[test]
 fn config_cell_is_pinned() {
-    assert_storable_pinned(
-        "config",
-        Stored(Config {
-            max_registrations: 500,
-            allow_self_registration: true,
-            max_concurrent_status_calls: 20,
-            max_concurrent_deliveries: 8,
-            call_timeout_seconds: 30,
-            min_interval_floor_seconds: 20,
-            default_poll: PollBounds {
-                min_interval_seconds: 120,
-                max_interval_seconds: 7_200,
-            },
-            poll_fraction_percent: 30,
-            default_hysteresis_percent: 12,
-            delivery_max_attempts: 4,
-            delivery_max_age_seconds: 3_600,
-            backoff_base_seconds: 2,
-            backoff_max_seconds: 120,
-            event_log_capacity: 2_000,
-            top_up_reserve_cycles: 10_000_000_000_000,
-        }),
-    );
+    assert_storable_pinned("config_with_backups", Stored(config(Some(7))));
+}
+
+/// A configuration stored before backups existed reads with the default backup concurrency.
+#[test]
+fn a_config_written_before_backups_still_reads() {
+    let written = pinned("config.golden", || {
+        unreachable!("a configuration of an earlier layout")
+    });
+    let read = Stored::<Config>::from_bytes(Cow::Owned(written));
+    assert_eq!(read.0, config(None));
+    assert_eq!(read.0.backup_concurrency(), 10);
 }
 
 #[test]
