@@ -274,11 +274,12 @@ fn backup_of_100_mib() {
     );
 }
 
-/// The last timer tick's instructions, sampled after each of `steps` one-minute steps: the most.
+/// The last timer tick's instructions, sampled after each of `steps` ten-minute steps (one
+/// watchdog period: each step's tick starts everything that fell due in it): the most.
 fn most_tick_instructions(bench: &MonitorBench, steps: u64) -> f64 {
     (0..steps)
         .map(|_| {
-            bench.run_for(60, 60);
+            bench.run_for(600, 600);
             bench.metrics().get("monitor_tick_instructions")
         })
         .fold(0.0, f64::max)
@@ -293,7 +294,7 @@ fn ticks_with_1000_policies() {
     let targets = bench.empty_canisters(1_000, &[bench.monitor]);
     bench.register_all(&targets, |id| register_args(id, 1_000_000_000_000, None));
     bench.run_for(600, 60);
-    let without = most_tick_instructions(&bench, 30);
+    let without = most_tick_instructions(&bench, 3);
     let hour_now = bench.pic.get_time().as_nanos_since_unix_epoch() / NS / 3_600 % 24;
     let start_hour = ((hour_now + 2) % 24) as u8;
     let policy = BackupPolicy {
@@ -306,9 +307,9 @@ fn ticks_with_1000_policies() {
         mode: BackupMode::Running,
     };
     set_policies(&bench, &targets, policy);
-    let idle = most_tick_instructions(&bench, 30);
+    let idle = most_tick_instructions(&bench, 3);
     // Through the window: backups start, at most 10 at a time.
-    let in_window = most_tick_instructions(&bench, 5 * 60);
+    let in_window = most_tick_instructions(&bench, 30);
     let backups = bench
         .metrics()
         .get("monitor_operations_started_total{kind=\"backup\"}");
