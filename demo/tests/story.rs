@@ -172,6 +172,7 @@ fn the_story_runs_and_every_hook_fires_as_told() {
         backups.backup.kind,
         OperationKind::Backup {
             mode: BackupMode::Stopped,
+            replace_any: false,
             keep: 7
         }
     ));

@@ -49,6 +49,7 @@ pub fn register_args(
         reminder_interval_seconds: None,
         hysteresis_percent: None,
         top_up: None,
+        backup: None,
     }
 }
 

@@ -236,6 +236,7 @@ fn backup_of_100_mib() {
         window: None,
         keep: 7,
         mode: BackupMode::Stopped,
+        replace_any: false,
     };
     fleet
         .watcher()
@@ -305,6 +306,7 @@ fn ticks_with_1000_policies() {
         }),
         keep: 3,
         mode: BackupMode::Running,
+        replace_any: false,
     };
     set_policies(&bench, &targets, policy);
     let idle = most_tick_instructions(&bench, 3);

@@ -70,6 +70,7 @@ fn argument(method: &str, target: Principal, someone: Principal) -> Option<Vec<u
                 window: None,
                 keep: 3,
                 mode: BackupMode::Stopped,
+                replace_any: false,
             }),
         )),
         "report_error" => candid::encode_one(ErrorReport {

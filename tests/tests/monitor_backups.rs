@@ -10,7 +10,7 @@ use canister_hooks_testkit::examples::load_release;
 use canister_hooks_testkit::monitor::{
     BackupMode, BackupPolicy, BackupWindow, BackupsView, DeliveryStatus, ErrorSource, EventKind,
     HookEvent, OperationError, OperationKind, OperationView, Outcome, PipelineTimeouts,
-    RestoreArgs, StepKind, StepOn, UpgradeArgs,
+    RegisterArgs, RegistrationError, RestoreArgs, StepKind, StepOn, UpgradeArgs,
 };
 use canister_hooks_testkit::wasm::tagged_release;
 use canister_hooks_testkit::{canister_wasm, Ic};
@@ -38,6 +38,7 @@ fn daily(start_hour: u8, keep: u8) -> BackupPolicy {
         }),
         keep,
         mode: BackupMode::Stopped,
+        replace_any: false,
     }
 }
 
@@ -119,6 +120,7 @@ fn a_daily_backup_runs_in_its_window_only_and_keeps_the_newest() {
         first.kind,
         OperationKind::Backup {
             mode: BackupMode::Stopped,
+            replace_any: false,
             keep: 1
         }
     );
@@ -413,4 +415,40 @@ fn strangers_and_bad_policies_get_typed_errors_and_change_nothing() {
         fleet.watcher().start_restore(timeouts).unwrap(),
         Err(OperationError::InvalidArgument { field, .. }) if field == "timeouts.stop_seconds"
     ));
+}
+
+#[test]
+fn a_backup_policy_can_be_set_with_the_registration_of_a_canister_the_monitor_controls() {
+    let fleet = Fleet::new(fast_config());
+    let load = fleet.add_load();
+    let registered = fleet.watcher().register(RegisterArgs {
+        backup: Some(daily(3, 2)),
+        ..Fleet::register_args(load)
+    });
+    assert!(matches!(registered, Ok(Ok(_))), "{registered:?}");
+    let view = backups(&fleet, load);
+    assert_eq!(view.policy, Some(daily(3, 2)));
+    assert!(view.next_at_ns.is_some(), "scheduled");
+
+    // A canister the monitor only reads (public status) cannot be backed up: refused, and
+    // nothing is registered.
+    let watched_only = fleet.add_relay();
+    fleet.make_status_public(watched_only);
+    let refused = fleet
+        .watcher()
+        .register(RegisterArgs {
+            backup: Some(daily(3, 2)),
+            ..Fleet::register_args(watched_only)
+        })
+        .unwrap();
+    let Err(RegistrationError::InvalidBackupPolicy { field, reason }) = refused else {
+        panic!("{refused:?}")
+    };
+    assert_eq!(field, "backup");
+    assert!(reason.contains("not a controller"), "{reason}");
+    assert!(fleet
+        .watcher()
+        .canister_state(watched_only)
+        .unwrap()
+        .is_none());
 }

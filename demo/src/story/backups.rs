@@ -75,6 +75,7 @@ pub fn backups<I: Ic>(
         }),
         keep: 7,
         mode: BackupMode::Stopped,
+        replace_any: false,
     };
     let next = world
         .monitor()

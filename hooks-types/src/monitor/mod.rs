@@ -98,6 +98,9 @@ pub struct RegisterArgs {
     pub hysteresis_percent: Option<u8>,
     /// Deposit cycles when the balance is low.
     pub top_up: Option<TopUpPolicy>,
+    /// Back the canister up on this policy (as `set_backup_policy`; admins only, the monitor must
+    /// control the canister); an update without it keeps the policy the canister has.
+    pub backup: Option<BackupPolicy>,
 }
 
 /// A canister in the registry.
@@ -197,6 +200,13 @@ pub enum RegistrationError {
         /// The canister.
         canister_id: Principal,
     },
+    /// The backup policy given with the registration cannot be set.
+    InvalidBackupPolicy {
+        /// The offending field (`backup`, `backup.keep`, ...).
+        field: String,
+        /// Why.
+        reason: String,
+    },
     /// The monitor cannot read the target's `canister_status`.
     StatusUnreadable {
         /// The canister.
@@ -236,6 +246,7 @@ impl fmt::Display for RegistrationError {
                 write!(f, "canister {canister_id} is already registered; use update_registration")
             }
             NotRegistered { canister_id } => write!(f, "canister {canister_id} is not registered; register it first"),
+            InvalidBackupPolicy { field, reason } => write!(f, "{field}: {reason}"),
             StatusUnreadable { canister_id, message, fix, .. } => {
                 write!(f, "cannot read canister_status of {canister_id}: {message}; {fix}")
             }

@@ -302,6 +302,8 @@ pub enum OperationKind {
         mode: BackupMode,
         /// Backups of the policy kept after this one.
         keep: u8,
+        /// Whether retention may delete snapshots the policy did not take.
+        replace_any: bool,
     },
     /// A restore of one of the target's snapshots (`start_restore`).
     Restore {
@@ -400,6 +402,9 @@ pub struct BackupPolicy {
     pub keep: u8,
     /// Stopped or running.
     pub mode: BackupMode,
+    /// Retention may also delete (and, at the limit of 10, replace) snapshots the policy did not
+    /// take: taken by hand or by the upgrade pipeline, oldest first. Off, they are never touched.
+    pub replace_any: bool,
 }
 
 /// A backup the policy took and keeps.

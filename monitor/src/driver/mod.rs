@@ -89,6 +89,19 @@ pub async fn register<M: Memory, P: Platform>(
         None
     };
     let exports = read_exports(platform, args.canister_id, timeout).await;
+    // A backup policy needs a canister the monitor controls; whether it links the SDK decides
+    // how it is backed up.
+    let backup_sdk = match args.backup {
+        Some(_) => Some(
+            operations::probe(platform, monitor_id, timeout, args.canister_id, &[])
+                .await
+                .map_err(|e| RegistrationError::InvalidBackupPolicy {
+                    field: "backup".into(),
+                    reason: e.to_string(),
+                })?,
+        ),
+        None => None,
+    };
     let (reg, outcome) = state.borrow_mut().commit(
         reg,
         mode,
@@ -97,6 +110,11 @@ pub async fn register<M: Memory, P: Platform>(
         platform.now_ns(),
         platform.own_balance(),
     )?;
+    if let (Some(policy), Some(sdk)) = (args.backup, backup_sdk) {
+        state
+            .borrow_mut()
+            .schedule_backups(reg.canister_id, Some(policy), sdk, platform.now_ns());
+    }
     if let Some(amount) = outcome.top_up {
         top_up(state, platform, reg.canister_id, amount, timeout).await;
     }

@@ -33,7 +33,7 @@ fn call_failed(
 
 /// Checks that the monitor controls `target` and every one of `copies`, and asks whether
 /// `target` links the SDK (it answers the SDK's status query).
-async fn probe<P: Platform>(
+pub(super) async fn probe<P: Platform>(
     platform: &P,
     monitor: Principal,
     timeout: u32,

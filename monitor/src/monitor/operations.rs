@@ -124,6 +124,18 @@ impl<M: Memory> Monitor<M> {
         now_ns: u64,
     ) -> Result<Option<u64>, OperationError> {
         self.check_backup_policy(caller, canister, &policy)?;
+        Ok(self.schedule_backups(canister, policy, sdk, now_ns))
+    }
+
+    /// Sets (or removes) `canister`'s checked backup policy; returns when its next backup is
+    /// due. A backup running now keeps its schedule slot until it ends.
+    pub fn schedule_backups(
+        &mut self,
+        canister: Principal,
+        policy: Option<BackupPolicy>,
+        sdk: bool,
+        now_ns: u64,
+    ) -> Option<u64> {
         let old = self.operations.schedule(&canister);
         if let Some(old) = &old {
             self.backups_due().remove(&(old.next_at_ns, canister));
@@ -143,7 +155,7 @@ impl<M: Memory> Monitor<M> {
             self.backups_due().insert((at, canister));
         }
         self.operations.set_schedule(canister, schedule);
-        Ok(next)
+        next
     }
 
     /// Starts a backup now (`start_backup`), in the policy's mode and retention, or `mode`
@@ -158,31 +170,32 @@ impl<M: Memory> Monitor<M> {
     ) -> Result<OperationView, OperationError> {
         self.check_lifecycle(caller, "start_backup", canister)?;
         self.check_idle(canister)?;
-        let policy = self.operations.schedule(&canister).map(|s| s.policy);
-        let mode = mode
-            .or(policy.map(|p| p.mode))
-            .unwrap_or(BackupMode::Stopped);
-        let keep = policy.map_or(
-            crate::policy::pipeline::plan::MAX_SNAPSHOTS as u8 - 1,
-            |p| p.keep,
-        );
-        Ok(self.start_backup_now(canister, mode, keep, caller.principal, sdk, now_ns))
+        let policy = self
+            .operations
+            .schedule(&canister)
+            .map_or(request::WITHOUT_POLICY, |s| s.policy);
+        let policy = BackupPolicy {
+            mode: mode.unwrap_or(policy.mode),
+            ..policy
+        };
+        Ok(self.start_backup_now(canister, &policy, caller.principal, sdk, now_ns))
     }
 
     fn start_backup_now(
         &mut self,
         canister: Principal,
-        mode: BackupMode,
-        keep: u8,
+        policy: &BackupPolicy,
         started_by: Principal,
         sdk: bool,
         now_ns: u64,
     ) -> OperationView {
-        let id = self
-            .operations
-            .next_id(&OperationKind::Backup { mode, keep });
+        let id = self.operations.next_id(&OperationKind::Backup {
+            mode: policy.mode,
+            keep: policy.keep,
+            replace_any: policy.replace_any,
+        });
         let taken = self.operations.snapshots(&canister).ids(TakenBy::Backup);
-        let request = request::backup(canister, mode, keep, id, started_by, sdk, taken);
+        let request = request::backup(canister, policy, id, started_by, sdk, taken);
         self.begin(request, now_ns)
     }
 
@@ -355,7 +368,7 @@ impl<M: Memory> Monitor<M> {
             self.backups_due().remove(&(at, canister));
             if in_window(&schedule.policy, now_ns) {
                 let p = schedule.policy;
-                self.start_backup_now(canister, p.mode, p.keep, self.id, schedule.sdk, now_ns);
+                self.start_backup_now(canister, &p, self.id, schedule.sdk, now_ns);
                 running += 1;
                 // Due again only once this one ends (see `after_backup`).
                 schedule.next_at_ns = u64::MAX;

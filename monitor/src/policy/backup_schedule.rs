@@ -150,6 +150,7 @@ mod tests {
             }),
             keep: 7,
             mode: BackupMode::Stopped,
+            replace_any: false,
         }
     }
 
@@ -222,6 +223,7 @@ mod tests {
             window: None,
             keep: 3,
             mode: BackupMode::Running,
+            replace_any: false,
         };
         let first = next_at_ns(&p, canister(3), None, MIDNIGHT);
         assert!((MIDNIGHT..MIDNIGHT + 6 * HOUR * NS).contains(&first));

@@ -127,6 +127,27 @@ fn check_poll(p: PollBounds, floor: u64) -> Result<PollBounds, RegistrationError
 /// Validates `args` completely; on success returns the registration to store.
 pub fn validate(args: &RegisterArgs, ctx: &Context) -> Result<Registration, RegistrationError> {
     check_canister_id(args.canister_id, ctx.monitor_id)?;
+    if let Some(policy) = &args.backup {
+        if ctx.self_registered {
+            return Err(RegistrationError::InvalidBackupPolicy {
+                field: "backup".into(),
+                reason: "a canister registering itself may not set a backup policy; ask an admin"
+                    .into(),
+            });
+        }
+        crate::policy::backup_schedule::check_policy(policy).map_err(|e| match e {
+            crate::api::OperationError::InvalidArgument { field, reason } => {
+                RegistrationError::InvalidBackupPolicy {
+                    field: format!("backup.{field}"),
+                    reason,
+                }
+            }
+            other => RegistrationError::InvalidBackupPolicy {
+                field: "backup".into(),
+                reason: other.to_string(),
+            },
+        })?;
+    }
     let label = args.label.clone().unwrap_or_default();
     if label.len() > MAX_LABEL_BYTES {
         return Err(RegistrationError::TooLong {
@@ -207,7 +228,7 @@ pub fn validate(args: &RegisterArgs, ctx: &Context) -> Result<Registration, Regi
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
-    use crate::api::{Hooks, TopUpPolicy};
+    use crate::api::{BackupMode, BackupPolicy, Hooks, TopUpPolicy};
 
     pub fn canister(n: u64) -> Principal {
         let mut b = [0u8; 10];
@@ -235,6 +256,7 @@ pub(crate) mod tests {
             reminder_interval_seconds: None,
             hysteresis_percent: None,
             top_up: None,
+            backup: None,
         }
     }
 
@@ -258,9 +280,42 @@ pub(crate) mod tests {
             | RegistrationError::IntervalBoundsInverted { field, .. }
             | RegistrationError::TooLong { field, .. }
             | RegistrationError::NothingToWatch { field }
-            | RegistrationError::RegistryFull { field, .. } => field,
+            | RegistrationError::RegistryFull { field, .. }
+            | RegistrationError::InvalidBackupPolicy { field, .. } => field,
             other => panic!("no field in {other:?}"),
         }
+    }
+
+    #[test]
+    fn a_backup_policy_given_with_a_registration_is_checked_and_refused_to_a_self_registration() {
+        let policy = BackupPolicy {
+            interval_hours: 24,
+            window: None,
+            keep: 3,
+            mode: BackupMode::Stopped,
+            replace_any: false,
+        };
+        let with = |p: BackupPolicy| RegisterArgs {
+            backup: Some(p),
+            ..args(1)
+        };
+        assert!(run(&with(policy)).is_ok());
+        let too_many = BackupPolicy { keep: 10, ..policy };
+        assert_eq!(field_of(run(&with(too_many)).unwrap_err()), "backup.keep");
+        let config = Config::default();
+        let own = validate(
+            &with(policy),
+            &Context {
+                monitor_id: canister(999),
+                config: &config,
+                now_ns: 5,
+                self_registered: true,
+            },
+        );
+        assert!(
+            matches!(&own, Err(RegistrationError::InvalidBackupPolicy { reason, .. }) if reason.contains("registering itself")),
+            "{own:?}"
+        );
     }
 
     #[test]

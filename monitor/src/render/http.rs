@@ -412,6 +412,7 @@ mod tests {
                 }),
                 keep: 7,
                 mode: BackupMode::Stopped,
+                replace_any: false,
             }),
             backups: vec![],
             next_at_ns: Some(1_800_000_000 * NS),

@@ -23,6 +23,7 @@ fn hourly(window: Option<BackupWindow>) -> BackupPolicy {
         window,
         keep: 3,
         mode: BackupMode::Running,
+        replace_any: false,
     }
 }
 

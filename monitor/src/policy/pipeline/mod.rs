@@ -47,8 +47,12 @@ pub enum Work {
         keep_rehearsal: bool,
     },
     /// Take a snapshot (stopping the canister around it when `stop`), then delete the oldest
-    /// backups beyond `keep`.
-    Backup { stop: bool, keep: u8 },
+    /// backups beyond `keep` (any snapshot, with `replace_any`).
+    Backup {
+        stop: bool,
+        keep: u8,
+        replace_any: bool,
+    },
     /// Load `snapshot` onto the target, or onto `onto` (a clone).
     Restore {
         snapshot: SnapshotId,
@@ -470,7 +474,7 @@ impl Pipeline {
                     }
                 }
                 self.known_snapshots = list.clone();
-                match choose_replacement(&list, &self.request.replaceable) {
+                match choose_replacement(&list, &self.replaceable()) {
                     Ok(replace) => {
                         self.replace = replace;
                         Verdict::Advance
@@ -514,15 +518,27 @@ impl Pipeline {
         }
     }
 
+    /// The snapshots a new one may replace and retention may delete: those the request names,
+    /// or every one the canister holds for a backup told to `replace_any`.
+    fn replaceable(&self) -> Vec<SnapshotId> {
+        match self.request.work {
+            Work::Backup {
+                replace_any: true, ..
+            } => self.known_snapshots.iter().map(|k| k.id.clone()).collect(),
+            _ => self.request.replaceable.clone(),
+        }
+    }
+
     /// Records the snapshot taken; a backup's retention then names the backups to delete: the
-    /// oldest of those the policy made beyond `keep` (counting the new one).
+    /// oldest of those it may delete beyond `keep` (counting the new one).
     fn took(&mut self, info: SnapshotInfo) {
         self.replaced = self.replace.take();
         if let Work::Backup { keep, .. } = self.request.work {
+            let replaceable = self.replaceable();
             let mut backups: Vec<&SnapshotInfo> = self
                 .known_snapshots
                 .iter()
-                .filter(|k| self.request.replaceable.contains(&k.id))
+                .filter(|k| replaceable.contains(&k.id))
                 .filter(|k| Some(&k.id) != self.replaced.as_ref() && k.id != info.id)
                 .collect();
             backups.sort_by_key(|k| (k.taken_at_ns, k.id.clone()));
@@ -642,13 +658,18 @@ impl Pipeline {
                 wasm_module_hash: module.hash.clone(),
                 rehearse_on: *rehearsal,
             },
-            Work::Backup { stop, keep } => OperationKind::Backup {
+            Work::Backup {
+                stop,
+                keep,
+                replace_any,
+            } => OperationKind::Backup {
                 mode: if *stop {
                     BackupMode::Stopped
                 } else {
                     BackupMode::Running
                 },
                 keep: *keep,
+                replace_any: *replace_any,
             },
             Work::Restore { snapshot, onto } => OperationKind::Restore {
                 snapshot_id: snapshot.clone(),

@@ -1,9 +1,11 @@
 //! Checks an admin's [`UpgradeArgs`] and [`RestoreArgs`] and turns them, and scheduled backups,
 //! into operation [`Request`]s.
 
+use super::plan::MAX_SNAPSHOTS;
 use super::{hex, Module, Request, Work};
 use crate::api::{
-    BackupMode, OperationError, PipelineTimeouts, RestoreArgs, SnapshotId, UpgradeArgs,
+    BackupMode, BackupPolicy, OperationError, PipelineTimeouts, RestoreArgs, SnapshotId,
+    UpgradeArgs,
 };
 use candid::Principal;
 
@@ -209,12 +211,22 @@ pub const BACKUP_TIMEOUTS: PipelineTimeouts = PipelineTimeouts {
     call_seconds: 600,
 };
 
-/// A backup of `target` in `mode`, keeping `keep` backups: it may replace, and its retention
-/// deletes, only the backups taken before (`backups_taken`).
+/// How `start_backup` backs up a canister without a backup policy: stopped, keeping the most a
+/// policy may, touching no snapshot it did not take.
+pub const WITHOUT_POLICY: BackupPolicy = BackupPolicy {
+    interval_hours: 24,
+    window: None,
+    keep: (MAX_SNAPSHOTS - 1) as u8,
+    mode: BackupMode::Stopped,
+    replace_any: false,
+};
+
+/// A backup of `target` in `policy`'s mode and retention: it may replace, and its retention
+/// deletes, only the backups taken before (`backups_taken`), unless the policy says
+/// `replace_any`.
 pub fn backup(
     target: Principal,
-    mode: BackupMode,
-    keep: u8,
+    policy: &BackupPolicy,
     id: u64,
     started_by: Principal,
     sdk: bool,
@@ -226,8 +238,9 @@ pub fn backup(
         started_by,
         reason: "backing up: a snapshot is being taken".into(),
         work: Work::Backup {
-            stop: mode == BackupMode::Stopped,
-            keep,
+            stop: policy.mode == BackupMode::Stopped,
+            keep: policy.keep,
+            replace_any: policy.replace_any,
         },
         sdk,
         health_query: None,

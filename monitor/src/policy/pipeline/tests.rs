@@ -620,7 +620,11 @@ fn the_view_shows_the_running_step_then_the_outcome() {
 
 fn backup(stop: bool, keep: u8, backups_before: &[u8]) -> Request {
     Request {
-        work: Work::Backup { stop, keep },
+        work: Work::Backup {
+            stop,
+            keep,
+            replace_any: false,
+        },
         replaceable: backups_before.iter().map(|i| vec![*i]).collect(),
         ..request()
     }
@@ -771,4 +775,57 @@ fn a_restore_that_fails_to_load_starts_the_target_again() {
         &kinds(&called)[called.len() - 2..],
         [Start, LeaveMaintenance]
     );
+}
+
+#[test]
+fn a_backup_told_to_replace_any_snapshot_also_deletes_the_oldest_ones_it_did_not_take() {
+    let mut request = backup(false, 2, &[3]);
+    request.work = Work::Backup {
+        stop: false,
+        keep: 2,
+        replace_any: true,
+    };
+    let mut op = Pipeline::start(request, 0);
+    let mut deleted = vec![];
+    drive(&mut op, |a, o| match a {
+        // Hand-made 9 (oldest), the upgrade pipeline's 4, the policy's 3 (newest).
+        Action::ListSnapshots { .. } => {
+            Reply::Snapshots(vec![snap(9, 0), snap(4, 10), snap(3, 20)])
+        }
+        Action::DeleteSnapshot { snapshot, .. } => {
+            deleted.push(snapshot.clone());
+            Reply::Done
+        }
+        _ => healthy(a, o),
+    });
+    assert_eq!(op.outcome, Some(Outcome::Succeeded));
+    assert_eq!(
+        deleted,
+        [vec![9], vec![4]],
+        "oldest first, whoever took them"
+    );
+    // At the limit it may replace any snapshot too.
+    let mut at_limit = Pipeline::start(
+        Request {
+            work: Work::Backup {
+                stop: false,
+                keep: 9,
+                replace_any: true,
+            },
+            ..backup(false, 9, &[])
+        },
+        0,
+    );
+    let mut replaced = None;
+    drive(&mut at_limit, |a, o| match a {
+        Action::ListSnapshots { .. } => {
+            Reply::Snapshots((0..10).map(|i| snap(i, u64::from(i))).collect())
+        }
+        Action::TakeSnapshot { replace, .. } => {
+            replaced = replace.clone();
+            healthy(a, o)
+        }
+        _ => healthy(a, o),
+    });
+    assert_eq!(replaced, Some(vec![0]));
 }
