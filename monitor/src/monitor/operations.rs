@@ -70,11 +70,7 @@ impl<M: Memory> Monitor<M> {
             .operations
             .snapshots(&args.canister_id)
             .ids(TakenBy::Upgrade);
-        let kind = OperationKind::Upgrade {
-            wasm_module_hash: vec![],
-            rehearse_on: None,
-        };
-        let id = self.operations.next_id(&kind);
+        let id = self.operations.next_id();
         let request = request::upgrade(args, id, caller.principal, sdk, taken);
         Ok(self.begin(request, now_ns))
     }
@@ -95,11 +91,7 @@ impl<M: Memory> Monitor<M> {
         now_ns: u64,
     ) -> Result<OperationView, OperationError> {
         self.check_restore(caller, &args)?;
-        let kind = OperationKind::Restore {
-            snapshot_id: vec![],
-            onto: None,
-        };
-        let id = self.operations.next_id(&kind);
+        let id = self.operations.next_id();
         Ok(self.begin(request::restore(args, id, caller.principal, sdk), now_ns))
     }
 
@@ -189,11 +181,7 @@ impl<M: Memory> Monitor<M> {
         sdk: bool,
         now_ns: u64,
     ) -> OperationView {
-        let id = self.operations.next_id(&OperationKind::Backup {
-            mode: policy.mode,
-            keep: policy.keep,
-            replace_any: policy.replace_any,
-        });
+        let id = self.operations.next_id();
         let taken = self.operations.snapshots(&canister).ids(TakenBy::Backup);
         let request = request::backup(canister, policy, id, started_by, sdk, taken);
         self.begin(request, now_ns)
@@ -202,6 +190,7 @@ impl<M: Memory> Monitor<M> {
     fn begin(&mut self, request: Request, now_ns: u64) -> OperationView {
         let op = Pipeline::start(request, now_ns);
         let view = op.view();
+        self.operations.count_started(&view.kind);
         self.save_operation(op);
         view
     }
@@ -335,8 +324,9 @@ impl<M: Memory> Monitor<M> {
         for id in &due {
             self.operating.insert(*id);
             if let Some(mut p) = self.operations.running(id) {
-                p.resume(now_ns);
-                self.finish_or_save(p, now_ns);
+                if p.resume(now_ns) {
+                    self.finish_or_save(p, now_ns);
+                }
             }
         }
         due
@@ -418,6 +408,10 @@ impl<M: Memory> Monitor<M> {
     /// Stores `p`; once it is over, reschedules a backup and tells the target of a failure
     /// (`on_error`).
     fn finish_or_save(&mut self, p: Pipeline, now_ns: u64) {
+        if p.outcome.is_none() {
+            self.save_operation(p);
+            return;
+        }
         let view = p.view();
         let target = p.request.target;
         self.save_operation(p);

@@ -133,14 +133,20 @@ impl<M: Memory> Operations<M> {
         self.running.values().map(|p| p.0)
     }
 
-    /// A new id, counting a start of `kind`.
-    pub fn next_id(&mut self, kind: &OperationKind) -> u64 {
+    /// A new operation id.
+    pub fn next_id(&mut self) -> u64 {
         let mut c = self.counts.get().0.clone();
         c.last_id += 1;
-        c.of(kind).started += 1;
         let id = c.last_id;
         self.counts.set(Stored(c));
         id
+    }
+
+    /// Counts the start of an operation of `kind`.
+    pub fn count_started(&mut self, kind: &OperationKind) {
+        let mut c = self.counts.get().0.clone();
+        c.of(kind).started += 1;
+        self.counts.set(Stored(c));
     }
 
     /// Writes a running operation; a finished one moves to the history and what it did to the

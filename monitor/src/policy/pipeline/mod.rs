@@ -324,14 +324,16 @@ impl Pipeline {
     }
 
     /// After the monitor restarted (an upgrade drops the replies of calls in flight): a call
-    /// that was made has an unknown outcome.
-    pub fn resume(&mut self, now_ns: u64) {
-        if self.awaiting_reply {
-            self.record(
-                Reply::Unknown("the monitor was upgraded while this call was in flight".into()),
-                now_ns,
-            );
+    /// that was made has an unknown outcome. True when there was one (the pipeline changed).
+    pub fn resume(&mut self, now_ns: u64) -> bool {
+        if !self.awaiting_reply {
+            return false;
         }
+        self.record(
+            Reply::Unknown("the monitor was upgraded while this call was in flight".into()),
+            now_ns,
+        );
+        true
     }
 
     fn canister(&self, on: StepOn) -> Principal {

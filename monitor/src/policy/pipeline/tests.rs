@@ -90,6 +90,15 @@ fn healthy(a: &Action, _: &Pipeline) -> Reply {
     }
 }
 
+/// The calls made in `phase`.
+fn in_phase(called: &[(Step, PipelinePhase)], phase: PipelinePhase) -> Vec<(Step, PipelinePhase)> {
+    called
+        .iter()
+        .filter(|(_, p)| *p == phase)
+        .copied()
+        .collect()
+}
+
 fn kinds(called: &[(Step, PipelinePhase)]) -> Vec<StepKind> {
     called.iter().map(|(s, _)| s.kind).collect()
 }
@@ -222,11 +231,7 @@ fn a_drain_that_times_out_aborts_and_leaves_maintenance_without_a_needless_start
         reason.contains("300 s") && reason.contains("slow.wait"),
         "{reason}"
     );
-    let recovery: Vec<_> = called
-        .iter()
-        .filter(|(_, p)| *p == PipelinePhase::Abort)
-        .map(|(s, _)| s.kind)
-        .collect();
+    let recovery = kinds(&in_phase(&called, PipelinePhase::Abort));
     assert_eq!(
         recovery,
         [LeaveMaintenance],
@@ -310,11 +315,7 @@ fn a_version_that_never_becomes_ready_is_rolled_back_from_the_snapshot() {
         "{:?}",
         op.outcome
     );
-    let rollback: Vec<_> = called
-        .iter()
-        .filter(|(_, p)| *p == PipelinePhase::Rollback)
-        .map(|(s, _)| s.kind)
-        .collect();
+    let rollback = kinds(&in_phase(&called, PipelinePhase::Rollback));
     assert_eq!(
         rollback,
         [Stop, LoadSnapshot, Start, AwaitReady, LeaveMaintenance]
@@ -384,10 +385,9 @@ fn a_failed_rehearsal_leaves_the_target_untouched_and_clears_the_scratch_caniste
     assert!(!called
         .iter()
         .any(|(s, _)| *s == step(Install, StepOn::Target)));
-    let recovery: Vec<_> = called
-        .iter()
-        .filter(|(_, p)| *p == PipelinePhase::Abort)
-        .map(|(s, _)| *s)
+    let recovery: Vec<Step> = in_phase(&called, PipelinePhase::Abort)
+        .into_iter()
+        .map(|(s, _)| s)
         .collect();
     assert_eq!(
         recovery,
@@ -560,7 +560,7 @@ fn a_call_in_flight_when_the_monitor_was_upgraded_counts_as_unknown() {
     op.begin_call();
     let stored: Pipeline = candid::decode_one(&candid::encode_one(&op).unwrap()).unwrap();
     let mut resumed = stored;
-    resumed.resume(3 * S);
+    assert!(resumed.resume(3 * S), "a lost call is recorded");
     // It lists again and adopts the snapshot the lost call took, rather than take another.
     assert_eq!(
         resumed.next(3 * S),
@@ -573,7 +573,7 @@ fn a_call_in_flight_when_the_monitor_was_upgraded_counts_as_unknown() {
     // Without a call in flight, resuming changes nothing.
     let mut idle = Pipeline::start(request(), 0);
     let before = idle.clone();
-    idle.resume(S);
+    assert!(!idle.resume(S));
     assert_eq!(idle, before);
 }
 
@@ -691,11 +691,7 @@ fn a_backup_whose_drain_times_out_is_skipped_and_the_canister_keeps_running() {
         "{:?}",
         op.outcome
     );
-    let recovery: Vec<_> = called
-        .iter()
-        .filter(|(_, p)| *p == PipelinePhase::Abort)
-        .map(|(s, _)| s.kind)
-        .collect();
+    let recovery = kinds(&in_phase(&called, PipelinePhase::Abort));
     assert_eq!(
         recovery,
         [LeaveMaintenance],
