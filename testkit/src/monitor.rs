@@ -19,6 +19,7 @@ pub fn init_with_config(config: ConfigUpdate) -> Vec<u8> {
     encode_init(Some(MonitorInit {
         config: Some(config),
         admins: None,
+        read_settings: None,
     }))
 }
 
