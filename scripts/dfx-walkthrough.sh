@@ -40,7 +40,9 @@ LOAD=$(dfx canister id load)
 # `dfx deploy` builds every canister first (scripts/build-canisters.sh, a few minutes the first
 # time). The init argument sets short intervals so that minutes of real time show everything:
 # poll each canister every 10 to 60 seconds, give a hook call 20 seconds to answer, retry after
-# 5 to 60 seconds, dead-letter an event after 4 attempts.
+# 5 to 60 seconds, dead-letter an event after 4 attempts. A monitor shows nothing to anyone but
+# its controllers and admins unless told otherwise; this local one is public, so that a browser
+# shows its pages (a production monitor should not be: README.md, "Who sees what").
 dfx deploy monitor --argument '(opt record {
   config = opt record {
     min_interval_floor_seconds = opt 10;
@@ -49,6 +51,10 @@ dfx deploy monitor --argument '(opt record {
     backoff_base_seconds = opt 5;
     backoff_max_seconds = opt 60;
     delivery_max_attempts = opt 4;
+  };
+  read_settings = opt record {
+    read_policy = opt variant { Public };
+    http_pages = opt variant { Public };
   };
 })'
 

@@ -76,5 +76,32 @@ mod service {
             listed.sort();
             assert_eq!(exported, listed);
         }
+
+        /// Every query the canister exports is for the read policy's readers, but
+        /// `http_request`, which follows the page setting: a new query cannot stay public.
+        #[test]
+        fn every_query_follows_the_read_policy() {
+            use crate::policy::access::{access, Access};
+            use candid::types::internal::FuncMode;
+            use candid_parser::utils::{instantiate_candid, CandidSource};
+            let did = super::__export_service();
+            let (_, (env, service)) =
+                instantiate_candid(CandidSource::Text(&did)).expect("the service parses");
+            let methods = env.as_service(&service).expect("a service");
+            let queries: Vec<&str> = methods
+                .iter()
+                .filter(|(_, ty)| env.as_func(ty).unwrap().modes.contains(&FuncMode::Query))
+                .map(|(name, _)| name.as_str())
+                .collect();
+            assert!(queries.len() >= 12, "{queries:?}");
+            for method in queries {
+                let expected = if method == "http_request" {
+                    Access::Anyone
+                } else {
+                    Access::Readers
+                };
+                assert_eq!(access(method), Some(expected), "{method}");
+            }
+        }
     }
 }

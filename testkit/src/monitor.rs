@@ -19,12 +19,25 @@ pub fn init_with_config(config: ConfigUpdate) -> Vec<u8> {
     encode_init(Some(MonitorInit {
         config: Some(config),
         admins: None,
+        read_settings: None,
     }))
 }
 
 /// The encoded install or upgrade argument (`opt InitArgs`).
 pub fn encode_init(init: Option<MonitorInit>) -> Vec<u8> {
     candid::encode_one(init).expect("the monitor's init argument encodes")
+}
+
+/// A `GET url` request, with `Authorization: Bearer <token>` when given.
+pub fn http_get(url: &str, token: Option<&str>) -> HttpRequest {
+    HttpRequest {
+        method: "GET".into(),
+        url: url.into(),
+        headers: token
+            .map(|t| vec![("Authorization".into(), format!("Bearer {t}"))])
+            .unwrap_or_default(),
+        body: Default::default(),
+    }
 }
 
 /// Registration of `canister_id` under `label` with every hook, a cycles threshold of
@@ -241,15 +254,33 @@ impl<I: Ic> Client<'_, I, Monitor> {
         }
     }
 
-    /// The text of `GET /metrics`; panics on another status than 200.
-    pub fn metrics_text(&self) -> Result<String, RejectResponse> {
-        let request = HttpRequest {
-            method: "GET".into(),
-            url: "/metrics".into(),
-            headers: vec![],
-            body: Default::default(),
-        };
-        let response: HttpResponse = self.query("http_request", (request,))?;
+    /// `set_read_settings`.
+    pub fn set_read_settings(
+        &self,
+        update: ReadSettingsUpdate,
+    ) -> Result<Result<ReadSettings, AdminError>, RejectResponse> {
+        self.update("set_read_settings", (update,))
+    }
+
+    /// `rotate_metrics_token`: the new token.
+    pub fn rotate_metrics_token(&self) -> Result<Result<String, AdminError>, RejectResponse> {
+        self.update("rotate_metrics_token", ())
+    }
+
+    /// `read_settings`.
+    pub fn read_settings(&self) -> Result<ReadSettings, RejectResponse> {
+        self.query("read_settings", ())
+    }
+
+    /// `GET url` through `http_request`, with `Authorization: Bearer <token>` when given.
+    pub fn http_get(&self, url: &str, token: Option<&str>) -> Result<HttpResponse, RejectResponse> {
+        self.query("http_request", (http_get(url, token),))
+    }
+
+    /// The text of `GET /metrics`, presenting `token` when given; panics on another status
+    /// than 200.
+    pub fn metrics_text(&self, token: Option<&str>) -> Result<String, RejectResponse> {
+        let response = self.http_get("/metrics", token)?;
         assert_eq!(response.status_code, 200, "GET /metrics");
         Ok(String::from_utf8(response.body.into_vec()).expect("metrics are text"))
     }

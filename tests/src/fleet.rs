@@ -13,7 +13,8 @@ use canister_hooks_testkit::examples::{
 };
 use canister_hooks_testkit::monitor::{
     self, CanisterState, ConfigUpdate, DeadLetter, DeliveryStatus, EventKind, EventRecord,
-    HookEvent, MonitorClient, PollBounds, RegisterArgs, Registration, Stats, TriggerView,
+    HookEvent, HttpPages, MonitorClient, PollBounds, ReadSettingsUpdate, RegisterArgs,
+    Registration, Stats, TriggerView,
 };
 use canister_hooks_testkit::sdk::SdkClient;
 use canister_hooks_testkit::{canister_wasm, Client, Ic, ROUNDS_PER_STEP};
@@ -58,11 +59,15 @@ fn expect<R>(what: &str, reply: Result<R, RejectResponse>) -> R {
 }
 
 /// A PocketIC instance with the monitor installed and an operator who controls everything.
+/// The monitor keeps its default read policy (only its controllers and admins read it) and
+/// serves `/metrics` with a bearer token.
 pub struct Fleet {
     pub pic: PocketIc,
     /// Controller of the monitor and of every target.
     pub admin: Principal,
     pub monitor: Principal,
+    /// The token `/metrics` asks for.
+    pub metrics_token: String,
 }
 
 impl Fleet {
@@ -79,10 +84,20 @@ impl Fleet {
             init,
             Some(admin),
         );
+        let watcher: MonitorClient<'_, PocketIc> = Client::new(&pic, monitor, admin);
+        let pages = ReadSettingsUpdate {
+            http_pages: Some(HttpPages::MetricsWithToken),
+            ..Default::default()
+        };
+        expect("set_read_settings", watcher.set_read_settings(pages))
+            .expect("the operator controls the monitor");
+        let metrics_token = expect("rotate_metrics_token", watcher.rotate_metrics_token())
+            .expect("the operator controls the monitor");
         Fleet {
             pic,
             admin,
             monitor,
+            metrics_token,
         }
     }
 
@@ -203,6 +218,14 @@ impl Fleet {
     /// The operator's client of the monitor.
     pub fn watcher(&self) -> MonitorClient<'_, PocketIc> {
         Client::new(&self.pic, self.monitor, self.admin)
+    }
+
+    /// The monitor's `/metrics`, fetched with the fleet's token.
+    pub fn metrics_text(&self) -> String {
+        expect(
+            "GET /metrics",
+            self.watcher().metrics_text(Some(&self.metrics_token)),
+        )
     }
 
     /// The operator's client of load canister `load`.

@@ -3,6 +3,7 @@
 
 pub mod fleet;
 pub mod lifecycle;
+pub mod monitor_did;
 pub mod monitor_perf;
 pub mod sdk;
 pub mod server;

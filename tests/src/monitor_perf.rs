@@ -122,11 +122,19 @@ pub fn monitor_wasm() -> Vec<u8> {
     canister_wasm("hooks-monitor")
 }
 
-/// Creates a canister on `pic` and installs the monitor in it with `config`.
+/// Creates a canister on `pic` and installs the monitor in it with `config`, public (a benchmark
+/// reads its `/metrics` without a token).
 pub fn install_monitor(pic: &PocketIc, config: ConfigUpdate) -> Principal {
     let monitor = pic.create_canister();
     pic.add_cycles(monitor, MONITOR_CYCLES);
-    let arg = monitor::init_with_config(config);
+    let arg = monitor::encode_init(Some(monitor::MonitorInit {
+        config: Some(config),
+        admins: None,
+        read_settings: Some(monitor::ReadSettingsUpdate {
+            read_policy: Some(monitor::ReadPolicy::Public),
+            http_pages: Some(monitor::HttpPages::Public),
+        }),
+    }));
     pic.install_canister(monitor, monitor_wasm(), arg, None);
     monitor
 }
@@ -263,7 +271,7 @@ impl Metrics {
 /// Reads `monitor`'s `/metrics`.
 pub fn metrics(pic: &PocketIc, monitor: Principal) -> Metrics {
     let text = monitor_client(pic, monitor)
-        .metrics_text()
+        .metrics_text(None)
         .expect("http_request answers");
     let mut values = BTreeMap::new();
     for line in text

@@ -283,7 +283,10 @@ dfx canister call worker hooks_readiness
 
 #[test]
 fn uncertified_pages_need_the_raw_domain() {
-    let script = "dfx start --background\ndfx deploy monitor\nMONITOR=$(dfx canister id monitor)\n\
+    let script = "dfx start --background\n\
+        dfx deploy monitor --argument '(opt record { read_settings = opt record { \
+        read_policy = opt variant { Public }; http_pages = opt variant { Public } } })'\n\
+        MONITOR=$(dfx canister id monitor)\n\
         curl -s \"http://${MONITOR}.localhost:4943/metrics\" || true\n# expect-error: response verification failed\n\
         curl -s \"http://${MONITOR}.raw.localhost:4943/nowhere\" || true\n# expect-error: HTTP 404\n";
     let transcript = run(script).unwrap_or_else(|e| panic!("{e}"));

@@ -4,36 +4,15 @@
 //! manage registrations, upgrades, backups and restores; only controllers change the
 //! configuration and the admins.
 
-use candid::types::internal::{FuncMode, Function};
-use candid::{IDLArgs, Principal, TypeEnv};
-use candid_parser::utils::{instantiate_candid, CandidSource};
+use candid::{IDLArgs, Principal};
 use canister_hooks::events::{ErrorReport, ErrorSource};
 use canister_hooks_testkit::monitor::{
-    AdminError, BackupMode, BackupPolicy, BackupsView, Config, ConfigUpdate, DeadLetter,
-    OperationError, OperationFilter, OperationView, RedriveError, Registration, RegistrationError,
-    RestoreArgs, Stats, UpgradeArgs,
+    AdminError, BackupMode, BackupPolicy, BackupsView, Config, ConfigUpdate, DeadLetter, HttpPages,
+    OperationError, OperationFilter, OperationView, ReadPolicy, ReadSettings, ReadSettingsUpdate,
+    RedriveError, Registration, RegistrationError, RestoreArgs, Stats, UpgradeArgs,
 };
 use integration_tests::fleet::{fast_config, Fleet};
-use integration_tests::workspace_root;
-
-/// The update methods monitor.did declares, with the type environment of their arguments.
-fn update_methods() -> (TypeEnv, Vec<(String, Function)>) {
-    let path = workspace_root().join("monitor/monitor.did");
-    let (_, (env, service)) =
-        instantiate_candid(CandidSource::File(&path)).expect("monitor.did parses");
-    let methods = env
-        .as_service(&service)
-        .expect("monitor.did declares a service")
-        .iter()
-        .map(|(name, ty)| (name.clone(), env.as_func(ty).expect("a method").clone()))
-        .filter(|(_, f)| {
-            !f.modes
-                .iter()
-                .any(|m| matches!(m, FuncMode::Query | FuncMode::CompositeQuery))
-        })
-        .collect();
-    (env, methods)
-}
+use integration_tests::monitor_did;
 
 /// A well-typed argument for update method `method`, about the registered `target`; `None` for a
 /// method this test does not know.
@@ -48,6 +27,11 @@ fn argument(method: &str, target: Principal, someone: Principal) -> Option<Vec<u
             ..Default::default()
         }),
         "add_admin" | "remove_admin" => candid::encode_one(someone),
+        "set_read_settings" => candid::encode_one(ReadSettingsUpdate {
+            read_policy: Some(ReadPolicy::Public),
+            http_pages: Some(HttpPages::Public),
+        }),
+        "rotate_metrics_token" => candid::encode_args(()),
         "upload_chunk" => candid::encode_args((target, serde_bytes::ByteBuf::from(vec![0u8; 16]))),
         "start_upgrade" => candid::encode_one(UpgradeArgs::new(
             target,
@@ -109,6 +93,8 @@ fn refused_caller(method: &str, reply: &[u8]) -> Principal {
         },
         "set_config" => not_admin(decode::<Result<Config, _>>(reply).map(|_| ())),
         "add_admin" | "remove_admin" => not_admin(decode(reply)),
+        "set_read_settings" => not_admin(decode::<Result<ReadSettings, _>>(reply).map(|_| ())),
+        "rotate_metrics_token" => not_admin(decode::<Result<String, _>>(reply).map(|_| ())),
         "upload_chunk" | "start_upgrade" | "start_restore" | "start_backup"
         | "set_backup_policy" => {
             let refusal = match method {
@@ -146,6 +132,7 @@ struct Observable {
     dead_letters: Vec<DeadLetter>,
     operations: Vec<OperationView>,
     backups: BackupsView,
+    read_settings: ReadSettings,
 }
 
 fn observe(fleet: &Fleet, target: Principal) -> Observable {
@@ -155,11 +142,12 @@ fn observe(fleet: &Fleet, target: Principal) -> Observable {
             .operations(OperationFilter::default())
             .unwrap(),
         backups: fleet.watcher().backups(target).unwrap(),
-        config: fleet.query(fleet.monitor, "get_config", ()),
-        admins: fleet.query(fleet.monitor, "list_admins", ()),
+        config: fleet.watcher().query("get_config", ()).unwrap(),
+        admins: fleet.watcher().query("list_admins", ()).unwrap(),
         registrations: fleet.registrations(),
         stats: fleet.stats(),
         dead_letters: fleet.dead_letters(None),
+        read_settings: fleet.watcher().read_settings().unwrap(),
     }
 }
 
@@ -174,7 +162,7 @@ fn strangers_are_rejected_on_every_update_method() {
         .unwrap();
     let user = Principal::self_authenticating(b"a stranger");
     let canister = fleet.add_relay();
-    let (env, methods) = update_methods();
+    let (env, methods) = monitor_did::methods(false);
     assert!(methods.len() >= 10, "{methods:?}");
     let before = observe(&fleet, target);
 
@@ -212,12 +200,29 @@ fn strangers_are_rejected_on_every_update_method() {
         "no stranger's call changed anything"
     );
 
-    // Reading is public.
-    let stats: Stats = fleet
+    // Reading is for controllers, admins and viewers by default (monitor_read_policy.rs tests
+    // every query and setting).
+    let refused = fleet
         .pic
         .query_call(
             fleet.monitor,
             user,
+            "stats",
+            candid::encode_args(()).unwrap(),
+        )
+        .unwrap_err();
+    assert!(
+        refused
+            .reject_message
+            .contains(&format!("{user} may not call stats")),
+        "{}",
+        refused.reject_message
+    );
+    let stats: Stats = fleet
+        .pic
+        .query_call(
+            fleet.monitor,
+            admin,
             "stats",
             candid::encode_args(()).unwrap(),
         )
@@ -234,7 +239,7 @@ fn admins_manage_registrations_and_only_controllers_manage_config_and_admins() {
     fleet
         .update::<_, Result<(), AdminError>>(fleet.monitor, "add_admin", (admin,))
         .unwrap();
-    let admins: Vec<Principal> = fleet.query(fleet.monitor, "list_admins", ());
+    let admins: Vec<Principal> = fleet.watcher().query("list_admins", ()).unwrap();
     assert_eq!(admins, vec![admin]);
 
     let register = argument("register", target, admin).unwrap();

@@ -156,7 +156,7 @@ fn a_daily_backup_runs_in_its_window_only_and_keeps_the_newest() {
         snapshot_ids(&fleet, load),
         [second.snapshot_id.clone().unwrap()]
     );
-    let metrics = fleet.watcher().metrics_text().unwrap();
+    let metrics = fleet.metrics_text();
     assert!(
         metrics.contains("monitor_operations_total{kind=\"backup\",outcome=\"succeeded\"} 2"),
         "{metrics}"

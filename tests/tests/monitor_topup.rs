@@ -67,7 +67,9 @@ fn top_ups_stay_within_the_daily_budget_and_a_new_day_allows_more() {
     };
     register_with_top_up(&fleet, load, policy);
     let reserve = fleet
-        .query::<_, Config>(fleet.monitor, "get_config", ())
+        .watcher()
+        .query::<_, Config>("get_config", ())
+        .unwrap()
         .top_up_reserve_cycles;
     let monitor_start = fleet.pic.cycle_balance(fleet.monitor);
 

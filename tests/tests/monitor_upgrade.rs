@@ -96,6 +96,7 @@ fn the_monitor_stops_and_upgrades_while_a_target_never_replies_and_loses_nothing
             ..Default::default()
         }),
         admins: None,
+        read_settings: None,
     };
     fleet
         .pic
@@ -139,7 +140,7 @@ fn the_monitor_stops_and_upgrades_while_a_target_never_replies_and_loses_nothing
         "the timed-out call was recorded as a failed attempt"
     );
     let config: canister_hooks_testkit::monitor::Config =
-        fleet.query(fleet.monitor, "get_config", ());
+        fleet.watcher().query("get_config", ()).unwrap();
     assert_eq!(config.delivery_max_attempts, 12);
     assert_eq!(config.call_timeout_seconds, CALL_TIMEOUT_SECONDS as u32);
 

@@ -150,7 +150,7 @@ fn a_clean_upgrade_keeps_the_state_changes_the_module_and_ends_ready() {
             .unwrap(),
         [view]
     );
-    let metrics = fleet.watcher().metrics_text().unwrap();
+    let metrics = fleet.metrics_text();
     assert!(
         metrics.contains("monitor_operations_total{kind=\"upgrade\",outcome=\"succeeded\"} 1"),
         "{metrics}"

@@ -155,4 +155,6 @@ pub struct InitArgs {
     pub config: Option<ConfigUpdate>,
     /// Admins to add (besides the controllers).
     pub admins: Option<Vec<Principal>>,
+    /// Read settings to apply (who may call the queries, what `http_request` serves).
+    pub read_settings: Option<super::ReadSettingsUpdate>,
 }

@@ -1,6 +1,8 @@
-//! Candid endpoints. Every update checks its caller against the access table
+//! Candid endpoints. Every update and query checks its caller against the access table
 //! ([`crate::policy::access`]); `inspect_message` turns away unauthorised ingress early with the
-//! same table, but the checks here remain the authority.
+//! same table, but the checks here remain the authority. A query refused by the read policy
+//! traps with the reason (its reply type has no error to carry it); `http_request` answers as
+//! the page setting allows.
 
 use super::platform::Ic;
 use super::{apply_init_args, state, timer};
@@ -8,8 +10,9 @@ use crate::api::*;
 use crate::driver;
 use crate::monitor::Mode;
 use crate::policy::access::{self, Caller};
-use crate::render::http;
+use crate::policy::read::TOKEN_BYTES;
 use crate::render::metrics::{Snapshot, MAX_CANISTERS_SHOWN, OPERATIONS_SHOWN};
+use crate::render::pages;
 use candid::Principal;
 use ic_cdk::api::{is_controller, msg_caller, time};
 use ic_cdk::{init, inspect_message, post_upgrade, query, update};
@@ -47,6 +50,16 @@ fn admin_refused((caller, reason): (Principal, String)) -> AdminError {
     AdminError::NotAuthorized { caller, reason }
 }
 
+/// Traps unless the read policy lets the caller call the query `method` (also when it is called
+/// as an update); the message names the caller and who may read, nothing of the monitor.
+fn readable(method: &str) {
+    if let Err((caller, reason)) = authorize(method) {
+        ic_cdk::trap(format!(
+            "{caller} may not call {method} on this monitor: {reason}"
+        ));
+    }
+}
+
 /// Applies the install or upgrade argument (`what` names it in a trap) and arms the timers.
 fn install(args: Option<InitArgs>, what: &str) {
     if let Err(e) = apply_init_args(args) {
@@ -77,7 +90,7 @@ fn inspect() {
         ic_cdk::trap(format!(
             "{} may not call {method} on this monitor (controllers manage config and admins; \
              admins manage registrations, upgrades, backups and restores; report_error is for registered \
-             canisters)",
+             canisters; the read policy says who may read)",
             caller.principal
         ));
     }
@@ -170,6 +183,35 @@ fn remove_admin(admin: Principal) -> Result<(), AdminError> {
     Ok(())
 }
 
+/// Changes who may read the monitor and what `http_request` serves (controllers only).
+#[update]
+fn set_read_settings(update: ReadSettingsUpdate) -> Result<ReadSettings, AdminError> {
+    authorize("set_read_settings").map_err(admin_refused)?;
+    state().borrow_mut().set_read_settings(&update)
+}
+
+/// Issues a new metrics token from `raw_rand` (admins) and returns it, once: only its SHA-256
+/// is kept, and the previous token stops working.
+#[update]
+async fn rotate_metrics_token() -> Result<String, AdminError> {
+    authorize("rotate_metrics_token").map_err(admin_refused)?;
+    let random = super::platform::raw_rand()
+        .await
+        .and_then(|r| {
+            <[u8; TOKEN_BYTES]>::try_from(r.as_slice())
+                .map_err(|_| format!("{} random bytes, not {TOKEN_BYTES}", r.len()))
+        })
+        .unwrap_or_else(|e| ic_cdk::trap(format!("no new metrics token: raw_rand failed: {e}")));
+    Ok(state().borrow_mut().rotate_metrics_token(&random, now()))
+}
+
+/// Who may read the monitor, what `http_request` serves and when the metrics token was issued.
+#[query]
+fn read_settings() -> ReadSettings {
+    readable("read_settings");
+    state().borrow().read_settings()
+}
+
 /// Stores a chunk of a new module in a registered canister's chunk store (`upload_chunk` of the
 /// management canister, through the monitor, which controls it); returns the chunk's hash.
 #[update]
@@ -222,12 +264,14 @@ async fn set_backup_policy(
 /// The running operation (upgrade, backup, restore) of a canister, or its latest finished one.
 #[query]
 fn operation_status(canister_id: Principal) -> Option<OperationView> {
+    readable("operation_status");
     state().borrow().operation_status(canister_id)
 }
 
 /// Finished operations, newest first.
 #[query]
 fn operations(filter: OperationFilter) -> Vec<OperationView> {
+    readable("operations");
     state().borrow().operations(&filter)
 }
 
@@ -235,26 +279,31 @@ fn operations(filter: OperationFilter) -> Vec<OperationView> {
 /// its snapshots cost.
 #[query]
 fn backups(canister_id: Principal) -> BackupsView {
+    readable("backups");
     state().borrow().backups(canister_id)
 }
 
 #[query]
 fn get_registration(canister_id: Principal) -> Option<Registration> {
+    readable("get_registration");
     state().borrow().registration(canister_id)
 }
 
 #[query]
 fn list_registrations(start_after: Option<Principal>, limit: u32) -> RegistrationPage {
+    readable("list_registrations");
     state().borrow().registrations(start_after, limit as usize)
 }
 
 #[query]
 fn canister_state(canister_id: Principal) -> Option<CanisterState> {
+    readable("canister_state");
     state().borrow().canister_state(canister_id, now())
 }
 
 #[query]
 fn events(filter: EventFilter) -> EventPage {
+    readable("events");
     state().borrow().events(&filter)
 }
 
@@ -264,6 +313,7 @@ fn dead_letters(
     after_id: Option<u64>,
     limit: u32,
 ) -> DeadLetterPage {
+    readable("dead_letters");
     state()
         .borrow()
         .dead_letters(canister_id, after_id, limit as usize)
@@ -271,16 +321,19 @@ fn dead_letters(
 
 #[query]
 fn stats() -> Stats {
+    readable("stats");
     state().borrow().stats()
 }
 
 #[query]
 fn get_config() -> Config {
+    readable("get_config");
     state().borrow().config()
 }
 
 #[query]
 fn list_admins() -> Vec<Principal> {
+    readable("list_admins");
     state().borrow().admins()
 }
 
@@ -324,5 +377,6 @@ fn heap_bytes() -> u64 {
 
 #[query]
 fn http_request(req: HttpRequest) -> HttpResponse {
-    http::serve(&req, snapshot)
+    let access = state().borrow().page_access(&req);
+    pages::answer(&req, access, snapshot)
 }

@@ -124,3 +124,13 @@ impl Platform for Ic {
             .map_err(to_error)
     }
 }
+
+/// 32 random bytes from the management canister's `raw_rand` (for a metrics token).
+pub async fn raw_rand() -> Result<Vec<u8>, String> {
+    Call::bounded_wait(Principal::management_canister(), "raw_rand")
+        .await
+        .map_err(|e| e.to_string())?
+        .candid::<ByteBuf>()
+        .map(ByteBuf::into_vec)
+        .map_err(|e| format!("unexpected raw_rand reply: {e}"))
+}

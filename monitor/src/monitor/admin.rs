@@ -3,6 +3,7 @@
 use super::Monitor;
 use crate::api::*;
 use crate::policy::access::Caller;
+use crate::policy::read;
 use crate::state::stored::Stored;
 use candid::Principal;
 use ic_stable_structures::Memory;
@@ -20,10 +21,14 @@ impl<M: Memory> Monitor<M> {
         Ok(c)
     }
 
-    /// Applies an init or upgrade argument: its configuration change, then its admins.
+    /// Applies an init or upgrade argument: its configuration change, its read settings, then
+    /// its admins.
     pub fn apply_install_args(&mut self, args: InitArgs) -> Result<Config, AdminError> {
         if let Some(update) = &args.config {
             self.set_config(update)?;
+        }
+        if let Some(update) = &args.read_settings {
+            self.set_read_settings(update)?;
         }
         for a in args.admins.unwrap_or_default() {
             self.add_admin(a);
@@ -31,12 +36,15 @@ impl<M: Memory> Monitor<M> {
         Ok(self.config())
     }
 
-    /// `principal` with its roles, for the access table.
+    /// `principal` with its roles, for the access table; whether it may read is resolved
+    /// against the read policy.
     pub fn caller(&self, principal: Principal, is_controller: bool) -> Caller {
+        let is_admin = self.admins.contains_key(&principal);
         Caller {
             principal,
             is_controller,
-            is_admin: self.admins.contains_key(&principal),
+            is_admin,
+            may_read: read::may_read(self.read_policy(), principal, is_controller, is_admin),
         }
     }
 

@@ -8,6 +8,7 @@ mod delivery;
 mod operations;
 mod polling;
 mod queries;
+mod read_access;
 mod registry;
 
 use crate::api::*;
@@ -15,6 +16,7 @@ use crate::state::counters::Counters;
 use crate::state::eventlog::EventLog;
 use crate::state::operations::Operations;
 use crate::state::outbox::Outbox;
+use crate::state::read_settings::StoredReadSettings;
 use crate::state::store::CanisterStore;
 use crate::state::stored::Stored;
 use candid::Principal;
@@ -48,6 +50,9 @@ pub mod memory_ids {
     pub const OPERATION_COUNTS: u8 = 13;
     /// Backup policies and their schedules, by canister.
     pub const BACKUP_SCHEDULES: u8 = 14;
+    /// The read policy, the page setting and the metrics token's hash (24 is kept for this
+    /// concern too). Not yet in [`NAMES`]: the ids between are taken by other work.
+    pub const READ_SETTINGS: u8 = 23;
     /// The highest id in use.
     pub const LAST: u8 = BACKUP_SCHEDULES;
     /// Each id's structure, as named in `/metrics`.
@@ -110,6 +115,7 @@ pub struct Monitor<M: Memory> {
     outbox: Outbox<Vm<M>>,
     log: EventLog<Vm<M>>,
     operations: Operations<Vm<M>>,
+    read_settings: Cell<StoredReadSettings, Vm<M>>,
     /// When each running operation wants to run next (heap, rebuilt from `operations` by the
     /// first use after an upgrade).
     operation_wakeups: Option<BTreeMap<Principal, u64>>,
@@ -161,6 +167,7 @@ impl<M: Memory> Monitor<M> {
                 get(OPERATION_COUNTS),
                 get(BACKUP_SCHEDULES),
             ),
+            read_settings: Cell::init(get(READ_SETTINGS), StoredReadSettings::default()),
             operation_wakeups: None,
             backups_due: None,
             operating: BTreeSet::new(),

@@ -1,13 +1,18 @@
 //! Who may call each endpoint: one table, used by `inspect_message` for ingress and by the
-//! endpoint bodies for every call.
+//! endpoint bodies for every call. The queries are for [`Access::Readers`], resolved against the
+//! read policy ([`crate::policy::read`]) when the caller's roles are looked up.
 
 use candid::Principal;
 
 /// Who may call a method.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Access {
-    /// Anyone (the queries, also when called as updates).
+    /// Anyone: `http_request` only, whose answer follows the page setting instead
+    /// ([`crate::policy::read::page_access`]).
     Anyone,
+    /// Whoever the read policy lets read (the queries, also when called as updates): anyone
+    /// under a public policy, else controllers, admins and named viewers.
+    Readers,
     /// The monitor's controllers.
     Controllers,
     /// The monitor's controllers and admins.
@@ -36,18 +41,21 @@ pub const METHODS: &[(&str, Access)] = &[
     ("start_restore", Access::Admins),
     ("start_backup", Access::Admins),
     ("set_backup_policy", Access::Admins),
+    ("set_read_settings", Access::Controllers),
+    ("rotate_metrics_token", Access::Admins),
     ("report_error", Access::RegisteredCanisters),
-    ("get_registration", Access::Anyone),
-    ("list_registrations", Access::Anyone),
-    ("canister_state", Access::Anyone),
-    ("events", Access::Anyone),
-    ("dead_letters", Access::Anyone),
-    ("stats", Access::Anyone),
-    ("get_config", Access::Anyone),
-    ("list_admins", Access::Anyone),
-    ("operation_status", Access::Anyone),
-    ("operations", Access::Anyone),
-    ("backups", Access::Anyone),
+    ("get_registration", Access::Readers),
+    ("list_registrations", Access::Readers),
+    ("canister_state", Access::Readers),
+    ("events", Access::Readers),
+    ("dead_letters", Access::Readers),
+    ("stats", Access::Readers),
+    ("get_config", Access::Readers),
+    ("list_admins", Access::Readers),
+    ("operation_status", Access::Readers),
+    ("operations", Access::Readers),
+    ("backups", Access::Readers),
+    ("read_settings", Access::Readers),
     ("http_request", Access::Anyone),
 ];
 
@@ -65,6 +73,8 @@ pub struct Caller {
     pub is_controller: bool,
     /// An admin added by a controller.
     pub is_admin: bool,
+    /// The read policy lets this caller read ([`crate::policy::read::may_read`]).
+    pub may_read: bool,
 }
 
 impl Caller {
@@ -84,6 +94,9 @@ pub fn refusal(access: Access) -> &'static str {
             "only the monitor's controllers and admins may do this"
         }
         Access::RegisteredCanisters => "only registered canisters may call this, about themselves",
+        Access::Readers => {
+            "this monitor's read policy lets only its controllers, admins and viewers read it"
+        }
         Access::Anyone => "",
     }
 }
@@ -93,6 +106,7 @@ pub fn refusal(access: Access) -> &'static str {
 pub fn admits_ingress(method: &str, caller: &Caller) -> bool {
     match access(method) {
         Some(Access::Anyone) => true,
+        Some(Access::Readers) => caller.may_read,
         Some(Access::Controllers) => caller.is_controller,
         Some(Access::Admins | Access::AdminsOrTarget) => caller.is_admin(),
         Some(Access::RegisteredCanisters) | None => false,
@@ -106,6 +120,7 @@ pub fn check(method: &str, caller: &Caller) -> Result<(), &'static str> {
     let access = access(method).expect("every endpoint is in the access table");
     let allowed = match access {
         Access::Anyone | Access::RegisteredCanisters => true,
+        Access::Readers => caller.may_read,
         Access::Controllers => caller.is_controller,
         Access::Admins | Access::AdminsOrTarget => caller.is_admin(),
     };
@@ -120,37 +135,110 @@ pub fn check(method: &str, caller: &Caller) -> Result<(), &'static str> {
 mod tests {
     use super::*;
 
-    fn caller(is_controller: bool, is_admin: bool) -> Caller {
+    fn caller(is_controller: bool, is_admin: bool, may_read: bool) -> Caller {
         Caller {
             principal: Principal::anonymous(),
             is_controller,
             is_admin,
+            may_read,
         }
     }
 
+    /// Whether each kind of caller may call a method of each access, as ingress and in the
+    /// endpoint's own check: (access, [stranger, reader, admin, controller]).
     #[test]
-    fn strangers_may_only_read() {
-        let stranger = caller(false, false);
-        for (method, access) in METHODS {
+    fn the_resolution_table() {
+        let stranger = caller(false, false, false);
+        let reader = caller(false, false, true);
+        let admin = caller(false, true, true);
+        let controller = caller(true, false, true);
+        let callers = [stranger, reader, admin, controller];
+        let table = [
+            (
+                Access::Anyone,
+                [true, true, true, true],
+                [true, true, true, true],
+            ),
+            (
+                Access::Readers,
+                [false, true, true, true],
+                [false, true, true, true],
+            ),
+            (
+                Access::Admins,
+                [false, false, true, true],
+                [false, false, true, true],
+            ),
+            (
+                Access::AdminsOrTarget,
+                [false, false, true, true],
+                [false, false, true, true],
+            ),
+            (
+                Access::Controllers,
+                [false, false, false, true],
+                [false, false, false, true],
+            ),
+            // Canisters only: never ingress; the endpoint decides from its argument.
+            (Access::RegisteredCanisters, [false; 4], [true; 4]),
+        ];
+        for (access, ingress, checked) in table {
+            let method = METHODS
+                .iter()
+                .find(|(_, a)| *a == access)
+                .map(|(m, _)| *m)
+                .unwrap_or_else(|| panic!("no method has {access:?}"));
+            for (i, c) in callers.iter().enumerate() {
+                assert_eq!(
+                    admits_ingress(method, c),
+                    ingress[i],
+                    "{method} ingress {c:?}"
+                );
+                assert_eq!(check(method, c).is_ok(), checked[i], "{method} {c:?}");
+            }
+        }
+        assert!(!admits_ingress("no_such_method", &controller));
+    }
+
+    /// Anyone may call `http_request` (its answer follows the page setting); everything else
+    /// needs at least the read policy's consent.
+    #[test]
+    fn strangers_may_call_nothing_but_http_request() {
+        let stranger = caller(false, false, false);
+        for (method, _) in METHODS {
             assert_eq!(
                 admits_ingress(method, &stranger),
-                *access == Access::Anyone,
+                *method == "http_request",
+                "{method}"
+            );
+            if check(method, &stranger).is_err() {
+                continue;
+            }
+            assert!(
+                matches!(
+                    access(method),
+                    Some(Access::Anyone | Access::RegisteredCanisters)
+                ),
                 "{method}"
             );
         }
-        assert!(!admits_ingress("no_such_method", &caller(true, true)));
     }
 
     #[test]
     fn admins_manage_registrations_and_controllers_everything() {
-        let admin = caller(false, true);
+        let admin = caller(false, true, true);
         assert!(check("redrive", &admin).is_ok());
         assert!(check("register", &admin).is_ok());
+        assert!(check("rotate_metrics_token", &admin).is_ok());
         assert_eq!(
             check("set_config", &admin),
             Err(refusal(Access::Controllers))
         );
-        let controller = caller(true, false);
+        assert_eq!(
+            check("set_read_settings", &admin),
+            Err(refusal(Access::Controllers))
+        );
+        let controller = caller(true, false, true);
         for (method, access) in METHODS {
             assert!(check(method, &controller).is_ok(), "{method}");
             assert_eq!(

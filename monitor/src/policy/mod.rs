@@ -1,5 +1,5 @@
 //! Pure decisions: validation, configuration, triggers, estimates, scheduling, top-ups, what a
-//! sample or a failed call leads to, and who may call what. No state, no calls.
+//! sample or a failed call leads to, who may call what and who sees what. No state, no calls.
 
 pub(crate) mod access;
 pub(crate) mod backup_schedule;
@@ -9,6 +9,7 @@ pub(crate) mod estimate;
 pub(crate) mod evaluate;
 pub(crate) mod exports;
 pub(crate) mod pipeline;
+pub(crate) mod read;
 pub(crate) mod scheduler;
 pub(crate) mod topup;
 pub(crate) mod triggers;

@@ -7,7 +7,8 @@ use canister_hooks_types::units;
 use serde_bytes::ByteBuf;
 use std::fmt::Write;
 
-fn response(status_code: u16, content_type: &str, body: Vec<u8>) -> HttpResponse {
+/// A response with `body` that no cache keeps.
+pub fn response(status_code: u16, content_type: &str, body: Vec<u8>) -> HttpResponse {
     HttpResponse {
         status_code,
         headers: vec![

@@ -14,6 +14,7 @@ fn controller() -> Caller {
         principal: Principal::anonymous(),
         is_controller: true,
         is_admin: false,
+        may_read: true,
     }
 }
 

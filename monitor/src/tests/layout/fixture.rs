@@ -255,6 +255,8 @@ fn a_memory_written_by_the_pinned_layout_opens_intact() {
     };
     assert_eq!(m.borrow().config(), config);
     assert_eq!(m.borrow().admins(), vec![admin()]);
+    // Written before read settings existed: restricted to controllers and admins, pages off.
+    assert_eq!(m.borrow().read_settings(), ReadSettings::default());
 
     let ic = FakeIc::default();
     let registered: Vec<Registration> = [1, 2, 3, 4, 6]

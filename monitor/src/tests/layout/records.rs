@@ -1,6 +1,6 @@
 //! Golden bytes of every record the monitor keeps in stable memory: the per-canister record
-//! (registration and watch state), the counters and config cells, the admins and canister index
-//! keys, the outbox entries and due keys, dead letters, event-log entries, the slots header and
+//! (registration and watch state), the counters, config and read settings cells, the admins and
+//! canister index keys, the outbox entries and due keys, dead letters, event-log entries, the slots header and
 //! the memory manager's header (which memory id holds which structure).
 
 use std::borrow::Cow;
@@ -18,6 +18,7 @@ use crate::policy::topup::Spending;
 use crate::policy::validation::tests::canister;
 use crate::state::counters::Counters;
 use crate::state::outbox::OutboxEntry;
+use crate::state::read_settings::StoredReadSettings;
 use crate::state::slots::{Slots, IN_USE};
 use crate::state::store::{CanisterRecord, RECORD_BYTES};
 use crate::state::stored::Stored;
@@ -261,6 +262,22 @@ fn a_config_written_before_backups_still_reads() {
     let read = Stored::<Config>::from_bytes(Cow::Owned(written));
     assert_eq!(read.0, config(None));
     assert_eq!(read.0.backup_concurrency(), 10);
+}
+
+#[test]
+fn read_settings_cell_is_pinned() {
+    assert_storable_pinned(
+        "read_settings",
+        StoredReadSettings {
+            read_policy: ReadPolicy::Restricted {
+                viewers: vec![admin(), canister(7)],
+            },
+            http_pages: HttpPages::MetricsWithToken,
+            metrics_token_sha256: Some(serde_bytes::ByteBuf::from(vec![0x5a; 32])),
+            metrics_token_rotated_at_ns: Some(T0_S * NS),
+        },
+    );
+    assert_storable_pinned("read_settings_default", StoredReadSettings::default());
 }
 
 #[test]
