@@ -4,6 +4,7 @@
 mod config;
 mod events;
 mod operations;
+mod webhooks;
 
 pub use crate::events::{
     endpoint, ErrorEvent, ErrorReport, ErrorSource, EventOrigin, LowCyclesEvent, LowMemoryEvent,
@@ -13,6 +14,7 @@ pub use crate::NS;
 pub use config::*;
 pub use events::*;
 pub use operations::*;
+pub use webhooks::*;
 
 use candid::{CandidType, Principal};
 use serde::{Deserialize, Serialize};

@@ -208,7 +208,7 @@ impl<M: Memory> Monitor<M> {
             capacity,
         );
         if wanted {
-            self.outbox.enqueue(reg.canister_id, event, now_ns);
+            self.outbox.enqueue(reg.canister_id, id, event, now_ns);
         }
         id
     }
