@@ -49,6 +49,8 @@ mod service {
     #[allow(unused_imports)]
     use candid::Principal;
     #[allow(unused_imports)]
+    use ic_management_canister_types::{HttpRequestResult, TransformArgs};
+    #[allow(unused_imports)]
     use serde_bytes::ByteBuf;
 
     ic_cdk::export_candid!();

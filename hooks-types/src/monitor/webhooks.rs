@@ -244,6 +244,11 @@ pub enum WebhookError {
         /// The maximum.
         max: u32,
     },
+    /// The test message was not delivered.
+    DeliveryFailed {
+        /// Why (an HTTP status, a reject; never contains the URL).
+        reason: String,
+    },
     /// No webhook dead letter of this channel has this id.
     UnknownDeadLetter {
         /// The channel.
@@ -269,6 +274,9 @@ impl fmt::Display for WebhookError {
             }
             WebhookError::TooManyChannels { max } => {
                 write!(f, "the monitor holds its maximum of {max} webhook channels")
+            }
+            WebhookError::DeliveryFailed { reason } => {
+                write!(f, "the test message was not delivered: {reason}")
             }
             WebhookError::UnknownDeadLetter { channel, id } => {
                 write!(f, "channel {channel:?} has no dead letter {id}")

@@ -28,7 +28,7 @@ fn caller() -> Caller {
 }
 
 /// The caller, when the access table lets it call `method`; else who it was and why not.
-fn authorize(method: &str) -> Result<Caller, (Principal, String)> {
+pub(super) fn authorize(method: &str) -> Result<Caller, (Principal, String)> {
     let c = caller();
     access::check(method, &c)
         .map(|()| c)
@@ -309,6 +309,8 @@ fn snapshot() -> Snapshot {
         operations: m.recent_operations(OPERATIONS_SHOWN),
         operation_counts: m.operation_counts(),
         backups: m.all_backups(),
+        webhooks: m.webhook_status(),
+        outcalls_in_flight: m.outcalls_in_flight() as u64,
     }
 }
 

@@ -36,6 +36,13 @@ pub const METHODS: &[(&str, Access)] = &[
     ("start_restore", Access::Admins),
     ("start_backup", Access::Admins),
     ("set_backup_policy", Access::Admins),
+    ("add_webhook", Access::Admins),
+    ("update_webhook", Access::Admins),
+    ("remove_webhook", Access::Admins),
+    ("list_webhooks", Access::Admins),
+    ("webhook_dead_letters", Access::Admins),
+    ("redrive_webhook", Access::Admins),
+    ("test_webhook", Access::Admins),
     ("report_error", Access::RegisteredCanisters),
     ("get_registration", Access::Anyone),
     ("list_registrations", Access::Anyone),
@@ -49,6 +56,9 @@ pub const METHODS: &[(&str, Access)] = &[
     ("operations", Access::Anyone),
     ("backups", Access::Anyone),
     ("http_request", Access::Anyone),
+    ("webhook_status", Access::Anyone),
+    // Called by the system (as the management canister) on each outcall's response.
+    ("webhook_transform", Access::Anyone),
 ];
 
 /// Who may call `method`; `None` for a method the monitor does not have.

@@ -1,4 +1,6 @@
-//! What the monitor shows over HTTP: Prometheus metrics and the status page.
+//! What the monitor shows over HTTP: Prometheus metrics and the status page (webhook channels
+//! in their own module).
 
 pub(crate) mod http;
 pub(crate) mod metrics;
+pub(crate) mod webhooks;

@@ -117,7 +117,7 @@ mod tests {
     };
 
     fn arrival(id: u64) -> Arrival {
-        let (kind, severity) = if id % 3 == 0 {
+        let (kind, severity) = if id.is_multiple_of(3) {
             (EventKind::LowCycles, Severity::Warning)
         } else {
             (EventKind::Error, Severity::Critical)
