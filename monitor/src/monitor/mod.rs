@@ -137,6 +137,9 @@ pub struct Monitor<M: Memory> {
     webhooks: Webhooks<Vm<M>>,
     /// Channels with an outcall in flight (heap only: no call survives an upgrade).
     outcalls: BTreeSet<ChannelId>,
+    /// When each channel holding a folded digest may send it (heap, rebuilt from the channels'
+    /// states by the first use after an upgrade).
+    digests_due: Option<BTreeMap<ChannelId, u64>>,
     operations: Operations<Vm<M>>,
     /// When each running operation wants to run next (heap, rebuilt from `operations` by the
     /// first use after an upgrade).
@@ -183,6 +186,7 @@ impl<M: Memory> Monitor<M> {
             outbox: Outbox::init(get(OUTBOX), get(OUTBOX_DUE), get(DEAD_LETTERS)),
             log: EventLog::init(get(EVENT_LOG)),
             outcalls: BTreeSet::new(),
+            digests_due: None,
             operations: Operations::init(
                 get(OPERATIONS_RUNNING),
                 get(OPERATIONS_FINISHED),

@@ -12,6 +12,7 @@ use crate::state::outbox::{Failure, Outcome};
 use crate::state::webhooks::{ChannelId, WebhookDead};
 use candid::Principal;
 use ic_stable_structures::Memory;
+use std::collections::BTreeMap;
 
 /// Most outcalls in flight at once.
 pub const MAX_CONCURRENT_OUTCALLS: usize = 4;
@@ -51,7 +52,13 @@ impl<M: Memory> Monitor<M> {
             .webhooks
             .find(&channel.name)
             .ok_or_else(|| unknown(&channel.name))?;
+        let due = self
+            .webhooks
+            .state(id)
+            .window
+            .digest_due_at(&channel.rate_limit.unwrap_or_default());
         self.webhooks.replace(id, channel);
+        self.note_digest(id, due);
         Ok(())
     }
 
@@ -59,6 +66,7 @@ impl<M: Memory> Monitor<M> {
     pub fn remove_webhook(&mut self, name: &str, now_ns: u64) -> Result<(), WebhookError> {
         let (id, _) = self.webhooks.find(name).ok_or_else(|| unknown(name))?;
         self.webhooks.remove(id, now_ns);
+        self.note_digest(id, None);
         Ok(())
     }
 
@@ -110,10 +118,8 @@ impl<M: Memory> Monitor<M> {
                 severity: Severity::of(event),
                 summary: format::summary(canister, event),
             };
-            let (digest, admission) =
-                state
-                    .window
-                    .admit(&c.rate_limit.unwrap_or_default(), now_ns, arrival);
+            let limit = c.rate_limit.unwrap_or_default();
+            let (digest, admission) = state.window.admit(&limit, now_ns, arrival);
             if let Some(d) = digest {
                 state.counters.digests += 1;
                 self.webhooks.outbox.enqueue(
@@ -135,13 +141,52 @@ impl<M: Memory> Monitor<M> {
                 ),
                 Admission::Folded => state.counters.events_digested += 1,
             }
+            self.note_digest(id, state.window.digest_due_at(&limit));
             self.webhooks.set_state(id, state);
+        }
+    }
+
+    /// The digests due, by channel (built from the channels' states on first use).
+    fn digests_due(&mut self) -> &mut BTreeMap<ChannelId, u64> {
+        let webhooks = &self.webhooks;
+        self.digests_due.get_or_insert_with(|| {
+            webhooks
+                .channels()
+                .into_iter()
+                .filter_map(|(id, c)| {
+                    let due = webhooks
+                        .state(id)
+                        .window
+                        .digest_due_at(&c.rate_limit.unwrap_or_default());
+                    due.map(|at| (id, at))
+                })
+                .collect()
+        })
+    }
+
+    /// Records when channel `id`'s digest is due (`None`: it holds none).
+    fn note_digest(&mut self, id: ChannelId, due: Option<u64>) {
+        if let Some(cache) = &mut self.digests_due {
+            match due {
+                Some(at) => cache.insert(id, at),
+                None => cache.remove(&id),
+            };
         }
     }
 
     /// Queues the digests of channels whose window has ended.
     fn flush_digests(&mut self, now_ns: u64) {
-        for (id, c) in self.webhooks.channels() {
+        let due: Vec<ChannelId> = self
+            .digests_due()
+            .iter()
+            .filter(|(_, at)| **at <= now_ns)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in due {
+            self.note_digest(id, None);
+            let Some(c) = self.webhooks.get(id) else {
+                continue;
+            };
             let mut state = self.webhooks.state(id);
             if let Some(d) = state.window.roll(&c.rate_limit.unwrap_or_default(), now_ns) {
                 state.counters.digests += 1;
@@ -184,7 +229,7 @@ impl<M: Memory> Monitor<M> {
     }
 
     /// When webhook work is next due: a queued message, or a digest at its window's end.
-    pub(super) fn next_webhook_wakeup(&self) -> Option<u64> {
+    pub(super) fn next_webhook_wakeup(&mut self) -> Option<u64> {
         let message = if self.outcalls.len() < MAX_CONCURRENT_OUTCALLS {
             self.webhooks
                 .outbox
@@ -192,17 +237,7 @@ impl<M: Memory> Monitor<M> {
         } else {
             None
         };
-        let digest = self
-            .webhooks
-            .channels()
-            .into_iter()
-            .filter_map(|(id, c)| {
-                self.webhooks
-                    .state(id)
-                    .window
-                    .digest_due_at(&c.rate_limit.unwrap_or_default())
-            })
-            .min();
+        let digest = self.digests_due().values().min().copied();
         message.into_iter().chain(digest).min()
     }
 

@@ -215,16 +215,33 @@ fn a_storm_of_1000_events_sends_a_handful_of_messages_and_counts_every_event() {
 #[test]
 fn channels_queues_and_rate_windows_survive_an_upgrade() {
     let (m, mem, ic, id) = setup();
+    let limited = channel(
+        "ops",
+        Some(RateLimit {
+            max_messages: 1,
+            window_seconds: 60,
+        }),
+    );
+    m.borrow_mut().update_webhook(limited.clone()).unwrap();
     ic.outcall_answers.borrow_mut().push_back(Ok(503));
-    report(&m, &ic, id, 1);
+    for n in 0..3 {
+        report(&m, &ic, id, n);
+    }
     tick(&m, &ic);
+    assert_eq!(status(&m).events_waiting_for_digest, 2);
     drop(m);
     let m = restart(&mem);
-    assert_eq!(m.borrow().list_webhooks(), vec![channel("ops", None)]);
+    assert_eq!(m.borrow().list_webhooks(), vec![limited]);
     assert_eq!(status(&m).pending, 1);
     drain(&m, &ic, 3_600);
-    assert_eq!(status(&m).delivered, 1);
-    assert_eq!(ic.outcalls.borrow().len(), 2);
+    let s = status(&m);
+    assert_eq!((s.delivered, s.digests, s.events_digested), (2, 1, 2));
+    assert_eq!(
+        ic.outcalls.borrow().len(),
+        3,
+        "a failed try, its retry, the digest"
+    );
+    assert!(body(&ic.outcalls.borrow()[2].0).get("digest").is_some());
 }
 
 #[test]
