@@ -128,6 +128,18 @@ impl Hooked {
         );
     }
 
+    /// Answers `request` with a reject (code 2, as an outcall that timed out or could not
+    /// connect) whose message quotes the URL.
+    fn reject(&self, request: &CanisterHttpRequest, message: &str) {
+        self.answer(
+            request,
+            CanisterHttpResponse::CanisterHttpReject(CanisterHttpReject {
+                reject_code: 2,
+                message: format!("{message} {}", url()),
+            }),
+        );
+    }
+
     fn status(&self) -> WebhookStatus {
         self.fleet.watcher().webhook_status().unwrap().remove(0)
     }
@@ -191,13 +203,7 @@ fn a_500_and_a_timeout_are_retried_with_the_same_key_until_delivered() {
     h.reply(&first, 500);
     assert_eq!(h.status().last_error.as_deref(), Some("HTTP 500"));
     let second = h.one(30);
-    h.answer(
-        &second,
-        CanisterHttpResponse::CanisterHttpReject(CanisterHttpReject {
-            reject_code: 2,
-            message: format!("Timeout expired connecting to {}", url()),
-        }),
-    );
+    h.reject(&second, "Timeout expired connecting to");
     let error = h.status().last_error.unwrap();
     assert!(!error.contains(TOKEN), "{error}");
     let third = h.one(30);
@@ -300,13 +306,7 @@ fn a_stranger_cannot_read_or_change_channels_and_no_url_shows_anywhere() {
     let h = hooked(None);
     h.report(1);
     let r = h.one(10);
-    h.answer(
-        &r,
-        CanisterHttpResponse::CanisterHttpReject(CanisterHttpReject {
-            reject_code: 2,
-            message: format!("connect {}: refused", url()),
-        }),
-    );
+    h.reject(&r, "connection refused by");
     let stranger = Principal::self_authenticating(b"a stranger");
     let theirs = Client::<_, canister_hooks_testkit::monitor::Monitor>::new(
         &h.fleet.pic,

@@ -9,7 +9,7 @@ use crate::policy::webhooks::format;
 use crate::policy::webhooks::outcall::OutcallRequest;
 use crate::policy::webhooks::rate_limit::{Admission, Arrival};
 use crate::state::outbox::{Failure, Outcome};
-use crate::state::webhooks::{ChannelId, WebhookDead};
+use crate::state::webhooks::{ChannelId, ChannelState, WebhookDead};
 use candid::Principal;
 use ic_stable_structures::Memory;
 use std::collections::BTreeMap;
@@ -121,13 +121,7 @@ impl<M: Memory> Monitor<M> {
             let limit = c.rate_limit.unwrap_or_default();
             let (digest, admission) = state.window.admit(&limit, now_ns, arrival);
             if let Some(d) = digest {
-                state.counters.digests += 1;
-                self.webhooks.outbox.enqueue(
-                    id,
-                    d.last_event_id,
-                    WebhookMessage::Digest(d),
-                    now_ns,
-                );
+                self.queue_digest(id, &mut state, d, now_ns);
             }
             match admission {
                 Admission::Send => self.webhooks.outbox.enqueue(
@@ -144,6 +138,14 @@ impl<M: Memory> Monitor<M> {
             self.note_digest(id, state.window.digest_due_at(&limit));
             self.webhooks.set_state(id, state);
         }
+    }
+
+    /// Queues digest `d` for channel `id` (its id: the last event it folded).
+    fn queue_digest(&mut self, id: ChannelId, state: &mut ChannelState, d: Digest, now_ns: u64) {
+        state.counters.digests += 1;
+        self.webhooks
+            .outbox
+            .enqueue(id, d.last_event_id, WebhookMessage::Digest(d), now_ns);
     }
 
     /// The digests due, by channel (built from the channels' states on first use).
@@ -189,13 +191,7 @@ impl<M: Memory> Monitor<M> {
             };
             let mut state = self.webhooks.state(id);
             if let Some(d) = state.window.roll(&c.rate_limit.unwrap_or_default(), now_ns) {
-                state.counters.digests += 1;
-                self.webhooks.outbox.enqueue(
-                    id,
-                    d.last_event_id,
-                    WebhookMessage::Digest(d),
-                    now_ns,
-                );
+                self.queue_digest(id, &mut state, d, now_ns);
                 self.webhooks.set_state(id, state);
             }
         }

@@ -3,6 +3,7 @@
 //! dead-letter like hooks; a storm is folded into digests; everything survives an upgrade; no
 //! URL leaks into what the monitor shows.
 
+use super::delivery::report;
 use crate::api::*;
 use crate::policy::call_error::CallError;
 use crate::policy::validation::tests::args;
@@ -36,22 +37,6 @@ fn setup() -> (M, VectorMemory, FakeIc, Principal) {
     register(&m, &ic, args(1)).unwrap();
     m.borrow_mut().add_webhook(channel("ops", None)).unwrap();
     (m, mem, ic, id)
-}
-
-fn report(m: &M, ic: &FakeIc, id: Principal, n: u64) -> u64 {
-    m.borrow_mut()
-        .report_error(
-            id,
-            ErrorReport {
-                source: ErrorSource::Timer(format!("t{n}")),
-                message: format!("failure {n}"),
-                reject_code: Some(5),
-                time_ns: 0,
-                count: 1,
-            },
-            ic.now.get(),
-        )
-        .unwrap()
 }
 
 fn header<'a>(r: &'a crate::policy::webhooks::outcall::OutcallRequest, name: &str) -> &'a str {
