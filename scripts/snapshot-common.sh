@@ -17,16 +17,8 @@ declare -A options=()
 
 scripts_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-die() {
-  echo "error: $*" >&2
-  exit 1
-}
-
-bad_usage() {
-  echo "error: $*" >&2
-  echo "run with --help for the options" >&2
-  exit 2
-}
+# shellcheck source=scripts/messages.sh
+source "$scripts_dir/messages.sh"
 
 # Reads the command line "${@:3}": the options named in "$1" take a value (`--name value` or
 # `--name=value`), those in "$2" none, `--network NAME` sets `network`, `-h`/`--help` prints

@@ -57,16 +57,8 @@ MAX_CHUNKS=100
 # The empty Candid argument `()`.
 EMPTY_ARG=4449444c0000
 
-die() {
-  echo "error: $*" >&2
-  exit 1
-}
-
-bad_usage() {
-  echo "error: $*" >&2
-  echo "run with --help for the options" >&2
-  exit 2
-}
+# shellcheck source=scripts/messages.sh
+source "$(dirname "$0")/messages.sh"
 
 # Reading replies and modules, and printing progress: python3 subcommands (see the bottom).
 read -r -d '' HELPER <<'PY' || true

@@ -3,6 +3,7 @@
 //! request becomes a call on the engine's public API.
 
 mod blobs;
+mod canister_http;
 pub mod cli;
 mod convert;
 mod error;

@@ -1,6 +1,7 @@
 //! The REST endpoints of the PocketIC protocol, mapped onto the engine.
 
 use crate::blobs::BlobStore;
+use crate::canister_http;
 use crate::convert::{self, canister_result, principal, reject_response};
 use crate::error::{parse_body, ApiError, ApiResult};
 use crate::instances::{Instance, Instances};
@@ -16,10 +17,10 @@ use axum::{Json, Router};
 use ic_sim::{Ingress, MessageId, Sim, SimConfig};
 use pocket_ic::common::rest::{
     AutoProgressConfig, CreateInstanceResponse, InitialTime, InstanceConfig, InstanceId,
-    RawAddCycles, RawCanisterCall, RawCanisterId, RawCanisterResult, RawCanisterSnapshotDownload,
-    RawCanisterSnapshotId, RawCanisterSnapshotUpload, RawCycles, RawIngressStatusArgs,
-    RawMessageId, RawPrincipalId, RawSetStableMemory, RawStableMemory, RawSubnetId, RawTime,
-    Topology,
+    RawAddCycles, RawCanisterCall, RawCanisterHttpRequest, RawCanisterId, RawCanisterResult,
+    RawCanisterSnapshotDownload, RawCanisterSnapshotId, RawCanisterSnapshotUpload, RawCycles,
+    RawIngressStatusArgs, RawMessageId, RawMockCanisterHttpResponse, RawPrincipalId,
+    RawSetStableMemory, RawStableMemory, RawSubnetId, RawTime, Topology,
 };
 use pocket_ic::RejectResponse;
 use std::sync::Arc;
@@ -64,6 +65,8 @@ pub fn router(state: Arc<ServerState>) -> Router {
         .route("/read/ingress_status", post(ingress_status))
         .route("/read/query", post(query))
         .route("/read/pub_key", post(pub_key))
+        .route("/read/get_canister_http", get(get_canister_http))
+        .route("/update/mock_canister_http", post(mock_canister_http))
         .route(
             "/update/canister_snapshot_download",
             post(canister_snapshot_download),
@@ -236,6 +239,17 @@ async fn get_time(State(state): Shared, Path(id): Path<InstanceId>) -> ApiResult
         .map(Json)
 }
 
+async fn get_canister_http(
+    State(state): Shared,
+    Path(id): Path<InstanceId>,
+) -> ApiResult<Vec<RawCanisterHttpRequest>> {
+    let instance = state.instances.get(id)?;
+    instance
+        .run(|sim| canister_http::pending_requests(sim))
+        .await
+        .map(Json)
+}
+
 async fn tick(State(state): Shared, Path(id): Path<InstanceId>, body: Bytes) -> ApiResult<()> {
     // Tick configs only choose block makers, which the emulator does not model.
     let body = if body.is_empty() {
@@ -374,6 +388,10 @@ instance_endpoints! {
         snapshot_dir::upload(sim, canister, sender, replace, &request.snapshot_dir)
             .map(|snapshot_id| RawCanisterSnapshotId { snapshot_id })
             .map_err(snapshot_dir_error)
+    }
+
+    mock_canister_http(sim, mock: RawMockCanisterHttpResponse) -> () {
+        canister_http::mock_response(sim, mock)
     }
 
     pub_key(sim, subnet: RawSubnetId) -> Vec<u8> {

@@ -20,6 +20,10 @@ pub const STORAGE_FEE_GIB_SECOND: u128 = 127_000;
 pub const MAX_RESPONSE_BYTES: u128 = 2 * 1024 * 1024;
 /// Longest bounded-wait timeout, in seconds.
 pub const MAX_BOUNDED_WAIT_SECONDS: u64 = 300;
+/// Nodes of the emulated subnet: the `n` of the fee formulas that scale with the subnet size.
+pub const SUBNET_SIZE: u128 = 13;
+/// Largest HTTPS outcall response, and the `max_response_bytes` charged for when none is given.
+pub const MAX_HTTP_RESPONSE_BYTES: u64 = 2_000_000;
 /// Default freezing threshold, in seconds (30 days).
 pub const DEFAULT_FREEZING_THRESHOLD: u64 = 2_592_000;
 
@@ -43,6 +47,17 @@ pub fn response_reservation() -> u128 {
 /// Part of the reservation refunded when a response of `bytes` arrives.
 pub fn response_refund(bytes: u64) -> u128 {
     response_reservation().saturating_sub(XNET_BYTE_FEE * u128::from(bytes))
+}
+
+/// Cycles an HTTPS outcall (`http_request`) costs on the subnet: `(3 M + 60 K·n + 400·request
+/// bytes + 800·max response bytes)·n` with `n` = [`SUBNET_SIZE`]. `request_size` counts the URL,
+/// the header names and values, the body and the transform's method name and context;
+/// `max_response_bytes` is the request's limit ([`MAX_HTTP_RESPONSE_BYTES`] when it gives none).
+/// The same formula answers `ic0.cost_http_request`.
+pub fn http_request_fee(request_size: u64, max_response_bytes: u64) -> u128 {
+    let n = SUBNET_SIZE;
+    (3_000_000 + 60_000 * n + 400 * u128::from(request_size) + 800 * u128::from(max_response_bytes))
+        * n
 }
 
 /// Cycles charged to a canister for receiving an ingress message.
@@ -75,5 +90,17 @@ mod tests {
         assert_eq!(storage_fee(1 << 30, 1_000_000_000), STORAGE_FEE_GIB_SECOND);
         assert_eq!(freezing_reserve(1 << 30, 10), 10 * STORAGE_FEE_GIB_SECOND);
         assert_eq!(call_fee(3, 7), 260_000 + 10_000);
+    }
+
+    #[test]
+    fn an_https_outcall_costs_the_13_node_schedule() {
+        // 49.14 M base, 5,200 per request byte and 10,400 per response byte on 13 nodes.
+        assert_eq!(http_request_fee(0, 0), 49_140_000);
+        assert_eq!(http_request_fee(1, 0) - http_request_fee(0, 0), 5_200);
+        assert_eq!(http_request_fee(0, 1) - http_request_fee(0, 0), 10_400);
+        assert_eq!(
+            http_request_fee(100, MAX_HTTP_RESPONSE_BYTES),
+            49_140_000 + 520_000 + 20_800_000_000
+        );
     }
 }

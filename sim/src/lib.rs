@@ -1,7 +1,7 @@
 //! ic-sim: an embeddable Internet Computer emulator. [`Sim`] runs canister wasm (with wasmi) on
 //! one emulated 13-node application subnet, following the IC interface specification: the `ic0`
 //! System API, ingress and inter-canister messages, rounds and time, the management canister,
-//! cycles and fault injection. The engine knows nothing of HTTP; the `ic-sim-server` crate maps the
+//! cycles, HTTPS outcalls (answered by the embedder) and fault injection. The engine knows nothing of HTTP; the `ic-sim-server` crate maps the
 //! PocketIC REST protocol onto it.
 
 pub mod call_context;
@@ -16,6 +16,7 @@ pub mod ids;
 pub mod logs;
 pub mod management;
 pub mod messages;
+pub mod outcalls;
 mod scheduler;
 mod sim;
 pub mod system_api;
@@ -26,4 +27,5 @@ pub use config::{InstructionLimits, SimConfig};
 pub use error::{ErrorCode, RejectCode, SimError, UserError};
 pub use ic_management_canister_types as management_types;
 pub use ids::MessageId;
+pub use outcalls::{OutcallError, OutcallResponse, PendingOutcall};
 pub use sim::{Ingress, Sim};

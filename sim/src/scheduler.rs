@@ -1,5 +1,5 @@
-//! Rounds: time, system tasks (heartbeat, global timer, low-memory hook), bounded-wait
-//! timeouts, the message queue; ingress admission (inspect_message), queries and storage fees.
+//! Rounds: time, system tasks (heartbeat, global timer, low-memory hook), bounded-wait and
+//! HTTPS outcall timeouts, the message queue; ingress admission (inspect_message), queries and storage fees.
 
 use crate::canister::{LowMemoryHook, RunStatus};
 use crate::cycles;
@@ -13,13 +13,14 @@ use candid::Principal;
 
 impl Sim {
     /// Runs one round: time moves forward by `round_time_ns`, due system tasks run, expired
-    /// bounded-wait calls are rejected, and queued messages execute.
+    /// bounded-wait calls and HTTPS outcalls are rejected, and queued messages execute.
     pub fn tick(&mut self) {
         let t = self.time_ns + self.config.round_time_ns;
         self.set_time_ns(t);
         self.answer_raw_rand();
         self.run_system_tasks();
         self.expire_callbacks();
+        self.expire_outcalls();
         let mut executed = 0;
         while executed < self.config.max_messages_per_round {
             let Some(message) = self.queue.pop_front() else {

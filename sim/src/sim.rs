@@ -53,6 +53,8 @@ pub struct Sim {
     pub(crate) uncharged_storage_ns: u64,
     /// `raw_rand` calls waiting for the next round: where the reply goes, cycles to refund.
     pub(crate) raw_rand_waiting: Vec<(crate::call_context::ResponseTarget, u128)>,
+    /// HTTPS outcalls waiting for a driver's answer.
+    pub(crate) outcalls: crate::outcalls::Outcalls,
 }
 
 impl std::fmt::Debug for Sim {
@@ -90,6 +92,7 @@ impl Sim {
             next_snapshot: 0,
             uncharged_storage_ns: 0,
             raw_rand_waiting: Vec::new(),
+            outcalls: Default::default(),
         }
     }
 
@@ -143,10 +146,16 @@ impl Sim {
         if let Some(IngressState::Done(r)) = self.ingress.get(id) {
             return r.clone();
         }
+        let outcalls = match self.outcalls.len() {
+            0 => String::new(),
+            n => format!(
+                "; {n} HTTPS outcall(s) are waiting for an answer (pending_outcalls, answer_outcall)"
+            ),
+        };
         Err(UserError::new(
             ErrorCode::IngressMessageTimeout,
             format!(
-                "ic-sim: the message did not complete within {} rounds (is it waiting on a call that never returns, e.g. an unbounded-wait call to a silenced canister?)",
+                "ic-sim: the message did not complete within {} rounds (is it waiting on a call that never returns, e.g. an unbounded-wait call to a silenced canister?){outcalls}",
                 self.config.max_await_rounds
             ),
         ))

@@ -8,16 +8,16 @@ mod common;
 use candid::{CandidType, Principal};
 use common::*;
 use ic_management_canister_types as published;
-use ic_sim::{Ingress, Sim, SimConfig};
+use ic_sim::{Ingress, OutcallResponse, Sim, SimConfig};
 use published::{
     CanisterIdRecord, CanisterInfoArgs, CanisterInfoResult, CanisterInstallMode,
     CanisterMetadataArgs, CanisterMetadataResult, CanisterSettings, CanisterStatusResult,
     ChunkHash, ClearChunkStoreArgs, CreateCanisterArgs, CreateCanisterResult,
-    DeleteCanisterSnapshotArgs, FetchCanisterLogsArgs, FetchCanisterLogsResult,
-    InstallChunkedCodeArgs, InstallCodeArgs, ListCanisterSnapshotsResult, LoadCanisterSnapshotArgs,
-    ProvisionalCreateCanisterWithCyclesArgs, ProvisionalCreateCanisterWithCyclesResult,
-    ProvisionalTopUpCanisterArgs, RawRandResult, ReadCanisterSnapshotDataArgs,
-    ReadCanisterSnapshotDataResult, ReadCanisterSnapshotMetadataArgs,
+    DeleteCanisterSnapshotArgs, FetchCanisterLogsArgs, FetchCanisterLogsResult, HttpRequestArgs,
+    HttpRequestResult, InstallChunkedCodeArgs, InstallCodeArgs, ListCanisterSnapshotsResult,
+    LoadCanisterSnapshotArgs, ProvisionalCreateCanisterWithCyclesArgs,
+    ProvisionalCreateCanisterWithCyclesResult, ProvisionalTopUpCanisterArgs, RawRandResult,
+    ReadCanisterSnapshotDataArgs, ReadCanisterSnapshotDataResult, ReadCanisterSnapshotMetadataArgs,
     ReadCanisterSnapshotMetadataResult, SnapshotDataKind, SnapshotDataOffset, StatusVisibility,
     StoredChunksResult, TakeCanisterSnapshotArgs, TakeCanisterSnapshotResult, UpdateSettingsArgs,
     UploadCanisterSnapshotDataArgs, UploadCanisterSnapshotMetadataArgs,
@@ -303,6 +303,28 @@ fn every_management_reply_decodes_with_the_newest_published_types() {
     let () = by_canister(&mut sim, caller, "deposit_cycles", by_id(id), 1_000);
     let random: RawRandResult = by_canister(&mut sim, caller, "raw_rand", (), 0);
     assert_eq!(random.len(), 32);
+    let outcall = HttpRequestArgs {
+        url: "https://example.com".into(),
+        max_response_bytes: Some(100),
+        ..Default::default()
+    };
+    let management = Principal::management_canister();
+    let call = submit_from_caller(
+        &mut sim,
+        caller,
+        management,
+        "http_request",
+        enc(outcall),
+        1 << 40,
+    );
+    sim.tick();
+    let pending = sim.pending_outcalls()[0].id;
+    let response = OutcallResponse::reply(200, vec![], b"ok".to_vec());
+    sim.answer_outcall(pending, response).unwrap();
+    let out = await_caller(&mut sim, &call);
+    assert_eq!(out.reject_code, 0, "{}", String::from_utf8_lossy(&out.data));
+    let fetched: HttpRequestResult = decode("http_request", &out.data);
+    assert_eq!(fetched.body, b"ok");
     let child: CreateCanisterResult = by_canister(
         &mut sim,
         caller,

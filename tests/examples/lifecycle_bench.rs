@@ -208,21 +208,12 @@ fn rollback() {
         matches!(view.outcome, Some(Outcome::RolledBack { .. })),
         "{view:#?}"
     );
-    let detected = view
-        .steps
-        .iter()
-        .find(|s| s.error.is_some())
-        .unwrap()
-        .ended_at_ns;
-    let back = view
-        .steps
-        .iter()
-        .rfind(|s| s.step.kind == StepKind::AwaitReady)
-        .unwrap()
-        .ended_at_ns;
+    let back_after_ns = view
+        .recovery_ns()
+        .expect("a failed step and a readiness check");
     println!(
         "rollback of a never-ready release: whole {rounds} rounds (30 s readiness deadline), service back {} rounds after the failure was detected",
-        (back - detected) / NS
+        back_after_ns / NS
     );
 }
 

@@ -150,6 +150,7 @@ fn the_walkthrough_and_the_scripts_it_tests_are_valid_bash() {
         "scripts/snapshot-download.sh",
         "scripts/snapshot-upload.sh",
         "scripts/snapshot-common.sh",
+        "scripts/messages.sh",
     ] {
         let path = workspace_root().join(script);
         let status = Command::new("bash")

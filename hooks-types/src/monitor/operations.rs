@@ -358,6 +358,19 @@ pub struct OperationView {
     pub target_stopped_ns: u64,
 }
 
+impl OperationView {
+    /// For a failed operation whose recovery checked readiness: nanoseconds from the end of the
+    /// failed step to the end of the last readiness check (how long until service was back).
+    pub fn recovery_ns(&self) -> Option<u64> {
+        let failed = self.steps.iter().find(|s| s.error.is_some())?;
+        let ready = self
+            .steps
+            .iter()
+            .rfind(|s| s.step.kind == StepKind::AwaitReady)?;
+        Some(ready.ended_at_ns.saturating_sub(failed.ended_at_ns))
+    }
+}
+
 /// Which operations `operations` returns, newest first.
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, Default, PartialEq, Eq)]
 pub struct OperationFilter {

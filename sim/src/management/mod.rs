@@ -2,6 +2,7 @@
 //! per-area handlers.
 
 mod chunks;
+mod http_request;
 pub mod lifecycle;
 mod misc;
 mod settings;
@@ -45,6 +46,7 @@ pub const METHODS: &[&str] = &[
     "read_canister_snapshot_data",
     "upload_canister_snapshot_metadata",
     "upload_canister_snapshot_data",
+    "http_request",
 ];
 
 /// Methods that cannot be called by ingress (only by canisters).
@@ -54,6 +56,7 @@ const CANISTER_ONLY: &[&str] = &[
     "canister_info",
     "canister_metadata",
     "deposit_cycles",
+    "http_request",
 ];
 
 /// A management call's context.
@@ -216,6 +219,7 @@ impl Sim {
             "read_canister_snapshot_data" => self.read_snapshot_data_method(call),
             "upload_canister_snapshot_metadata" => self.upload_snapshot_metadata_method(call),
             "upload_canister_snapshot_data" => self.upload_snapshot_data_method(call),
+            "http_request" => self.http_request_method(call),
             other => Err(unknown_method(other)),
         }
     }

@@ -142,11 +142,7 @@ ic0! {
     }
 
     fn cost_http_request(c, req: i64, max_res: i64, dst: i32) [* s] {
-        // 13-node schedule: (3M + 60K*n) * n + 400*req + 800*res with n = 13.
-        let n = 13u128;
-        let fee = (3_000_000 + 60_000 * n) * n
-            + 400 * u128::from(req as u64)
-            + 800 * u128::from(max_res as u64);
+        let fee = cycles::http_request_fee(req as u64, max_res as u64);
         write_u128(&mut c, dst as u32, fee)
     }
 

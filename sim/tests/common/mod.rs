@@ -259,13 +259,32 @@ pub fn call_from_caller(
     payload: Vec<u8>,
     cycles: u64,
 ) -> CallerOutcome {
+    let call = submit_from_caller(sim, caller, target, method, payload, cycles);
+    await_caller(sim, &call)
+}
+
+/// Submits the caller canister's call of `method` of `target` with `payload`, attaching
+/// `cycles`, without waiting for it.
+pub fn submit_from_caller(
+    sim: &mut Sim,
+    caller: Principal,
+    target: Principal,
+    method: &str,
+    payload: Vec<u8>,
+    cycles: u64,
+) -> MessageId {
     let mut arg = cycles.to_le_bytes().to_vec();
     arg.extend_from_slice(&(target.as_slice().len() as u32).to_le_bytes());
     arg.extend_from_slice(&(method.len() as u32).to_le_bytes());
     arg.extend_from_slice(target.as_slice());
     arg.extend_from_slice(method.as_bytes());
     arg.extend_from_slice(&payload);
-    let bytes = sim.update_call(caller, admin(), "go", arg).unwrap();
+    sim.submit_call(caller, admin(), "go", arg).unwrap()
+}
+
+/// What the caller canister's submitted call got.
+pub fn await_caller(sim: &mut Sim, call: &MessageId) -> CallerOutcome {
+    let bytes = sim.await_call(call).unwrap();
     CallerOutcome {
         reject_code: u32::from_le_bytes(bytes[0..4].try_into().unwrap()),
         refunded: u64::from_le_bytes(bytes[4..12].try_into().unwrap()),

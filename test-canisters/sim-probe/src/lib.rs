@@ -1,9 +1,11 @@
 //! A probe canister for ic-sim's integration tests: each method exercises one behaviour of the
 //! IC (traps and rollback, double replies, calls and their failures, timers, heartbeats,
-//! inspect_message, upgrade hooks, instruction limits, cycles).
+//! inspect_message, upgrade hooks, instruction limits, cycles, HTTPS outcalls and their transform
+//! functions).
 
 use candid::Principal;
 use ic_cdk::call::{Call, CallFailed};
+use ic_management_canister_types::{HttpRequestArgs, HttpRequestResult, TransformArgs};
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
 
@@ -142,6 +144,50 @@ async fn call(
         }
         Err(e) => Err((0, e.to_string())),
     }
+}
+
+/// Makes the HTTPS outcall `args` attaching `cycles`; returns its result (or the reject code and
+/// message) and the cycles refunded.
+#[ic_cdk::update]
+async fn outcall(
+    args: HttpRequestArgs,
+    cycles: u128,
+) -> (Result<HttpRequestResult, (u32, String)>, u128) {
+    let result = Call::unbounded_wait(Principal::management_canister(), "http_request")
+        .with_arg(&args)
+        .with_cycles(cycles)
+        .await;
+    let refunded = ic_cdk::api::msg_cycles_refunded();
+    let result = match result {
+        Ok(r) => Ok(r
+            .candid::<HttpRequestResult>()
+            .expect("an http_request result")),
+        Err(CallFailed::CallRejected(r)) => {
+            Err((r.raw_reject_code(), r.reject_message().to_string()))
+        }
+        Err(e) => Err((0, e.to_string())),
+    };
+    (result, refunded)
+}
+
+/// A transform function: drops the headers and prefixes the body with the context and the caller
+/// (`<context>|<caller>|<body>`).
+#[ic_cdk::query]
+fn transform(args: TransformArgs) -> HttpRequestResult {
+    let mut body = args.context;
+    body.extend_from_slice(format!("|{}|", ic_cdk::api::msg_caller()).as_bytes());
+    body.extend_from_slice(&args.response.body);
+    HttpRequestResult {
+        status: args.response.status,
+        headers: vec![],
+        body,
+    }
+}
+
+/// A transform function that traps.
+#[ic_cdk::query]
+fn transform_trap(_args: TransformArgs) -> HttpRequestResult {
+    ic_cdk::trap("transform refuses")
 }
 
 /// Performs a oneway call and returns how many cycles `call_perform` took, with `cost_call`'s

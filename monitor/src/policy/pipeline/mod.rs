@@ -7,8 +7,10 @@
 //! mid-call, failed recoveries) is tested natively.
 
 pub(crate) mod calls;
+mod judge;
 pub(crate) mod plan;
 pub(crate) mod request;
+mod view;
 
 use crate::api::{
     BackupMode, OperationKind, OperationView, Outcome, PipelinePhase, PipelineTimeouts,
@@ -16,6 +18,7 @@ use crate::api::{
 };
 use candid::{CandidType, Principal};
 use canister_hooks_types::NS;
+use judge::Verdict;
 use plan::{choose_replacement, main_plan, recovery_plan};
 use serde::Deserialize;
 
@@ -449,107 +452,6 @@ impl Pipeline {
         }
     }
 
-    /// Decides what a reply means for step `s`.
-    fn judge(&mut self, s: Step, reply: Reply) -> Verdict {
-        use StepKind::*;
-        match (s.kind, reply) {
-            (_, Reply::Refused(why)) => Verdict::Fail(why),
-            (Install, Reply::Unknown(why)) => {
-                // It may have run: only a rollback makes the state known again.
-                self.installed |= s.on == StepOn::Target;
-                Verdict::Fail(format!("install outcome unknown: {why}"))
-            }
-            (TakeSnapshot, Reply::Unknown(why)) => {
-                self.adopt_new_snapshot = true;
-                Verdict::ListAgain(format!("snapshot outcome unknown: {why}"))
-            }
-            (_, Reply::Unknown(why) | Reply::NotYet(why)) => Verdict::Repeat(why),
-            (ListSnapshots, Reply::Snapshots(list)) => {
-                if self.adopt_new_snapshot {
-                    self.adopt_new_snapshot = false;
-                    let known =
-                        |x: &SnapshotInfo| self.known_snapshots.iter().any(|k| k.id == x.id);
-                    if let Some(new) = list.iter().find(|x| !known(x)).cloned() {
-                        // The unknown call took it: adopt it rather than take another.
-                        self.took(new);
-                        return Verdict::AdvanceTwice;
-                    }
-                }
-                self.known_snapshots = list.clone();
-                match choose_replacement(&list, &self.replaceable()) {
-                    Ok(replace) => {
-                        self.replace = replace;
-                        Verdict::Advance
-                    }
-                    Err(why) => Verdict::Fail(why),
-                }
-            }
-            (TakeSnapshot, Reply::Taken(info)) => {
-                self.took(info);
-                Verdict::Advance
-            }
-            (DeleteSnapshot, Reply::Done) => {
-                if !self.prune.is_empty() {
-                    self.deleted.push(self.prune.remove(0));
-                }
-                if self.prune.is_empty() {
-                    Verdict::Advance
-                } else {
-                    Verdict::Again
-                }
-            }
-            (VerifyModule, Reply::ModuleHash(hash)) => {
-                let Work::Upgrade { module, .. } = &self.request.work else {
-                    return Verdict::Fail("only upgrades verify a module".into());
-                };
-                if hash.as_ref() == Some(&module.hash) {
-                    return Verdict::Advance;
-                }
-                Verdict::Fail(format!(
-                    "the canister runs module {}, not the one installed ({})",
-                    hash.map_or_else(|| "none".into(), hex),
-                    hex(module.hash.clone())
-                ))
-            }
-            (Install, Reply::Done) => {
-                self.installed |= s.on == StepOn::Target;
-                Verdict::Advance
-            }
-            (_, Reply::Done) => Verdict::Advance,
-            (kind, other) => Verdict::Fail(format!("unexpected reply to {kind:?}: {other:?}")),
-        }
-    }
-
-    /// The snapshots a new one may replace and retention may delete: those the request names,
-    /// or every one the canister holds for a backup told to `replace_any`.
-    fn replaceable(&self) -> Vec<SnapshotId> {
-        match self.request.work {
-            Work::Backup {
-                replace_any: true, ..
-            } => self.known_snapshots.iter().map(|k| k.id.clone()).collect(),
-            _ => self.request.replaceable.clone(),
-        }
-    }
-
-    /// Records the snapshot taken; a backup's retention then names the backups to delete: the
-    /// oldest of those it may delete beyond `keep` (counting the new one).
-    fn took(&mut self, info: SnapshotInfo) {
-        self.replaced = self.replace.take();
-        if let Work::Backup { keep, .. } = self.request.work {
-            let replaceable = self.replaceable();
-            let mut backups: Vec<&SnapshotInfo> = self
-                .known_snapshots
-                .iter()
-                .filter(|k| replaceable.contains(&k.id))
-                .filter(|k| Some(&k.id) != self.replaced.as_ref() && k.id != info.id)
-                .collect();
-            backups.sort_by_key(|k| (k.taken_at_ns, k.id.clone()));
-            let excess = (backups.len() + 1).saturating_sub(usize::from(keep.max(1)));
-            self.prune = backups.iter().take(excess).map(|k| k.id.clone()).collect();
-        }
-        self.snapshot = Some(info);
-    }
-
     /// Ends step `s` well and moves on.
     fn advance(&mut self, s: Step, now_ns: u64) {
         self.push_record(s, None, now_ns);
@@ -649,83 +551,6 @@ impl Pipeline {
             },
         });
     }
-
-    /// The operation as the API shows it.
-    pub fn view(&self) -> OperationView {
-        let r = &self.request;
-        let kind = match &r.work {
-            Work::Upgrade {
-                module, rehearsal, ..
-            } => OperationKind::Upgrade {
-                wasm_module_hash: module.hash.clone(),
-                rehearse_on: *rehearsal,
-            },
-            Work::Backup {
-                stop,
-                keep,
-                replace_any,
-            } => OperationKind::Backup {
-                mode: if *stop {
-                    BackupMode::Stopped
-                } else {
-                    BackupMode::Running
-                },
-                keep: *keep,
-                replace_any: *replace_any,
-            },
-            Work::Restore { snapshot, onto } => OperationKind::Restore {
-                snapshot_id: snapshot.clone(),
-                onto: *onto,
-            },
-        };
-        OperationView {
-            id: r.id,
-            kind,
-            canister_id: r.target,
-            started_by: r.started_by,
-            started_at_ns: self.started_ns,
-            running: self
-                .current()
-                .filter(|_| self.outcome.is_none())
-                .map(|step| RunningStep {
-                    step,
-                    phase: self.phase,
-                    started_at_ns: self.step_started_ns,
-                    deadline_ns: self.deadline_ns().unwrap_or_default(),
-                    attempts: self.attempts,
-                    last_seen: self.last_seen.clone(),
-                }),
-            outcome: self.outcome.clone(),
-            ended_at_ns: self.ended_ns,
-            steps: self.history.clone(),
-            snapshot_id: self.snapshot.as_ref().map(|s| s.id.clone()),
-            snapshot_bytes: self.snapshot.as_ref().map(|s| s.bytes),
-            replaced_snapshot_id: self.replaced.clone(),
-            deleted_snapshot_ids: self.deleted.clone(),
-            target_stopped_ns: self.stopped_ns,
-        }
-    }
-
-    /// Every snapshot the last listing found, with the one taken and without those replaced
-    /// or deleted: what the target holds once the operation is over.
-    pub fn snapshots_held(&self) -> Vec<SnapshotInfo> {
-        let gone =
-            |id: &SnapshotId| Some(id) == self.replaced.as_ref() || self.deleted.contains(id);
-        let mut held: Vec<SnapshotInfo> = self
-            .known_snapshots
-            .iter()
-            .filter(|s| !gone(&s.id))
-            .cloned()
-            .collect();
-        if let Some(s) = self
-            .snapshot
-            .as_ref()
-            .filter(|s| !held.iter().any(|h| h.id == s.id))
-        {
-            held.push(s.clone());
-        }
-        held
-    }
 }
 
 /// How long a step of `kind` may take, seconds.
@@ -736,18 +561,6 @@ fn seconds_for(t: &PipelineTimeouts, kind: StepKind) -> u64 {
         StepKind::AwaitReady => t.ready_seconds,
         _ => t.call_seconds,
     }
-}
-
-enum Verdict {
-    Advance,
-    /// The step has more calls to make (retention deleting several backups).
-    Again,
-    /// The listing found the snapshot an unknown take made: skip the take.
-    AdvanceTwice,
-    Repeat(String),
-    /// List the snapshots again before retrying the take.
-    ListAgain(String),
-    Fail(String),
 }
 
 /// Lower-case hex of `bytes`.
