@@ -49,6 +49,8 @@ mod service {
     #[allow(unused_imports)]
     use candid::Principal;
     #[allow(unused_imports)]
+    use ic_management_canister_types::{HttpRequestResult, TransformArgs};
+    #[allow(unused_imports)]
     use serde_bytes::ByteBuf;
 
     ic_cdk::export_candid!();
@@ -95,10 +97,11 @@ mod service {
                 .collect();
             assert!(queries.len() >= 12, "{queries:?}");
             for method in queries {
-                let expected = if method == "http_request" {
-                    Access::Anyone
-                } else {
-                    Access::Readers
+                let expected = match method {
+                    "http_request" => Access::Anyone,
+                    "webhook_transform" => Access::System,
+                    "list_webhooks" | "webhook_dead_letters" => Access::Admins,
+                    _ => Access::Readers,
                 };
                 assert_eq!(access(method), Some(expected), "{method}");
             }

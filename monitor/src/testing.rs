@@ -5,6 +5,7 @@ use crate::driver::{self, Platform};
 use crate::monitor::{Mode, Monitor};
 use crate::policy::call_error::CallError;
 use crate::policy::validation::tests::canister;
+use crate::policy::webhooks::outcall::OutcallRequest;
 use candid::{Nat, Principal};
 use ic_management_canister_types::{
     CanisterStatusResult, CanisterStatusType, DefiniteCanisterSettings, LogVisibility,
@@ -12,7 +13,7 @@ use ic_management_canister_types::{
 };
 use ic_stable_structures::VectorMemory;
 use std::cell::{Cell, RefCell};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
 use std::pin::pin;
 use std::task::{Context, Poll, Waker};
@@ -146,6 +147,16 @@ pub struct FakeIc {
     pub status_calls: Cell<u64>,
     /// A fake instruction counter, advancing 1,000 per read.
     pub instructions: Cell<u64>,
+    /// Webhook outcalls made, with the cycles attached, in order.
+    pub outcalls: RefCell<Vec<(OutcallRequest, u128)>>,
+    /// How the next outcalls are answered, in order; 200 once they run out.
+    pub outcall_answers: RefCell<VecDeque<Result<u16, CallError>>>,
+}
+
+/// The fake's outcall fee: a base plus a price per request and per response byte (the shape of
+/// the IC's fee; the canister asks the system for the real one).
+pub fn fake_outcall_fee(request_size: u64, max_response_bytes: u64) -> u128 {
+    49_140_000 + 400 * u128::from(request_size) + 800 * u128::from(max_response_bytes)
 }
 
 impl Default for FakeIc {
@@ -156,6 +167,8 @@ impl Default for FakeIc {
             canisters: RefCell::default(),
             status_calls: Cell::new(0),
             instructions: Cell::new(0),
+            outcalls: RefCell::default(),
+            outcall_answers: RefCell::default(),
         }
     }
 }
@@ -290,6 +303,17 @@ impl Platform for FakeIc {
             HookBehaviour::Timeout => Err(CallError::rejected(6, "deadline expired")),
         }
     }
+    fn http_request_cost(&self, request_size: u64, max_response_bytes: u64) -> u128 {
+        fake_outcall_fee(request_size, max_response_bytes)
+    }
+    async fn http_request(&self, request: &OutcallRequest, cycles: u128) -> Result<u16, CallError> {
+        self.outcalls.borrow_mut().push((request.clone(), cycles));
+        self.balance.set(self.balance.get() - cycles);
+        self.outcall_answers
+            .borrow_mut()
+            .pop_front()
+            .unwrap_or(Ok(200))
+    }
 }
 
 /// A monitor in fresh memory, with `update` applied to its configuration.
@@ -329,7 +353,7 @@ pub fn register(
     ))
 }
 
-/// Runs one timer tick: every due poll and delivery, each to completion.
+/// Runs one timer tick: every due poll, delivery and webhook outcall, each to completion.
 pub fn tick(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc) {
     let now = ic.now_ns();
     let polls = m.borrow_mut().take_due_polls(now);
@@ -339,6 +363,10 @@ pub fn tick(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc) {
     let deliveries = m.borrow_mut().take_due_deliveries(now);
     for d in deliveries {
         block_on(driver::deliver(m, ic, d));
+    }
+    let outcalls = m.borrow_mut().take_due_webhooks(now);
+    for d in outcalls {
+        block_on(driver::webhooks::deliver_webhook(m, ic, d));
     }
 }
 

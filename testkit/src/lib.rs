@@ -11,6 +11,7 @@ pub mod client;
 pub mod examples;
 pub mod ic;
 pub mod monitor;
+mod monitor_webhooks;
 mod pocket;
 pub mod sdk;
 mod sim;

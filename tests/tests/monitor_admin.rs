@@ -9,7 +9,8 @@ use canister_hooks::events::{ErrorReport, ErrorSource};
 use canister_hooks_testkit::monitor::{
     AdminError, BackupMode, BackupPolicy, BackupsView, Config, ConfigUpdate, DeadLetter, HttpPages,
     OperationError, OperationFilter, OperationView, ReadPolicy, ReadSettings, ReadSettingsUpdate,
-    RedriveError, Registration, RegistrationError, RestoreArgs, Stats, UpgradeArgs,
+    RedriveError, Registration, RegistrationError, RestoreArgs, Stats, UpgradeArgs, WebhookChannel,
+    WebhookError, WebhookFilter, WebhookFormat,
 };
 use integration_tests::fleet::{fast_config, Fleet};
 use integration_tests::monitor_did;
@@ -57,6 +58,15 @@ fn argument(method: &str, target: Principal, someone: Principal) -> Option<Vec<u
                 replace_any: false,
             }),
         )),
+        "add_webhook" | "update_webhook" => candid::encode_one(WebhookChannel {
+            name: "ops".into(),
+            url: "https://hooks.example.com/x".into(),
+            format: WebhookFormat::Slack,
+            filter: WebhookFilter::default(),
+            rate_limit: None,
+        }),
+        "remove_webhook" | "test_webhook" => candid::encode_one("ops"),
+        "redrive_webhook" => candid::encode_args(("ops", 1u64)),
         "report_error" => candid::encode_one(ErrorReport {
             source: ErrorSource::System("forged".into()),
             message: "a forged report".into(),
@@ -108,6 +118,17 @@ fn refused_caller(method: &str, reply: &[u8]) -> Principal {
             };
             match refusal {
                 Err(OperationError::NotAuthorized { caller }) => caller,
+                other => panic!("{method} answered {other:?}"),
+            }
+        }
+        "add_webhook" | "update_webhook" | "remove_webhook" | "test_webhook"
+        | "redrive_webhook" => {
+            let refusal = match method {
+                "redrive_webhook" => decode::<Result<u64, WebhookError>>(reply).map(|_| ()),
+                _ => decode::<Result<(), WebhookError>>(reply),
+            };
+            match refusal {
+                Err(WebhookError::NotAuthorized { caller, .. }) => caller,
                 other => panic!("{method} answered {other:?}"),
             }
         }

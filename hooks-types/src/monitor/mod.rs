@@ -5,6 +5,7 @@ mod config;
 mod events;
 mod operations;
 mod read_policy;
+mod webhooks;
 
 pub use crate::events::{
     endpoint, ErrorEvent, ErrorReport, ErrorSource, EventOrigin, LowCyclesEvent, LowMemoryEvent,
@@ -15,6 +16,7 @@ pub use config::*;
 pub use events::*;
 pub use operations::*;
 pub use read_policy::*;
+pub use webhooks::*;
 
 use candid::{CandidType, Principal};
 use serde::{Deserialize, Serialize};

@@ -31,7 +31,7 @@ fn caller() -> Caller {
 }
 
 /// The caller, when the access table lets it call `method`; else who it was and why not.
-fn authorize(method: &str) -> Result<Caller, (Principal, String)> {
+pub(super) fn authorize(method: &str) -> Result<Caller, (Principal, String)> {
     let c = caller();
     access::check(method, &c)
         .map(|()| c)
@@ -50,9 +50,9 @@ fn admin_refused((caller, reason): (Principal, String)) -> AdminError {
     AdminError::NotAuthorized { caller, reason }
 }
 
-/// Traps unless the read policy lets the caller call the query `method` (also when it is called
-/// as an update); the message names the caller and who may read, nothing of the monitor.
-fn readable(method: &str) {
+/// Traps unless the access table lets the caller call the query `method` (also when it is
+/// called as an update); the message names the caller and the rule, nothing of the monitor.
+pub(super) fn authorize_or_trap(method: &str) {
     if let Err((caller, reason)) = authorize(method) {
         ic_cdk::trap(format!(
             "{caller} may not call {method} on this monitor: {reason}"
@@ -208,7 +208,7 @@ async fn rotate_metrics_token() -> Result<String, AdminError> {
 /// Who may read the monitor, what `http_request` serves and when the metrics token was issued.
 #[query]
 fn read_settings() -> ReadSettings {
-    readable("read_settings");
+    authorize_or_trap("read_settings");
     state().borrow().read_settings()
 }
 
@@ -264,14 +264,14 @@ async fn set_backup_policy(
 /// The running operation (upgrade, backup, restore) of a canister, or its latest finished one.
 #[query]
 fn operation_status(canister_id: Principal) -> Option<OperationView> {
-    readable("operation_status");
+    authorize_or_trap("operation_status");
     state().borrow().operation_status(canister_id)
 }
 
 /// Finished operations, newest first.
 #[query]
 fn operations(filter: OperationFilter) -> Vec<OperationView> {
-    readable("operations");
+    authorize_or_trap("operations");
     state().borrow().operations(&filter)
 }
 
@@ -279,31 +279,31 @@ fn operations(filter: OperationFilter) -> Vec<OperationView> {
 /// its snapshots cost.
 #[query]
 fn backups(canister_id: Principal) -> BackupsView {
-    readable("backups");
+    authorize_or_trap("backups");
     state().borrow().backups(canister_id)
 }
 
 #[query]
 fn get_registration(canister_id: Principal) -> Option<Registration> {
-    readable("get_registration");
+    authorize_or_trap("get_registration");
     state().borrow().registration(canister_id)
 }
 
 #[query]
 fn list_registrations(start_after: Option<Principal>, limit: u32) -> RegistrationPage {
-    readable("list_registrations");
+    authorize_or_trap("list_registrations");
     state().borrow().registrations(start_after, limit as usize)
 }
 
 #[query]
 fn canister_state(canister_id: Principal) -> Option<CanisterState> {
-    readable("canister_state");
+    authorize_or_trap("canister_state");
     state().borrow().canister_state(canister_id, now())
 }
 
 #[query]
 fn events(filter: EventFilter) -> EventPage {
-    readable("events");
+    authorize_or_trap("events");
     state().borrow().events(&filter)
 }
 
@@ -313,7 +313,7 @@ fn dead_letters(
     after_id: Option<u64>,
     limit: u32,
 ) -> DeadLetterPage {
-    readable("dead_letters");
+    authorize_or_trap("dead_letters");
     state()
         .borrow()
         .dead_letters(canister_id, after_id, limit as usize)
@@ -321,19 +321,19 @@ fn dead_letters(
 
 #[query]
 fn stats() -> Stats {
-    readable("stats");
+    authorize_or_trap("stats");
     state().borrow().stats()
 }
 
 #[query]
 fn get_config() -> Config {
-    readable("get_config");
+    authorize_or_trap("get_config");
     state().borrow().config()
 }
 
 #[query]
 fn list_admins() -> Vec<Principal> {
-    readable("list_admins");
+    authorize_or_trap("list_admins");
     state().borrow().admins()
 }
 
@@ -362,6 +362,8 @@ fn snapshot() -> Snapshot {
         operations: m.recent_operations(OPERATIONS_SHOWN),
         operation_counts: m.operation_counts(),
         backups: m.all_backups(),
+        webhooks: m.webhook_status(),
+        outcalls_in_flight: m.outcalls_in_flight() as u64,
     }
 }
 

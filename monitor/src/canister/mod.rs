@@ -4,6 +4,7 @@
 mod endpoints;
 mod platform;
 mod timer;
+mod webhook_endpoints;
 
 use crate::api::{Config, InitArgs};
 use crate::monitor::Monitor;

@@ -3,8 +3,12 @@
 use crate::driver::Platform;
 use crate::policy::call_error::CallError;
 use crate::policy::exports::CANDID_SERVICE;
+use crate::policy::webhooks::outcall::{OutcallRequest, MAX_RESPONSE_BYTES, TRANSFORM_METHOD};
 use candid::{CandidType, Principal};
 use ic_cdk::call::{Call, CallErrorExt, CallFailed};
+use ic_management_canister_types::{
+    HttpHeader, HttpMethod, HttpRequestArgs, HttpRequestResult, TransformContext, TransformFunc,
+};
 use serde::Deserialize;
 use serde_bytes::ByteBuf;
 
@@ -122,6 +126,49 @@ impl Platform for Ic {
             .await
             .map(|r| r.into_bytes())
             .map_err(to_error)
+    }
+
+    fn http_request_cost(&self, request_size: u64, max_response_bytes: u64) -> u128 {
+        ic_cdk::api::cost_http_request(request_size, max_response_bytes)
+    }
+
+    async fn http_request(&self, request: &OutcallRequest, cycles: u128) -> Result<u16, CallError> {
+        let args = HttpRequestArgs {
+            url: request.url.clone(),
+            max_response_bytes: Some(MAX_RESPONSE_BYTES),
+            method: HttpMethod::POST,
+            headers: request
+                .headers
+                .iter()
+                .map(|(name, value)| HttpHeader {
+                    name: name.clone(),
+                    value: value.clone(),
+                })
+                .collect(),
+            body: Some(request.body.clone()),
+            transform: Some(TransformContext {
+                function: TransformFunc(candid::Func {
+                    principal: ic_cdk::api::canister_self(),
+                    method: TRANSFORM_METHOD.into(),
+                }),
+                context: vec![],
+            }),
+            is_replicated: Some(false),
+            pricing_version: None,
+        };
+        // Unbounded wait: the outcall itself times out; its reply says how it ended.
+        let reply = Call::unbounded_wait(Principal::management_canister(), "http_request")
+            .with_arg(args)
+            .with_cycles(cycles)
+            .await
+            .map_err(to_error)?;
+        let result: HttpRequestResult = reply.candid().map_err(|e| CallError {
+            reject_code: None,
+            message: format!("unexpected http_request reply: {e}"),
+            clean: false,
+            transient: false,
+        })?;
+        Ok(u16::try_from(&result.status.0).unwrap_or(u16::MAX))
     }
 }
 

@@ -8,6 +8,7 @@ use super::platform::Ic;
 use super::state;
 use crate::driver;
 use crate::policy::scheduler::MAX_EARLY_START_SECONDS;
+use crate::state::webhooks::ChannelId;
 use candid::Principal;
 use ic_cdk_timers::TimerId;
 use std::cell::Cell;
@@ -77,6 +78,16 @@ impl Drop for DeliverySlot {
     }
 }
 
+/// Frees an outcall slot if the task is dropped before it reports.
+struct OutcallSlot(ChannelId, bool);
+impl Drop for OutcallSlot {
+    fn drop(&mut self) {
+        if !self.1 {
+            state().borrow_mut().release_webhook(self.0);
+        }
+    }
+}
+
 /// Ends an operation's task if it is dropped before it ends (for example after a trap): the
 /// next tick resumes the operation.
 struct OperationSlot(Principal);
@@ -92,8 +103,8 @@ async fn tick() {
     rearm();
 }
 
-/// Starts every poll and delivery that may start now, within the concurrency limits, and the
-/// task of every lifecycle operation due (scheduled backups start here).
+/// Starts every poll, delivery and webhook outcall that may start now, within the concurrency
+/// limits, and the task of every lifecycle operation due (scheduled backups start here).
 fn run_due() {
     let start = ic_cdk::api::instruction_counter();
     let now = ic_cdk::api::time();
@@ -101,6 +112,7 @@ fn run_due() {
     let polls = s.borrow_mut().take_due_polls(now);
     let deliveries = s.borrow_mut().take_due_deliveries(now);
     let operations = s.borrow_mut().take_due_operations(now);
+    let outcalls = s.borrow_mut().take_due_webhooks(now);
     super::record_tick_instructions(ic_cdk::api::instruction_counter() - start);
     for id in polls {
         let s = s.clone();
@@ -116,6 +128,15 @@ fn run_due() {
         ic_cdk::futures::spawn(async move {
             let mut slot = DeliverySlot(d.target, false);
             driver::deliver(&s, &Ic, d).await;
+            slot.1 = true;
+            rearm();
+        });
+    }
+    for d in outcalls {
+        let s = s.clone();
+        ic_cdk::futures::spawn(async move {
+            let mut slot = OutcallSlot(d.channel, false);
+            driver::webhooks::deliver_webhook(&s, &Ic, d).await;
             slot.1 = true;
             rearm();
         });

@@ -3,11 +3,13 @@
 //! (ic-cdk calls) and in native tests (fakes).
 
 pub mod operations;
+pub mod webhooks;
 
 use crate::api::{Hooks, RegisterArgs, Registration, RegistrationError};
 use crate::monitor::{Delivery, Mode, Monitor};
 use crate::policy::call_error::CallError;
 use crate::policy::exports::exported_hooks;
+use crate::policy::webhooks::outcall::OutcallRequest;
 use crate::status_reply::{self, StatusReply};
 use candid::Principal;
 use ic_stable_structures::Memory;
@@ -51,6 +53,12 @@ pub trait Platform {
         arg: Vec<u8>,
         timeout_seconds: u32,
     ) -> Result<Vec<u8>, CallError>;
+    /// The cycles an HTTPS outcall of `request_size` bytes accepting `max_response_bytes`
+    /// costs (`ic0.cost_http_request`, the spec's cost function).
+    fn http_request_cost(&self, request_size: u64, max_response_bytes: u64) -> u128;
+    /// POSTs `request` as a non-replicated HTTPS outcall (one node sends it) with `cycles`
+    /// attached and the monitor's transform; returns the response status.
+    async fn http_request(&self, request: &OutcallRequest, cycles: u128) -> Result<u16, CallError>;
 }
 
 /// Registers (or updates) a canister: authorizes, validates, checks that its status is readable

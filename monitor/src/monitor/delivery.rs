@@ -45,7 +45,7 @@ impl<M: Memory> Monitor<M> {
         Ok(self.emit(&reg, event, now_ns))
     }
 
-    fn retry_policy(&self) -> RetryPolicy {
+    pub(super) fn retry_policy(&self) -> RetryPolicy {
         let c = self.config.get();
         RetryPolicy {
             backoff: Backoff::doubling_seconds(c.backoff_base_seconds, c.backoff_max_seconds),
@@ -185,7 +185,8 @@ impl<M: Memory> Monitor<M> {
         Ok(ids.len() as u64)
     }
 
-    /// When the timer should next wake: the earliest startable poll, delivery or operation step.
+    /// When the timer should next wake: the earliest startable poll, delivery, operation step,
+    /// webhook outcall or digest.
     pub fn next_wakeup(&mut self) -> Option<u64> {
         let c = self.config.get();
         let poll = if self.polling.len() < c.max_concurrent_status_calls as usize {
@@ -200,9 +201,14 @@ impl<M: Memory> Monitor<M> {
         } else {
             None
         };
-        [poll, delivery, self.next_operation_wakeup()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            poll,
+            delivery,
+            self.next_operation_wakeup(),
+            self.next_webhook_wakeup(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 }

@@ -10,6 +10,9 @@ mod polling;
 mod queries;
 mod read_access;
 mod registry;
+mod webhooks;
+
+pub use webhooks::WebhookDelivery;
 
 use crate::api::*;
 use crate::state::counters::Counters;
@@ -19,6 +22,7 @@ use crate::state::outbox::Outbox;
 use crate::state::read_settings::StoredReadSettings;
 use crate::state::store::CanisterStore;
 use crate::state::stored::Stored;
+use crate::state::webhooks::{ChannelId, Webhooks};
 use candid::Principal;
 use ic_stable_structures::memory_manager::{MemoryId, MemoryManager, VirtualMemory};
 use ic_stable_structures::{Cell, Memory, StableBTreeMap};
@@ -50,11 +54,24 @@ pub mod memory_ids {
     pub const OPERATION_COUNTS: u8 = 13;
     /// Backup policies and their schedules, by canister.
     pub const BACKUP_SCHEDULES: u8 = 14;
+    // 15 and 16 belong to the watching part.
+    /// Webhook channels' configurations, by channel number.
+    pub const WEBHOOK_CHANNELS: u8 = 17;
+    /// Webhook messages waiting, by channel and id.
+    pub const WEBHOOK_OUTBOX: u8 = 18;
+    /// The webhook outbox's due index.
+    pub const WEBHOOK_OUTBOX_DUE: u8 = 19;
+    /// Webhook messages given up, by channel and id.
+    pub const WEBHOOK_DEAD_LETTERS: u8 = 20;
+    /// Each channel's rate window and delivery counters.
+    pub const WEBHOOK_STATES: u8 = 21;
+    /// The next channel number.
+    pub const WEBHOOK_NEXT_CHANNEL: u8 = 22;
     /// The read policy, the page setting and the metrics token's hash (24 is kept for this
-    /// concern too). Not yet in [`NAMES`]: the ids between are taken by other work.
+    /// concern too).
     pub const READ_SETTINGS: u8 = 23;
     /// The highest id in use.
-    pub const LAST: u8 = BACKUP_SCHEDULES;
+    pub const LAST: u8 = READ_SETTINGS;
     /// Each id's structure, as named in `/metrics`.
     pub const NAMES: [&str; LAST as usize + 1] = [
         "config",
@@ -72,6 +89,15 @@ pub mod memory_ids {
         "operation_snapshots",
         "operation_counts",
         "backup_schedules",
+        "reserved_15",
+        "reserved_16",
+        "webhook_channels",
+        "webhook_outbox",
+        "webhook_outbox_due",
+        "webhook_dead_letters",
+        "webhook_states",
+        "webhook_next_channel",
+        "read_settings",
     ];
 }
 
@@ -114,6 +140,12 @@ pub struct Monitor<M: Memory> {
     canisters: CanisterStore<Vm<M>>,
     outbox: Outbox<Vm<M>>,
     log: EventLog<Vm<M>>,
+    webhooks: Webhooks<Vm<M>>,
+    /// Channels with an outcall in flight (heap only: no call survives an upgrade).
+    outcalls: BTreeSet<ChannelId>,
+    /// When each channel holding a folded digest may send it (heap, rebuilt from the channels'
+    /// states by the first use after an upgrade).
+    digests_due: Option<BTreeMap<ChannelId, u64>>,
     operations: Operations<Vm<M>>,
     read_settings: Cell<StoredReadSettings, Vm<M>>,
     /// When each running operation wants to run next (heap, rebuilt from `operations` by the
@@ -160,12 +192,25 @@ impl<M: Memory> Monitor<M> {
             canisters: CanisterStore::init(get(CANISTER_INDEX), get(CANISTER_RECORDS)),
             outbox: Outbox::init(get(OUTBOX), get(OUTBOX_DUE), get(DEAD_LETTERS)),
             log: EventLog::init(get(EVENT_LOG)),
+            outcalls: BTreeSet::new(),
+            digests_due: None,
             operations: Operations::init(
                 get(OPERATIONS_RUNNING),
                 get(OPERATIONS_FINISHED),
                 get(OPERATION_SNAPSHOTS),
                 get(OPERATION_COUNTS),
                 get(BACKUP_SCHEDULES),
+            ),
+            // Last: new memories' buckets follow the existing ones.
+            webhooks: Webhooks::init(
+                get(WEBHOOK_CHANNELS),
+                [
+                    get(WEBHOOK_OUTBOX),
+                    get(WEBHOOK_OUTBOX_DUE),
+                    get(WEBHOOK_DEAD_LETTERS),
+                ],
+                get(WEBHOOK_STATES),
+                get(WEBHOOK_NEXT_CHANNEL),
             ),
             read_settings: Cell::init(get(READ_SETTINGS), StoredReadSettings::default()),
             operation_wakeups: None,
@@ -189,8 +234,8 @@ impl<M: Memory> Monitor<M> {
         self.counters.set(c);
     }
 
-    /// Assigns the next id to `event`, logs it and, if the canister subscribed, writes it to
-    /// the outbox.
+    /// Assigns the next id to `event`, logs it, writes it to the outbox if the canister
+    /// subscribed, and to the webhook outbox of every channel that takes it.
     fn emit(&mut self, reg: &Registration, event: HookEvent, now_ns: u64) -> u64 {
         let mut c = self.counters.get().clone();
         c.next_event_id += 1;
@@ -214,8 +259,9 @@ impl<M: Memory> Monitor<M> {
             },
             capacity,
         );
+        self.fan_out(reg.canister_id, &event, now_ns);
         if wanted {
-            self.outbox.enqueue(reg.canister_id, event, now_ns);
+            self.outbox.enqueue(reg.canister_id, id, event, now_ns);
         }
         id
     }
@@ -224,6 +270,7 @@ impl<M: Memory> Monitor<M> {
     /// Checks internal invariants (tests).
     pub fn check_invariants(&mut self) -> Result<(), String> {
         self.outbox.check_invariant()?;
+        self.webhooks.outbox.check_invariant()?;
         self.canisters.check_invariants()
     }
 }

@@ -24,7 +24,10 @@ impl<M: Memory> Monitor<M> {
         let (dead_letters, next) = self
             .outbox
             .dead_page(canister, after_id, limit.clamp(1, 500));
-        DeadLetterPage { dead_letters, next }
+        DeadLetterPage {
+            dead_letters: dead_letters.into_iter().map(|d| d.0).collect(),
+            next,
+        }
     }
 
     /// Everything known about `id`.

@@ -23,6 +23,9 @@ pub enum Access {
     AdminsOrTarget,
     /// Registered canisters, about themselves (`report_error`); never ingress.
     RegisteredCanisters,
+    /// The system: the management canister, which calls an HTTPS outcall's transform function
+    /// (the spec names it as the caller); never ingress.
+    System,
 }
 
 /// Every endpoint and who may call it.
@@ -43,6 +46,13 @@ pub const METHODS: &[(&str, Access)] = &[
     ("set_backup_policy", Access::Admins),
     ("set_read_settings", Access::Controllers),
     ("rotate_metrics_token", Access::Admins),
+    ("add_webhook", Access::Admins),
+    ("update_webhook", Access::Admins),
+    ("remove_webhook", Access::Admins),
+    ("list_webhooks", Access::Admins),
+    ("webhook_dead_letters", Access::Admins),
+    ("redrive_webhook", Access::Admins),
+    ("test_webhook", Access::Admins),
     ("report_error", Access::RegisteredCanisters),
     ("get_registration", Access::Readers),
     ("list_registrations", Access::Readers),
@@ -57,6 +67,8 @@ pub const METHODS: &[(&str, Access)] = &[
     ("backups", Access::Readers),
     ("read_settings", Access::Readers),
     ("http_request", Access::Anyone),
+    ("webhook_status", Access::Readers),
+    ("webhook_transform", Access::System),
 ];
 
 /// Who may call `method`; `None` for a method the monitor does not have.
@@ -94,6 +106,7 @@ pub fn refusal(access: Access) -> &'static str {
             "only the monitor's controllers and admins may do this"
         }
         Access::RegisteredCanisters => "only registered canisters may call this, about themselves",
+        Access::System => "only the system calls this (an HTTPS outcall's transform)",
         Access::Readers => {
             "this monitor's read policy lets only its controllers, admins and viewers read it"
         }
@@ -109,7 +122,7 @@ pub fn admits_ingress(method: &str, caller: &Caller) -> bool {
         Some(Access::Readers) => caller.may_read,
         Some(Access::Controllers) => caller.is_controller,
         Some(Access::Admins | Access::AdminsOrTarget) => caller.is_admin(),
-        Some(Access::RegisteredCanisters) | None => false,
+        Some(Access::RegisteredCanisters | Access::System) | None => false,
     }
 }
 
@@ -123,6 +136,7 @@ pub fn check(method: &str, caller: &Caller) -> Result<(), &'static str> {
         Access::Readers => caller.may_read,
         Access::Controllers => caller.is_controller,
         Access::Admins | Access::AdminsOrTarget => caller.is_admin(),
+        Access::System => caller.principal == Principal::management_canister(),
     };
     if allowed {
         Ok(())
@@ -240,12 +254,22 @@ mod tests {
         );
         let controller = caller(true, false, true);
         for (method, access) in METHODS {
-            assert!(check(method, &controller).is_ok(), "{method}");
+            let by_others = matches!(access, Access::RegisteredCanisters | Access::System);
             assert_eq!(
-                admits_ingress(method, &controller),
-                *access != Access::RegisteredCanisters,
+                check(method, &controller).is_ok(),
+                *access != Access::System,
                 "{method}"
             );
+            assert_eq!(admits_ingress(method, &controller), !by_others, "{method}");
         }
+    }
+
+    #[test]
+    fn only_the_management_canister_calls_the_transform() {
+        let mut system = caller(false, false, false);
+        system.principal = Principal::management_canister();
+        assert!(check("webhook_transform", &system).is_ok());
+        assert!(!admits_ingress("webhook_transform", &system));
+        assert!(check("webhook_transform", &caller(true, true, true)).is_err());
     }
 }

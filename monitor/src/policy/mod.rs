@@ -14,3 +14,4 @@ pub(crate) mod scheduler;
 pub(crate) mod topup;
 pub(crate) mod triggers;
 pub(crate) mod validation;
+pub(crate) mod webhooks;

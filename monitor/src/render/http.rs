@@ -112,6 +112,7 @@ pub fn status_page(s: &Snapshot) -> String {
     h.push_str("</table>");
     operations_table(&mut h, s);
     backups_table(&mut h, s);
+    super::webhooks::table(&mut h, &s.webhooks);
     h.push_str("<p><a href=\"/metrics\">/metrics</a></p></body></html>");
     h
 }

@@ -1,6 +1,6 @@
 //! Prometheus text exposition of the monitor's counters and per-canister gauges.
 
-use crate::api::{BackupsView, CanisterState, OperationView, Stats};
+use crate::api::{BackupsView, CanisterState, OperationView, Stats, WebhookStatus};
 use crate::monitor::{memory_ids, SampleCost};
 use crate::state::operations::OperationCounts;
 use ic_metrics_encoder::MetricsEncoder;
@@ -35,6 +35,10 @@ pub struct Snapshot {
     pub operation_counts: OperationCounts,
     /// The backups of each canister with a backup policy.
     pub backups: Vec<BackupsView>,
+    /// Each webhook channel's deliveries (no URL).
+    pub webhooks: Vec<WebhookStatus>,
+    /// Webhook outcalls in flight.
+    pub outcalls_in_flight: u64,
 }
 
 /// The snapshot in Prometheus text format.
@@ -222,6 +226,7 @@ pub fn encode(s: &Snapshot) -> std::io::Result<Vec<u8>> {
     )?;
     encode_operations(&mut w, s)?;
     encode_backups(&mut w, s)?;
+    super::webhooks::encode(&mut w, &s.webhooks, s.outcalls_in_flight)?;
     Ok(w.into_inner())
 }
 

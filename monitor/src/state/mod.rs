@@ -12,3 +12,4 @@ pub(crate) mod slots;
 pub(crate) mod store;
 pub(crate) mod stored;
 pub(crate) mod watch;
+pub(crate) mod webhooks;

@@ -1,28 +1,92 @@
-//! The stable outbox: events waiting for delivery, per target in id order, with retries and a
-//! dead-letter queue.
+//! The stable outbox: messages waiting for delivery, per target in id order, with retries and a
+//! dead-letter queue. One implementation serves every [`Queue`]: hook events to canisters
+//! ([`HookQueue`]) and webhook messages to channels (`state::webhooks`).
 //!
-//! Invariant: every target with pending events has exactly one entry in the due index, keyed by
-//! the time its oldest event (its head) may next be attempted. Only heads are ever sent.
+//! Invariant: every target with pending messages has exactly one entry in the due index, keyed by
+//! the time its oldest message (its head) may next be attempted. Only heads are ever sent.
 
 use crate::api::{DeadLetter, HookEvent, NS};
 use crate::state::stored::Stored;
 use candid::{CandidType, Principal};
 use canister_hooks_types::Backoff;
-use ic_stable_structures::{Memory, StableBTreeMap};
+use ic_stable_structures::{Memory, StableBTreeMap, Storable};
+use serde::de::DeserializeOwned;
 use serde::Deserialize;
+use std::fmt::Debug;
 use std::ops::Bound::{Excluded, Included, Unbounded};
 
-/// An event waiting for delivery.
+/// A message waiting for delivery. The payload's field is named `event` (the pinned layout of
+/// the hook outbox).
 #[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct OutboxEntry {
-    pub event: HookEvent,
+pub struct OutboxEntry<P> {
+    pub event: P,
     pub created_at_ns: u64,
     pub attempts: u32,
     pub next_attempt_ns: u64,
     pub last_error: String,
 }
 
-canister_hooks_types::candid_storable!(OutboxEntry);
+canister_hooks_types::candid_storable!(impl<P> for OutboxEntry<P>);
+
+/// What one outbox holds: whom it delivers to, what, and how it keeps what it gave up on.
+pub(crate) trait Queue {
+    /// Who receives messages (a canister, a channel).
+    type Target: Storable + Ord + Copy + Debug;
+    /// What is delivered.
+    type Payload: CandidType + DeserializeOwned + Clone;
+    /// A message given up, as stored.
+    type Dead: Storable + Clone;
+    /// The key of a dead letter.
+    type DeadKey: Storable + Ord + Copy + Debug;
+    /// The least target (the due index's range bound).
+    const FIRST_TARGET: Self::Target;
+    /// Makes the dead letter of message `id` of `target`.
+    fn bury(
+        target: Self::Target,
+        id: u64,
+        entry: OutboxEntry<Self::Payload>,
+        reason: String,
+        now_ns: u64,
+    ) -> Self::Dead;
+    /// The dead letter's key.
+    fn dead_key(target: Self::Target, id: u64) -> Self::DeadKey;
+    /// Whose message a dead letter was, its id and its payload.
+    fn unbury(dead: &Self::Dead) -> (Self::Target, u64, Self::Payload);
+}
+
+/// Hook events to registered canisters (memories `OUTBOX`, `OUTBOX_DUE`, `DEAD_LETTERS`).
+pub(crate) struct HookQueue;
+
+impl Queue for HookQueue {
+    type Target = Principal;
+    type Payload = HookEvent;
+    type Dead = Stored<DeadLetter>;
+    type DeadKey = u64;
+    const FIRST_TARGET: Principal = Principal::management_canister();
+    fn bury(
+        target: Principal,
+        id: u64,
+        e: OutboxEntry<HookEvent>,
+        reason: String,
+        now_ns: u64,
+    ) -> Self::Dead {
+        Stored(DeadLetter {
+            id,
+            canister_id: target,
+            event: e.event,
+            attempts: e.attempts,
+            created_at_ns: e.created_at_ns,
+            dead_at_ns: now_ns,
+            reason,
+        })
+    }
+    fn dead_key(_: Principal, id: u64) -> u64 {
+        id
+    }
+    fn unbury(d: &Self::Dead) -> (Principal, u64, HookEvent) {
+        (d.canister_id, d.id, d.event.clone())
+    }
+}
 
 /// When to give up.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,11 +101,14 @@ pub struct RetryPolicy {
 pub enum Failure {
     /// Worth retrying later (reject, timeout, trap, stopped target).
     Retryable(String),
+    /// Worth a few more tries only: given up after this many attempts at most (a webhook's
+    /// 4xx other than 429).
+    RetryableUpTo(String, u32),
     /// Retrying cannot help (the target does not export the hook).
     Permanent(String),
 }
 
-/// What happened to an event after an attempt.
+/// What happened to a message after an attempt.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Removed: the target acknowledged it.
@@ -50,18 +117,18 @@ pub enum Outcome {
     Retry { at_ns: u64 },
     /// Moved to the dead-letter queue.
     DeadLettered { reason: String },
-    /// The event was no longer in the outbox (purged or already settled).
+    /// The message was no longer in the outbox (purged or already settled).
     Unknown,
 }
 
-/// Outbox, due index and dead letters.
-pub struct Outbox<M: Memory> {
-    entries: StableBTreeMap<(Principal, u64), OutboxEntry, M>,
-    due: StableBTreeMap<(u64, Principal), (), M>,
-    dead: StableBTreeMap<u64, Stored<DeadLetter>, M>,
+/// Outbox, due index and dead letters of queue `Q`.
+pub(crate) struct Outbox<M: Memory, Q: Queue = HookQueue> {
+    entries: StableBTreeMap<(Q::Target, u64), OutboxEntry<Q::Payload>, M>,
+    due: StableBTreeMap<(u64, Q::Target), (), M>,
+    dead: StableBTreeMap<Q::DeadKey, Q::Dead, M>,
 }
 
-impl<M: Memory> Outbox<M> {
+impl<M: Memory, Q: Queue> Outbox<M, Q> {
     /// Opens (or creates) the outbox in three memories.
     pub fn init(entries: M, due: M, dead: M) -> Self {
         Self {
@@ -71,7 +138,7 @@ impl<M: Memory> Outbox<M> {
         }
     }
 
-    /// Events waiting for delivery.
+    /// Messages waiting for delivery.
     pub fn len(&self) -> u64 {
         self.entries.len()
     }
@@ -87,25 +154,25 @@ impl<M: Memory> Outbox<M> {
         self.dead.len()
     }
 
-    fn range(target: Principal) -> impl std::ops::RangeBounds<(Principal, u64)> {
+    fn range(target: Q::Target) -> impl std::ops::RangeBounds<(Q::Target, u64)> {
         (Included((target, 0)), Included((target, u64::MAX)))
     }
 
-    /// The oldest pending event of `target`.
-    pub fn head(&self, target: Principal) -> Option<(u64, OutboxEntry)> {
+    /// The oldest pending message of `target`.
+    pub fn head(&self, target: Q::Target) -> Option<(u64, OutboxEntry<Q::Payload>)> {
         self.entries.range(Self::range(target)).next().map(|e| {
             let ((_, id), v) = e.into_pair();
             (id, v)
         })
     }
 
-    /// Pending events of `target`.
-    pub fn pending_for(&self, target: Principal) -> u64 {
+    /// Pending messages of `target`.
+    pub fn pending_for(&self, target: Q::Target) -> u64 {
         self.entries.range(Self::range(target)).count() as u64
     }
 
     /// Moves the target's due-index entry from `old_due` to its current head's time.
-    fn reindex(&mut self, target: Principal, old_due: Option<u64>) {
+    fn reindex(&mut self, target: Q::Target, old_due: Option<u64>) {
         if let Some(d) = old_due {
             self.due.remove(&(d, target));
         }
@@ -114,18 +181,17 @@ impl<M: Memory> Outbox<M> {
         }
     }
 
-    fn head_due(&self, target: Principal) -> Option<u64> {
+    fn head_due(&self, target: Q::Target) -> Option<u64> {
         self.head(target).map(|(_, h)| h.next_attempt_ns)
     }
 
-    /// Writes `event` to the outbox before any attempt.
-    pub fn enqueue(&mut self, target: Principal, event: HookEvent, now_ns: u64) {
+    /// Writes message `id` to the outbox before any attempt.
+    pub fn enqueue(&mut self, target: Q::Target, id: u64, message: Q::Payload, now_ns: u64) {
         let old = self.head_due(target);
-        let id = event.id();
         self.entries.insert(
             (target, id),
             OutboxEntry {
-                event,
+                event: message,
                 created_at_ns: now_ns,
                 attempts: 0,
                 next_attempt_ns: now_ns,
@@ -136,7 +202,7 @@ impl<M: Memory> Outbox<M> {
     }
 
     /// The earliest time a head of a target `busy` does not exclude may be attempted.
-    pub fn next_due_excluding(&self, busy: impl Fn(&Principal) -> bool) -> Option<u64> {
+    pub fn next_due_excluding(&self, busy: impl Fn(&Q::Target) -> bool) -> Option<u64> {
         self.due.keys().find(|(_, t)| !busy(t)).map(|(at, _)| at)
     }
 
@@ -153,12 +219,12 @@ impl<M: Memory> Outbox<M> {
         &self,
         now_ns: u64,
         limit: usize,
-        busy: impl Fn(&Principal) -> bool,
-    ) -> Vec<(Principal, u64, HookEvent)> {
+        busy: impl Fn(&Q::Target) -> bool,
+    ) -> Vec<(Q::Target, u64, Q::Payload)> {
         let mut out = vec![];
         for key in self
             .due
-            .keys_range(..(now_ns.saturating_add(1), Principal::management_canister()))
+            .keys_range(..(now_ns.saturating_add(1), Q::FIRST_TARGET))
         {
             if out.len() >= limit {
                 break;
@@ -174,8 +240,8 @@ impl<M: Memory> Outbox<M> {
         out
     }
 
-    /// Records that `target` acknowledged event `id`.
-    pub fn ack(&mut self, target: Principal, id: u64) -> Outcome {
+    /// Records that `target` acknowledged message `id`.
+    pub fn ack(&mut self, target: Q::Target, id: u64) -> Outcome {
         let old = self.head_due(target);
         match self.entries.remove(&(target, id)) {
             Some(e) => {
@@ -191,7 +257,7 @@ impl<M: Memory> Outbox<M> {
     /// Records a failed attempt to deliver `id` to `target`; retries or dead-letters it.
     pub fn fail(
         &mut self,
-        target: Principal,
+        target: Q::Target,
         id: u64,
         failure: Failure,
         now_ns: u64,
@@ -202,12 +268,13 @@ impl<M: Memory> Outbox<M> {
             return Outcome::Unknown;
         };
         e.attempts += 1;
-        let (reason, permanent) = match failure {
-            Failure::Retryable(r) => (r, false),
-            Failure::Permanent(r) => (r, true),
+        let (reason, permanent, max_attempts) = match failure {
+            Failure::Retryable(r) => (r, false, policy.max_attempts),
+            Failure::RetryableUpTo(r, n) => (r, false, policy.max_attempts.min(n)),
+            Failure::Permanent(r) => (r, true, policy.max_attempts),
         };
         let too_old = now_ns.saturating_sub(e.created_at_ns) >= policy.max_age_ns;
-        if permanent || e.attempts >= policy.max_attempts || too_old {
+        if permanent || e.attempts >= max_attempts || too_old {
             let why = if permanent {
                 reason
             } else if too_old {
@@ -222,7 +289,10 @@ impl<M: Memory> Outbox<M> {
                 )
             };
             self.entries.remove(&(target, id));
-            self.bury(target, id, e, why.clone(), now_ns);
+            self.dead.insert(
+                Q::dead_key(target, id),
+                Q::bury(target, id, e, why.clone(), now_ns),
+            );
             self.reindex(target, old);
             return Outcome::DeadLettered { reason: why };
         }
@@ -239,23 +309,8 @@ impl<M: Memory> Outbox<M> {
         Outcome::Retry { at_ns: at }
     }
 
-    fn bury(&mut self, target: Principal, id: u64, e: OutboxEntry, reason: String, now_ns: u64) {
-        self.dead.insert(
-            id,
-            Stored(DeadLetter {
-                id,
-                canister_id: target,
-                event: e.event,
-                attempts: e.attempts,
-                created_at_ns: e.created_at_ns,
-                dead_at_ns: now_ns,
-                reason,
-            }),
-        );
-    }
-
-    /// Dead-letters every pending event of `target` with `reason`; returns their ids.
-    pub fn purge(&mut self, target: Principal, reason: &str, now_ns: u64) -> Vec<u64> {
+    /// Dead-letters every pending message of `target` with `reason`; returns their ids.
+    pub fn purge(&mut self, target: Q::Target, reason: &str, now_ns: u64) -> Vec<u64> {
         let old = self.head_due(target);
         let pending: Vec<_> = self
             .entries
@@ -265,66 +320,82 @@ impl<M: Memory> Outbox<M> {
         let mut ids = vec![];
         for ((_, id), e) in pending {
             self.entries.remove(&(target, id));
-            self.bury(target, id, e, reason.to_string(), now_ns);
+            self.dead.insert(
+                Q::dead_key(target, id),
+                Q::bury(target, id, e, reason.to_string(), now_ns),
+            );
             ids.push(id);
         }
         self.reindex(target, old);
         ids
     }
 
-    /// The dead letter `id`.
-    pub fn dead_letter(&self, id: u64) -> Option<DeadLetter> {
-        self.dead.get(&id).map(|d| d.0)
+    /// Drops every dead letter of `target` (its channel was removed).
+    pub fn forget_dead_of(&mut self, target: Q::Target) {
+        for key in self.dead_ids_of(target) {
+            self.dead.remove(&key);
+        }
     }
 
-    /// Puts dead letter `id` back in the outbox with its original id (so the target's dedupe
-    /// still recognises it) and fresh attempts; returns it.
-    pub fn redrive(&mut self, id: u64, now_ns: u64) -> Option<DeadLetter> {
-        let Stored(d) = self.dead.remove(&id)?;
-        let old = self.head_due(d.canister_id);
+    /// The dead letter at `key`.
+    pub fn dead_letter(&self, key: Q::DeadKey) -> Option<Q::Dead> {
+        self.dead.get(&key)
+    }
+
+    /// Puts dead letter `key` back in the outbox with its original id (so the receiver's
+    /// dedupe still recognises it) and fresh attempts; returns it.
+    pub fn redrive(&mut self, key: Q::DeadKey, now_ns: u64) -> Option<Q::Dead> {
+        let dead = self.dead.remove(&key)?;
+        let (target, id, message) = Q::unbury(&dead);
+        let old = self.head_due(target);
         self.entries.insert(
-            (d.canister_id, id),
+            (target, id),
             OutboxEntry {
-                event: d.event.clone(),
+                event: message,
                 created_at_ns: now_ns,
                 attempts: 0,
                 next_attempt_ns: now_ns,
                 last_error: String::new(),
             },
         );
-        self.reindex(d.canister_id, old);
-        Some(d)
+        self.reindex(target, old);
+        Some(dead)
     }
 
-    /// Dead letters oldest first, optionally of one canister, after `after_id`.
+    /// Dead letters in key order, optionally of one target, after `after`.
     pub fn dead_page(
         &self,
-        canister: Option<Principal>,
-        after_id: Option<u64>,
+        target: Option<Q::Target>,
+        after: Option<Q::DeadKey>,
         limit: usize,
-    ) -> (Vec<DeadLetter>, Option<u64>) {
-        let lower = after_id.map_or(Unbounded, Excluded);
-        let mut out = vec![];
+    ) -> (Vec<Q::Dead>, Option<Q::DeadKey>) {
+        let lower = after.map_or(Unbounded, Excluded);
+        let mut out: Vec<(Q::DeadKey, Q::Dead)> = vec![];
         let mut more = false;
-        for d in self.dead.values_range((lower, Unbounded)) {
-            if canister.is_some_and(|c| c != d.canister_id) {
+        for e in self.dead.range((lower, Unbounded)) {
+            let (key, d) = e.into_pair();
+            if target.is_some_and(|t| t != Q::unbury(&d).0) {
                 continue;
             }
             if out.len() == limit {
                 more = true;
                 break;
             }
-            out.push(d.0);
+            out.push((key, d));
         }
-        let next = if more { out.last().map(|d| d.id) } else { None };
-        (out, next)
+        let next = if more {
+            out.last().map(|(k, _)| *k)
+        } else {
+            None
+        };
+        (out.into_iter().map(|(_, d)| d).collect(), next)
     }
 
-    /// Ids of the dead letters of `canister`.
-    pub fn dead_ids_of(&self, canister: Principal) -> Vec<u64> {
+    /// Keys of the dead letters of `target`.
+    pub fn dead_ids_of(&self, target: Q::Target) -> Vec<Q::DeadKey> {
         self.dead
             .iter()
-            .filter(|e| e.value().canister_id == canister)
+            .filter(|e| Q::unbury(&e.value()).0 == target)
             .map(|e| *e.key())
             .collect()
     }
@@ -337,7 +408,7 @@ impl<M: Memory> Outbox<M> {
             let (t, _) = *e.key();
             heads.entry(t).or_insert_with(|| e.value().next_attempt_ns);
         }
-        let index: Vec<(u64, Principal)> = self.due.keys().collect();
+        let index: Vec<(u64, Q::Target)> = self.due.keys().collect();
         if index.len() != heads.len() {
             return Err(format!(
                 "{} due entries for {} targets",
@@ -347,7 +418,7 @@ impl<M: Memory> Outbox<M> {
         }
         for (at, t) in index {
             if heads.get(&t) != Some(&at) {
-                return Err(format!("due entry ({at}, {t}) does not match the head"));
+                return Err(format!("due entry ({at}, {t:?}) does not match the head"));
             }
         }
         Ok(())
@@ -391,9 +462,9 @@ pub(crate) mod tests {
     fn only_the_head_of_each_target_is_due_in_id_order() {
         let mut o = outbox();
         let (a, b) = (canister(1), canister(2));
-        o.enqueue(a, ev(1), 0);
-        o.enqueue(b, ev(2), 0);
-        o.enqueue(a, ev(3), 0);
+        o.enqueue(a, 1, ev(1), 0);
+        o.enqueue(b, 2, ev(2), 0);
+        o.enqueue(a, 3, ev(3), 0);
         let due = o.due(0, 10, |_| false);
         let ids: Vec<u64> = due.iter().map(|d| d.1).collect();
         assert_eq!(ids.len(), 2);
@@ -407,9 +478,9 @@ pub(crate) mod tests {
     fn a_failure_delays_the_head_and_blocks_later_events_of_that_target_only() {
         let mut o = outbox();
         let (a, b) = (canister(1), canister(2));
-        o.enqueue(a, ev(1), 0);
-        o.enqueue(a, ev(2), 0);
-        o.enqueue(b, ev(3), 0);
+        o.enqueue(a, 1, ev(1), 0);
+        o.enqueue(a, 2, ev(2), 0);
+        o.enqueue(b, 3, ev(3), 0);
         let Outcome::Retry { at_ns } =
             o.fail(a, 1, Failure::Retryable("timeout".into()), 0, &POLICY)
         else {
@@ -427,7 +498,7 @@ pub(crate) mod tests {
     fn busy_targets_are_skipped_and_the_limit_holds() {
         let mut o = outbox();
         for n in 0..5 {
-            o.enqueue(canister(n), ev(n), 0);
+            o.enqueue(canister(n), n, ev(n), 0);
         }
         assert_eq!(o.due(0, 3, |_| false).len(), 3);
         assert_eq!(o.due(0, 10, |t| *t == canister(0)).len(), 4);
@@ -437,8 +508,8 @@ pub(crate) mod tests {
     fn attempts_exhausted_moves_to_dead_letters_with_the_last_reason() {
         let mut o = outbox();
         let a = canister(1);
-        o.enqueue(a, ev(1), 0);
-        o.enqueue(a, ev(2), 0);
+        o.enqueue(a, 1, ev(1), 0);
+        o.enqueue(a, 2, ev(2), 0);
         let mut now = 0;
         let mut last = Outcome::Unknown;
         for _ in 0..3 {
@@ -458,7 +529,7 @@ pub(crate) mod tests {
     fn age_limit_dead_letters_even_with_attempts_left() {
         let mut o = outbox();
         let a = canister(1);
-        o.enqueue(a, ev(1), 0);
+        o.enqueue(a, 1, ev(1), 0);
         let out = o.fail(
             a,
             1,
@@ -473,7 +544,7 @@ pub(crate) mod tests {
     fn a_permanent_failure_is_not_retried() {
         let mut o = outbox();
         let a = canister(1);
-        o.enqueue(a, ev(1), 0);
+        o.enqueue(a, 1, ev(1), 0);
         let out = o.fail(a, 1, Failure::Permanent("no hook".into()), 0, &POLICY);
         assert_eq!(
             out,
@@ -488,9 +559,9 @@ pub(crate) mod tests {
     fn redrive_puts_the_event_back_first_with_its_original_id() {
         let mut o = outbox();
         let a = canister(1);
-        o.enqueue(a, ev(1), 0);
+        o.enqueue(a, 1, ev(1), 0);
         o.fail(a, 1, Failure::Permanent("no hook".into()), 0, &POLICY);
-        o.enqueue(a, ev(2), 5);
+        o.enqueue(a, 2, ev(2), 5);
         assert_eq!(o.redrive(1, 10).unwrap().id, 1);
         assert_eq!(o.dead_len(), 0);
         assert_eq!(o.head(a).unwrap().0, 1);
@@ -503,9 +574,9 @@ pub(crate) mod tests {
     fn purge_dead_letters_everything_pending_for_a_target() {
         let mut o = outbox();
         let (a, b) = (canister(1), canister(2));
-        o.enqueue(a, ev(1), 0);
-        o.enqueue(a, ev(2), 0);
-        o.enqueue(b, ev(3), 0);
+        o.enqueue(a, 1, ev(1), 0);
+        o.enqueue(a, 2, ev(2), 0);
+        o.enqueue(b, 3, ev(3), 0);
         assert_eq!(o.purge(a, "unregistered", 1), vec![1, 2]);
         assert_eq!(o.len(), 1);
         assert_eq!(o.dead_ids_of(a), vec![1, 2]);

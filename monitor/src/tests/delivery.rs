@@ -21,7 +21,8 @@ fn one_target(
     (m, ic, id)
 }
 
-fn report(
+/// Canister `id` reports error `n` to the monitor; the event's id.
+pub(super) fn report(
     m: &std::cell::RefCell<crate::monitor::Monitor<ic_stable_structures::VectorMemory>>,
     ic: &FakeIc,
     id: Principal,

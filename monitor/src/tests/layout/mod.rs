@@ -7,6 +7,7 @@
 
 mod fixture;
 mod records;
+mod webhooks;
 
 /// The checked-in bytes of `name` in `golden/`; with `UPDATE_GOLDEN` set, first replaces them
 /// by `written()`.

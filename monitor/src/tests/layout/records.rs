@@ -49,7 +49,7 @@ fn assert_pinned<T: PartialEq + Debug>(
 }
 
 /// [`assert_pinned`] for a value a stable structure stores through [`Storable`].
-fn assert_storable_pinned<T: Storable + PartialEq + Debug>(name: &str, value: T) {
+pub(super) fn assert_storable_pinned<T: Storable + PartialEq + Debug>(name: &str, value: T) {
     assert_pinned(
         name,
         &value,
@@ -58,7 +58,7 @@ fn assert_storable_pinned<T: Storable + PartialEq + Debug>(name: &str, value: T)
     );
 }
 
-const T0_S: u64 = 1_700_000_000;
+pub(super) const T0_S: u64 = 1_700_000_000;
 
 fn monitor_id() -> Principal {
     Principal::from_slice(&[0xab; 29])
