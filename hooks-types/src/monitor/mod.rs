@@ -4,6 +4,7 @@
 mod config;
 mod events;
 mod operations;
+mod watching;
 
 pub use crate::events::{
     endpoint, ErrorEvent, ErrorReport, ErrorSource, EventOrigin, LowCyclesEvent, LowMemoryEvent,
@@ -13,6 +14,7 @@ pub use crate::NS;
 pub use config::*;
 pub use events::*;
 pub use operations::*;
+pub use watching::*;
 
 use candid::{CandidType, Principal};
 use serde::{Deserialize, Serialize};
@@ -207,6 +209,16 @@ pub enum RegistrationError {
         /// Why.
         reason: String,
     },
+    /// What was asked needs control of the canister, and the monitor is not among its
+    /// controllers (it may only read its status).
+    NotController {
+        /// The offending field (`backup`).
+        field: String,
+        /// The canister.
+        canister_id: Principal,
+        /// Its controllers.
+        controllers: Vec<Principal>,
+    },
     /// The monitor cannot read the target's `canister_status`.
     StatusUnreadable {
         /// The canister.
@@ -247,6 +259,10 @@ impl fmt::Display for RegistrationError {
             }
             NotRegistered { canister_id } => write!(f, "canister {canister_id} is not registered; register it first"),
             InvalidBackupPolicy { field, reason } => write!(f, "{field}: {reason}"),
+            NotController { field, canister_id, .. } => write!(
+                f,
+                "{field}: the monitor is not a controller of {canister_id} (it may only read its status); add it as a controller first"
+            ),
             StatusUnreadable { canister_id, message, fix, .. } => {
                 write!(f, "cannot read canister_status of {canister_id}: {message}; {fix}")
             }
@@ -395,6 +411,10 @@ pub struct CanisterState {
     pub topped_up_total: u128,
     /// Events waiting for delivery.
     pub pending_events: u64,
+    /// Access, code and controllers.
+    pub watching: WatchingView,
+    /// Time until the freezing threshold and each memory threshold.
+    pub forecast: Forecast,
 }
 
 /// Counters since installation.

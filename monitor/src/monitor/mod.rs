@@ -9,10 +9,12 @@ mod operations;
 mod polling;
 mod queries;
 mod registry;
+mod watching;
 
 use crate::api::*;
 use crate::state::counters::Counters;
 use crate::state::eventlog::EventLog;
+use crate::state::identities::Identities;
 use crate::state::operations::Operations;
 use crate::state::outbox::Outbox;
 use crate::state::store::CanisterStore;
@@ -48,8 +50,12 @@ pub mod memory_ids {
     pub const OPERATION_COUNTS: u8 = 13;
     /// Backup policies and their schedules, by canister.
     pub const BACKUP_SCHEDULES: u8 = 14;
+    /// The module hash and controllers recorded of each canister.
+    pub const RECORDED_IDENTITIES: u8 = 15;
+    /// Changes of code or controllers admins expect, by canister.
+    pub const EXPECTED_CHANGES: u8 = 16;
     /// The highest id in use.
-    pub const LAST: u8 = BACKUP_SCHEDULES;
+    pub const LAST: u8 = EXPECTED_CHANGES;
     /// Each id's structure, as named in `/metrics`.
     pub const NAMES: [&str; LAST as usize + 1] = [
         "config",
@@ -67,6 +73,8 @@ pub mod memory_ids {
         "operation_snapshots",
         "operation_counts",
         "backup_schedules",
+        "recorded_identities",
+        "expected_changes",
     ];
 }
 
@@ -89,6 +97,9 @@ pub struct SampleOutcome {
     pub events: Vec<u64>,
     /// Cycles to deposit now, per the top-up policy.
     pub top_up: Option<u128>,
+    /// Changes of code or controllers to raise events for, once `canister_info` was asked who
+    /// made them ([`Monitor::raise_changes`]).
+    pub changes: Vec<crate::policy::watching::Change>,
 }
 
 /// A delivery to perform: the head event of one target.
@@ -110,6 +121,7 @@ pub struct Monitor<M: Memory> {
     outbox: Outbox<Vm<M>>,
     log: EventLog<Vm<M>>,
     operations: Operations<Vm<M>>,
+    identities: Identities<Vm<M>>,
     /// When each running operation wants to run next (heap, rebuilt from `operations` by the
     /// first use after an upgrade).
     operation_wakeups: Option<BTreeMap<Principal, u64>>,
@@ -161,6 +173,7 @@ impl<M: Memory> Monitor<M> {
                 get(OPERATION_COUNTS),
                 get(BACKUP_SCHEDULES),
             ),
+            identities: Identities::init(get(RECORDED_IDENTITIES), get(EXPECTED_CHANGES)),
             operation_wakeups: None,
             backups_due: None,
             operating: BTreeSet::new(),

@@ -36,6 +36,7 @@ pub const METHODS: &[(&str, Access)] = &[
     ("start_restore", Access::Admins),
     ("start_backup", Access::Admins),
     ("set_backup_policy", Access::Admins),
+    ("expect_change", Access::Admins),
     ("report_error", Access::RegisteredCanisters),
     ("get_registration", Access::Anyone),
     ("list_registrations", Access::Anyone),

@@ -7,3 +7,4 @@ mod layout;
 mod polling;
 mod property;
 mod registry;
+mod watching;
