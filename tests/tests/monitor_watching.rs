@@ -61,7 +61,11 @@ fn shared_with_the_monitor(fleet: &Fleet) -> Principal {
 
 /// Registration of `canister` with a cycles threshold `T` over its balance (the low-cycles hook
 /// fires at once) and `top_up`.
-fn low_with_top_up(fleet: &Fleet, canister: Principal, top_up: Option<TopUpPolicy>) -> RegisterArgs {
+fn low_with_top_up(
+    fleet: &Fleet,
+    canister: Principal,
+    top_up: Option<TopUpPolicy>,
+) -> RegisterArgs {
     RegisterArgs {
         cycles_threshold: Some(fleet.pic.cycle_balance(canister) + T),
         top_up,
@@ -100,7 +104,11 @@ fn a_canister_sharing_only_its_status_is_watched_but_not_operated_and_a_revoked_
     let state = fleet.canister_state(load);
     assert_eq!(state.watching.access, WatchAccess::StatusViewer);
     assert_eq!(state.watching.controllers, [fleet.admin]);
-    assert_eq!(state.topped_up_total, T / 10, "deposit_cycles needs no control");
+    assert_eq!(
+        state.topped_up_total,
+        T / 10,
+        "deposit_cycles needs no control"
+    );
 
     // What needs control is refused, naming why.
     let not_controller = Err(OperationError::NotController {
@@ -108,7 +116,10 @@ fn a_canister_sharing_only_its_status_is_watched_but_not_operated_and_a_revoked_
         controllers: vec![fleet.admin],
     });
     let upgrade = UpgradeArgs::new(load, vec![1; 32], vec![vec![1; 32]], vec![]);
-    assert_eq!(fleet.watcher().start_upgrade(upgrade).unwrap(), not_controller);
+    assert_eq!(
+        fleet.watcher().start_upgrade(upgrade).unwrap(),
+        not_controller
+    );
     assert_eq!(
         fleet
             .watcher()
@@ -237,7 +248,10 @@ fn changes_outside_the_monitor_raise_one_event_each_and_expected_ones_none() {
         })
         .unwrap()
         .unwrap();
-    assert_eq!(fleet.canister_state(load).watching.expected_change, Some(expected));
+    assert_eq!(
+        fleet.canister_state(load).watching.expected_change,
+        Some(expected)
+    );
     Ic::upgrade_canister(
         &fleet.pic,
         load,
@@ -259,7 +273,11 @@ fn changes_outside_the_monitor_raise_one_event_each_and_expected_ones_none() {
     let f = faults(&fleet, load);
     let changed = named(&f, "controllers_changed");
     assert_eq!(changed.len(), 1, "{f:#?}");
-    assert!(changed[0].contains(&fleet.monitor.to_text()), "{}", changed[0]);
+    assert!(
+        changed[0].contains(&fleet.monitor.to_text()),
+        "{}",
+        changed[0]
+    );
     assert_eq!(
         fleet.canister_state(load).watching.access,
         WatchAccess::StatusViewer
@@ -313,11 +331,11 @@ fn an_upgrade_through_the_monitors_pipeline_raises_no_change_event() {
     fleet.poll_now(load);
     fleet.poll_now(load);
     let state = fleet.canister_state(load);
-    assert_eq!(
-        state.watching.module_hash,
-        Some(ByteBuf::from(sha256(&v2)))
-    );
+    assert_eq!(state.watching.module_hash, Some(ByteBuf::from(sha256(&v2))));
     let f = faults(&fleet, load);
     assert!(named(&f, "module_hash_changed").is_empty(), "{f:#?}");
-    assert_eq!(state.watching.expected_change, None, "consumed by the change");
+    assert_eq!(
+        state.watching.expected_change, None,
+        "consumed by the change"
+    );
 }

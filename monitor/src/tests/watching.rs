@@ -24,10 +24,9 @@ fn monitor_id() -> Principal {
 }
 
 /// The `System` faults raised for `id`, oldest first, with their messages.
-fn faults(
-    m: &std::cell::RefCell<crate::monitor::Monitor<ic_stable_structures::VectorMemory>>,
-    id: Principal,
-) -> Vec<(String, String)> {
+type Mon = std::cell::RefCell<crate::monitor::Monitor<ic_stable_structures::VectorMemory>>;
+
+fn faults(m: &Mon, id: Principal) -> Vec<(String, String)> {
     let mut page = m.borrow().events(&EventFilter {
         canister_id: Some(id),
         limit: Some(500),
@@ -45,6 +44,12 @@ fn faults(
             _ => None,
         })
         .collect()
+}
+
+/// Polls `id` now and runs everything that follows (deliveries, `canister_info`).
+fn poll(m: &Mon, ic: &FakeIc, id: Principal) {
+    m.borrow_mut().poll_now(id, ic.now.get()).unwrap();
+    drain(m, ic, 60);
 }
 
 fn names(f: &[(String, String)]) -> Vec<&str> {
@@ -115,8 +120,7 @@ fn removing_the_monitor_as_controller_is_a_change_and_leaves_it_a_viewer() {
         WatchAccess::Controller
     );
     ic.with(id, |c| c.controllers = vec![operator()]);
-    m.borrow_mut().poll_now(id, ic.now.get()).unwrap();
-    drain(&m, &ic, 60);
+    poll(&m, &ic, id);
     let f = faults(&m, id);
     assert_eq!(names(&f), ["controllers_changed"]);
     assert!(f[0].1.contains(&monitor_id().to_text()), "{}", f[0].1);
@@ -124,8 +128,7 @@ fn removing_the_monitor_as_controller_is_a_change_and_leaves_it_a_viewer() {
     let st = m.borrow().canister_state(id, 0).unwrap();
     assert_eq!(st.watching.access, WatchAccess::StatusViewer);
     // Nothing more while nothing changes.
-    m.borrow_mut().poll_now(id, ic.now.get()).unwrap();
-    drain(&m, &ic, 60);
+    poll(&m, &ic, id);
     assert_eq!(faults(&m, id).len(), 1);
 }
 
@@ -150,8 +153,7 @@ fn a_module_change_raises_one_event_with_before_after_and_who() {
         });
     });
     for _ in 0..3 {
-        m.borrow_mut().poll_now(id, ic.now.get()).unwrap();
-        drain(&m, &ic, 60);
+        poll(&m, &ic, id);
     }
     let f = faults(&m, id);
     assert_eq!(
@@ -206,8 +208,7 @@ fn an_expected_change_raises_nothing_and_a_different_one_still_does() {
         c.module_hash = Some(vec![9; 32]);
         c.controllers = vec![operator(), monitor_id()];
     });
-    m.borrow_mut().poll_now(id, ic.now.get()).unwrap();
-    drain(&m, &ic, 60);
+    poll(&m, &ic, id);
     assert!(faults(&m, id).is_empty(), "{:?}", faults(&m, id));
     assert_eq!(
         m.borrow()
@@ -219,8 +220,7 @@ fn an_expected_change_raises_nothing_and_a_different_one_still_does() {
         "consumed"
     );
     ic.with(id, |c| c.module_hash = Some(vec![10; 32]));
-    m.borrow_mut().poll_now(id, ic.now.get()).unwrap();
-    drain(&m, &ic, 60);
+    poll(&m, &ic, id);
     assert_eq!(names(&faults(&m, id)), ["module_hash_changed"]);
     assert_eq!(
         m.borrow_mut().expect_change(
@@ -251,8 +251,7 @@ fn a_lost_access_is_one_fault_and_a_regained_one_clears_it() {
         ))
     });
     for _ in 0..5 {
-        m.borrow_mut().poll_now(id, ic.now.get()).unwrap();
-        drain(&m, &ic, 60);
+        poll(&m, &ic, id);
     }
     assert_eq!(names(&faults(&m, id)), ["status_access_lost"]);
     assert_eq!(
@@ -260,8 +259,7 @@ fn a_lost_access_is_one_fault_and_a_regained_one_clears_it() {
         WatchAccess::Lost
     );
     ic.with(id, |c| c.status_error = None);
-    m.borrow_mut().poll_now(id, ic.now.get()).unwrap();
-    drain(&m, &ic, 60);
+    poll(&m, &ic, id);
     assert_eq!(
         m.borrow().canister_state(id, 0).unwrap().watching.access,
         WatchAccess::StatusViewer
@@ -270,8 +268,7 @@ fn a_lost_access_is_one_fault_and_a_regained_one_clears_it() {
     ic.with(id, |c| {
         c.status_error = Some(CallError::rejected(5, "refused"))
     });
-    m.borrow_mut().poll_now(id, ic.now.get()).unwrap();
-    drain(&m, &ic, 60);
+    poll(&m, &ic, id);
     assert_eq!(
         names(&faults(&m, id)),
         ["status_access_lost", "status_access_lost"]
