@@ -10,8 +10,8 @@ use candid_parser::utils::{instantiate_candid, CandidSource};
 use canister_hooks::events::{ErrorReport, ErrorSource};
 use canister_hooks_testkit::monitor::{
     AdminError, BackupMode, BackupPolicy, BackupsView, Config, ConfigUpdate, DeadLetter,
-    OperationError, OperationFilter, OperationView, RedriveError, Registration, RegistrationError,
-    RestoreArgs, Stats, UpgradeArgs,
+    ExpectChangeArgs, ExpectChangeError, ExpectedChange, OperationError, OperationFilter,
+    OperationView, RedriveError, Registration, RegistrationError, RestoreArgs, Stats, UpgradeArgs,
 };
 use integration_tests::fleet::{fast_config, Fleet};
 use integration_tests::workspace_root;
@@ -73,6 +73,12 @@ fn argument(method: &str, target: Principal, someone: Principal) -> Option<Vec<u
                 replace_any: false,
             }),
         )),
+        "expect_change" => candid::encode_one(ExpectChangeArgs {
+            canister_id: target,
+            module_hash: None,
+            controllers: Some(vec![someone]),
+            within_seconds: 60,
+        }),
         "report_error" => candid::encode_one(ErrorReport {
             source: ErrorSource::System("forged".into()),
             message: "a forged report".into(),
@@ -125,6 +131,10 @@ fn refused_caller(method: &str, reply: &[u8]) -> Principal {
                 other => panic!("{method} answered {other:?}"),
             }
         }
+        "expect_change" => match decode::<Result<ExpectedChange, ExpectChangeError>>(reply) {
+            Err(ExpectChangeError::NotAuthorized { caller, .. }) => caller,
+            other => panic!("{method} answered {other:?}"),
+        },
         "report_error" => match decode::<Result<u64, String>>(reply) {
             Err(message) if message.contains("is not registered with this monitor") => {
                 let text = message.split_whitespace().nth(1).unwrap();
