@@ -2,7 +2,7 @@
 //! the access and identity each sample shows, change events (once `canister_info` said who),
 //! the one fault of a lost access, expected changes, and the cycles hook calls carry.
 
-use super::Monitor;
+use super::{Monitor, MAX_MESSAGE_BYTES};
 use crate::api::*;
 use crate::policy::call_error::CallError;
 use crate::policy::pipeline::{Pipeline, Work};
@@ -98,7 +98,7 @@ impl<M: Memory> Monitor<M> {
             .iter()
             .map(|c| {
                 let who = info.and_then(|i| attribution(c, i));
-                let event = change_event(c, who.as_deref(), self.id, now_ns);
+                let event = change_event(c, who.as_deref(), self.id, now_ns, MAX_MESSAGE_BYTES);
                 self.emit(&reg, event, now_ns)
             })
             .collect()

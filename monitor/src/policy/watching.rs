@@ -12,6 +12,7 @@ use crate::policy::pipeline::hex;
 use crate::state::watch_extension::WatchExtension;
 use crate::status_reply::identity::Identity;
 use candid::Principal;
+use canister_hooks_types::text::truncate;
 use ic_management_canister_types::{CanisterInfoResult, ChangeDetails, ChangeOrigin};
 use std::collections::BTreeSet;
 
@@ -196,22 +197,24 @@ pub fn attribution(change: &Change, info: &CanisterInfoResult) -> Option<String>
         })
 }
 
-/// The event of `change`, with who made it when known.
+/// The event of `change`, with who made it when known; its message at most `max_bytes`.
 pub fn change_event(
     change: &Change,
     who: Option<&str>,
     monitor: Principal,
     now_ns: u64,
+    max_bytes: usize,
 ) -> HookEvent {
     let who = who.unwrap_or("by whom is unknown (canister_info's history does not say)");
+    let message = format!(
+        "{} {who}, outside an operation of this monitor and not expected",
+        change.describe()
+    );
     HookEvent::Error(ErrorEvent {
         id: 0,
         origin: EventOrigin::Monitor(monitor),
         source: ErrorSource::System(change.name().into()),
-        message: format!(
-            "{} {who}, outside an operation of this monitor and not expected",
-            change.describe()
-        ),
+        message: truncate(&message, max_bytes).to_string(),
         reject_code: None,
         time_ns: now_ns,
         count: 1,

@@ -239,6 +239,35 @@ fn an_expected_change_raises_nothing_and_a_different_one_still_does() {
 }
 
 #[test]
+fn unregistering_forgets_what_was_recorded_and_expected() {
+    let (m, _) = monitor(ConfigUpdate::default());
+    let ic = FakeIc::default();
+    let id = ic.add(1, FakeCanister::new(5 * T));
+    register(&m, &ic, args(1)).unwrap();
+    m.borrow_mut()
+        .expect_change(
+            &ExpectChangeArgs {
+                canister_id: id,
+                module_hash: Some(ByteBuf::from(vec![9; 32])),
+                controllers: None,
+                within_seconds: 3_600,
+            },
+            ic.now.get(),
+        )
+        .unwrap();
+    m.borrow_mut().unregister(id, ic.now.get()).unwrap();
+    ic.with(id, |c| c.controllers.push(operator()));
+    register(&m, &ic, args(1)).unwrap();
+    let st = m.borrow().canister_state(id, ic.now.get()).unwrap();
+    assert_eq!(st.watching.expected_change, None);
+    assert_eq!(st.watching.controllers, [monitor_id(), operator()]);
+    assert!(
+        faults(&m, id).is_empty(),
+        "a new registration starts a new baseline"
+    );
+}
+
+#[test]
 fn a_lost_access_is_one_fault_and_a_regained_one_clears_it() {
     let (m, _) = monitor(ConfigUpdate::default());
     let ic = FakeIc::default();

@@ -208,19 +208,25 @@ fn who_made_a_change_comes_from_the_latest_matching_history_entry() {
     );
     assert_eq!(attribution(&module(1, 3), &info), None);
 
-    let HookEvent::Error(e) = change_event(&module(1, 2), Some(&by_user), p(9), 5) else {
+    let HookEvent::Error(e) = change_event(&module(1, 2), Some(&by_user), p(9), 5, 1024) else {
         panic!()
     };
     assert_eq!(e.source, ErrorSource::System(MODULE_HASH_CHANGED.into()));
     assert!(e.message.contains(&"01".repeat(32)), "{}", e.message);
     assert!(e.message.contains(&"02".repeat(32)), "{}", e.message);
     assert!(e.message.contains(&by_user), "{}", e.message);
-    let HookEvent::Error(e) = change_event(&controllers(&[1], &[1, 2]), None, p(9), 5) else {
+    let HookEvent::Error(e) = change_event(&controllers(&[1], &[1, 2]), None, p(9), 5, 1024) else {
         panic!()
     };
     assert_eq!(e.source, ErrorSource::System(CONTROLLERS_CHANGED.into()));
     assert!(e.message.contains(&p(2).to_text()), "{}", e.message);
     assert!(e.message.contains("unknown"), "{}", e.message);
+    let many: Vec<u8> = (1..=10).collect();
+    let HookEvent::Error(e) = change_event(&controllers(&many, &many[1..]), None, p(9), 5, 100)
+    else {
+        panic!()
+    };
+    assert!(e.message.len() <= 100, "bounded: {}", e.message.len());
 }
 
 #[test]
