@@ -63,6 +63,17 @@ pub struct FakeCanister {
     /// Event ids whose handler ran, in order (repeats included).
     pub handled: Vec<u64>,
     pub deposits: Vec<u128>,
+    /// Its controllers (the monitor by default).
+    pub controllers: Vec<Principal>,
+    /// Its module hash.
+    pub module_hash: Option<Vec<u8>>,
+    /// Cycles every incoming call must carry (`minimum_incoming_canister_call_cycles`).
+    pub minimum_incoming_cycles: u128,
+    pub reserved_cycles: u128,
+    /// Cycles attached to each hook call that ran, in order.
+    pub hook_cycles: Vec<u128>,
+    /// What `canister_info` returns as its recent changes.
+    pub history: Vec<ic_management_canister_types::Change>,
 }
 
 impl FakeCanister {
@@ -86,6 +97,12 @@ impl FakeCanister {
             status_error: None,
             handled: vec![],
             deposits: vec![],
+            controllers: vec![canister(999_999)],
+            module_hash: Some(vec![7; 32]),
+            minimum_incoming_cycles: 0,
+            reserved_cycles: 0,
+            hook_cycles: vec![],
+            history: vec![],
         }
     }
 }
@@ -99,7 +116,7 @@ impl FakeCanister {
             ready_for_migration: false,
             version: 1,
             settings: DefiniteCanisterSettings {
-                controllers: vec![canister(999_999)],
+                controllers: self.controllers.clone(),
                 compute_allocation: nat(0),
                 memory_allocation: nat(0),
                 freezing_threshold: nat(self.freezing_threshold_s.into()),
@@ -108,12 +125,12 @@ impl FakeCanister {
                 log_memory_limit: nat(4096),
                 snapshot_visibility: SnapshotVisibility::Controllers,
                 status_visibility: StatusVisibility::Controllers,
-                minimum_incoming_canister_call_cycles: nat(0),
+                minimum_incoming_canister_call_cycles: nat(self.minimum_incoming_cycles),
                 wasm_memory_limit: nat(self.limit.into()),
                 wasm_memory_threshold: nat(0),
                 environment_variables: vec![],
             },
-            module_hash: Some(vec![7; 32]),
+            module_hash: self.module_hash.clone(),
             memory_size: nat((self.heap + self.stable).into()),
             memory_metrics: MemoryMetrics {
                 wasm_memory_size: nat(self.heap.into()),
@@ -127,7 +144,7 @@ impl FakeCanister {
                 log_memory_store_size: nat(0),
             },
             cycles: nat(self.cycles),
-            reserved_cycles: nat(0),
+            reserved_cycles: nat(self.reserved_cycles),
             idle_cycles_burned_per_day: nat(self.idle_burn_per_day),
             query_stats: QueryStats {
                 num_calls_total: nat(0),
@@ -263,8 +280,12 @@ impl Platform for FakeIc {
         target: Principal,
         method: &str,
         arg: Vec<u8>,
+        cycles: u128,
         _timeout: u32,
     ) -> Result<Vec<u8>, CallError> {
+        if target == Principal::management_canister() && method == "canister_info" {
+            return self.canister_info(&arg);
+        }
         let mut cs = self.canisters.borrow_mut();
         let Some(c) = cs.get_mut(&target) else {
             return Err(CallError::rejected(3, "canister not found"));
@@ -286,7 +307,19 @@ impl Platform for FakeIc {
                 format!("Canister {target} is stopped"),
             ));
         }
+        if cycles < c.minimum_incoming_cycles {
+            return Err(CallError::rejected(
+                4,
+                format!(
+                    "Canister {target} requires {} cycles on each call",
+                    c.minimum_incoming_cycles
+                ),
+            ));
+        }
         let id = decode_id(method, &arg);
+        if matches!(c.hook, HookBehaviour::Reply | HookBehaviour::RunThenTimeout) {
+            c.hook_cycles.push(cycles);
+        }
         match &c.hook {
             HookBehaviour::Reply => {
                 c.handled.push(id);
@@ -313,6 +346,27 @@ impl Platform for FakeIc {
             .borrow_mut()
             .pop_front()
             .unwrap_or(Ok(200))
+    }
+}
+
+impl FakeIc {
+    /// The management canister's `canister_info` of the canister `arg` names.
+    fn canister_info(&self, arg: &[u8]) -> Result<Vec<u8>, CallError> {
+        use ic_management_canister_types::{CanisterInfoArgs, CanisterInfoResult};
+        let args: CanisterInfoArgs = candid::decode_one(arg).unwrap();
+        let cs = self.canisters.borrow();
+        let c = cs
+            .get(&args.canister_id)
+            .ok_or_else(|| CallError::rejected(3, "canister not found"))?;
+        let n = args.num_requested_changes.unwrap_or(0) as usize;
+        let recent = c.history[c.history.len().saturating_sub(n)..].to_vec();
+        Ok(candid::encode_one(CanisterInfoResult {
+            total_num_changes: c.history.len() as u64,
+            recent_changes: recent,
+            module_hash: c.module_hash.clone(),
+            controllers: c.controllers.clone(),
+        })
+        .unwrap())
     }
 }
 

@@ -81,6 +81,14 @@ impl<I: Ic> Client<'_, I, Monitor> {
         self.update("register", (args,))
     }
 
+    /// `expect_change`: announces a change of code or controllers so that it raises no event.
+    pub fn expect_change(
+        &self,
+        args: ExpectChangeArgs,
+    ) -> Result<Result<ExpectedChange, ExpectChangeError>, RejectResponse> {
+        self.update("expect_change", (args,))
+    }
+
     /// `poll_now`.
     pub fn poll_now(
         &self,

@@ -173,12 +173,24 @@ impl Fleet {
 
     /// Lets anyone read `canister`'s status (`status_visibility = public`), as the operator.
     pub fn make_status_public(&self, canister: Principal) {
-        let settings = UpdateSettingsArgs {
-            canister_id: canister,
-            settings: ic_management_canister_types::CanisterSettings {
+        self.update_settings(
+            canister,
+            ic_management_canister_types::CanisterSettings {
                 status_visibility: Some(StatusVisibility::Public),
                 ..Default::default()
             },
+        );
+    }
+
+    /// Changes `canister`'s `settings` as the operator.
+    pub fn update_settings(
+        &self,
+        canister: Principal,
+        settings: ic_management_canister_types::CanisterSettings,
+    ) {
+        let settings = UpdateSettingsArgs {
+            canister_id: canister,
+            settings,
             sender_canister_version: None,
         };
         let call = self

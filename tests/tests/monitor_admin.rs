@@ -7,10 +7,11 @@
 use candid::{IDLArgs, Principal};
 use canister_hooks::events::{ErrorReport, ErrorSource};
 use canister_hooks_testkit::monitor::{
-    AdminError, BackupMode, BackupPolicy, BackupsView, Config, ConfigUpdate, DeadLetter, HttpPages,
-    OperationError, OperationFilter, OperationView, ReadPolicy, ReadSettings, ReadSettingsUpdate,
-    RedriveError, Registration, RegistrationError, RestoreArgs, Stats, UpgradeArgs, WebhookChannel,
-    WebhookError, WebhookFilter, WebhookFormat,
+    AdminError, BackupMode, BackupPolicy, BackupsView, Config, ConfigUpdate, DeadLetter,
+    ExpectChangeArgs, ExpectChangeError, ExpectedChange, HttpPages, OperationError,
+    OperationFilter, OperationView, ReadPolicy, ReadSettings, ReadSettingsUpdate, RedriveError,
+    Registration, RegistrationError, RestoreArgs, Stats, UpgradeArgs, WebhookChannel, WebhookError,
+    WebhookFilter, WebhookFormat,
 };
 use integration_tests::fleet::{fast_config, Fleet};
 use integration_tests::monitor_did;
@@ -67,6 +68,12 @@ fn argument(method: &str, target: Principal, someone: Principal) -> Option<Vec<u
         }),
         "remove_webhook" | "test_webhook" => candid::encode_one("ops"),
         "redrive_webhook" => candid::encode_args(("ops", 1u64)),
+        "expect_change" => candid::encode_one(ExpectChangeArgs {
+            canister_id: target,
+            module_hash: None,
+            controllers: Some(vec![someone]),
+            within_seconds: 60,
+        }),
         "report_error" => candid::encode_one(ErrorReport {
             source: ErrorSource::System("forged".into()),
             message: "a forged report".into(),
@@ -132,6 +139,10 @@ fn refused_caller(method: &str, reply: &[u8]) -> Principal {
                 other => panic!("{method} answered {other:?}"),
             }
         }
+        "expect_change" => match decode::<Result<ExpectedChange, ExpectChangeError>>(reply) {
+            Err(ExpectChangeError::NotAuthorized { caller, .. }) => caller,
+            other => panic!("{method} answered {other:?}"),
+        },
         "report_error" => match decode::<Result<u64, String>>(reply) {
             Err(message) if message.contains("is not registered with this monitor") => {
                 let text = message.split_whitespace().nth(1).unwrap();

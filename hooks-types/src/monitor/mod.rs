@@ -5,6 +5,7 @@ mod config;
 mod events;
 mod operations;
 mod read_policy;
+mod watching;
 mod webhooks;
 
 pub use crate::events::{
@@ -16,6 +17,7 @@ pub use config::*;
 pub use events::*;
 pub use operations::*;
 pub use read_policy::*;
+pub use watching::*;
 pub use webhooks::*;
 
 use candid::{CandidType, Principal};
@@ -211,6 +213,16 @@ pub enum RegistrationError {
         /// Why.
         reason: String,
     },
+    /// What was asked needs control of the canister, and the monitor is not among its
+    /// controllers (it may only read its status).
+    NotController {
+        /// The offending field (`backup`).
+        field: String,
+        /// The canister.
+        canister_id: Principal,
+        /// Its controllers.
+        controllers: Vec<Principal>,
+    },
     /// The monitor cannot read the target's `canister_status`.
     StatusUnreadable {
         /// The canister.
@@ -251,6 +263,10 @@ impl fmt::Display for RegistrationError {
             }
             NotRegistered { canister_id } => write!(f, "canister {canister_id} is not registered; register it first"),
             InvalidBackupPolicy { field, reason } => write!(f, "{field}: {reason}"),
+            NotController { field, canister_id, .. } => write!(
+                f,
+                "{field}: the monitor is not a controller of {canister_id} (it may only read its status); add it as a controller first"
+            ),
             StatusUnreadable { canister_id, message, fix, .. } => {
                 write!(f, "cannot read canister_status of {canister_id}: {message}; {fix}")
             }
@@ -399,6 +415,10 @@ pub struct CanisterState {
     pub topped_up_total: u128,
     /// Events waiting for delivery.
     pub pending_events: u64,
+    /// Access, code and controllers.
+    pub watching: WatchingView,
+    /// Time until the freezing threshold and each memory threshold.
+    pub forecast: Forecast,
 }
 
 /// Counters since installation.

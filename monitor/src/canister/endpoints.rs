@@ -161,6 +161,15 @@ fn redrive_canister(canister_id: Principal) -> Result<u64, RedriveError> {
     r
 }
 
+/// Announces a change of a canister's code or controllers, so that it raises no event.
+#[update]
+fn expect_change(args: ExpectChangeArgs) -> Result<ExpectedChange, ExpectChangeError> {
+    authorize("expect_change")
+        .map_err(|(caller, reason)| ExpectChangeError::NotAuthorized { caller, reason })?;
+    let r = state().borrow_mut().expect_change(&args, now());
+    r
+}
+
 #[update]
 fn set_config(update: ConfigUpdate) -> Result<Config, AdminError> {
     authorize("set_config").map_err(admin_refused)?;

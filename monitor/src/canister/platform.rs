@@ -118,10 +118,12 @@ impl Platform for Ic {
         target: Principal,
         method: &str,
         arg: Vec<u8>,
+        cycles: u128,
         timeout_seconds: u32,
     ) -> Result<Vec<u8>, CallError> {
         Call::bounded_wait(target, method)
             .take_raw_args(arg)
+            .with_cycles(cycles)
             .change_timeout(timeout_seconds)
             .await
             .map(|r| r.into_bytes())

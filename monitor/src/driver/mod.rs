@@ -5,13 +5,15 @@
 pub mod operations;
 pub mod webhooks;
 
-use crate::api::{Hooks, RegisterArgs, Registration, RegistrationError};
+use crate::api::{Hooks, OperationError, RegisterArgs, Registration, RegistrationError};
 use crate::monitor::{Delivery, Mode, Monitor};
 use crate::policy::call_error::CallError;
 use crate::policy::exports::exported_hooks;
+use crate::policy::watching::HISTORY_CHANGES;
 use crate::policy::webhooks::outcall::OutcallRequest;
 use crate::status_reply::{self, StatusReply};
 use candid::Principal;
+use ic_management_canister_types::{CanisterInfoArgs, CanisterInfoResult};
 use ic_stable_structures::Memory;
 use std::cell::RefCell;
 
@@ -45,12 +47,13 @@ pub trait Platform {
         timeout_seconds: u32,
     ) -> Result<Vec<u8>, CallError>;
     /// Calls `method` of `target` (a hook, a management method, an SDK endpoint) with the
-    /// Candid-encoded `arg`, bounded-wait; returns the reply bytes.
+    /// Candid-encoded `arg` and `cycles` attached, bounded-wait; returns the reply bytes.
     async fn call(
         &self,
         target: Principal,
         method: &str,
         arg: Vec<u8>,
+        cycles: u128,
         timeout_seconds: u32,
     ) -> Result<Vec<u8>, CallError>;
     /// The cycles an HTTPS outcall of `request_size` bytes accepting `max_response_bytes`
@@ -83,7 +86,7 @@ pub async fn register<M: Memory, P: Platform>(
             .await
             .and_then(|bytes| decode_status(&bytes))
         {
-            Ok(reply) => Some(reply.to_sample(platform.now_ns())),
+            Ok(reply) => Some((reply.to_sample(platform.now_ns()), reply.identity)),
             Err(e) => {
                 return Err(RegistrationError::StatusUnreadable {
                     canister_id: args.canister_id,
@@ -103,9 +106,19 @@ pub async fn register<M: Memory, P: Platform>(
         Some(_) => Some(
             operations::probe(platform, monitor_id, timeout, args.canister_id, &[])
                 .await
-                .map_err(|e| RegistrationError::InvalidBackupPolicy {
-                    field: "backup".into(),
-                    reason: e.to_string(),
+                .map_err(|e| match e {
+                    OperationError::NotController {
+                        canister_id,
+                        controllers,
+                    } => RegistrationError::NotController {
+                        field: "backup".into(),
+                        canister_id,
+                        controllers,
+                    },
+                    e => RegistrationError::InvalidBackupPolicy {
+                        field: "backup".into(),
+                        reason: e.to_string(),
+                    },
                 })?,
         ),
         None => None,
@@ -156,10 +169,20 @@ pub async fn poll<M: Memory, P: Platform>(
         Ok(reply) => {
             let outcome = {
                 let mut m = state.borrow_mut();
-                let outcome = m.on_sample(id, reply.to_sample(now), now, platform.own_balance());
+                let sample = reply.to_sample(now);
+                let outcome = m.on_sample(id, sample, &reply.identity, now, platform.own_balance());
                 m.record_sample_cost(platform.instructions().saturating_sub(start));
                 outcome
             };
+            if !outcome.changes.is_empty() {
+                let info = canister_info(platform, id, timeout).await;
+                state.borrow_mut().raise_changes(
+                    id,
+                    &outcome.changes,
+                    info.as_ref(),
+                    platform.now_ns(),
+                );
+            }
             if let Some(amount) = outcome.top_up {
                 top_up(state, platform, id, amount, timeout).await;
             }
@@ -168,6 +191,31 @@ pub async fn poll<M: Memory, P: Platform>(
             state.borrow_mut().on_poll_failure(id, &e, now);
         }
     }
+}
+
+/// `id`'s recent history from the management canister's `canister_info` (any canister may ask);
+/// `None` when the call fails.
+async fn canister_info<P: Platform>(
+    platform: &P,
+    id: Principal,
+    timeout: u32,
+) -> Option<CanisterInfoResult> {
+    let arg = candid::encode_one(CanisterInfoArgs {
+        canister_id: id,
+        num_requested_changes: Some(HISTORY_CHANGES),
+    })
+    .ok()?;
+    let reply = platform
+        .call(
+            Principal::management_canister(),
+            "canister_info",
+            arg,
+            0,
+            timeout,
+        )
+        .await
+        .ok()?;
+    candid::decode_one(&reply).ok()
 }
 
 /// Reads a `canister_status` reply (see [`status_reply`]).
@@ -186,11 +234,31 @@ pub async fn deliver<M: Memory, P: Platform>(
     platform: &P,
     d: Delivery,
 ) {
-    let timeout = state.borrow().config().call_timeout_seconds;
-    let result = platform
-        .call(d.target, d.event.endpoint(), d.event.encode_arg(), timeout)
-        .await
-        .map(|_ack| ());
+    let (timeout, cycles) = {
+        let s = state.borrow();
+        let cycles = s.hook_cycles(d.target, platform.now_ns());
+        (s.config().call_timeout_seconds, cycles)
+    };
+    let result = match cycles {
+        Ok(cycles) => {
+            let result = platform
+                .call(
+                    d.target,
+                    d.event.endpoint(),
+                    d.event.encode_arg(),
+                    cycles,
+                    timeout,
+                )
+                .await
+                .map(|_ack| ());
+            let refunded = result.as_ref().is_err_and(|e| e.clean);
+            state
+                .borrow_mut()
+                .on_hook_cycles(d.target, cycles, refunded, platform.now_ns());
+            result
+        }
+        Err(no_budget) => Err(no_budget),
+    };
     let kind = d.event.kind();
     // Whether the hook is missing is asked of the target's interface, never read from the
     // reject message: a handler that traps is retried whatever its message says.

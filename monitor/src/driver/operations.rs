@@ -45,7 +45,7 @@ pub(super) async fn probe<P: Platform>(
     }
     let status = calls::call_for(&Action::ReadInFlight { canister: target });
     Ok(platform
-        .call(target, &status.method, status.arg, timeout)
+        .call(target, &status.method, status.arg, 0, timeout)
         .await
         .is_ok_and(|bytes| candid::decode_one::<HooksStatus>(&bytes).is_ok()))
 }
@@ -174,7 +174,7 @@ pub async fn run_operation<M: Memory, P: Platform>(
         let Some((action, timeout)) = next else { break };
         let call = calls::call_for(&action);
         let result = platform
-            .call(call.callee, &call.method, call.arg, timeout)
+            .call(call.callee, &call.method, call.arg, 0, timeout)
             .await;
         let reply = calls::reply_to(&action, result);
         state
@@ -216,6 +216,7 @@ pub async fn upload_chunk<M: Memory, P: Platform>(
             Principal::management_canister(),
             "upload_chunk",
             arg,
+            0,
             timeout,
         )
         .await

@@ -10,6 +10,7 @@ mod polling;
 mod queries;
 mod read_access;
 mod registry;
+mod watching;
 mod webhooks;
 
 pub use webhooks::WebhookDelivery;
@@ -17,6 +18,7 @@ pub use webhooks::WebhookDelivery;
 use crate::api::*;
 use crate::state::counters::Counters;
 use crate::state::eventlog::EventLog;
+use crate::state::identities::Identities;
 use crate::state::operations::Operations;
 use crate::state::outbox::Outbox;
 use crate::state::read_settings::StoredReadSettings;
@@ -54,7 +56,10 @@ pub mod memory_ids {
     pub const OPERATION_COUNTS: u8 = 13;
     /// Backup policies and their schedules, by canister.
     pub const BACKUP_SCHEDULES: u8 = 14;
-    // 15 and 16 belong to the watching part.
+    /// The module hash and controllers recorded of each canister.
+    pub const RECORDED_IDENTITIES: u8 = 15;
+    /// Changes of code or controllers admins expect, by canister.
+    pub const EXPECTED_CHANGES: u8 = 16;
     /// Webhook channels' configurations, by channel number.
     pub const WEBHOOK_CHANNELS: u8 = 17;
     /// Webhook messages waiting, by channel and id.
@@ -89,8 +94,8 @@ pub mod memory_ids {
         "operation_snapshots",
         "operation_counts",
         "backup_schedules",
-        "reserved_15",
-        "reserved_16",
+        "recorded_identities",
+        "expected_changes",
         "webhook_channels",
         "webhook_outbox",
         "webhook_outbox_due",
@@ -120,6 +125,9 @@ pub struct SampleOutcome {
     pub events: Vec<u64>,
     /// Cycles to deposit now, per the top-up policy.
     pub top_up: Option<u128>,
+    /// Changes of code or controllers to raise events for, once `canister_info` was asked who
+    /// made them ([`Monitor::raise_changes`]).
+    pub changes: Vec<crate::policy::watching::Change>,
 }
 
 /// A delivery to perform: the head event of one target.
@@ -147,6 +155,7 @@ pub struct Monitor<M: Memory> {
     /// states by the first use after an upgrade).
     digests_due: Option<BTreeMap<ChannelId, u64>>,
     operations: Operations<Vm<M>>,
+    identities: Identities<Vm<M>>,
     read_settings: Cell<StoredReadSettings, Vm<M>>,
     /// When each running operation wants to run next (heap, rebuilt from `operations` by the
     /// first use after an upgrade).
@@ -201,6 +210,7 @@ impl<M: Memory> Monitor<M> {
                 get(OPERATION_COUNTS),
                 get(BACKUP_SCHEDULES),
             ),
+            identities: Identities::init(get(RECORDED_IDENTITIES), get(EXPECTED_CHANGES)),
             // Last: new memories' buckets follow the existing ones.
             webhooks: Webhooks::init(
                 get(WEBHOOK_CHANNELS),

@@ -416,8 +416,21 @@ impl<M: Memory> Monitor<M> {
         let target = p.request.target;
         self.save_operation(p);
         let Some(outcome) = &view.outcome else { return };
-        if let OperationKind::Backup { .. } = view.kind {
-            self.after_backup(target, outcome, now_ns);
+        match &view.kind {
+            OperationKind::Backup { .. } => self.after_backup(target, outcome, now_ns),
+            OperationKind::Upgrade {
+                wasm_module_hash,
+                rehearse_on,
+            } => {
+                // The monitor installed this module (a failed upgrade may have left it): the
+                // sample that sees it raises no event.
+                for canister in std::iter::once(target).chain(*rehearse_on) {
+                    self.expect_pipeline_change(canister, Some(wasm_module_hash.clone()), now_ns);
+                }
+            }
+            OperationKind::Restore { onto, .. } => {
+                self.expect_pipeline_change(onto.unwrap_or(target), None, now_ns)
+            }
         }
         if *outcome == Outcome::Succeeded {
             return;

@@ -5,7 +5,9 @@ use crate::api::*;
 use crate::policy::call_error::CallError;
 use crate::policy::evaluate::{evaluate, evaluate_failure};
 use crate::policy::scheduler::PollWindow;
+use crate::policy::watching::{access_lost_event, after_refusal, is_access_refusal};
 use crate::state::store::CanisterRecord;
+use crate::status_reply::identity::Identity;
 use crate::status_reply::sample::{Sample, DAY_SECONDS};
 use candid::Principal;
 use ic_stable_structures::Memory;
@@ -46,11 +48,13 @@ impl<M: Memory> Monitor<M> {
         self.sample_cost
     }
 
-    /// Processes one status sample of `id`: estimate, triggers, top-up decision, next poll.
+    /// Processes one status sample of `id` (and its `identity`): estimate, triggers, top-up
+    /// decision, next poll, access and changes of code or controllers.
     pub fn on_sample(
         &mut self,
         id: Principal,
         sample: Sample,
+        identity: &Identity,
         now_ns: u64,
         own_balance: u128,
     ) -> SampleOutcome {
@@ -58,9 +62,11 @@ impl<M: Memory> Monitor<M> {
         let Some(mut l) = self.canisters.load(&id) else {
             return SampleOutcome::default();
         };
+        let changes = self.observe_identity(id, &mut l.record.extension, identity, now_ns);
         let CanisterRecord {
             registration: reg,
             watch: w,
+            ..
         } = &mut l.record;
         let decision = evaluate(
             reg,
@@ -82,24 +88,42 @@ impl<M: Memory> Monitor<M> {
         SampleOutcome {
             events,
             top_up: decision.top_up,
+            changes,
         }
     }
 
     /// Records a failed status call: backs the canister's polling off and, once the failure is
-    /// clearly not transient, raises a `status_unreadable` error event.
+    /// clearly not transient, raises a `status_unreadable` error event; a refusal of a status
+    /// that was readable raises one `status_access_lost` fault instead, until a sample succeeds.
     pub fn on_poll_failure(&mut self, id: Principal, err: &CallError, now_ns: u64) -> Option<u64> {
         self.polling.remove(&id);
         let mut l = self.canisters.load(&id)?;
         let CanisterRecord {
             registration: reg,
             watch: w,
+            extension: ext,
         } = &mut l.record;
-        let decision = evaluate_failure(reg, w, err, now_ns, self.config.get(), self.id);
+        let before = ext.access;
+        let lost_now = if is_access_refusal(err) {
+            let (access, raise) = after_refusal(ext.access, w.last_sample.is_some());
+            ext.access = access;
+            raise
+        } else {
+            false
+        };
+        let access_lost = ext.access == WatchAccess::Lost;
+        let decision =
+            evaluate_failure(reg, w, err, now_ns, self.config.get(), self.id, access_lost);
         w.next_poll = PollWindow::after(now_ns, decision.next_poll_delay_s);
         let reg = reg.clone();
         self.canisters.save(l);
         self.bump(|s| s.poll_failures += 1);
-        decision.event.map(|event| self.emit(&reg, event, now_ns))
+        let event = if lost_now {
+            Some(access_lost_event(before, err, self.id, now_ns))
+        } else {
+            decision.event
+        };
+        event.map(|event| self.emit(&reg, event, now_ns))
     }
 
     /// Records the result of a top-up deposit. An unclean failure may have deposited the cycles,

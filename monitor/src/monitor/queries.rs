@@ -2,6 +2,7 @@
 
 use super::Monitor;
 use crate::api::*;
+use crate::policy::forecast::forecast;
 use crate::state::store::CanisterRecord;
 use crate::state::watch::{TriggerId, TRIGGERS};
 use crate::status_reply::sample::{Sample, DAY_SECONDS};
@@ -35,6 +36,7 @@ impl<M: Memory> Monitor<M> {
         let CanisterRecord {
             registration,
             watch: w,
+            extension,
         } = self.canisters.get(&id)?;
         let day = now_ns / NS / DAY_SECONDS;
         let per_day = DAY_SECONDS as f64;
@@ -70,6 +72,13 @@ impl<M: Memory> Monitor<M> {
             topped_up_today: w.spending.spent_on(day),
             topped_up_total: w.spending.total,
             pending_events: self.outbox.pending_for(id),
+            watching: self.watching_view(id, &extension, now_ns),
+            forecast: forecast(
+                &registration,
+                w.last_sample.as_ref(),
+                &w.estimate,
+                extension.reserved_cycles,
+            ),
             registration,
         })
     }

@@ -6,6 +6,7 @@ use crate::policy::access;
 use crate::policy::scheduler::{self, PollWindow};
 use crate::policy::validation::{self, Context};
 use crate::state::store::CanisterRecord;
+use crate::status_reply::identity::Identity;
 use crate::status_reply::sample::Sample;
 use candid::Principal;
 use ic_stable_structures::Memory;
@@ -85,7 +86,7 @@ impl<M: Memory> Monitor<M> {
         &mut self,
         reg: Registration,
         mode: Mode,
-        first_sample: Option<Sample>,
+        first_sample: Option<(Sample, Identity)>,
         exports: Option<Hooks>,
         now_ns: u64,
         own_balance: u128,
@@ -127,7 +128,7 @@ impl<M: Memory> Monitor<M> {
             }
         }
         let outcome = match first_sample {
-            Some(s) => self.on_sample(id, s, now_ns, own_balance),
+            Some((s, identity)) => self.on_sample(id, s, &identity, now_ns, own_balance),
             None => {
                 // Re-schedule under the new bounds from what is known.
                 let mut l = self.canisters.load(&id).expect("stored above");
@@ -158,6 +159,7 @@ impl<M: Memory> Monitor<M> {
             return Err(RegistrationError::NotRegistered { canister_id: id });
         }
         self.forget_backup_schedule(id);
+        self.forget_identity(&id);
         let reason = "the canister was unregistered before delivery";
         for event_id in self.outbox.purge(id, reason, now_ns) {
             self.log.set_delivery(

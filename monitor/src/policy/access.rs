@@ -53,6 +53,7 @@ pub const METHODS: &[(&str, Access)] = &[
     ("webhook_dead_letters", Access::Admins),
     ("redrive_webhook", Access::Admins),
     ("test_webhook", Access::Admins),
+    ("expect_change", Access::Admins),
     ("report_error", Access::RegisteredCanisters),
     ("get_registration", Access::Readers),
     ("list_registrations", Access::Readers),

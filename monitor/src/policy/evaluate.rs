@@ -185,7 +185,7 @@ fn fault_message(trigger: TriggerId, s: &Sample) -> String {
 
 /// Decides what a failed status call of `reg`'s canister leads to, updating its watch state:
 /// the polling backs off and, once the failure is clearly not transient, a `status_unreadable`
-/// error event is raised.
+/// error event is raised (never while `access_lost`: that fault has its own event).
 pub fn evaluate_failure(
     reg: &Registration,
     w: &mut WatchState,
@@ -193,11 +193,12 @@ pub fn evaluate_failure(
     now_ns: u64,
     config: &Config,
     monitor: Principal,
+    access_lost: bool,
 ) -> FailureDecision {
     w.consecutive_failures = w.consecutive_failures.saturating_add(1);
     w.last_failure = err.describe();
     let failures = w.consecutive_failures;
-    let raise = !err.transient || failures >= TRANSIENT_FAILURES_BEFORE_EVENT;
+    let raise = !access_lost && (!err.transient || failures >= TRANSIENT_FAILURES_BEFORE_EVENT);
     let fired = raise
         && w.trigger(TriggerId::StatusUnreadable)
             .observe(Level::Crossed, now_ns / NS, reg.reminder_interval_seconds)
@@ -308,18 +309,34 @@ mod tests {
         let mut w = WatchState::default();
         let config = Config::default();
         let transient = CallError::rejected(2, "busy");
-        let first = evaluate_failure(&reg, &mut w, &transient, NS, &config, canister(999));
+        let first = evaluate_failure(&reg, &mut w, &transient, NS, &config, canister(999), false);
         assert_eq!(first.event, None, "a transient failure waits for a streak");
         assert!(first.next_poll_delay_s >= reg.poll.min_interval_seconds);
         let refused = CallError::rejected(4, "not a controller");
-        let second = evaluate_failure(&reg, &mut w, &refused, 2 * NS, &config, canister(999));
+        let second = evaluate_failure(
+            &reg,
+            &mut w,
+            &refused,
+            2 * NS,
+            &config,
+            canister(999),
+            false,
+        );
         let Some(HookEvent::Error(e)) = second.event else {
             panic!("{second:?}")
         };
         assert_eq!(e.count, 2);
         assert_eq!(e.reject_code, Some(4));
         assert_eq!(w.consecutive_failures, 2);
-        let third = evaluate_failure(&reg, &mut w, &refused, 3 * NS, &config, canister(999));
+        let third = evaluate_failure(
+            &reg,
+            &mut w,
+            &refused,
+            3 * NS,
+            &config,
+            canister(999),
+            false,
+        );
         assert_eq!(third.event, None, "raised once until a sample recovers it");
     }
 }

@@ -64,6 +64,37 @@ pub fn decide(
     TopUp::Deposit(amount)
 }
 
+/// The cycles to attach to a hook call of a canister that requires `needed` on each incoming
+/// call: they come out of the registration's top-up budget, so without a policy, or with today's
+/// budget spent, the call is not made and the error says why.
+pub fn hook_cycles(
+    needed: u128,
+    policy: Option<&TopUpPolicy>,
+    spending: &Spending,
+    day: u64,
+) -> Result<u128, String> {
+    if needed == 0 {
+        return Ok(0);
+    }
+    let Some(policy) = policy else {
+        return Err(format!(
+            "the canister requires {needed} cycles on each incoming call \
+             (minimum_incoming_canister_call_cycles) and its registration has no top_up \
+             budget to pay them from; register it with a top_up policy"
+        ));
+    };
+    let spent = spending.spent_on(day);
+    if spent.saturating_add(needed) > policy.daily_budget {
+        return Err(format!(
+            "the canister requires {needed} cycles on each incoming call \
+             (minimum_incoming_canister_call_cycles) and today's top-up budget is exhausted \
+             ({spent} of {} spent); the call is retried, and goes out once the budget allows",
+            policy.daily_budget
+        ));
+    }
+    Ok(needed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -92,6 +123,21 @@ mod tests {
         assert_eq!(decide(&POLICY, &s, 1, 100 * T, T), TopUp::BudgetExhausted);
         assert_eq!(decide(&POLICY, &s, 2, 100 * T, T), TopUp::Deposit(2 * T));
         assert_eq!(s.total, 5 * T);
+    }
+
+    #[test]
+    fn hook_cycles_come_out_of_the_daily_budget() {
+        let mut s = Spending::default();
+        assert_eq!(hook_cycles(0, None, &s, 1), Ok(0));
+        assert!(hook_cycles(10, None, &s, 1)
+            .unwrap_err()
+            .contains("no top_up budget"));
+        assert_eq!(hook_cycles(T, Some(&POLICY), &s, 1), Ok(T));
+        s.record(1, 9 * T / 2);
+        assert!(hook_cycles(T, Some(&POLICY), &s, 1)
+            .unwrap_err()
+            .contains("budget is exhausted"));
+        assert_eq!(hook_cycles(T, Some(&POLICY), &s, 2), Ok(T), "a new day");
     }
 
     #[test]

@@ -76,7 +76,8 @@ pub fn status_page(s: &Snapshot) -> String {
     );
     h.push_str(
         "<table><tr><th>canister</th><th>label</th><th>cycles</th><th>burn/day</th><th>heap</th>\
-         <th>stable</th><th>pending</th><th>fired</th><th>status</th></tr>",
+         <th>stable</th><th>freezes in</th><th>memory threshold in</th><th>access</th>\
+         <th>pending</th><th>fired</th><th>status</th></tr>",
     );
     for c in &s.canisters {
         let smp = c.last_sample.as_ref();
@@ -94,16 +95,26 @@ pub fn status_page(s: &Snapshot) -> String {
             ),
             (None, true) => smp.map_or("not sampled".into(), |s| s.status.clone()),
         };
-        let _ = write!(
+        let _ =
+            write!(
             h,
             "<tr><td class=\"l\">{}</td><td class=\"l\">{}</td><td>{}</td><td>{}</td><td>{}</td>\
-             <td>{}</td><td>{}</td><td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
+             <td>{}</td><td>{}</td><td>{}</td><td class=\"l\">{}</td><td>{}</td>\
+             <td class=\"l\">{}</td><td class=\"l\">{}</td></tr>",
             escape(&c.registration.canister_id.to_text()),
             escape(&c.registration.label),
             smp.map_or("-".into(), |s| units::cycles(s.cycles)),
             units::cycles(c.burn_rate_cycles_per_day.max(0.0) as u128),
             smp.map_or("-".into(), |s| units::bytes(s.heap_bytes)),
             smp.map_or("-".into(), |s| units::bytes(s.stable_bytes)),
+            c.forecast.seconds_to_freezing.map_or("-".into(), units::duration),
+            c.forecast
+                .memory
+                .iter()
+                .filter_map(|m| m.seconds_to_threshold)
+                .min()
+                .map_or("-".into(), units::duration),
+            c.watching.access.name(),
             c.pending_events,
             escape(&fired.join(", ")),
             status
@@ -266,6 +277,8 @@ mod tests {
                 topped_up_today: 0,
                 topped_up_total: 0,
                 pending_events: 2,
+                watching: WatchingView::default(),
+                forecast: Forecast::default(),
             }],
             ..Default::default()
         }
@@ -310,6 +323,49 @@ mod tests {
             assert!(body.contains(shown), "{shown} missing from {body}");
         }
         assert!(!body.contains("98999940355682") && !body.contains("12058624"));
+    }
+
+    /// A snapshot whose canister is a status viewer freezing in 4.5 days, its heap threshold 3 h
+    /// away.
+    fn forecasting() -> Snapshot {
+        let mut s = snapshot();
+        let c = &mut s.canisters[0];
+        c.watching.access = WatchAccess::StatusViewer;
+        c.watching.hook_cycles_total = 2_000_000;
+        c.forecast = Forecast {
+            seconds_to_freezing: Some(388_800),
+            memory: vec![MemoryForecast {
+                metric: MemoryMetric::Heap,
+                threshold: 1 << 30,
+                seconds_to_threshold: Some(10_800),
+            }],
+        };
+        s
+    }
+
+    #[test]
+    fn forecasts_and_access_are_metrics_in_seconds() {
+        let body =
+            String::from_utf8(crate::render::metrics::encode(&forecasting()).unwrap()).unwrap();
+        let id = canister(1);
+        for shown in [
+            format!("canister_seconds_to_freezing{{canister=\"{id}\"}} 388800"),
+            format!(
+                "canister_seconds_to_memory_threshold{{canister=\"{id}\",metric=\"memory.heap\"}} 10800"
+            ),
+            format!("canister_access{{canister=\"{id}\",access=\"status_viewer\"}} 1"),
+            format!("canister_hook_cycles_total{{canister=\"{id}\",label=\"<b>x</b>\"}} 2000000"),
+        ] {
+            assert!(body.contains(&shown), "{shown} missing from {body}");
+        }
+    }
+
+    #[test]
+    fn the_status_page_shows_forecasts_in_days_and_hours_and_the_access() {
+        let body = status_page(&forecasting());
+        for shown in ["4 d 12 h", "3 h", "status_viewer"] {
+            assert!(body.contains(shown), "{shown} missing from {body}");
+        }
     }
 
     #[test]

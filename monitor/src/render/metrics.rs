@@ -3,6 +3,7 @@
 use crate::api::{BackupsView, CanisterState, OperationView, Stats, WebhookStatus};
 use crate::monitor::{memory_ids, SampleCost};
 use crate::state::operations::OperationCounts;
+use crate::state::watch::TriggerId;
 use ic_metrics_encoder::MetricsEncoder;
 
 /// Most canisters listed individually in `/metrics` and the status page.
@@ -224,10 +225,57 @@ pub fn encode(s: &Snapshot) -> std::io::Result<Vec<u8>> {
         "Consecutive failed status calls.",
         |c| c.consecutive_failures as f64,
     )?;
+    encode_watching(&mut w, s)?;
     encode_operations(&mut w, s)?;
     encode_backups(&mut w, s)?;
     super::webhooks::encode(&mut w, &s.webhooks, s.outcalls_in_flight)?;
     Ok(w.into_inner())
+}
+
+/// Per canister: the monitor's access, cycles attached to hook calls, and the forecasts.
+fn encode_watching(w: &mut MetricsEncoder<Vec<u8>>, s: &Snapshot) -> std::io::Result<()> {
+    let mut g = w.gauge_vec(
+        "canister_access",
+        "1 for the access the monitor has (controller, status_viewer, lost, unknown).",
+    )?;
+    for c in &s.canisters {
+        let id = c.registration.canister_id.to_text();
+        g = g.value(
+            &[("canister", &id), ("access", c.watching.access.name())],
+            1.0,
+        )?;
+    }
+    per_canister(
+        w,
+        s,
+        "canister_hook_cycles_total",
+        "Cycles attached to hook calls (minimum_incoming_canister_call_cycles).",
+        |c| c.watching.hook_cycles_total as f64,
+    )?;
+    let mut g = w.gauge_vec(
+        "canister_seconds_to_freezing",
+        "Seconds until the balance reaches the freezing threshold at the current burn.",
+    )?;
+    for c in &s.canisters {
+        if let Some(secs) = c.forecast.seconds_to_freezing {
+            let id = c.registration.canister_id.to_text();
+            g = g.value(&[("canister", &id)], secs as f64)?;
+        }
+    }
+    let mut g = w.gauge_vec(
+        "canister_seconds_to_memory_threshold",
+        "Seconds until each memory threshold is reached at the current growth.",
+    )?;
+    for c in &s.canisters {
+        let id = c.registration.canister_id.to_text();
+        for m in &c.forecast.memory {
+            if let Some(secs) = m.seconds_to_threshold {
+                let metric = TriggerId::Memory(m.metric).name();
+                g = g.value(&[("canister", &id), ("metric", metric)], secs as f64)?;
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Lifecycle operations: started, running, and how they ended, per kind.

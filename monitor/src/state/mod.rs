@@ -4,6 +4,7 @@
 pub(crate) mod codec;
 pub(crate) mod counters;
 pub(crate) mod eventlog;
+pub(crate) mod identities;
 pub(crate) mod operations;
 pub(crate) mod outbox;
 pub(crate) mod read_settings;
@@ -12,4 +13,5 @@ pub(crate) mod slots;
 pub(crate) mod store;
 pub(crate) mod stored;
 pub(crate) mod watch;
+pub(crate) mod watch_extension;
 pub(crate) mod webhooks;

@@ -14,6 +14,7 @@ use crate::state::codec::{self, Reader, Writer};
 use crate::state::registration_encoding;
 use crate::state::slots::{Slots, IN_USE};
 use crate::state::watch::{self, WatchState};
+use crate::state::watch_extension::{WatchExtension, EXTENSION_BYTES};
 use candid::Principal;
 use ic_stable_structures::{Memory, StableBTreeMap};
 use std::collections::BTreeMap;
@@ -21,19 +22,22 @@ use std::collections::BTreeMap;
 /// Bytes of one canister's record.
 pub const RECORD_BYTES: usize = 512;
 // Layout of a record: in-use flag, next poll (due, earliest), canister id, registration, watch
-// state.
+// state, watch extension (zeros in records written before it).
 const DUE_AT: usize = 1;
 const EARLIEST_AT: usize = DUE_AT + 8;
 const ID_AT: usize = EARLIEST_AT + 8;
 const REGISTRATION_AT: usize = ID_AT + codec::MAX_PRINCIPAL;
 const WATCH_AT: usize = REGISTRATION_AT + registration_encoding::MAX_ENCODED;
-const _: () = assert!(WATCH_AT + watch::MAX_ENCODED <= RECORD_BYTES);
+pub(crate) const EXTENSION_AT: usize = WATCH_AT + watch::MAX_ENCODED;
+const _: () = assert!(EXTENSION_AT + EXTENSION_BYTES <= RECORD_BYTES);
 
 /// A watched canister: its registration and what the monitor knows of it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct CanisterRecord {
     pub registration: Registration,
     pub watch: WatchState,
+    /// Access, recorded code and controllers, cycles settings.
+    pub extension: WatchExtension,
 }
 
 impl CanisterRecord {
@@ -42,6 +46,7 @@ impl CanisterRecord {
         Self {
             registration,
             watch: WatchState::default(),
+            extension: WatchExtension::default(),
         }
     }
 
@@ -64,7 +69,8 @@ impl CanisterRecord {
         put(REGISTRATION_AT, WATCH_AT, &|w| {
             registration_encoding::encode(&self.registration, w)
         });
-        put(WATCH_AT, RECORD_BYTES, &|w| self.watch.encode(w));
+        put(WATCH_AT, EXTENSION_AT, &|w| self.watch.encode(w));
+        out[EXTENSION_AT..EXTENSION_AT + EXTENSION_BYTES].copy_from_slice(&self.extension.encode());
         out
     }
 
@@ -75,7 +81,8 @@ impl CanisterRecord {
                 id,
                 &mut Reader::new(&bytes[REGISTRATION_AT..WATCH_AT]),
             ),
-            watch: WatchState::decode(&mut Reader::new(&bytes[WATCH_AT..]), next_poll),
+            watch: WatchState::decode(&mut Reader::new(&bytes[WATCH_AT..EXTENSION_AT]), next_poll),
+            extension: WatchExtension::decode(&bytes[EXTENSION_AT..]),
         }
     }
 }

@@ -10,9 +10,12 @@
 //!
 //! Only the first argument of the reply is read; anything after it is not checked.
 
+pub(crate) mod identity;
 pub(crate) mod sample;
 pub(crate) mod wire;
 
+use candid::Principal;
+use identity::Identity;
 use sample::{RunStatus, Sample, DAY_SECONDS};
 pub(crate) use wire::DecodeError;
 use wire::{field_id, Composite, Reader};
@@ -32,6 +35,8 @@ pub struct StatusReply {
     /// `settings.wasm_memory_limit`, absent on replicas that predate it.
     pub wasm_memory_limit: Option<u64>,
     pub idle_cycles_burned_per_day: u128,
+    /// Module hash, controllers and the cycles settings the watching rules use.
+    pub identity: Identity,
 }
 
 /// The parts of `memory_metrics` the monitor uses, bytes.
@@ -78,6 +83,8 @@ pub fn decode(bytes: &[u8]) -> Result<StatusReply, DecodeError> {
     let mut memory_metrics = None;
     let mut settings = None;
     let mut idle = None;
+    let mut module_hash = None;
+    let mut reserved_cycles = 0;
     for i in start..end {
         let f = r.fields[i as usize];
         match f.id {
@@ -87,19 +94,29 @@ pub fn decode(bytes: &[u8]) -> Result<StatusReply, DecodeError> {
             IDLE_CYCLES => idle = Some(r.nat(f.ty, "idle_cycles_burned_per_day")?),
             MEMORY_METRICS => memory_metrics = r.memory_metrics(f.ty)?,
             SETTINGS => settings = Some(r.settings(f.ty)?),
+            MODULE_HASH => module_hash = r.module_hash(f.ty)?,
+            RESERVED_CYCLES if Reader::is_nat(f.ty) => {
+                reserved_cycles = r.nat(f.ty, "reserved_cycles")?
+            }
             _ => r.skip(f.ty, 0)?,
         }
     }
     let missing = |field| DecodeError::MissingField { field };
-    let (freezing_threshold, wasm_memory_limit) = settings.ok_or(missing("settings"))?;
+    let settings = settings.ok_or(missing("settings"))?;
     Ok(StatusReply {
         status: status.ok_or(missing("status"))?,
         cycles: cycles.ok_or(missing("cycles"))?,
         memory_size: saturate64(memory_size.ok_or(missing("memory_size"))?),
         memory_metrics,
-        freezing_threshold,
-        wasm_memory_limit,
+        freezing_threshold: settings.freezing_threshold,
+        wasm_memory_limit: settings.wasm_memory_limit,
         idle_cycles_burned_per_day: idle.ok_or(missing("idle_cycles_burned_per_day"))?,
+        identity: Identity {
+            module_hash,
+            controllers: settings.controllers,
+            reserved_cycles,
+            minimum_incoming_call_cycles: settings.minimum_incoming_call_cycles,
+        },
     })
 }
 
@@ -116,6 +133,18 @@ const STABLE_MEMORY_SIZE: u32 = field_id("stable_memory_size");
 const RUNNING: u32 = field_id("running");
 const STOPPING: u32 = field_id("stopping");
 const STOPPED: u32 = field_id("stopped");
+const MODULE_HASH: u32 = field_id("module_hash");
+const RESERVED_CYCLES: u32 = field_id("reserved_cycles");
+const CONTROLLERS: u32 = field_id("controllers");
+const MINIMUM_INCOMING_CYCLES: u32 = field_id("minimum_incoming_canister_call_cycles");
+
+/// What the reader takes of `settings`.
+struct Settings {
+    freezing_threshold: u128,
+    wasm_memory_limit: Option<u64>,
+    controllers: Vec<Principal>,
+    minimum_incoming_call_cycles: u128,
+}
 
 fn saturate64(v: u128) -> u64 {
     v.min(u64::MAX as u128) as u64
@@ -140,8 +169,9 @@ impl Reader<'_> {
         }
     }
 
-    /// `settings`: the freezing threshold and the optional wasm memory limit.
-    fn settings(&mut self, ty: i64) -> Result<(u128, Option<u64>), DecodeError> {
+    /// `settings`: the freezing threshold, the optional wasm memory limit, the controllers and
+    /// the optional minimum cycles of incoming calls.
+    fn settings(&mut self, ty: i64) -> Result<Settings, DecodeError> {
         let Some(Composite::Record(start, end)) = self.composite(ty) else {
             return Err(DecodeError::WrongType {
                 field: "settings",
@@ -150,9 +180,16 @@ impl Reader<'_> {
         };
         let mut freezing = None;
         let mut limit = None;
+        let mut controllers = Vec::new();
+        let mut minimum_incoming = 0;
         for i in start..end {
             let f = self.fields[i as usize];
             match f.id {
+                CONTROLLERS => controllers = self.principals(f.ty, "settings.controllers")?,
+                MINIMUM_INCOMING_CYCLES if Self::is_nat(f.ty) => {
+                    minimum_incoming =
+                        self.nat(f.ty, "settings.minimum_incoming_canister_call_cycles")?
+                }
                 FREEZING_THRESHOLD => {
                     freezing = Some(self.nat(f.ty, "settings.freezing_threshold")?)
                 }
@@ -170,7 +207,31 @@ impl Reader<'_> {
         let freezing = freezing.ok_or(DecodeError::MissingField {
             field: "settings.freezing_threshold",
         })?;
-        Ok((freezing, limit))
+        Ok(Settings {
+            freezing_threshold: freezing,
+            wasm_memory_limit: limit,
+            controllers,
+            minimum_incoming_call_cycles: minimum_incoming,
+        })
+    }
+
+    /// `module_hash`: absent, or a blob of another type, reads as `None` (Candid's `opt` rule).
+    fn module_hash(&mut self, ty: i64) -> Result<Option<[u8; 32]>, DecodeError> {
+        let Some(t) = self.optional(ty)? else {
+            return Ok(None);
+        };
+        match self.blob(t)? {
+            Some(bytes) => {
+                let mut hash = [0u8; 32];
+                let n = bytes.len().min(32);
+                hash[..n].copy_from_slice(&bytes[..n]);
+                Ok(Some(hash))
+            }
+            None => {
+                self.skip(t, 1)?;
+                Ok(None)
+            }
+        }
     }
 
     /// `memory_metrics`: absent, of another type, or lacking one of the two sizes reads as

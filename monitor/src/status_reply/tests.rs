@@ -94,6 +94,17 @@ fn expected(r: &CanisterStatusResult) -> StatusReply {
         freezing_threshold: sat128(&r.settings.freezing_threshold),
         wasm_memory_limit: Some(sat64(&r.settings.wasm_memory_limit)),
         idle_cycles_burned_per_day: sat128(&r.idle_cycles_burned_per_day),
+        identity: Identity {
+            module_hash: r.module_hash.as_ref().map(|h| {
+                let mut hash = [0u8; 32];
+                let n = h.len().min(32);
+                hash[..n].copy_from_slice(&h[..n]);
+                hash
+            }),
+            controllers: r.settings.controllers.clone(),
+            reserved_cycles: sat128(&r.reserved_cycles),
+            minimum_incoming_call_cycles: sat128(&r.settings.minimum_incoming_canister_call_cycles),
+        },
     }
 }
 
@@ -293,6 +304,16 @@ fn unknown_fields_of_every_kind_and_unknown_status_tags_in_the_type_are_skipped(
             freezing_threshold: 2_592_000,
             wasm_memory_limit: Some(1_000_000),
             idle_cycles_burned_per_day: 17,
+            identity: Identity {
+                module_hash: Some({
+                    let mut h = [0u8; 32];
+                    h[..3].copy_from_slice(&[0, 1, 2]);
+                    h
+                }),
+                controllers: vec![Principal::management_canister(), Principal::anonymous()],
+                reserved_cycles: 0,
+                minimum_incoming_call_cycles: 0,
+            },
         }
     );
 }
@@ -555,6 +576,7 @@ fn the_handmade_reply_reads() {
             freezing_threshold: 30,
             wasm_memory_limit: None,
             idle_cycles_burned_per_day: 20,
+            identity: Identity::default(),
         }
     );
 }

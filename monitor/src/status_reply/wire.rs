@@ -403,7 +403,7 @@ impl<'a> Reader<'a> {
                 at,
                 reason: "a value of type empty",
             }),
-            PRINCIPAL => self.principal(),
+            PRINCIPAL => self.principal().map(drop),
             index => match self.table[index as usize] {
                 Composite::Opt(inner) => match self.byte()? {
                     0 => Ok(()),
@@ -439,7 +439,7 @@ impl<'a> Reader<'a> {
                     self.principal()?;
                     self.skip(TEXT, depth + 1)
                 }
-                Composite::Service => self.principal(),
+                Composite::Service => self.principal().map(drop),
                 Composite::Future => {
                     let n = self.leb()?;
                     self.leb()?;
@@ -461,7 +461,8 @@ impl<'a> Reader<'a> {
         }
     }
 
-    pub(super) fn principal(&mut self) -> Result<(), DecodeError> {
+    /// A principal value: its bytes.
+    pub(super) fn principal(&mut self) -> Result<&'a [u8], DecodeError> {
         self.reference_flag()?;
         let at = self.pos;
         let n = self.leb()?;
@@ -471,7 +472,45 @@ impl<'a> Reader<'a> {
                 reason: "principal longer than 29 bytes",
             });
         }
-        self.skip_bytes(n)
+        let start = self.pos;
+        self.skip_bytes(n)?;
+        Ok(&self.bytes[start..self.pos])
+    }
+
+    /// A `vec principal` value (the field is named in the error when it has another type).
+    pub(super) fn principals(
+        &mut self,
+        ty: i64,
+        field: &'static str,
+    ) -> Result<Vec<candid::Principal>, DecodeError> {
+        let Some(Composite::Vec(PRINCIPAL)) = self.composite(ty) else {
+            return Err(DecodeError::WrongType {
+                field,
+                expected: "vec principal",
+            });
+        };
+        let n = self.leb()?;
+        // Every principal takes at least two bytes, so the input bounds the allocation.
+        if n > (self.bytes.len() - self.pos) as u64 / 2 {
+            return Err(self.truncated());
+        }
+        let mut out = Vec::with_capacity(n as usize);
+        for _ in 0..n {
+            out.push(candid::Principal::from_slice(self.principal()?));
+        }
+        Ok(out)
+    }
+
+    /// The bytes of a `blob` (`vec nat8`) value, or `None` (nothing read) when `ty` is another
+    /// type.
+    pub(super) fn blob(&mut self, ty: i64) -> Result<Option<&'a [u8]>, DecodeError> {
+        let Some(Composite::Vec(NAT8)) = self.composite(ty) else {
+            return Ok(None);
+        };
+        let n = self.leb()?;
+        let start = self.pos;
+        self.skip_bytes(n)?;
+        Ok(Some(&self.bytes[start..self.pos]))
     }
 
     /// Reads a variant's tag and returns its field.

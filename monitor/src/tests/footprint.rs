@@ -33,8 +33,15 @@ pub fn bytes_per_registration(n: u64, scrambled: bool) -> f64 {
         a.reminder_interval_seconds = Some(3600);
         let reg = m.prepare(&a, false, Mode::New, 1).unwrap();
         let s = sample(1, 50_000_000_000_000, 10 << 20);
-        m.commit(reg, Mode::New, Some(s), None, 1_000_000_000, 0)
-            .unwrap();
+        m.commit(
+            reg,
+            Mode::New,
+            Some((s, Default::default())),
+            None,
+            1_000_000_000,
+            0,
+        )
+        .unwrap();
     }
     let _ = Config::default();
     ((mem.size() - base) * 65_536) as f64 / n as f64

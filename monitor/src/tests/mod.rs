@@ -7,4 +7,5 @@ mod layout;
 mod polling;
 mod property;
 mod registry;
+mod watching;
 mod webhooks;

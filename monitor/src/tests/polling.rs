@@ -215,7 +215,7 @@ fn the_next_wakeup_skips_work_already_in_flight() {
 }
 
 #[test]
-fn a_failing_status_is_backed_off_raised_once_and_does_not_stall_others() {
+fn a_refused_status_is_backed_off_raised_once_as_a_lost_access_and_does_not_stall_others() {
     let (m, _) = monitor(ConfigUpdate::default());
     let ic = FakeIc::default();
     let bad = ic.add(1, FakeCanister::new(5 * T));
@@ -243,11 +243,15 @@ fn a_failing_status_is_backed_off_raised_once_and_does_not_stall_others() {
         "backed off, not polled every minute: {}",
         st.consecutive_failures
     );
-    let errors: Vec<_> = kinds(&m)
-        .into_iter()
-        .filter(|k| k == &(EventKind::Error, "status_unreadable".to_string()))
-        .collect();
-    assert_eq!(errors.len(), 1);
+    let count = |name: &str| {
+        kinds(&m)
+            .into_iter()
+            .filter(|k| k == &(EventKind::Error, name.to_string()))
+            .count()
+    };
+    assert_eq!(count("status_access_lost"), 1);
+    assert_eq!(count("status_unreadable"), 0, "one fault, not two");
+    assert_eq!(st.watching.access, WatchAccess::Lost);
     let good_polls = m.borrow().canister_state(good, 0).unwrap().polls;
     assert!(
         good_polls >= 4,
@@ -258,6 +262,7 @@ fn a_failing_status_is_backed_off_raised_once_and_does_not_stall_others() {
     run_for(&m, &ic, 3600, 30);
     let st = m.borrow().canister_state(bad, 0).unwrap();
     assert_eq!(st.consecutive_failures, 0);
+    assert_eq!(st.watching.access, WatchAccess::Controller, "regained");
     assert!(st
         .triggers
         .iter()

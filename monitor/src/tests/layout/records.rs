@@ -17,12 +17,14 @@ use crate::policy::scheduler::PollWindow;
 use crate::policy::topup::Spending;
 use crate::policy::validation::tests::canister;
 use crate::state::counters::Counters;
+use crate::state::identities::RecordedIdentity;
 use crate::state::outbox::OutboxEntry;
 use crate::state::read_settings::StoredReadSettings;
 use crate::state::slots::{Slots, IN_USE};
-use crate::state::store::{CanisterRecord, RECORD_BYTES};
+use crate::state::store::{CanisterRecord, EXTENSION_AT, RECORD_BYTES};
 use crate::state::stored::Stored;
 use crate::state::watch::WatchState;
+use crate::state::watch_extension::{WatchExtension, EXTENSION_BYTES};
 use crate::status_reply::sample::{RunStatus, Sample};
 
 /// Checks that `encode` turns `value` into the checked-in bytes of `name` and that `decode`
@@ -173,20 +175,65 @@ fn canister_records_are_pinned() {
     let full = CanisterRecord {
         registration: full_registration(),
         watch: full_watch(),
+        extension: WatchExtension::default(),
     };
     let mut bare = CanisterRecord::new(bare_registration());
     bare.watch.next_poll = PollWindow::at(T0_S * NS);
+    // Written before the watch extension existed (zeros in its area): they still read, with
+    // nothing recorded for watching.
     for (name, record) in [
-        ("canister_record_full", full),
-        ("canister_record_bare", bare),
+        ("canister_record_full", &full),
+        ("canister_record_bare", &bare),
     ] {
-        assert_pinned(
-            name,
-            &record,
-            CanisterRecord::encode,
-            CanisterRecord::decode,
+        let golden = pinned(&format!("{name}.golden"), || {
+            let mut bytes = record.encode();
+            bytes[EXTENSION_AT..EXTENSION_AT + EXTENSION_BYTES].fill(0);
+            bytes
+        });
+        assert_eq!(
+            &CanisterRecord::decode(&golden),
+            record,
+            "{name}: a record written before the watch extension no longer reads"
         );
     }
+    let watching = CanisterRecord {
+        extension: WatchExtension {
+            access: WatchAccess::StatusViewer,
+            recorded: true,
+            module_digest: 0x0123_4567_89ab_cdef,
+            controllers_digest: 0xfedc_ba98_7654_3210,
+            minimum_incoming_call_cycles: 1_000_000,
+            reserved_cycles: 5_000_000_000,
+            hook_cycles_total: 3_000_000,
+        },
+        ..full
+    };
+    assert_pinned(
+        "canister_record_with_watch_extension",
+        &watching,
+        CanisterRecord::encode,
+        CanisterRecord::decode,
+    );
+}
+
+#[test]
+fn recorded_identities_and_expected_changes_are_pinned() {
+    assert_storable_pinned(
+        "recorded_identity",
+        Stored(RecordedIdentity {
+            module_hash: Some(serde_bytes::ByteBuf::from(vec![0xab; 32])),
+            controllers: vec![monitor_id(), admin()],
+        }),
+    );
+    assert_storable_pinned(
+        "expected_change",
+        Stored(ExpectedChange {
+            module_hash: Some(serde_bytes::ByteBuf::from(vec![0xcd; 32])),
+            controllers: Some(vec![admin()]),
+            any_module: false,
+            until_ns: T0_S * NS,
+        }),
+    );
 }
 
 #[test]
