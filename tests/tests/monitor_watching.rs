@@ -186,7 +186,7 @@ fn a_target_requiring_incoming_cycles_gets_its_hooks_with_them_out_of_its_budget
         T / 10 + requiring,
         "the budget counts the deposit and the hook's cycles"
     );
-    let metrics = fleet.watcher().metrics_text().unwrap();
+    let metrics = fleet.metrics_text();
     assert!(
         metrics.contains(&format!(
             "canister_hook_cycles_total{{canister=\"{paid}\",label=\"target {paid}\"}} {requiring}"

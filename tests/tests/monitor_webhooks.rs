@@ -8,8 +8,9 @@
 use candid::Principal;
 use canister_hooks::events::{ErrorReport, ErrorSource};
 use canister_hooks_testkit::monitor::{
-    ConfigUpdate, EventFilter, Hooks, HttpRequest, HttpResponse, MemoryThresholds, RateLimit,
-    RegisterArgs, WebhookChannel, WebhookError, WebhookFilter, WebhookFormat, WebhookStatus,
+    ConfigUpdate, EventFilter, Hooks, HttpPages, HttpRequest, HttpResponse, MemoryThresholds,
+    RateLimit, ReadPolicy, ReadSettingsUpdate, RegisterArgs, WebhookChannel, WebhookError,
+    WebhookFilter, WebhookFormat, WebhookStatus,
 };
 use canister_hooks_testkit::Client;
 use integration_tests::fleet::{fast_config, Fleet};
@@ -198,7 +199,7 @@ fn each_event_is_posted_once_non_replicated_with_its_idempotency_key() {
     );
     h.fleet.run_for(120, 5);
     assert!(h.fleet.pic.get_canister_http().is_empty(), "delivered once");
-    let metrics = h.fleet.watcher().metrics_text().unwrap();
+    let metrics = h.fleet.metrics_text();
     assert!(
         metrics.contains(&format!(
             "monitor_webhook_cycles_total{{channel=\"ops\"}} {}",
@@ -346,6 +347,15 @@ fn a_stranger_cannot_read_or_change_channels_and_no_url_shows_anywhere() {
         vec![channel(None)]
     );
 
+    // Everything the monitor shows anyone, once it is made public: no URL in any of it.
+    h.fleet
+        .watcher()
+        .set_read_settings(ReadSettingsUpdate {
+            read_policy: Some(ReadPolicy::Public),
+            http_pages: Some(HttpPages::Public),
+        })
+        .unwrap()
+        .expect("public settings");
     let page = |path: &str| -> String {
         let response: HttpResponse = theirs
             .query(
