@@ -11,11 +11,17 @@ use canister_hooks_testkit::monitor::{
     OperationFilter, ReadPolicy, ReadSettings, ReadSettingsUpdate, RegisterArgs,
 };
 use canister_hooks_testkit::{canister_wasm, Client};
+use ic_management_canister_types::{HttpRequestResult, TransformArgs};
 use integration_tests::fleet::{fast_config, Fleet};
 use integration_tests::monitor_did;
 use pocket_ic::PocketIc;
 
 const SECRET: &str = "user 4242's seed phrase";
+
+/// Queries that are not for readers, whatever the read policy: the webhook configuration (admins
+/// only; `monitor_webhooks.rs` checks strangers are refused) and the outcall transform (only the
+/// system calls it; checked below).
+const NOT_FOR_READERS: [&str; 3] = ["list_webhooks", "webhook_dead_letters", "webhook_transform"];
 
 /// A well-typed argument for query `method`, about `target`; `None` for a method this test does
 /// not know (then it fails: a new query must be added here).
@@ -28,7 +34,9 @@ fn argument(method: &str, target: Principal) -> Option<Vec<u8>> {
         "events" => candid::encode_one(EventFilter::default()),
         "dead_letters" => candid::encode_args((None::<Principal>, None::<u64>, 10u32)),
         "operations" => candid::encode_one(OperationFilter::default()),
-        "stats" | "get_config" | "list_admins" | "read_settings" => candid::encode_args(()),
+        "stats" | "get_config" | "list_admins" | "read_settings" | "webhook_status" => {
+            candid::encode_args(())
+        }
         "http_request" => candid::encode_one(http_get("/metrics", None)),
         _ => return None,
     };
@@ -120,6 +128,25 @@ fn strangers_are_refused_on_every_query_and_viewers_admins_and_controllers_read(
     let canister = fleet.add_relay();
     let (env, methods) = monitor_did::methods(true);
     assert!(methods.len() >= 13, "{methods:?}");
+
+    let transform_arg = candid::encode_one(TransformArgs {
+        response: HttpRequestResult {
+            status: 200u32.into(),
+            headers: vec![],
+            body: SECRET.into(),
+        },
+        context: vec![],
+    })
+    .unwrap();
+    for who in [stranger, admin, fleet.admin] {
+        let message =
+            query_as(&fleet, who, "webhook_transform", &transform_arg).expect_err("system only");
+        assert!(message.contains("only the system"), "{message}");
+    }
+    let methods: Vec<_> = methods
+        .into_iter()
+        .filter(|(method, _)| !NOT_FOR_READERS.contains(&method.as_str()))
+        .collect();
 
     // Restricted, no viewers yet: the stranger and the viewer-to-be are refused everywhere.
     for (method, func) in &methods {
