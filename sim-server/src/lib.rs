@@ -6,6 +6,7 @@ mod blobs;
 pub mod cli;
 mod convert;
 mod error;
+mod https;
 mod instances;
 mod lifecycle;
 mod routes;
