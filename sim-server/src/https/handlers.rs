@@ -198,26 +198,6 @@ struct AsyncReject {
     error_code: String,
 }
 
-/// `POST /api/v2/canister/<effective canister id>/call`: 202, or 200 with the rejection.
-pub async fn call_async(
-    State(state): Shared,
-    Path((id, effective)): Target,
-    body: Bytes,
-) -> Response {
-    on_instance(&state, id, move |sim, calls| {
-        let target = CallTarget::Canister(principal(&effective)?);
-        Ok(match submit_call(sim, calls, &body, target)? {
-            Submitted::Accepted(_) => StatusCode::ACCEPTED.into_response(),
-            Submitted::Rejected(error) => cbor_response(&AsyncReject {
-                reject_code: error.reject_code as u64,
-                reject_message: error.message.clone(),
-                error_code: error_code(error.error_code),
-            }),
-        })
-    })
-    .await
-}
-
 /// The answer of a synchronous call: the certified status once the call completed.
 fn sync_answer(sim: &Sim, calls: &CallLog, submitted: Submitted) -> Response {
     match submitted {
@@ -238,34 +218,6 @@ fn sync_answer(sim: &Sim, calls: &CallLog, submitted: Submitted) -> Response {
             cbor_response(&TransportCallResponse::Replied { certificate })
         }
     }
-}
-
-/// `POST /api/v{3,4}/canister/<effective canister id>/call`: the certified outcome.
-pub async fn call_sync(
-    State(state): Shared,
-    Path((id, effective)): Target,
-    body: Bytes,
-) -> Response {
-    on_instance(&state, id, move |sim, calls| {
-        let target = CallTarget::Canister(principal(&effective)?);
-        let submitted = submit_call(sim, calls, &body, target)?;
-        Ok(sync_answer(sim, calls, submitted))
-    })
-    .await
-}
-
-/// `POST /api/v4/subnet/<effective subnet id>/call`: canister creation only.
-pub async fn call_subnet(
-    State(state): Shared,
-    Path((id, effective)): Target,
-    body: Bytes,
-) -> Response {
-    on_instance(&state, id, move |sim, calls| {
-        let target = CallTarget::Subnet(principal(&effective)?);
-        let submitted = submit_call(sim, calls, &body, target)?;
-        Ok(sync_answer(sim, calls, submitted))
-    })
-    .await
 }
 
 /// Runs an authenticated query and signs the response with a node key.
@@ -305,52 +257,6 @@ fn answer_query(sim: &mut Sim, request: Request) -> Response {
     cbor_response(&response)
 }
 
-/// `POST /api/v{2,3}/canister/<effective canister id>/query`.
-pub async fn query(State(state): Shared, Path((id, effective)): Target, body: Bytes) -> Response {
-    on_instance(&state, id, move |sim, _| {
-        let effective = principal(&effective)?;
-        let request = authenticate(&body, RequestKind::Query, sim.time_ns())?;
-        if let EnvelopeContent::Query {
-            canister_id,
-            method_name,
-            arg,
-            ..
-        } = &request.content
-        {
-            effective::check(*canister_id, method_name, arg, false, effective)
-                .map_err(Refusal::bad_request)?;
-        }
-        Ok(answer_query(sim, request))
-    })
-    .await
-}
-
-/// `POST /api/v3/subnet/<effective subnet id>/query`: `list_canisters` of `aaaaa-aa` only.
-pub async fn query_subnet(
-    State(state): Shared,
-    Path((id, effective)): Target,
-    body: Bytes,
-) -> Response {
-    on_instance(&state, id, move |sim, _| {
-        check_subnet(sim, principal(&effective)?)?;
-        let request = authenticate(&body, RequestKind::Query, sim.time_ns())?;
-        if let EnvelopeContent::Query {
-            canister_id,
-            method_name,
-            ..
-        } = &request.content
-        {
-            if *canister_id != Principal::management_canister() || method_name != "list_canisters" {
-                return Err(Refusal::bad_request(
-                    "subnet-scoped queries only call list_canisters of aaaaa-aa",
-                ));
-            }
-        }
-        Ok(answer_query(sim, request))
-    })
-    .await
-}
-
 /// Authenticates a `read_state` request, checks its paths and certifies them.
 fn answer_read_state(
     sim: &Sim,
@@ -373,29 +279,89 @@ fn answer_read_state(
     Ok(cbor_response(&ReadStateResponse { certificate }))
 }
 
-/// `POST /api/v{2,3}/canister/<effective canister id>/read_state`.
-pub async fn read_state(
-    State(state): Shared,
-    Path((id, effective)): Target,
-    body: Bytes,
-) -> Response {
-    on_instance(&state, id, move |sim, calls| {
-        let scope = Scope::Canister(principal(&effective)?);
-        answer_read_state(sim, calls, &body, scope)
-    })
-    .await
+/// Declares endpoint handlers: `name(sim, calls, effective, body) { .. }` becomes `async fn name`
+/// taking `/instances/<id>/...<effective>/...` and a body, running the block on the instance's
+/// engine and call log with the effective canister or subnet id parsed.
+macro_rules! endpoints {
+    ($(
+        $(#[$doc:meta])*
+        $name:ident($sim:ident, $calls:ident, $effective:ident, $body:ident) $run:block
+    )*) => {
+        $(
+            $(#[$doc])*
+            pub async fn $name(
+                State(state): Shared,
+                Path((id, effective)): Target,
+                body: Bytes,
+            ) -> Response {
+                on_instance(&state, id, move |$sim, $calls| {
+                    let $effective = principal(&effective)?;
+                    let $body = &body[..];
+                    $run
+                })
+                .await
+            }
+        )*
+    };
 }
 
-/// `POST /api/v{2,3}/subnet/<effective subnet id>/read_state`.
-pub async fn read_subnet_state(
-    State(state): Shared,
-    Path((id, effective)): Target,
-    body: Bytes,
-) -> Response {
-    on_instance(&state, id, move |sim, calls| {
-        let subnet = principal(&effective)?;
-        check_subnet(sim, subnet)?;
-        answer_read_state(sim, calls, &body, Scope::Subnet(subnet))
-    })
-    .await
+endpoints! {
+    /// `POST /api/v2/canister/<effective canister id>/call`: 202, or 200 with the rejection.
+    call_async(sim, calls, effective, body) {
+        Ok(match submit_call(sim, calls, body, CallTarget::Canister(effective))? {
+            Submitted::Accepted(_) => StatusCode::ACCEPTED.into_response(),
+            Submitted::Rejected(error) => cbor_response(&AsyncReject {
+                reject_code: error.reject_code as u64,
+                reject_message: error.message.clone(),
+                error_code: error_code(error.error_code),
+            }),
+        })
+    }
+
+    /// `POST /api/v{3,4}/canister/<effective canister id>/call`: the certified outcome.
+    call_sync(sim, calls, effective, body) {
+        let submitted = submit_call(sim, calls, body, CallTarget::Canister(effective))?;
+        Ok(sync_answer(sim, calls, submitted))
+    }
+
+    /// `POST /api/v4/subnet/<effective subnet id>/call`: canister creation only.
+    call_subnet(sim, calls, effective, body) {
+        let submitted = submit_call(sim, calls, body, CallTarget::Subnet(effective))?;
+        Ok(sync_answer(sim, calls, submitted))
+    }
+
+    /// `POST /api/v{2,3}/canister/<effective canister id>/query`.
+    query(sim, _calls, effective, body) {
+        let request = authenticate(body, RequestKind::Query, sim.time_ns())?;
+        if let EnvelopeContent::Query { canister_id, method_name, arg, .. } = &request.content {
+            effective::check(*canister_id, method_name, arg, false, effective)
+                .map_err(Refusal::bad_request)?;
+        }
+        Ok(answer_query(sim, request))
+    }
+
+    /// `POST /api/v3/subnet/<effective subnet id>/query`: `list_canisters` of `aaaaa-aa` only.
+    query_subnet(sim, _calls, effective, body) {
+        check_subnet(sim, effective)?;
+        let request = authenticate(body, RequestKind::Query, sim.time_ns())?;
+        if let EnvelopeContent::Query { canister_id, method_name, .. } = &request.content {
+            if *canister_id != Principal::management_canister() || method_name != "list_canisters" {
+                return Err(Refusal::bad_request(
+                    "subnet-scoped queries only call list_canisters of aaaaa-aa",
+                ));
+            }
+        }
+        Ok(answer_query(sim, request))
+    }
+
+    /// `POST /api/v{2,3}/canister/<effective canister id>/read_state`.
+    read_state(sim, calls, effective, body) {
+        answer_read_state(sim, calls, body, Scope::Canister(effective))
+    }
+
+    /// `POST /api/v{2,3}/subnet/<effective subnet id>/read_state`.
+    read_subnet_state(sim, calls, effective, body) {
+        check_subnet(sim, effective)?;
+        answer_read_state(sim, calls, body, Scope::Subnet(effective))
+    }
 }

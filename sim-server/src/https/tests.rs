@@ -78,6 +78,13 @@ fn setup() -> (Sim, Principal, User) {
     (sim, canister, User::new(b"alice"))
 }
 
+/// Asserts that `body` is refused with 400 and a message containing `expected`.
+fn assert_refused(body: &[u8], kind: RequestKind, now: u64, expected: &str) {
+    let error = authenticate(body, kind, now).unwrap_err();
+    assert_eq!(error.status, StatusCode::BAD_REQUEST);
+    assert!(error.message.contains(expected), "{}", error.message);
+}
+
 fn refusal(result: Result<Submitted, super::error::Refusal>) -> (StatusCode, String) {
     match result {
         Err(refusal) => (refusal.status, refusal.message),
@@ -161,12 +168,11 @@ fn a_key_of_another_principal_is_refused() {
         now + 60_000_000_000,
     );
     let body = envelope(content, &mallory, &[]);
-    let error = authenticate(&body, RequestKind::Call, now).unwrap_err();
-    assert_eq!(error.status, StatusCode::BAD_REQUEST);
-    assert!(
-        error.message.contains("does not authenticate the sender"),
-        "{}",
-        error.message
+    assert_refused(
+        &body,
+        RequestKind::Call,
+        now,
+        "does not authenticate the sender",
     );
 }
 
@@ -179,21 +185,14 @@ fn expired_and_far_future_requests_are_refused_with_400() {
         &user,
         &[],
     );
-    let error = authenticate(&expired, RequestKind::Call, now).unwrap_err();
-    assert_eq!(error.status, StatusCode::BAD_REQUEST);
-    assert!(error.message.contains("expired"), "{}", error.message);
+    assert_refused(&expired, RequestKind::Call, now, "expired");
     let later = now + 7 * 60_000_000_000;
     let far = envelope(
         call_to(canister, "inc", vec![], user.principal(), later),
         &user,
         &[],
     );
-    let error = authenticate(&far, RequestKind::Call, now).unwrap_err();
-    assert!(
-        error.message.contains("more than 5 minutes"),
-        "{}",
-        error.message
-    );
+    assert_refused(&far, RequestKind::Call, now, "more than 5 minutes");
 }
 
 #[test]
@@ -228,12 +227,7 @@ fn a_request_of_the_wrong_kind_or_not_cbor_is_refused() {
         &user,
         &[],
     );
-    let error = authenticate(&body, RequestKind::Query, now).unwrap_err();
-    assert!(
-        error.message.contains("takes `query` requests"),
-        "{}",
-        error.message
-    );
+    assert_refused(&body, RequestKind::Query, now, "takes `query` requests");
     assert!(authenticate(b"{}", RequestKind::Query, now)
         .unwrap_err()
         .message
@@ -259,35 +253,24 @@ fn delegations_are_followed_and_checked() {
     );
     assert!(authenticate(&good, RequestKind::Call, now).is_ok());
     let expired = envelope(content(), &user, &[(&session, delegation(None, now - 1))]);
-    let error = authenticate(&expired, RequestKind::Call, now).unwrap_err();
-    assert!(error.message.contains("expired"), "{}", error.message);
+    assert_refused(&expired, RequestKind::Call, now, "expired");
     let elsewhere = delegation(Some(vec![Principal::management_canister()]), now + 1_000);
     let targeted = envelope(content(), &user, &[(&session, elsewhere)]);
-    let error = authenticate(&targeted, RequestKind::Call, now).unwrap_err();
-    assert!(
-        error.message.contains("not one of its targets"),
-        "{}",
-        error.message
-    );
+    assert_refused(&targeted, RequestKind::Call, now, "not one of its targets");
     let queries_only = Delegation {
         permissions: Some(ic_transport_types::DelegationPermissions::Queries),
         ..delegation(None, now + 1_000)
     };
-    let error = authenticate(
-        &envelope(content(), &user, &[(&session, queries_only)]),
-        RequestKind::Call,
-        now,
-    )
-    .unwrap_err();
-    assert!(error.message.contains("only queries"), "{}", error.message);
+    let limited = envelope(content(), &user, &[(&session, queries_only)]);
+    assert_refused(&limited, RequestKind::Call, now, "only queries");
     // Signed by the user instead of the session key at the end of the chain.
     let mut forged = serde_cbor::from_slice::<Envelope<'static>>(&good).unwrap();
     forged.sender_sig = Some(user.sign(&content().to_request_id().signable()));
-    let error = authenticate(&forged.encode_bytes(), RequestKind::Call, now).unwrap_err();
-    assert!(
-        error.message.contains("Invalid signature"),
-        "{}",
-        error.message
+    assert_refused(
+        &forged.encode_bytes(),
+        RequestKind::Call,
+        now,
+        "Invalid signature",
     );
 }
 
@@ -304,6 +287,5 @@ fn anonymous_requests_carry_no_key() {
     };
     assert!(authenticate(&unsigned.encode_bytes(), RequestKind::Call, now).is_ok());
     let signed = envelope(content, &user, &[]);
-    let error = authenticate(&signed, RequestKind::Call, now).unwrap_err();
-    assert!(error.message.contains("anonymous"), "{}", error.message);
+    assert_refused(&signed, RequestKind::Call, now, "anonymous");
 }
