@@ -21,6 +21,15 @@ fn mean(mut f: impl FnMut()) -> Duration {
     started.elapsed() / CALLS
 }
 
+/// Mean time of `CALLS` runs of the future `f` makes.
+async fn mean_async<F: std::future::Future<Output = ()>>(mut f: impl FnMut() -> F) -> Duration {
+    let started = Instant::now();
+    for _ in 0..CALLS {
+        f().await;
+    }
+    started.elapsed() / CALLS
+}
+
 fn rest_round_trips(pic: &PocketIc, canister: Principal) -> (Duration, Duration) {
     let no_args = encode_args(()).unwrap();
     let update = mean(|| {
@@ -53,36 +62,41 @@ fn main() {
             .build()
             .unwrap();
         agent.fetch_root_key().await.unwrap();
-        let mut timed = [Duration::ZERO; 3];
-        let started = Instant::now();
-        for _ in 0..CALLS {
-            agent
-                .update(&canister, "inc")
-                .with_arg(no_args.clone())
-                .call_and_wait()
-                .await
-                .unwrap();
-        }
-        timed[0] = started.elapsed() / CALLS;
-        let started = Instant::now();
-        for _ in 0..CALLS {
-            agent
-                .query(&canister, "get")
-                .with_arg(no_args.clone())
-                .call()
-                .await
-                .unwrap();
-        }
-        timed[1] = started.elapsed() / CALLS;
-        let started = Instant::now();
-        for _ in 0..CALLS {
-            agent
-                .read_state_canister_info(canister, "module_hash")
-                .await
-                .unwrap();
-        }
-        timed[2] = started.elapsed() / CALLS;
-        (timed[0], timed[1], timed[2])
+        let update = mean_async(|| {
+            let (agent, arg) = (agent.clone(), no_args.clone());
+            async move {
+                agent
+                    .update(&canister, "inc")
+                    .with_arg(arg)
+                    .call_and_wait()
+                    .await
+                    .unwrap();
+            }
+        })
+        .await;
+        let query = mean_async(|| {
+            let (agent, arg) = (agent.clone(), no_args.clone());
+            async move {
+                agent
+                    .query(&canister, "get")
+                    .with_arg(arg)
+                    .call()
+                    .await
+                    .unwrap();
+            }
+        })
+        .await;
+        let read_state = mean_async(|| {
+            let agent = agent.clone();
+            async move {
+                agent
+                    .read_state_canister_info(canister, "module_hash")
+                    .await
+                    .unwrap();
+            }
+        })
+        .await;
+        (update, query, read_state)
     });
 
     println!("{CALLS} calls each, counter canister, one server:");
