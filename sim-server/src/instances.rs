@@ -1,7 +1,9 @@
 //! The server's PocketIC instances: each an engine behind its own lock, so concurrent requests to
-//! one instance are serialised while different instances run in parallel.
+//! one instance are serialised while different instances run in parallel. Each also keeps the
+//! calls it received through the HTTPS interface.
 
 use crate::error::ApiError;
+use crate::https::CallLog;
 use ic_sim::Sim;
 use pocket_ic::common::rest::InstanceId;
 use std::sync::{Arc, Mutex};
@@ -12,6 +14,7 @@ use tokio::task::JoinHandle;
 pub struct Instance {
     sim: Arc<Mutex<Sim>>,
     progress: Mutex<Option<JoinHandle<()>>>,
+    calls: Arc<Mutex<CallLog>>,
 }
 
 impl Instance {
@@ -20,7 +23,13 @@ impl Instance {
         Arc::new(Instance {
             sim: Arc::new(Mutex::new(sim)),
             progress: Mutex::new(None),
+            calls: Default::default(),
         })
+    }
+
+    /// The calls received through the HTTPS interface.
+    pub fn calls(&self) -> Arc<Mutex<CallLog>> {
+        self.calls.clone()
     }
 
     /// Runs `f` on the engine on a blocking thread, after any request already running on it.
@@ -51,13 +60,7 @@ impl Instance {
                     return;
                 };
                 let step = instance.run(|sim| {
-                    let now = SystemTime::now()
-                        .duration_since(UNIX_EPOCH)
-                        .map(|d| d.as_nanos() as u64)
-                        .unwrap_or(0);
-                    if now > sim.time_ns() {
-                        sim.set_time_ns(now);
-                    }
+                    follow_wall_clock(sim);
                     sim.tick();
                 });
                 if step.await.is_err() {
@@ -77,6 +80,17 @@ impl Instance {
     /// Whether background ticking is on.
     pub fn is_progressing(&self) -> bool {
         self.progress.lock().expect("progress lock").is_some()
+    }
+}
+
+/// Moves the instance's time up to the wall clock (never back).
+pub fn follow_wall_clock(sim: &mut Sim) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64)
+        .unwrap_or(0);
+    if now > sim.time_ns() {
+        sim.set_time_ns(now);
     }
 }
 

@@ -7,6 +7,7 @@ mod canister_http;
 pub mod cli;
 mod convert;
 mod error;
+mod https;
 mod instances;
 mod lifecycle;
 mod routes;

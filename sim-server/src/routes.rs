@@ -4,7 +4,7 @@ use crate::blobs::BlobStore;
 use crate::canister_http;
 use crate::convert::{self, canister_result, principal, reject_response};
 use crate::error::{parse_body, ApiError, ApiResult};
-use crate::instances::{Instance, Instances};
+use crate::instances::{follow_wall_clock, Instance, Instances};
 use crate::lifecycle::IdleTracker;
 use crate::snapshot_dir;
 use axum::body::Bytes;
@@ -79,7 +79,8 @@ pub fn router(state: Arc<ServerState>) -> Router {
             "/auto_progress",
             post(auto_progress).get(auto_progress_enabled),
         )
-        .route("/stop_progress", post(stop_progress));
+        .route("/stop_progress", post(stop_progress))
+        .merge(crate::https::routes());
     Router::new()
         .route("/instances", post(create_instance).get(list_instances))
         .route("/instances/", post(create_instance).get(list_instances))
@@ -121,6 +122,7 @@ async fn create_instance(State(state): Shared, body: Bytes) -> Json<CreateInstan
             let instance = Instance::new(sim);
             if let Some(InitialTime::AutoProgress(progress)) = &config.initial_time {
                 instance.start_progress(progress_delay(progress));
+                let _ = instance.run(follow_wall_clock).await;
             }
             CreateInstanceResponse::Created {
                 instance_id: state.instances.add(instance),
@@ -426,10 +428,11 @@ async fn auto_progress(
     body: Bytes,
 ) -> ApiResult<()> {
     let config: AutoProgressConfig = parse_body("auto_progress", &body)?;
-    state
-        .instances
-        .get(id)?
-        .start_progress(progress_delay(&config));
+    let instance = state.instances.get(id)?;
+    instance.start_progress(progress_delay(&config));
+    // As PocketIC, answer once the time has caught up with the wall clock: agents derive request
+    // expiries and judge certificates' freshness by it.
+    instance.run(follow_wall_clock).await?;
     Ok(Json(()))
 }
 

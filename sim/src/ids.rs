@@ -30,11 +30,20 @@ pub fn first_canister_index() -> u64 {
     canister_index(&p).expect("a canister id")
 }
 
-/// The id of the emulated subnet (a fixed self-authenticating-looking principal).
+/// The subnet's root key: a BLS12-381 G2 public key, DER-wrapped as the IC wraps it. It is fixed:
+/// `ic-sim-server` holds the matching secret key and signs certificates with it (its tests check
+/// that the two belong together).
+const ROOT_KEY_DER_HEX: &str = "308182301d060d2b0601040182dc7c0503010201060c2b0601040182dc7c0503020103610091440e4e08fac373f2bd845d545c9932fa06003b6b24f06f3ee04a4f5ef7920152d85d2d50dd32fd4dd4a00a68709fd50f8a8501f3b96b9d2ca8b951960331876249fb9c82e9fa232ad4f19ddb4878de5de93fd1c58642e76a4459efccc1fec0";
+
+/// The subnet's root key (DER).
+pub fn root_key() -> Vec<u8> {
+    hex::decode(ROOT_KEY_DER_HEX).expect("a hex constant")
+}
+
+/// The id of the emulated subnet: self-authenticating from its root key, as the IC derives the
+/// root subnet's id (agents find the subnet of a certificate without delegation this way).
 pub fn subnet_id() -> Principal {
-    Principal::from_slice(&[
-        0x53, 0x49, 0x4d, 0x2d, 0x73, 0x75, 0x62, 0x6e, 0x65, 0x74, 2,
-    ])
+    Principal::self_authenticating(root_key())
 }
 
 /// The id of an ingress message: 32 opaque bytes, unique within a `Sim`.

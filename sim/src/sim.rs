@@ -252,12 +252,14 @@ impl Sim {
         )]
     }
 
-    /// The root key: fixed bytes, NOT a real BLS key (ic-sim does not certify responses).
+    /// The root key (DER-wrapped BLS12-381): the key `ic-sim-server` certifies responses with.
     pub fn root_key(&self) -> Vec<u8> {
-        let mut key =
-            b"ic-sim root key: not a real BLS public key; responses are not certified".to_vec();
-        key.resize(133, 0);
-        key
+        ids::root_key()
+    }
+
+    /// The SHA-256 hash of a canister's module, `None` while it is empty.
+    pub fn module_hash(&self, c: Principal) -> Result<Option<[u8; 32]>, SimError> {
+        Ok(self.canister(c)?.instance.as_ref().map(|i| i.module().hash))
     }
 
     /// Number of compiled modules in the cache.
