@@ -48,10 +48,16 @@ fn run() -> Result<(), String> {
         "\n== summary ==\n{}",
         report::summary_table(&reports, &journal)
     );
+    let webhooks = world.receiver.borrow().log.clone();
+    println!(
+        "\n== webhook receiver ==\n{}",
+        report::receiver_log(&journal, &webhooks)
+    );
     let out_dir = root.join("target/demo");
     std::fs::create_dir_all(&out_dir).map_err(|e| e.to_string())?;
     let path = out_dir.join("report.html");
-    std::fs::write(&path, report::html(&reports, &journal)).map_err(|e| e.to_string())?;
+    std::fs::write(&path, report::html(&reports, &journal, &webhooks))
+        .map_err(|e| e.to_string())?;
     println!(
         "HTML report: {}",
         path.canonicalize().unwrap_or(path).display()

@@ -1,8 +1,10 @@
 //! The demo's outputs: the summary table printed at the end and a self-contained HTML report
 //! with a chart of cycles and memory over time per canister, thresholds drawn, a marker where
-//! each hook fired and a line where the canister was upgraded or rolled back.
+//! each hook fired and a line where the canister was upgraded or rolled back, then the timeline
+//! with the webhook receiver's log beside it.
 
 use crate::journal::{Journal, Mark, MarkKind, Sample};
+use crate::receiver::ReceivedMessage;
 use canister_hooks::units;
 use canister_hooks_testkit::monitor::{DeliveryStatus, EventKind, EventRecord, Registration};
 use std::fmt::Write;
@@ -90,8 +92,93 @@ pub fn summary_table(canisters: &[CanisterReport], journal: &Journal) -> String 
     out
 }
 
-/// The HTML report.
-pub fn html(canisters: &[CanisterReport], journal: &Journal) -> String {
+/// `[  mm:ss] channel  status  key  text`: one line of the webhook receiver's log.
+pub fn format_received(journal: &Journal, message: &ReceivedMessage) -> String {
+    let at_secs = journal.secs(message.at_ns);
+    format!(
+        "[{:>4}:{:02}] {:<10} {}  {}  {}",
+        at_secs / 60,
+        at_secs % 60,
+        message.channel,
+        message.status,
+        message.key,
+        message.text
+    )
+}
+
+/// The webhook receiver's log as text.
+pub fn receiver_log(journal: &Journal, log: &[ReceivedMessage]) -> String {
+    let mut out = String::new();
+    for message in log {
+        let _ = writeln!(out, "{}", format_received(journal, message));
+    }
+    out
+}
+
+/// The timeline and the webhook receiver's log side by side: one row per moment (emulated
+/// `mm:ss`), the story's notes on the left, the messages the receiver got on the right.
+fn timeline_with_receiver(journal: &Journal, log: &[ReceivedMessage]) -> String {
+    let mut moments: Vec<u64> = journal
+        .entries
+        .iter()
+        .map(|e| e.at_secs)
+        .chain(log.iter().map(|m| journal.secs(m.at_ns)))
+        .collect();
+    moments.sort_unstable();
+    moments.dedup();
+    let mut rows = String::new();
+    for at in moments {
+        let notes: String = journal
+            .entries
+            .iter()
+            .filter(|e| e.at_secs == at)
+            .map(|e| {
+                format!(
+                    "<div><code>{:<10} {}</code></div>",
+                    e.chapter,
+                    canister_hooks::html::escape(&e.text)
+                )
+            })
+            .collect();
+        let received: String = log
+            .iter()
+            .filter(|m| journal.secs(m.at_ns) == at)
+            .map(|m| {
+                let class = match (m.status, m.is_digest()) {
+                    (200..=299, true) => "received digest",
+                    (200..=299, false) => "received",
+                    _ => "received refused",
+                };
+                format!(
+                    "<div class=\"{class}\"><code>#{} <b>{}</b> {} <span class=\"key\">{}</span></code>\
+<div class=\"text\">{}</div></div>",
+                    canister_hooks::html::escape(&m.channel),
+                    m.status,
+                    if m.is_digest() { "digest" } else { "" },
+                    canister_hooks::html::escape(&m.key),
+                    canister_hooks::html::escape(&m.text)
+                )
+            })
+            .collect();
+        let _ = write!(
+            rows,
+            "<tr><td><code>{}</code></td><td>{notes}</td><td>{received}</td></tr>",
+            clock(at)
+        );
+    }
+    format!(
+        "<table class=\"timeline\"><thead><tr><th>time</th><th>timeline</th>\
+<th>webhook receiver (the emulator's mock of the channel's server)</th></tr></thead>\
+<tbody>{rows}</tbody></table>"
+    )
+}
+
+/// The HTML report; `webhooks` is the webhook receiver's log.
+pub fn html(
+    canisters: &[CanisterReport],
+    journal: &Journal,
+    webhooks: &[ReceivedMessage],
+) -> String {
     let mut body = String::new();
     for c in canisters {
         let samples: Vec<&Sample> = journal
@@ -153,16 +240,7 @@ pub fn html(canisters: &[CanisterReport], journal: &Journal) -> String {
         ));
         body.push_str("</section>");
     }
-    let timeline: String = journal
-        .entries
-        .iter()
-        .map(|e| {
-            format!(
-                "<li><code>{}</code></li>",
-                canister_hooks::html::escape(&crate::journal::format_entry(e))
-            )
-        })
-        .collect();
+    let timeline = timeline_with_receiver(journal, webhooks);
     format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>canister-hooks demo</title>\
 <style>body{{font-family:sans-serif;margin:2em}}svg{{background:#fafafa;border:1px solid #ddd;margin:.5em 0}}\
@@ -175,11 +253,18 @@ text.Upgrade{{fill:#17b}}text.Rollback{{fill:#c30}}text.Backup{{fill:#585}}text.
 .upgrade-marker line.hit{{stroke:transparent;stroke-width:9}}\
 .upgrade-marker text{{font-size:11px;font-weight:bold;stroke:#fafafa;stroke-width:3px;paint-order:stroke}}\
 .upgrade-marker:hover line{{stroke-width:3}}\
-small{{color:#777;font-weight:normal}}</style></head><body>\
+small{{color:#777;font-weight:normal}}\
+table.timeline{{border-collapse:collapse;font-size:13px}}table.timeline td,table.timeline th{{border-top:1px solid #e4e4e4;padding:2px 8px;vertical-align:top;text-align:left}}\
+table.timeline td:nth-child(3){{width:45%}}.received code b{{color:#2a7}}.received.refused code b{{color:#c00}}\
+.received.digest code b{{color:#17b}}.received .key{{color:#777}}.received .text{{white-space:pre-wrap;margin:0 0 4px 1em}}</style></head><body>\
 <h1>canister-hooks demo</h1><p>Cycles and memory of each watched canister over emulated time. \
 Dashed red: the registered threshold. Dots: a hook delivered (orange on_low_cycles, purple \
 on_low_memory, red on_error). Vertical lines: the canister upgraded (solid blue) or rolled back \
-to its previous release (dashed red). Hover a line, a dot or a mark for its value or story.</p>{body}<h2>Timeline</h2><ol>{timeline}</ol></body></html>"
+to its previous release (dashed red). Hover a line, a dot or a mark for its value or story.</p>{body}<h2>Timeline</h2>\
+<p>The story's notes and, beside them at the same emulated time, each message the webhook \
+receiver got from the monitor: its channel, the status it answered (green 200, red a refusal \
+the monitor retries with the same idempotency key, blue a digest of events beyond the rate \
+limit), the idempotency key and the text a person reads.</p>{timeline}</body></html>"
     )
 }
 

@@ -13,8 +13,10 @@ use canister_hooks_testkit::monitor::{
 use canister_hooks_testkit::{Ic, RejectResponse};
 use std::time::Duration;
 
+mod alerts;
 mod backups;
 mod upgrades;
+pub use alerts::{webhook_rate_limit, WEBHOOK_CHANNEL, WEBHOOK_URL};
 pub use backups::{backups, BackupsOutcome};
 pub use upgrades::{upgrades, UpgradeRun, UpgradesOutcome, PIPELINE_TIMEOUTS};
 
@@ -104,7 +106,8 @@ pub const LOAD_STABLE_HEADROOM: u64 = 64 * 1024 * 1024;
 /// Cycles under the load canister's starting balance at which `on_low_cycles` fires.
 pub const LOAD_CYCLES_MARGIN: u128 = 1_000_000_000_000;
 
-/// Chapter 2: the operator registers the three targets with the monitor.
+/// Chapter 2: the operator registers the three targets with the monitor and adds a webhook
+/// channel for people.
 pub fn register<I: Ic>(
     world: &mut World<I>,
     journal: &mut Journal,
@@ -147,6 +150,7 @@ pub fn register<I: Ic>(
         );
         registrations.push(registration);
     }
+    alerts::add_webhook_channel(world, journal, CH)?;
     Ok(registrations)
 }
 
@@ -230,6 +234,12 @@ pub fn trapping_timer<I: Ic>(
     journal: &mut Journal,
 ) -> Result<TrapOutcome, String> {
     const CH: &str = "trap";
+    world.receiver.borrow_mut().fail_next();
+    journal.note(
+        world.now_ns(),
+        CH,
+        "the webhook receiver will answer its next message 500 (the monitor retries it)",
+    );
     let keys = world.worker().submit(vec![1666]).map_err(message)?;
     journal.note(
         world.now_ns(),

@@ -1,12 +1,14 @@
 //! The demo's world: an IC ([`Ic`]: the embedded emulator or a PocketIC server) with the monitor
 //! and the three example canisters deployed, the operator's identity, and their clients.
 
+use crate::receiver::Receiver;
 use candid::Principal;
 use canister_hooks_testkit::examples::{
     gated_init, load_init, worker_init, GatedClient, LoadClient, WorkerClient,
 };
 use canister_hooks_testkit::monitor::{init_with_config, ConfigUpdate, MonitorClient};
 use canister_hooks_testkit::{read_canister_wasm, Client, Ic, RejectResponse, ROUNDS_PER_STEP};
+use std::cell::RefCell;
 use std::path::Path;
 use std::time::Duration;
 
@@ -62,11 +64,13 @@ pub struct Meter {
     pub stable_bytes: u64,
 }
 
-/// The IC the story runs on, the operator's identity and the deployed canisters.
+/// The IC the story runs on, the operator's identity, the deployed canisters and the webhook
+/// receiver that answers the monitor's outcalls after every step.
 pub struct World<I: Ic> {
     pub ic: I,
     pub admin: Principal,
     pub ids: Canisters,
+    pub receiver: RefCell<Receiver>,
 }
 
 /// A reject as the story reports it: its message.
@@ -99,6 +103,7 @@ impl<I: Ic> World<I> {
                 gated,
                 load,
             },
+            receiver: RefCell::default(),
         }
     }
 
@@ -150,11 +155,18 @@ impl<I: Ic> World<I> {
         self.client(self.ids.load)
     }
 
-    /// Moves time forward by `step`, `steps` times, running [`ROUNDS_PER_STEP`] rounds after each.
+    /// Moves time forward by `step`, `steps` times, running [`ROUNDS_PER_STEP`] rounds after each
+    /// and then letting the webhook receiver answer what the monitor sent.
     pub fn run_for(&self, step: Duration, steps: u32) {
         for _ in 0..steps {
             self.ic.step(step, ROUNDS_PER_STEP);
+            self.receive_webhooks();
         }
+    }
+
+    /// The webhook receiver takes and answers the monitor's pending outcalls.
+    pub fn receive_webhooks(&self) {
+        self.receiver.borrow_mut().receive(&self.ic);
     }
 
     /// Stops `canister` as the operator, moving time in `step`s until the stop completes
@@ -167,6 +179,7 @@ impl<I: Ic> World<I> {
         let mut waited = Duration::ZERO;
         loop {
             self.ic.tick();
+            self.receive_webhooks();
             if let Some(result) = self.ic.ingress_status(pending.clone()) {
                 return result.map(|_| waited).map_err(message);
             }

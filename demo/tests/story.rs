@@ -243,7 +243,37 @@ fn the_story_runs_and_every_hook_fires_as_told() {
         raw_number.is_none(),
         "raw number {raw_number:?} in\n{summary}\n{timeline}"
     );
-    let html = report::html(&reports, &journal);
+    let webhooks = world.receiver.borrow().log.clone();
+    let html = report::html(&reports, &journal, &webhooks);
+    // The webhook receiver got every alert: alone, or (the burst of the broken release) in one
+    // digest; the one it refused came again with its key; no URL is shown anywhere.
+    let status = world.monitor().webhook_status().unwrap().remove(0);
+    let alone = webhooks
+        .iter()
+        .filter(|m| m.status == 200 && !m.is_digest())
+        .count();
+    assert_eq!(
+        alone as u64 + status.events_digested,
+        events.len() as u64,
+        "{webhooks:#?}"
+    );
+    let digests: Vec<_> = webhooks.iter().filter(|m| m.is_digest()).collect();
+    assert_eq!(digests.len(), 1, "{webhooks:#?}");
+    let refused: Vec<_> = webhooks.iter().filter(|m| m.status == 500).collect();
+    assert_eq!(refused.len(), 1, "{webhooks:#?}");
+    assert_eq!(
+        webhooks.iter().filter(|m| m.key == refused[0].key).count(),
+        2
+    );
+    let printed = report::receiver_log(&journal, &webhooks);
+    for shown in [&html, &printed, &timeline, &summary] {
+        assert!(!shown.contains(story::WEBHOOK_URL), "{shown}");
+    }
+    assert_eq!(
+        html.matches("<div class=\"received").count(),
+        webhooks.len(),
+        "the receiver's log beside the timeline"
+    );
     assert_eq!(html.matches("class=\"hook-marker").count(), delivered);
     // Upgrades and rollbacks marked on both of load's charts, labelled, explained on hover, and
     // named in each chart's legend.

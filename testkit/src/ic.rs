@@ -12,6 +12,29 @@ use std::time::Duration;
 /// the timer the monitor re-arms when that work produced more (a poll's event is delivered next).
 pub const ROUNDS_PER_STEP: usize = 2;
 
+/// An HTTPS outcall a canister made, waiting for its answer: what a receiver gets.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Outcall {
+    /// The id the answer names.
+    pub id: u64,
+    /// Where the request goes.
+    pub url: String,
+    /// Its headers, as `(name, value)`.
+    pub headers: Vec<(String, String)>,
+    /// Its body.
+    pub body: Vec<u8>,
+}
+
+impl Outcall {
+    /// The value of header `name` (case-insensitive), if the request has it.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
 /// An IC with canisters on it: `pocket_ic::PocketIc` or the embedded emulator ([`crate::SimIc`]).
 /// Methods are named, typed and fail as pocket-ic's.
 pub trait Ic {
@@ -105,6 +128,11 @@ pub trait Ic {
         sender: Option<Principal>,
         new_controllers: Vec<Principal>,
     ) -> Result<(), RejectResponse>;
+    /// The HTTPS outcalls waiting for an answer, oldest first (pocket-ic's `get_canister_http`).
+    fn pending_outcalls(&self) -> Vec<Outcall>;
+    /// Answers pending outcall `id` with an HTTP reply of `status` and no body (pocket-ic's
+    /// `mock_canister_http_response`); the caller sees it after the next round.
+    fn answer_outcall(&self, id: u64, status: u16);
 
     // ---- written once, on the operations above ----
 

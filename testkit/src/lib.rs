@@ -18,7 +18,7 @@ mod sim;
 pub mod wasm;
 
 pub use client::Client;
-pub use ic::{Ic, ROUNDS_PER_STEP};
+pub use ic::{Ic, Outcall, ROUNDS_PER_STEP};
 pub use pocket_ic::RejectResponse;
 pub use sim::SimIc;
 pub use wasm::{canister_wasm, read_canister_wasm, workspace_root};

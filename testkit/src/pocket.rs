@@ -1,9 +1,12 @@
 //! [`Ic`] for `pocket_ic::PocketIc`: each operation is the client's method of the same name.
 
-use crate::ic::Ic;
+use crate::ic::{Ic, Outcall};
 use candid::Principal;
 use ic_management_canister_types::{CanisterIdRecord, CanisterStatusResult};
-use pocket_ic::common::rest::{RawEffectivePrincipal, RawMessageId};
+use pocket_ic::common::rest::{
+    CanisterHttpReply, CanisterHttpResponse, MockCanisterHttpResponse, RawEffectivePrincipal,
+    RawMessageId,
+};
 use pocket_ic::{CreateCanisterParams, PocketIc, RejectResponse, Time};
 use std::time::Duration;
 
@@ -51,5 +54,39 @@ impl Ic for PocketIc {
             candid::encode_one(CanisterIdRecord { canister_id }).expect("encodes"),
         )?;
         Ok(candid::decode_one(&reply).expect("canister_status replies with the management types"))
+    }
+
+    fn pending_outcalls(&self) -> Vec<Outcall> {
+        self.get_canister_http()
+            .into_iter()
+            .map(|request| Outcall {
+                id: request.request_id,
+                url: request.url,
+                headers: request
+                    .headers
+                    .into_iter()
+                    .map(|h| (h.name, h.value))
+                    .collect(),
+                body: request.body,
+            })
+            .collect()
+    }
+
+    fn answer_outcall(&self, id: u64, status: u16) {
+        let request = self
+            .get_canister_http()
+            .into_iter()
+            .find(|r| r.request_id == id)
+            .unwrap_or_else(|| panic!("outcall {id} is not pending"));
+        self.mock_canister_http_response(MockCanisterHttpResponse {
+            subnet_id: request.subnet_id,
+            request_id: id,
+            response: CanisterHttpResponse::CanisterHttpReply(CanisterHttpReply {
+                status,
+                headers: vec![],
+                body: vec![],
+            }),
+            additional_responses: vec![],
+        });
     }
 }

@@ -1,10 +1,10 @@
 //! [`Ic`] for the embedded emulator: [`SimIc`] wraps an `ic_sim::Sim` so it can be driven through
 //! `&self` like a `PocketIc`, and turns its errors into pocket-ic's reject type.
 
-use crate::ic::Ic;
+use crate::ic::{Ic, Outcall};
 use candid::Principal;
 use ic_management_canister_types::CanisterStatusResult;
-use ic_sim::{Ingress, MessageId, Sim, UserError};
+use ic_sim::{Ingress, MessageId, OutcallResponse, Sim, UserError};
 use pocket_ic::common::rest::RawEffectivePrincipal;
 use pocket_ic::{CreateCanisterParams, ErrorCode, RejectCode, RejectResponse, Time};
 use std::cell::RefCell;
@@ -142,6 +142,28 @@ impl Ic for SimIc {
     fn get_controllers(&self, canister_id: Principal) -> Vec<Principal> {
         self.with_sim(|s| s.controllers(canister_id))
             .unwrap_or_else(|e| panic!("controllers: {e}"))
+    }
+
+    fn pending_outcalls(&self) -> Vec<Outcall> {
+        self.with_sim(|s| s.pending_outcalls())
+            .into_iter()
+            .map(|outcall| Outcall {
+                id: outcall.id,
+                url: outcall.url,
+                headers: outcall
+                    .headers
+                    .into_iter()
+                    .map(|h| (h.name, h.value))
+                    .collect(),
+                body: outcall.body,
+            })
+            .collect()
+    }
+
+    fn answer_outcall(&self, id: u64, status: u16) {
+        let response = OutcallResponse::reply(status, vec![], vec![]);
+        self.with_sim(|s| s.answer_outcall(id, response))
+            .unwrap_or_else(|e| panic!("answer_outcall: {e}"))
     }
 }
 

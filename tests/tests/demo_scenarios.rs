@@ -7,6 +7,8 @@ use candid::Principal;
 use canister_hooks::events::{ErrorSource, EventOrigin, LowCyclesEvent};
 use canister_hooks::types::{ErrorRecord, Phase, Readiness, StepState};
 use canister_hooks_demo::journal::Journal;
+use canister_hooks_demo::receiver::ReceivedMessage;
+use canister_hooks_demo::report::{self, CanisterReport};
 use canister_hooks_demo::story;
 use canister_hooks_demo::world::{Modules, World};
 use canister_hooks_testkit::examples::{LoadStatus, Received, WorkerStats};
@@ -17,6 +19,7 @@ use canister_hooks_testkit::monitor::{
 use canister_hooks_testkit::wasm::{sha256, tagged_release};
 use integration_tests::workspace_root;
 use pocket_ic::PocketIc;
+use std::time::Duration;
 
 type Fleet = (World<PocketIc>, Journal, Modules);
 
@@ -54,6 +57,95 @@ fn load_status(world: &mut World<PocketIc>) -> LoadStatus {
 
 fn delivered(record: &EventRecord) -> bool {
     matches!(record.delivery, DeliveryStatus::Delivered { .. })
+}
+
+/// The webhook receiver's log so far.
+fn receiver_log(world: &World<PocketIc>) -> Vec<ReceivedMessage> {
+    world.receiver.borrow().log.clone()
+}
+
+/// The idempotency key of event `id`'s own message.
+fn event_key(world: &World<PocketIc>, id: u64) -> String {
+    format!("{}-{id}", world.ids.monitor)
+}
+
+/// Runs 10 s steps (at most `max_steps`) until the receiver has acknowledged `key`.
+fn until_acknowledged(world: &World<PocketIc>, key: &str, max_steps: u32) {
+    for _ in 0..max_steps {
+        if receiver_log(world)
+            .iter()
+            .any(|m| m.key == key && m.status == 200)
+        {
+            return;
+        }
+        world.run_for(Duration::from_secs(10), 1);
+    }
+    panic!("{key} never acknowledged: {:?}", receiver_log(world));
+}
+
+/// Every event the monitor logged reached the receiver: acknowledged once alone (its own key,
+/// never twice), or counted in a digest, and the monitor counts what was acknowledged; returns
+/// the digests acknowledged.
+fn every_event_acknowledged_once(world: &mut World<PocketIc>) -> Vec<ReceivedMessage> {
+    // The monitor reads the receiver's last answers in the next rounds.
+    world.run_for(Duration::ZERO, 1);
+    let log = receiver_log(world);
+    let acknowledged: Vec<&ReceivedMessage> = log.iter().filter(|m| m.status == 200).collect();
+    assert!(
+        log.iter().all(|m| m.channel == story::WEBHOOK_CHANNEL),
+        "{log:?}"
+    );
+    let status = world.monitor().webhook_status().unwrap().remove(0);
+    let events = story::events(world, None).unwrap();
+    let alone = events
+        .iter()
+        .filter(|e| {
+            let key = event_key(world, e.id);
+            let once = acknowledged.iter().filter(|m| m.key == key).count();
+            assert!(once <= 1, "{key} acknowledged {once} times: {log:?}");
+            once == 1
+        })
+        .count();
+    assert_eq!(
+        alone as u64 + status.events_digested,
+        events.len() as u64,
+        "each event sent alone or counted in a digest: {log:?}\n{status:?}"
+    );
+    assert_eq!(status.delivered as usize, acknowledged.len(), "{status:?}");
+    acknowledged
+        .into_iter()
+        .filter(|m| m.is_digest())
+        .cloned()
+        .collect()
+}
+
+/// The demo's report of `world` as HTML and as the text it prints (timeline, summary, the
+/// receiver's log).
+fn rendered_report(world: &mut World<PocketIc>, journal: &Journal) -> (String, String) {
+    let registrations = world.monitor().registrations().unwrap();
+    let events = story::events(world, None).unwrap();
+    let reports: Vec<CanisterReport> = world
+        .ids
+        .targets()
+        .into_iter()
+        .map(|(name, id)| CanisterReport {
+            name,
+            registration: registrations
+                .iter()
+                .find(|r| r.canister_id == id)
+                .expect("registered"),
+            events: events.iter().filter(|e| e.canister_id == id).collect(),
+        })
+        .collect();
+    let log = receiver_log(world);
+    let html = report::html(&reports, journal, &log);
+    let text = format!(
+        "{}{}{}",
+        journal.timeline(),
+        report::summary_table(&reports, journal),
+        report::receiver_log(journal, &log)
+    );
+    (html, text)
 }
 
 #[test]
@@ -105,6 +197,11 @@ fn a_cycles_burn_reaches_on_low_cycles_once() {
         1,
         "no other canister raised anything: {events:?}"
     );
+    let key = event_key(&world, outcome.event.id);
+    until_acknowledged(&world, &key, 6);
+    assert!(every_event_acknowledged_once(&mut world).is_empty());
+    let told = receiver_log(&world).remove(0).text;
+    assert!(told.contains("low cycles"), "{told}");
 }
 
 #[test]
@@ -128,7 +225,8 @@ fn heap_growth_reaches_on_low_memory_which_frees_the_ballast() {
 
 #[test]
 fn a_trapping_timer_is_captured_and_comes_back_as_on_error() {
-    let (world, outcome) = after_chapter(story::trapping_timer);
+    let (mut world, mut journal, _) = registered_fleet();
+    let outcome = story::trapping_timer(&mut world, &mut journal).unwrap();
 
     let HookEvent::Error(event) = &outcome.hook.event.event else {
         panic!("expected an error, got {:?}", outcome.hook.event.event)
@@ -152,6 +250,37 @@ fn a_trapping_timer_is_captured_and_comes_back_as_on_error() {
             .any(|r| r.source == ErrorSource::Timer("process".into())),
         "the SDK's own error log keeps the trap: {log:?}"
     );
+
+    // The webhook receiver answered the alert 500 once: the retry carries the same key.
+    let key = event_key(&world, outcome.hook.event.id);
+    until_acknowledged(&world, &key, 12);
+    let tries: Vec<(u16, String)> = receiver_log(&world)
+        .into_iter()
+        .filter(|m| m.key == key)
+        .map(|m| (m.status, m.text))
+        .collect();
+    assert_eq!(tries.len(), 2, "{tries:?}");
+    assert_eq!([tries[0].0, tries[1].0], [500, 200]);
+    assert_eq!(tries[0].1, tries[1].1, "the same message again");
+    assert!(tries[1].1.contains("poison job value 1666"), "{tries:?}");
+    assert!(every_event_acknowledged_once(&mut world).is_empty());
+    let status = world.monitor().webhook_status().unwrap().remove(0);
+    assert_eq!((status.delivered, status.failed_attempts), (1, 1));
+
+    // The report shows the receiver's log beside the timeline, and no webhook URL anywhere.
+    let (html, text) = rendered_report(&mut world, &journal);
+    assert_eq!(html.matches("<div class=\"received\">").count(), 1);
+    assert_eq!(html.matches("<div class=\"received refused\">").count(), 1);
+    assert_eq!(html.matches(&key).count(), 2, "both tries, one row each");
+    let token = story::WEBHOOK_URL.rsplit('/').next().unwrap();
+    for shown in [&html, &text, &format!("{status:?}")] {
+        assert!(
+            !shown.contains(story::WEBHOOK_URL)
+                && !shown.contains(token)
+                && !shown.contains("hooks.slack.com"),
+            "a webhook URL shown: {shown}"
+        );
+    }
 }
 
 #[test]
@@ -218,6 +347,9 @@ fn a_silent_target_is_dead_lettered_across_a_monitor_upgrade_then_redriven() {
         .map(|e| e.event.kind())
         .collect();
     assert_eq!(kinds, [EventKind::LowMemory]);
+    let key = event_key(&world, event.id);
+    until_acknowledged(&world, &key, 6);
+    assert!(every_event_acknowledged_once(&mut world).is_empty());
 }
 
 #[test]
@@ -290,6 +422,18 @@ fn a_busy_canister_is_upgraded_through_the_pipeline_then_a_broken_release_is_rol
         .into_iter()
         .any(|(_, r)| matches!(r, Received::Error(e) if e.source == ErrorSource::System("upgrade_failed".into())));
     assert!(rollback_told, "load handled the pipeline's on_error");
+
+    // The burst of alerts (each failed post-init attempt of v3, then the rollback) is beyond the
+    // channel's rate limit: the rest arrives as one digest when the next window opens.
+    let window = story::webhook_rate_limit().window_seconds;
+    world.run_for(Duration::from_secs(60), (window / 60) as u32 + 1);
+    let digests = every_event_acknowledged_once(&mut world);
+    assert_eq!(digests.len(), 1, "{:?}", receiver_log(&world));
+    assert!(
+        digests[0].text.contains("upgrade_failed"),
+        "{}",
+        digests[0].text
+    );
 }
 
 #[test]
