@@ -347,18 +347,7 @@ impl<M: Memory, Q: Queue> Outbox<M, Q> {
     pub fn redrive(&mut self, key: Q::DeadKey, now_ns: u64) -> Option<Q::Dead> {
         let dead = self.dead.remove(&key)?;
         let (target, id, message) = Q::unbury(&dead);
-        let old = self.head_due(target);
-        self.entries.insert(
-            (target, id),
-            OutboxEntry {
-                event: message,
-                created_at_ns: now_ns,
-                attempts: 0,
-                next_attempt_ns: now_ns,
-                last_error: String::new(),
-            },
-        );
-        self.reindex(target, old);
+        self.enqueue(target, id, message, now_ns);
         Some(dead)
     }
 
