@@ -1,0 +1,192 @@
+//! The real `icp` binary (icp-cli, from npm's `@icp-sdk/icp-cli-linux-x64`) operating the monitor
+//! on ic-sim: the monitor is installed through the `pocket-ic` client, then `icp canister call`
+//! reaches it through the instance's HTTPS interface as a connected network (`--network <URL>
+//! --root-key <hex>`), with `monitor/monitor.did` for the arguments and replies: an update
+//! (`register`), and queries (`list_registrations`, `events`, `dead_letters`). The binary is
+//! installed into `target/icp-cli/` when missing; if npm or its registry cannot be reached the
+//! test fails and says so.
+
+use candid::Principal;
+use canister_hooks_testkit::monitor::{encode_init, MonitorInit};
+use integration_tests::{canister_wasm, workspace_root};
+use pocket_ic::PocketIcBuilder;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The icp-cli release the test runs.
+const ICP_CLI_PACKAGE: &str = "@icp-sdk/icp-cli-linux-x64@1.5.0";
+
+/// The `icp` binary under `target/icp-cli/`, installed with npm when missing.
+fn icp_binary() -> PathBuf {
+    let prefix = workspace_root().join("target/icp-cli");
+    let binary = prefix.join("node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp");
+    if binary.exists() {
+        return binary;
+    }
+    std::fs::create_dir_all(&prefix).unwrap();
+    let installed = Command::new("npm")
+        .args([
+            "install",
+            "--no-save",
+            "--no-audit",
+            "--no-fund",
+            "--prefix",
+        ])
+        .arg(&prefix)
+        .arg(ICP_CLI_PACKAGE)
+        .status();
+    match installed {
+        Ok(status) if status.success() && binary.exists() => binary,
+        Ok(status) => panic!(
+            "`npm install {ICP_CLI_PACKAGE}` failed ({status}): the npm registry is unreachable or the package has no `bin/icp`; this test needs the real icp binary"
+        ),
+        Err(e) => panic!(
+            "cannot run npm ({e}): install Node.js and npm (Debian: `apt-get install nodejs npm`) so the test can fetch {ICP_CLI_PACKAGE}"
+        ),
+    }
+}
+
+/// Runs `icp` with its global data under `home`; its stdout, or a panic with both streams.
+fn icp(binary: &Path, home: &Path, args: &[&str]) -> String {
+    let output = Command::new(binary)
+        .env("ICP_HOME", home)
+        .current_dir(home)
+        .args(args)
+        .output()
+        .expect("icp runs");
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(
+        output.status.success(),
+        "icp {args:?} failed ({}):\n{stdout}\n{}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    stdout
+}
+
+#[test]
+fn icp_canister_call_operates_the_monitor_on_ic_sim() {
+    let binary = icp_binary();
+    let version = icp(&binary, &workspace_root(), &["--version"]);
+    assert!(version.contains("1.5.0"), "{version}");
+    let home = tempdir("icp-home");
+    icp(
+        &binary,
+        &home,
+        &[
+            "identity",
+            "new",
+            "operator",
+            "--storage",
+            "plaintext",
+            "-q",
+        ],
+    );
+    let operator = icp(
+        &binary,
+        &home,
+        &["identity", "principal", "--identity", "operator"],
+    );
+    let operator = Principal::from_text(operator.trim()).expect("a principal");
+
+    let pic = PocketIcBuilder::new().with_application_subnet().build();
+    let monitor = pic.create_canister();
+    pic.add_cycles(monitor, 100_000_000_000_000);
+    let init = encode_init(Some(MonitorInit {
+        config: None,
+        admins: Some(vec![operator]),
+        read_settings: None,
+    }));
+    pic.install_canister(monitor, canister_wasm("hooks-monitor"), init, None);
+    let watched = pic.create_canister();
+    pic.add_cycles(watched, 10_000_000_000_000);
+    pic.set_controllers(watched, None, vec![Principal::anonymous(), monitor])
+        .unwrap();
+    let url = pic.auto_progress().to_string();
+    let root_key = hex(&fetch_root_key(&url));
+    let did = workspace_root().join("monitor/monitor.did");
+    let did = did.to_str().unwrap();
+    let monitor = monitor.to_text();
+    let call = |method: &str, args: &str, query: bool| {
+        let mut argv = vec![
+            "canister",
+            "call",
+            "--network",
+            &url,
+            "--root-key",
+            &root_key,
+            "--identity",
+            "operator",
+            "--candid",
+            did,
+            &monitor,
+            method,
+            args,
+        ];
+        if query {
+            argv.push("--query");
+        }
+        icp(&binary, &home, &argv)
+    };
+
+    // An update through the synchronous call endpoint, its certificate checked by icp.
+    let register = format!(
+        r#"(record {{ canister_id = principal "{watched}"; label = opt "watched"; cycles_threshold = opt 1_000_000_000_000; hooks = record {{ on_low_cycles = true; on_low_memory = true; on_error = true }} }})"#
+    );
+    let registered = call("register", &register, false);
+    assert!(registered.contains("Ok"), "{registered}");
+
+    // Queries, decoded with the .did file.
+    let listed = call("list_registrations", "(null, 50)", true);
+    assert!(listed.contains("\"watched\""), "{listed}");
+    assert!(listed.contains(&watched.to_text()), "{listed}");
+    let events = call("events", "(record { limit = opt 10 })", true);
+    assert!(events.contains("events"), "{events}");
+    let dead = call("dead_letters", "(null, null, 10)", true);
+    assert!(dead.contains("dead_letters = vec {}"), "{dead}");
+
+    // The same query as an update (no `--query`) answers alike, certified.
+    let listed_by_update = call("list_registrations", "(null, 50)", false);
+    assert_eq!(listed_by_update, listed);
+
+    // A method the interface does not have is refused by icp from the .did file.
+    let unknown = Command::new(&binary)
+        .env("ICP_HOME", &home)
+        .args([
+            "canister",
+            "call",
+            "--network",
+            &url,
+            "--root-key",
+            &root_key,
+            "--candid",
+            did,
+            &monitor,
+            "no_such_method",
+            "()",
+        ])
+        .output()
+        .unwrap();
+    assert!(!unknown.status.success());
+    std::fs::remove_dir_all(home).unwrap();
+}
+
+/// The root key from the instance's `/api/v2/status`, as the Rust agent reads it.
+fn fetch_root_key(url: &str) -> Vec<u8> {
+    let agent = ic_agent::Agent::builder().with_url(url).build().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(agent.fetch_root_key()).unwrap();
+    agent.read_root_key()
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A fresh directory under the system's temporary directory.
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
