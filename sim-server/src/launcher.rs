@@ -46,6 +46,7 @@ pub struct LauncherStatus {
 pub async fn launch(options: LaunchOptions) -> std::io::Result<()> {
     let bind = options.bind.as_str();
     let config_listener = tokio::net::TcpListener::bind((bind, 0)).await?;
+    let gateway_listener = tokio::net::TcpListener::bind((bind, options.gateway_port)).await?;
     let state = Arc::new(ServerState {
         instances: Default::default(),
         blobs: Default::default(),
@@ -64,7 +65,7 @@ pub async fn launch(options: LaunchOptions) -> std::io::Result<()> {
         v: "1".to_string(),
         instance_id: state.instances.add(instance),
         config_port: config_listener.local_addr()?.port(),
-        gateway_port: options.gateway_port,
+        gateway_port: gateway_listener.local_addr()?.port(),
         root_key,
         default_effective_canister_id,
         supported_features: Vec::new(),
@@ -73,7 +74,6 @@ pub async fn launch(options: LaunchOptions) -> std::io::Result<()> {
     let rest = routes::router(state);
     let gateway = gateway(rest.clone(), instance_id);
     write_status(&options.status_dir, &status)?;
-    let gateway_listener = tokio::net::TcpListener::bind((bind, options.gateway_port)).await?;
     tokio::try_join!(async { axum::serve(config_listener, rest).await }, async {
         axum::serve(gateway_listener, gateway).await
     },)?;

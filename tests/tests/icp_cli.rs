@@ -1,14 +1,16 @@
 //! The real `icp` binary (icp-cli, from npm's `@icp-sdk/icp-cli-linux-x64`) operating the monitor
-//! on ic-sim: the monitor is installed through the `pocket-ic` client, then `icp canister call`
-//! reaches it through the instance's HTTPS interface as a connected network (`--network <URL>
-//! --root-key <hex>`), with `monitor/monitor.did` for the arguments and replies: an update
-//! (`register`), and queries (`list_registrations`, `events`, `dead_letters`). The binary is
+//! on ic-sim: `icp build` builds it through the workspace's icp.yaml (offline), a canister the
+//! operator controls is created through the `pocket-ic` client, and `icp canister install` and
+//! `icp canister call` reach it through the instance's HTTPS interface as a connected network
+//! (`--network <URL> --root-key <hex>`), with `monitor/monitor.did` for the arguments and
+//! replies: an update (`register`), and queries (`list_registrations`, `events`,
+//! `dead_letters`). The binary is
 //! installed into `target/icp-cli/` when missing; if npm or its registry cannot be reached the
 //! test fails and says so.
 
 use candid::Principal;
-use canister_hooks_testkit::monitor::{encode_init, MonitorInit};
 use integration_tests::{canister_wasm, workspace_root};
+use pocket_ic::CanisterSettings;
 use pocket_ic::PocketIcBuilder;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -47,10 +49,10 @@ fn icp_binary() -> PathBuf {
 }
 
 /// Runs `icp` with its global data under `home`; its stdout, or a panic with both streams.
-fn icp(binary: &Path, home: &Path, args: &[&str]) -> String {
+fn icp(binary: &Path, home: &Path, args: &[&str], dir: &Path) -> String {
     let output = Command::new(binary)
         .env("ICP_HOME", home)
-        .current_dir(home)
+        .current_dir(dir)
         .args(args)
         .output()
         .expect("icp runs");
@@ -67,7 +69,12 @@ fn icp(binary: &Path, home: &Path, args: &[&str]) -> String {
 #[test]
 fn icp_canister_call_operates_the_monitor_on_ic_sim() {
     let binary = icp_binary();
-    let version = icp(&binary, &workspace_root(), &["--version"]);
+    let version = icp(
+        &binary,
+        &workspace_root(),
+        &["--version"],
+        &workspace_root(),
+    );
     assert!(version.contains("1.5.0"), "{version}");
     let home = tempdir("icp-home");
     icp(
@@ -81,29 +88,65 @@ fn icp_canister_call_operates_the_monitor_on_ic_sim() {
             "plaintext",
             "-q",
         ],
+        &home,
     );
     let operator = icp(
         &binary,
         &home,
         &["identity", "principal", "--identity", "operator"],
+        &home,
     );
     let operator = Principal::from_text(operator.trim()).expect("a principal");
 
+    // `icp build` runs the monitor's build step offline: scripts/build-canisters.sh, then a copy.
+    let root = workspace_root();
+    let artifact = root.join(".icp/cache/artifacts/monitor");
+    let _ = std::fs::remove_file(&artifact);
+    icp(&binary, &home, &["build", "monitor"], &root);
+    assert_eq!(
+        std::fs::read(&artifact).unwrap(),
+        canister_wasm("hooks-monitor"),
+        "icp's build output is target/canisters/hooks-monitor.wasm"
+    );
+
+    // A canister the operator controls, created through the pocket-ic API (icp creates canisters
+    // through the cycles ledger and the CMC, which ic-sim does not have), installed by icp.
     let pic = PocketIcBuilder::new().with_application_subnet().build();
-    let monitor = pic.create_canister();
+    let monitor = pic.create_canister_with_settings(
+        None,
+        Some(CanisterSettings {
+            controllers: Some(vec![operator]),
+            ..Default::default()
+        }),
+    );
     pic.add_cycles(monitor, 100_000_000_000_000);
-    let init = encode_init(Some(MonitorInit {
-        config: None,
-        admins: Some(vec![operator]),
-        read_settings: None,
-    }));
-    pic.install_canister(monitor, canister_wasm("hooks-monitor"), init, None);
     let watched = pic.create_canister();
     pic.add_cycles(watched, 10_000_000_000_000);
     pic.set_controllers(watched, None, vec![Principal::anonymous(), monitor])
         .unwrap();
     let url = pic.auto_progress().to_string();
     let root_key = hex(&fetch_root_key(&url));
+    let init = format!("(opt record {{ admins = opt vec {{ principal \"{operator}\" }} }})");
+    icp(
+        &binary,
+        &home,
+        &[
+            "canister",
+            "install",
+            "--network",
+            &url,
+            "--root-key",
+            &root_key,
+            "--identity",
+            "operator",
+            "--wasm",
+            artifact.to_str().unwrap(),
+            "--args",
+            &init,
+            &monitor.to_text(),
+        ],
+        &home,
+    );
     let did = workspace_root().join("monitor/monitor.did");
     let did = did.to_str().unwrap();
     let monitor = monitor.to_text();
@@ -126,7 +169,7 @@ fn icp_canister_call_operates_the_monitor_on_ic_sim() {
         if query {
             argv.push("--query");
         }
-        icp(&binary, &home, &argv)
+        icp(&binary, &home, &argv, &home)
     };
 
     // An update through the synchronous call endpoint, its certificate checked by icp.
