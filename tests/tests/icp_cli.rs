@@ -4,7 +4,8 @@
 //! `icp canister call` reach it through the instance's HTTPS interface as a connected network
 //! (`--network <URL> --root-key <hex>`), with `monitor/monitor.did` for the arguments and
 //! replies: an update (`register`), and queries (`list_registrations`, `events`,
-//! `dead_letters`). The binary is
+//! `dead_letters`); and `icp network start` runs `ic-sim-server` as its network launcher as far
+//! as ic-sim can go. The binary is
 //! installed into `target/icp-cli/` when missing; if npm or its registry cannot be reached the
 //! test fails and says so.
 
@@ -52,6 +53,7 @@ fn icp_binary() -> PathBuf {
 fn icp(binary: &Path, home: &Path, args: &[&str], dir: &Path) -> String {
     let output = Command::new(binary)
         .env("ICP_HOME", home)
+        .env("DO_NOT_TRACK", "1")
         .current_dir(dir)
         .args(args)
         .output()
@@ -195,6 +197,7 @@ fn icp_canister_call_operates_the_monitor_on_ic_sim() {
     // A method the interface does not have is refused by icp from the .did file.
     let unknown = Command::new(&binary)
         .env("ICP_HOME", &home)
+        .env("DO_NOT_TRACK", "1")
         .args([
             "canister",
             "call",
@@ -220,6 +223,46 @@ fn fetch_root_key(url: &str) -> Vec<u8> {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(agent.fetch_root_key()).unwrap();
     agent.read_root_key()
+}
+
+/// `icp network start` runs ic-sim-server as its network launcher: icp accepts the status file
+/// (root key, gateway port) and talks to the network, then stops at the first thing ic-sim lacks,
+/// the cycles ledger, through which icp creates the Candid UI canister (see sim/README.md). When
+/// ic-sim gains it, this test fails and the README's account must change with it.
+#[test]
+fn icp_network_start_runs_ic_sim_as_launcher_until_the_cycles_ledger_is_needed() {
+    let binary = icp_binary();
+    let launcher = workspace_root().join("target/debug/ic-sim-server");
+    assert!(
+        launcher.exists(),
+        "build it first: cargo build -p ic-sim-server"
+    );
+    let project = tempdir("icp-launcher-project");
+    std::fs::write(
+        project.join("icp.yaml"),
+        "networks:\n  - name: local\n    mode: managed\n    gateway:\n      bind: 127.0.0.1\n      port: 0\n",
+    )
+    .unwrap();
+    let output = Command::new(&binary)
+        .env("ICP_HOME", &project)
+        .env("DO_NOT_TRACK", "1")
+        .env("ICP_CLI_NETWORK_LAUNCHER_PATH", &launcher)
+        .current_dir(&project)
+        .args(["network", "start"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(
+        stderr.contains("Seeding ICP and cycles account balances"),
+        "icp read the launcher's status and reached the network:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("Failed to create canister for Candid UI")
+            && stderr.contains("Canister um5iw-rqaaa-aaaaq-qaaba-cai not found"),
+        "{stderr}"
+    );
+    std::fs::remove_dir_all(project).unwrap();
 }
 
 fn hex(bytes: &[u8]) -> String {
