@@ -194,6 +194,29 @@ fn icp_canister_call_operates_the_monitor_on_ic_sim() {
     let listed_by_update = call("list_registrations", "(null, 50)", false);
     assert_eq!(listed_by_update, listed);
 
+    // Without `--candid`, icp reads the interface from the canister's certified
+    // `candid:service` metadata (read_state `/canister/<id>/metadata/candid:service`).
+    let from_metadata = icp(
+        &binary,
+        &home,
+        &[
+            "canister",
+            "call",
+            "--network",
+            &url,
+            "--root-key",
+            &root_key,
+            "--identity",
+            "operator",
+            &monitor,
+            "list_registrations",
+            "(null, 50)",
+            "--query",
+        ],
+        &home,
+    );
+    assert_eq!(from_metadata, listed);
+
     // A method the interface does not have is refused by icp from the .did file.
     let unknown = Command::new(&binary)
         .env("ICP_HOME", &home)
