@@ -2,19 +2,17 @@
 //! on ic-sim: `icp build` builds it through the workspace's icp.yaml (offline), a canister the
 //! operator controls is created through the `pocket-ic` client, and `icp canister install` and
 //! `icp canister call` reach it through the instance's HTTPS interface as a connected network
-//! (`--network <URL> --root-key <hex>`), with `monitor/monitor.did` for the arguments and
-//! replies: an update (`register`), and queries (`list_registrations`, `events`,
-//! `dead_letters`); and `icp network start` runs `ic-sim-server` as its network launcher as far
-//! as ic-sim can go. The binary is
-//! installed into `target/icp-cli/` when missing; if npm or its registry cannot be reached the
-//! test fails and says so.
+//! (`--network <URL> --root-key <hex>`), with `monitor/monitor.did` or the canister's own
+//! `candid:service` metadata for the arguments and replies: an update (`register`) and queries
+//! (`list_registrations`, `events`, `dead_letters`). `icp network start` runs `ic-sim-server` as
+//! its network launcher as far as ic-sim can go. The binary is installed into `target/icp-cli/`
+//! when missing; if npm or its registry cannot be reached the test fails and says so.
 
 use candid::Principal;
 use integration_tests::{canister_wasm, workspace_root};
-use pocket_ic::CanisterSettings;
-use pocket_ic::PocketIcBuilder;
+use pocket_ic::{CanisterSettings, PocketIcBuilder};
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 
 /// The icp-cli release the test runs.
 const ICP_CLI_PACKAGE: &str = "@icp-sdk/icp-cli-linux-x64@1.5.0";
@@ -49,62 +47,80 @@ fn icp_binary() -> PathBuf {
     }
 }
 
-/// Runs `icp` with its global data under `home`; its stdout, or a panic with both streams.
-fn icp(binary: &Path, home: &Path, args: &[&str], dir: &Path) -> String {
-    let output = Command::new(binary)
-        .env("ICP_HOME", home)
-        .env("DO_NOT_TRACK", "1")
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .expect("icp runs");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "icp {args:?} failed ({}):\n{stdout}\n{}",
-        output.status,
-        String::from_utf8_lossy(&output.stderr)
-    );
-    stdout
+/// The `icp` binary with its global data (identities, settings) in a fresh `home`, telemetry off.
+struct Icp {
+    binary: PathBuf,
+    home: PathBuf,
+}
+
+impl Icp {
+    fn new(home: &str) -> Self {
+        Icp {
+            binary: icp_binary(),
+            home: tempdir(home),
+        }
+    }
+
+    /// Runs `icp args` in `dir`; its output, whatever its exit status.
+    fn output(&self, dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
+        let mut command = Command::new(&self.binary);
+        command
+            .env("ICP_HOME", &self.home)
+            .env("DO_NOT_TRACK", "1")
+            .current_dir(dir)
+            .args(args);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        command.output().expect("icp runs")
+    }
+
+    /// Runs `icp args` in `dir`; its stdout, or a panic with both streams.
+    fn run_in(&self, dir: &Path, args: &[&str]) -> String {
+        let output = self.output(dir, args, &[]);
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "icp {args:?} failed ({}):\n{stdout}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+    }
+
+    /// Runs `icp args` in its home.
+    fn run(&self, args: &[&str]) -> String {
+        self.run_in(&self.home, args)
+    }
+}
+
+impl Drop for Icp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
 }
 
 #[test]
 fn icp_canister_call_operates_the_monitor_on_ic_sim() {
-    let binary = icp_binary();
-    let version = icp(
-        &binary,
-        &workspace_root(),
-        &["--version"],
-        &workspace_root(),
-    );
+    let icp = Icp::new("icp-home");
+    let version = icp.run(&["--version"]);
     assert!(version.contains("1.5.0"), "{version}");
-    let home = tempdir("icp-home");
-    icp(
-        &binary,
-        &home,
-        &[
-            "identity",
-            "new",
-            "operator",
-            "--storage",
-            "plaintext",
-            "-q",
-        ],
-        &home,
-    );
-    let operator = icp(
-        &binary,
-        &home,
-        &["identity", "principal", "--identity", "operator"],
-        &home,
-    );
+    icp.run(&[
+        "identity",
+        "new",
+        "operator",
+        "--storage",
+        "plaintext",
+        "-q",
+    ]);
+    let operator = icp.run(&["identity", "principal", "--identity", "operator"]);
     let operator = Principal::from_text(operator.trim()).expect("a principal");
 
     // `icp build` runs the monitor's build step offline: scripts/build-canisters.sh, then a copy.
     let root = workspace_root();
     let artifact = root.join(".icp/cache/artifacts/monitor");
     let _ = std::fs::remove_file(&artifact);
-    icp(&binary, &home, &["build", "monitor"], &root);
+    icp.run_in(&root, &["build", "monitor"]);
     assert_eq!(
         std::fs::read(&artifact).unwrap(),
         canister_wasm("hooks-monitor"),
@@ -114,13 +130,11 @@ fn icp_canister_call_operates_the_monitor_on_ic_sim() {
     // A canister the operator controls, created through the pocket-ic API (icp creates canisters
     // through the cycles ledger and the CMC, which ic-sim does not have), installed by icp.
     let pic = PocketIcBuilder::new().with_application_subnet().build();
-    let monitor = pic.create_canister_with_settings(
-        None,
-        Some(CanisterSettings {
-            controllers: Some(vec![operator]),
-            ..Default::default()
-        }),
-    );
+    let settings = CanisterSettings {
+        controllers: Some(vec![operator]),
+        ..Default::default()
+    };
+    let monitor = pic.create_canister_with_settings(None, Some(settings));
     pic.add_cycles(monitor, 100_000_000_000_000);
     let watched = pic.create_canister();
     pic.add_cycles(watched, 10_000_000_000_000);
@@ -128,124 +142,61 @@ fn icp_canister_call_operates_the_monitor_on_ic_sim() {
         .unwrap();
     let url = pic.auto_progress().to_string();
     let root_key = hex(&fetch_root_key(&url));
+    let network = ["--network", &url, "--root-key", &root_key];
+    let as_operator = ["--identity", "operator"];
     let init = format!("(opt record {{ admins = opt vec {{ principal \"{operator}\" }} }})");
-    icp(
-        &binary,
-        &home,
-        &[
-            "canister",
-            "install",
-            "--network",
-            &url,
-            "--root-key",
-            &root_key,
-            "--identity",
-            "operator",
-            "--wasm",
-            artifact.to_str().unwrap(),
-            "--args",
-            &init,
-            &monitor.to_text(),
-        ],
-        &home,
-    );
-    let did = workspace_root().join("monitor/monitor.did");
-    let did = did.to_str().unwrap();
     let monitor = monitor.to_text();
-    let call = |method: &str, args: &str, query: bool| {
-        let mut argv = vec![
-            "canister",
-            "call",
-            "--network",
-            &url,
-            "--root-key",
-            &root_key,
-            "--identity",
-            "operator",
-            "--candid",
-            did,
-            &monitor,
-            method,
-            args,
-        ];
-        if query {
-            argv.push("--query");
-        }
-        icp(&binary, &home, &argv, &home)
+    let wasm = artifact.to_str().unwrap();
+    let install = [&["canister", "install"], &network[..], &as_operator];
+    icp.run(
+        &[
+            &install.concat()[..],
+            &["--wasm", wasm, "--args", &init, &monitor],
+        ]
+        .concat(),
+    );
+
+    let did = root.join("monitor/monitor.did");
+    let with_did = ["--candid", did.to_str().unwrap()];
+    let call = |interface: &[&str], method: &str, args: &str, query: bool| {
+        let mode: &[&str] = if query { &["--query"] } else { &[] };
+        let head = [&["canister", "call"], &network[..], &as_operator, interface].concat();
+        icp.run(&[&head[..], &[&monitor, method, args], mode].concat())
     };
 
     // An update through the synchronous call endpoint, its certificate checked by icp.
     let register = format!(
         r#"(record {{ canister_id = principal "{watched}"; label = opt "watched"; cycles_threshold = opt 1_000_000_000_000; hooks = record {{ on_low_cycles = true; on_low_memory = true; on_error = true }} }})"#
     );
-    let registered = call("register", &register, false);
+    let registered = call(&with_did, "register", &register, false);
     assert!(registered.contains("Ok"), "{registered}");
 
     // Queries, decoded with the .did file.
-    let listed = call("list_registrations", "(null, 50)", true);
+    let listed = call(&with_did, "list_registrations", "(null, 50)", true);
     assert!(listed.contains("\"watched\""), "{listed}");
     assert!(listed.contains(&watched.to_text()), "{listed}");
-    let events = call("events", "(record { limit = opt 10 })", true);
+    let events = call(&with_did, "events", "(record { limit = opt 10 })", true);
     assert!(events.contains("events"), "{events}");
-    let dead = call("dead_letters", "(null, null, 10)", true);
+    let dead = call(&with_did, "dead_letters", "(null, null, 10)", true);
     assert!(dead.contains("dead_letters = vec {}"), "{dead}");
 
     // The same query as an update (no `--query`) answers alike, certified.
-    let listed_by_update = call("list_registrations", "(null, 50)", false);
+    let listed_by_update = call(&with_did, "list_registrations", "(null, 50)", false);
     assert_eq!(listed_by_update, listed);
 
     // Without `--candid`, icp reads the interface from the canister's certified
     // `candid:service` metadata (read_state `/canister/<id>/metadata/candid:service`).
-    let from_metadata = icp(
-        &binary,
-        &home,
-        &[
-            "canister",
-            "call",
-            "--network",
-            &url,
-            "--root-key",
-            &root_key,
-            "--identity",
-            "operator",
-            &monitor,
-            "list_registrations",
-            "(null, 50)",
-            "--query",
-        ],
-        &home,
-    );
+    let from_metadata = call(&[], "list_registrations", "(null, 50)", true);
     assert_eq!(from_metadata, listed);
 
-    // A method the interface does not have is refused by icp from the .did file.
-    let unknown = Command::new(&binary)
-        .env("ICP_HOME", &home)
-        .env("DO_NOT_TRACK", "1")
-        .args([
-            "canister",
-            "call",
-            "--network",
-            &url,
-            "--root-key",
-            &root_key,
-            "--candid",
-            did,
-            &monitor,
-            "no_such_method",
-            "()",
-        ])
-        .output()
-        .unwrap();
+    // A method the interface does not have is refused.
+    let head = [&["canister", "call"], &network[..], &with_did].concat();
+    let unknown = icp.output(
+        &icp.home,
+        &[&head[..], &[&monitor, "nope", "()"]].concat(),
+        &[],
+    );
     assert!(!unknown.status.success());
-    std::fs::remove_dir_all(home).unwrap();
-}
-
-/// The root key from the instance's `/api/v2/status`, as the Rust agent reads it.
-fn fetch_root_key(url: &str) -> Vec<u8> {
-    let agent = ic_agent::Agent::builder().with_url(url).build().unwrap();
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    runtime.block_on(agent.fetch_root_key()).unwrap();
-    agent.read_root_key()
 }
 
 /// `icp network start` runs ic-sim-server as its network launcher: icp accepts the status file
@@ -254,26 +205,22 @@ fn fetch_root_key(url: &str) -> Vec<u8> {
 /// ic-sim gains it, this test fails and the README's account must change with it.
 #[test]
 fn icp_network_start_runs_ic_sim_as_launcher_until_the_cycles_ledger_is_needed() {
-    let binary = icp_binary();
+    let icp = Icp::new("icp-launcher-project");
     let launcher = workspace_root().join("target/debug/ic-sim-server");
     assert!(
         launcher.exists(),
         "build it first: cargo build -p ic-sim-server"
     );
-    let project = tempdir("icp-launcher-project");
     std::fs::write(
-        project.join("icp.yaml"),
+        icp.home.join("icp.yaml"),
         "networks:\n  - name: local\n    mode: managed\n    gateway:\n      bind: 127.0.0.1\n      port: 0\n",
     )
     .unwrap();
-    let output = Command::new(&binary)
-        .env("ICP_HOME", &project)
-        .env("DO_NOT_TRACK", "1")
-        .env("ICP_CLI_NETWORK_LAUNCHER_PATH", &launcher)
-        .current_dir(&project)
-        .args(["network", "start"])
-        .output()
-        .unwrap();
+    let output = icp.output(
+        &icp.home,
+        &["network", "start"],
+        &[("ICP_CLI_NETWORK_LAUNCHER_PATH", &launcher)],
+    );
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!output.status.success());
     assert!(
@@ -285,7 +232,14 @@ fn icp_network_start_runs_ic_sim_as_launcher_until_the_cycles_ledger_is_needed()
             && stderr.contains("Canister um5iw-rqaaa-aaaaq-qaaba-cai not found"),
         "{stderr}"
     );
-    std::fs::remove_dir_all(project).unwrap();
+}
+
+/// The root key from the instance's `/api/v2/status`, as the Rust agent reads it.
+fn fetch_root_key(url: &str) -> Vec<u8> {
+    let agent = ic_agent::Agent::builder().with_url(url).build().unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(agent.fetch_root_key()).unwrap();
+    agent.read_root_key()
 }
 
 fn hex(bytes: &[u8]) -> String {
