@@ -13,12 +13,18 @@ use integration_tests::{canister_wasm, workspace_root};
 use pocket_ic::{CanisterSettings, PocketIcBuilder};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use std::sync::Mutex;
 
 /// The icp-cli release the test runs.
 const ICP_CLI_PACKAGE: &str = "@icp-sdk/icp-cli-linux-x64@1.5.0";
 
 /// The `icp` binary under `target/icp-cli/`, installed with npm when missing.
 fn icp_binary() -> PathBuf {
+    // The tests of this file run in parallel: one installs, the others wait for it.
+    static INSTALLING: Mutex<()> = Mutex::new(());
+    let _installing = INSTALLING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let prefix = workspace_root().join("target/icp-cli");
     let binary = prefix.join("node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp");
     if binary.exists() {
@@ -26,13 +32,9 @@ fn icp_binary() -> PathBuf {
     }
     std::fs::create_dir_all(&prefix).unwrap();
     let installed = Command::new("npm")
-        .args([
-            "install",
-            "--no-save",
-            "--no-audit",
-            "--no-fund",
-            "--prefix",
-        ])
+        .args(["install", "--no-save", "--no-audit", "--no-fund"])
+        // An unreachable registry fails within seconds, not after npm's minute of retries.
+        .args(["--fetch-retries=0", "--fetch-timeout=10000", "--prefix"])
         .arg(&prefix)
         .arg(ICP_CLI_PACKAGE)
         .status();
