@@ -93,3 +93,11 @@ ensure_shellcheck() {
   command -v shellcheck >/dev/null && return
   apt_install "lint of scripts/*.sh" "the shell script lint needs shellcheck on PATH" shellcheck
 }
+
+# Installs Debian's Node.js and npm, unless npm is present: the icp-cli test installs the real
+# `icp` binary from npm (tests/tests/icp_cli.rs).
+ensure_npm() {
+  command -v npm >/dev/null && return
+  apt_install "the icp-cli test fetches icp from npm" \
+    "the icp-cli test needs npm on PATH (Node.js)" nodejs npm
+}

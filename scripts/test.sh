@@ -12,6 +12,7 @@ source "$root/scripts/lib.sh"
 ensure_rust_components
 ensure_headless_browser
 ensure_shellcheck
+ensure_npm
 
 step "formatting (cargo fmt --check)"
 cargo fmt --all --check

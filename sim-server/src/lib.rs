@@ -1,6 +1,7 @@
 //! `ic-sim-server`: serves the PocketIC REST protocol (as the `pocket-ic` 16.x client speaks it)
-//! on top of the `ic-sim` engine, so ordinary `pocket-ic` tests run against the emulator. Each
-//! request becomes a call on the engine's public API.
+//! on top of the `ic-sim` engine, so ordinary `pocket-ic` tests run against the emulator, with each
+//! instance's IC HTTPS interface for agents (`https`), and can act as icp-cli's network launcher
+//! (`launcher`). Each request becomes a call on the engine's public API.
 
 mod blobs;
 mod canister_http;
@@ -9,6 +10,7 @@ mod convert;
 mod error;
 mod https;
 mod instances;
+pub mod launcher;
 mod lifecycle;
 mod routes;
 mod snapshot_dir;

@@ -262,6 +262,20 @@ impl Sim {
         Ok(self.canister(c)?.instance.as_ref().map(|i| i.module().hash))
     }
 
+    /// The installed module's public metadata sections (`icp:public <name>`), by name; empty
+    /// when no code is installed.
+    pub fn public_metadata(
+        &self,
+        c: Principal,
+    ) -> Result<std::collections::BTreeMap<String, Vec<u8>>, SimError> {
+        Ok(self
+            .canister(c)?
+            .instance
+            .as_ref()
+            .map(|i| i.module().info.metadata.public.clone())
+            .unwrap_or_default())
+    }
+
     /// Number of compiled modules in the cache.
     pub fn cached_modules(&self) -> usize {
         self.cache.len()

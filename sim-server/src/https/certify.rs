@@ -105,6 +105,10 @@ pub fn state_tree(sim: &Sim, log: &CallLog, keys: &Keys) -> LabeledTree {
         if let Ok(controllers) = sim.controllers(canister) {
             tree.insert(&[b"canister", id, b"controllers"], cbor(&controllers));
         }
+        // Public metadata only: private sections are for controllers, and the tree is shared.
+        for (name, section) in sim.public_metadata(canister).unwrap_or_default() {
+            tree.insert(&[b"canister", id, b"metadata", name.as_bytes()], section);
+        }
     }
     tree
 }
