@@ -8,53 +8,11 @@
 # messages (dfx uses the same).
 # shellcheck disable=SC2034 # used by the scripts that source this file
 SLICE_BYTES=2000000
-# dfx's `--network` option, empty for dfx's default network.
-network=()
-# The command line, read by `parse_arguments`: the positional arguments, and each option given
-# with its value (`true` for a flag).
-positionals=()
-declare -A options=()
 
 scripts_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 # shellcheck source=scripts/messages.sh
 source "$scripts_dir/messages.sh"
-
-# Reads the command line "${@:3}": the options named in "$1" take a value (`--name value` or
-# `--name=value`), those in "$2" none, `--network NAME` sets `network`, `-h`/`--help` prints
-# `usage`; anything else starting with `-` is bad usage, the rest is positional.
-parse_arguments() {
-  local value_options=" $1 --network " flag_options=" $2 "
-  shift 2
-  while [ $# -gt 0 ]; do
-    case "$1" in
-      -h | --help)
-        usage
-        exit 0
-        ;;
-      --*=*)
-        set -- "${1%%=*}" "${1#*=}" "${@:2}"
-        continue
-        ;;
-      -*)
-        if [[ "$value_options" == *" $1 "* ]]; then
-          [ $# -ge 2 ] || bad_usage "$1 needs a value"
-          options[$1]=$2
-          shift
-        elif [[ "$flag_options" == *" $1 "* ]]; then
-          options[$1]=true
-        else
-          bad_usage "unknown option $1"
-        fi
-        ;;
-      *) positionals+=("$1") ;;
-    esac
-    shift
-  done
-  if [ -n "${options[--network]:-}" ]; then
-    network=(--network "${options[--network]}")
-  fi
-}
 
 # Dies unless dfx is 0.29.0 or later: older releases have no `dfx canister snapshot download`
 # and refuse to call the management canister's snapshot data methods.

@@ -295,54 +295,18 @@ hex_blob() {
 }
 
 # --- Arguments ---------------------------------------------------------------------------------
-canister="" module="" arg_text="" candid="" rehearse_on="" keep_rehearsal=false
-health_query="" skip_pre_upgrade=false reason="" monitor=monitor
-drain_timeout="" stop_timeout="" ready_timeout="" call_timeout=""
-network=()
-while [ $# -gt 0 ]; do
-  case "$1" in
-    -h | --help)
-      usage
-      exit 0
-      ;;
-    --*=*)
-      # `--option=value` is `--option value`.
-      set -- "${1%%=*}" "${1#*=}" "${@:2}"
-      continue
-      ;;
-    --keep-rehearsal) keep_rehearsal=true ;;
-    --skip-pre-upgrade) skip_pre_upgrade=true ;;
-    --arg | --candid | --rehearse-on | --health-query | --reason | --monitor | --network | \
-      --drain-timeout | --stop-timeout | --ready-timeout | --call-timeout)
-      [ $# -ge 2 ] || bad_usage "$1 needs a value"
-      case "$1" in
-        --arg) arg_text=$2 ;;
-        --candid) candid=$2 ;;
-        --rehearse-on) rehearse_on=$2 ;;
-        --health-query) health_query=$2 ;;
-        --reason) reason=$2 ;;
-        --monitor) monitor=$2 ;;
-        --network) network=(--network "$2") ;;
-        --drain-timeout) drain_timeout=$2 ;;
-        --stop-timeout) stop_timeout=$2 ;;
-        --ready-timeout) ready_timeout=$2 ;;
-        --call-timeout) call_timeout=$2 ;;
-      esac
-      shift
-      ;;
-    -*) bad_usage "unknown option $1" ;;
-    *)
-      if [ -z "$canister" ]; then
-        canister=$1
-      elif [ -z "$module" ]; then
-        module=$1
-      else
-        bad_usage "unexpected argument $1 (give one canister and one module)"
-      fi
-      ;;
-  esac
-  shift
-done
+parse_arguments "--arg --candid --rehearse-on --health-query --reason --monitor --drain-timeout \
+  --stop-timeout --ready-timeout --call-timeout" "--keep-rehearsal --skip-pre-upgrade" "$@"
+[ ${#positionals[@]} -le 2 ] ||
+  bad_usage "unexpected argument ${positionals[2]} (give one canister and one module)"
+canister=${positionals[0]:-} module=${positionals[1]:-}
+arg_text=${options[--arg]:-} candid=${options[--candid]:-} rehearse_on=${options[--rehearse-on]:-}
+health_query=${options[--health-query]:-} reason=${options[--reason]:-}
+monitor=${options[--monitor]:-monitor}
+keep_rehearsal=${options[--keep-rehearsal]:-false}
+skip_pre_upgrade=${options[--skip-pre-upgrade]:-false}
+drain_timeout=${options[--drain-timeout]:-} stop_timeout=${options[--stop-timeout]:-}
+ready_timeout=${options[--ready-timeout]:-} call_timeout=${options[--call-timeout]:-}
 if [ -z "$canister" ] || [ -z "$module" ]; then
   usage >&2
   exit 2
