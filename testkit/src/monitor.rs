@@ -28,18 +28,6 @@ pub fn encode_init(init: Option<MonitorInit>) -> Vec<u8> {
     candid::encode_one(init).expect("the monitor's init argument encodes")
 }
 
-/// A `GET url` request, with `Authorization: Bearer <token>` when given.
-pub fn http_get(url: &str, token: Option<&str>) -> HttpRequest {
-    HttpRequest {
-        method: "GET".into(),
-        url: url.into(),
-        headers: token
-            .map(|t| vec![("Authorization".into(), format!("Bearer {t}"))])
-            .unwrap_or_default(),
-        body: Default::default(),
-    }
-}
-
 /// Registration of `canister_id` under `label` with every hook, a cycles threshold of
 /// `cycles_threshold` and `poll` bounds (the monitor's defaults where `None`), and nothing else.
 pub fn register_args(
@@ -282,7 +270,7 @@ impl<I: Ic> Client<'_, I, Monitor> {
 
     /// `GET url` through `http_request`, with `Authorization: Bearer <token>` when given.
     pub fn http_get(&self, url: &str, token: Option<&str>) -> Result<HttpResponse, RejectResponse> {
-        self.query("http_request", (http_get(url, token),))
+        self.query("http_request", (HttpRequest::get(url, token),))
     }
 
     /// The text of `GET /metrics`, presenting `token` when given; panics on another status

@@ -7,7 +7,7 @@
 use candid::{IDLArgs, Principal};
 use canister_hooks::events::{ErrorReport, ErrorSource};
 use canister_hooks_testkit::monitor::{
-    encode_init, http_get, AdminError, EventFilter, HttpPages, HttpResponse, MonitorClient,
+    encode_init, AdminError, EventFilter, HttpPages, HttpRequest, HttpResponse, MonitorClient,
     OperationFilter, ReadPolicy, ReadSettings, ReadSettingsUpdate, RegisterArgs,
 };
 use canister_hooks_testkit::{canister_wasm, Client};
@@ -37,7 +37,7 @@ fn argument(method: &str, target: Principal) -> Option<Vec<u8>> {
         "stats" | "get_config" | "list_admins" | "read_settings" | "webhook_status" => {
             candid::encode_args(())
         }
-        "http_request" => candid::encode_one(http_get("/metrics", None)),
+        "http_request" => candid::encode_one(HttpRequest::get("/metrics", None)),
         _ => return None,
     };
     Some(arg.unwrap())
@@ -358,7 +358,10 @@ fn pages_follow_their_setting_and_a_restricted_monitor_leaks_nothing() {
         }
     }
     let as_update: HttpResponse = stranger
-        .update("http_request", (http_get("/metrics", Some(&rotated)),))
+        .update(
+            "http_request",
+            (HttpRequest::get("/metrics", Some(&rotated)),),
+        )
         .unwrap();
     assert_eq!(as_update.status_code, 403);
     shows_nothing(&fleet, target, &as_update, "http_request as an update");

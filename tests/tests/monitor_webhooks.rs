@@ -358,15 +358,7 @@ fn a_stranger_cannot_read_or_change_channels_and_no_url_shows_anywhere() {
         .expect("public settings");
     let page = |path: &str| -> String {
         let response: HttpResponse = theirs
-            .query(
-                "http_request",
-                (HttpRequest {
-                    method: "GET".into(),
-                    url: path.into(),
-                    headers: vec![],
-                    body: Default::default(),
-                },),
-            )
+            .query("http_request", (HttpRequest::get(path, None),))
             .unwrap();
         String::from_utf8(response.body.into_vec()).unwrap()
     };

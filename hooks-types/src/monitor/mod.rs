@@ -465,6 +465,20 @@ pub struct HttpRequest {
     pub body: serde_bytes::ByteBuf,
 }
 
+impl HttpRequest {
+    /// A `GET url` request, with `Authorization: Bearer <token>` when a token is given.
+    pub fn get(url: &str, bearer_token: Option<&str>) -> Self {
+        Self {
+            method: "GET".into(),
+            url: url.into(),
+            headers: bearer_token
+                .map(|t| vec![("Authorization".into(), format!("Bearer {t}"))])
+                .unwrap_or_default(),
+            body: Default::default(),
+        }
+    }
+}
+
 /// The answer to an [`HttpRequest`].
 #[derive(CandidType, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub struct HttpResponse {

@@ -211,12 +211,7 @@ mod tests {
     use crate::policy::validation::tests::canister;
 
     fn get(url: &str) -> HttpRequest {
-        HttpRequest {
-            method: "GET".into(),
-            url: url.into(),
-            headers: vec![],
-            body: ByteBuf::new(),
-        }
+        HttpRequest::get(url, None)
     }
 
     fn snapshot() -> Snapshot {

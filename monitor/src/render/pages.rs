@@ -33,18 +33,6 @@ mod tests {
     use crate::policy::validation::tests::canister;
     use candid::Principal;
     use ic_stable_structures::VectorMemory;
-    use serde_bytes::ByteBuf;
-
-    fn get(url: &str, token: Option<&str>) -> HttpRequest {
-        HttpRequest {
-            method: "GET".into(),
-            url: url.into(),
-            headers: token
-                .map(|t| vec![("Authorization".into(), format!("Bearer {t}"))])
-                .unwrap_or_default(),
-            body: ByteBuf::new(),
-        }
-    }
 
     /// A snapshot with one canister, whose id must appear only in served pages.
     fn snapshot() -> Snapshot {
@@ -97,18 +85,22 @@ mod tests {
     #[test]
     fn public_pages_are_served_to_anyone() {
         let m = monitor(HttpPages::Public);
-        let (status, body) = serve(&m, &get("/metrics", None));
+        let (status, body) = serve(&m, &HttpRequest::get("/metrics", None));
         assert_eq!(status, 200);
         assert!(body.contains(&canister(7).to_text()));
-        assert_eq!(serve(&m, &get("/", None)).0, 200);
+        assert_eq!(serve(&m, &HttpRequest::get("/", None)).0, 200);
     }
 
     #[test]
     fn pages_off_answer_every_path_alike_and_leak_nothing() {
         let m = monitor(HttpPages::Off);
         for url in ["/metrics", "/", "/status", "/nope", "/metrics?x=1"] {
-            assert_eq!(refused(&m, &get(url, None)), 403, "{url}");
-            assert_eq!(refused(&m, &get(url, Some("anything"))), 403, "{url}");
+            assert_eq!(refused(&m, &HttpRequest::get(url, None)), 403, "{url}");
+            assert_eq!(
+                refused(&m, &HttpRequest::get(url, Some("anything"))),
+                403,
+                "{url}"
+            );
         }
     }
 
@@ -116,28 +108,39 @@ mod tests {
     fn metrics_need_the_current_token_and_the_status_page_is_off() {
         let mut m = monitor(HttpPages::MetricsWithToken);
         assert_eq!(
-            refused(&m, &get("/metrics", Some("guess"))),
+            refused(&m, &HttpRequest::get("/metrics", Some("guess"))),
             401,
             "no token issued yet"
         );
         let old = m.rotate_metrics_token(&[1; 32], 5);
         assert_eq!(old.len(), 64);
-        let (status, body) = serve(&m, &get("/metrics", Some(&old)));
+        let (status, body) = serve(&m, &HttpRequest::get("/metrics", Some(&old)));
         assert_eq!(status, 200);
         assert!(body.contains("monitor_registrations 1"));
-        assert_eq!(refused(&m, &get("/metrics", Some(&old[1..]))), 401);
-        assert_eq!(refused(&m, &get("/metrics", None)), 401);
-        assert_eq!(refused(&m, &get("/", Some(&old))), 403);
-        assert_eq!(refused(&m, &get("/status", Some(&old))), 403);
-        let unauthorized = answer(&get("/metrics", None), PageAccess::Unauthorized, snapshot);
+        assert_eq!(
+            refused(&m, &HttpRequest::get("/metrics", Some(&old[1..]))),
+            401
+        );
+        assert_eq!(refused(&m, &HttpRequest::get("/metrics", None)), 401);
+        assert_eq!(refused(&m, &HttpRequest::get("/", Some(&old))), 403);
+        assert_eq!(refused(&m, &HttpRequest::get("/status", Some(&old))), 403);
+        let unauthorized = answer(
+            &HttpRequest::get("/metrics", None),
+            PageAccess::Unauthorized,
+            snapshot,
+        );
         assert!(unauthorized
             .headers
             .contains(&("WWW-Authenticate".into(), "Bearer".into())));
 
         let new = m.rotate_metrics_token(&[2; 32], 6);
         assert_ne!(new, old);
-        assert_eq!(refused(&m, &get("/metrics", Some(&old))), 401, "old token");
-        assert_eq!(serve(&m, &get("/metrics", Some(&new))).0, 200);
+        assert_eq!(
+            refused(&m, &HttpRequest::get("/metrics", Some(&old))),
+            401,
+            "old token"
+        );
+        assert_eq!(serve(&m, &HttpRequest::get("/metrics", Some(&new))).0, 200);
         assert_eq!(m.read_settings().metrics_token_rotated_at_ns, Some(6));
     }
 
@@ -160,12 +163,18 @@ mod tests {
             ..Default::default()
         })
         .unwrap();
-        assert_eq!(serve(&m, &get("/metrics", Some(&token))).0, 200);
+        assert_eq!(
+            serve(&m, &HttpRequest::get("/metrics", Some(&token))).0,
+            200
+        );
         assert_eq!(
             switch(&mut m, HttpPages::Off).metrics_token_rotated_at_ns,
             None
         );
         switch(&mut m, HttpPages::MetricsWithToken);
-        assert_eq!(refused(&m, &get("/metrics", Some(&token))), 401);
+        assert_eq!(
+            refused(&m, &HttpRequest::get("/metrics", Some(&token))),
+            401
+        );
     }
 }
