@@ -43,13 +43,13 @@ pub use canister_hooks_types::sdk as types;
 pub use canister_hooks_types::{backoff, candid_storable, events, html, units, Backoff};
 pub use runtime::call::{self, guard_upgrade};
 pub use runtime::guards::{
-    guard_hook_caller, guard_ready, inspect_message, inspect_message_allowing,
+    guard_hook_caller, guard_not_in_maintenance, guard_ready, guard_ready_and_not_in_maintenance,
+    inspect_message, inspect_message_allowing,
 };
 pub use runtime::heartbeat::{clear_heartbeat, set_heartbeat};
 pub use runtime::hooks::{bridge_low_wasm_memory, Hooks};
 pub use runtime::maintenance::{
-    current as current_maintenance, guard_not_in_maintenance, guard_ready_and_not_in_maintenance,
-    http_unavailable as maintenance_http_response,
+    current as current_maintenance, http_unavailable as maintenance_http_response,
 };
 pub use runtime::random::{fill_random, random_u64, RandomError};
 pub use runtime::readiness::{init, is_ready, post_upgrade, InitTask, Setup};

@@ -1,5 +1,5 @@
-//! Guards for `#[ic_cdk::update(guard = ...)]`/`#[ic_cdk::query(guard = ...)]`, the
-//! `inspect_message` helper, and the SDK's own query and admin bodies.
+//! Guards for `#[ic_cdk::update(guard = ...)]`/`#[ic_cdk::query(guard = ...)]` (readiness,
+//! maintenance, hook callers), the `inspect_message` helper, and the SDK's own query and admin bodies.
 
 use candid::Principal;
 
@@ -16,6 +16,22 @@ pub fn guard_ready() -> Result<(), String> {
     } else {
         Err(not_ready_message())
     }
+}
+
+/// Guard for updates: rejects (code 4) with "in maintenance until …: reason" while the canister
+/// is in maintenance. Leave it off the updates that must keep working (and list those in
+/// [`crate::inspect_message_allowing`]); do not put it on queries, which keep serving.
+pub fn guard_not_in_maintenance() -> Result<(), String> {
+    with_store(|s| match s.maintenance() {
+        Some(m) => Err(m.message(ic_cdk::api::time())),
+        None => Ok(()),
+    })
+}
+
+/// Guard for updates: [`guard_ready`], then [`guard_not_in_maintenance`].
+pub fn guard_ready_and_not_in_maintenance() -> Result<(), String> {
+    guard_ready()?;
+    guard_not_in_maintenance()
 }
 
 /// Guard for the hook endpoints: only the configured monitor(s) or the canister itself.

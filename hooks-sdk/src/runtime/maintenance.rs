@@ -1,27 +1,11 @@
 //! Maintenance mode in the canister: the endpoints that enter and leave it (monitors,
-//! controllers and the canister itself only), the update guards, and the `http_request` helper.
+//! controllers and the canister itself only), and the `http_request` helper (the update guards
+//! are in `guards`).
 //! The mode lives in the SDK's stable store, so it survives upgrades.
 
 use crate::maintenance::{self, UnavailableResponse};
-use crate::runtime::guards::guard_ready;
 use crate::runtime::state::with_store;
 use crate::types::{Maintenance, MaintenanceError};
-
-/// Guard for updates: rejects (code 4) with "in maintenance until …: reason" while the canister
-/// is in maintenance. Leave it off the updates that must keep working (and list those in
-/// [`crate::inspect_message_allowing`]); do not put it on queries, which keep serving.
-pub fn guard_not_in_maintenance() -> Result<(), String> {
-    with_store(|s| match s.maintenance() {
-        Some(m) => Err(m.message(ic_cdk::api::time())),
-        None => Ok(()),
-    })
-}
-
-/// Guard for updates: [`guard_ready`], then [`guard_not_in_maintenance`].
-pub fn guard_ready_and_not_in_maintenance() -> Result<(), String> {
-    guard_ready()?;
-    guard_not_in_maintenance()
-}
 
 /// The maintenance the canister is in, if any.
 pub fn current() -> Option<Maintenance> {
