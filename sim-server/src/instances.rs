@@ -18,8 +18,9 @@ pub struct Instance {
 }
 
 impl Instance {
-    /// Wraps a fresh engine.
-    pub fn new(sim: Sim) -> Arc<Self> {
+    /// Wraps a fresh engine; its query calls get data certificates signed with the root key.
+    pub fn new(mut sim: Sim) -> Arc<Self> {
+        sim.set_data_certifier(crate::https::data_certifier());
         Arc::new(Instance {
             sim: Arc::new(Mutex::new(sim)),
             progress: Mutex::new(None),

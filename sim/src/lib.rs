@@ -9,6 +9,7 @@ pub mod canister;
 pub mod config;
 mod convenience;
 pub mod cycles;
+pub mod data_certificate;
 pub mod error;
 mod execution;
 pub mod faults;
@@ -24,6 +25,7 @@ pub mod wasm;
 
 pub use candid::Principal;
 pub use config::{InstructionLimits, SimConfig};
+pub use data_certificate::{CertifiedData, DataCertifier};
 pub use error::{ErrorCode, RejectCode, SimError, UserError};
 pub use ic_management_canister_types as management_types;
 pub use ids::MessageId;

@@ -3,6 +3,7 @@
 
 use crate::canister::{LowMemoryHook, RunStatus};
 use crate::cycles;
+use crate::data_certificate::{CertifiedData, DataCertificate};
 use crate::error::{ErrorCode, RejectCode, UserError};
 use crate::execution::canister_reject;
 use crate::messages::{Message, Response as QueuedResponse};
@@ -151,13 +152,36 @@ impl Sim {
         Ok(())
     }
 
-    /// A query call (state changes are discarded). Management: `fetch_canister_logs` only.
+    /// A query call (state changes are discarded). Management: `fetch_canister_logs` only. The
+    /// canister has a data certificate if a certifier is set ([`Sim::set_data_certifier`]).
     pub fn query_call(
         &mut self,
         canister_id: Principal,
         sender: Principal,
         method: &str,
         payload: Vec<u8>,
+    ) -> Result<Vec<u8>, UserError> {
+        self.run_query(canister_id, sender, method, payload, true)
+    }
+
+    /// A query executed by the system (an outcall's transform): never with a data certificate.
+    pub(crate) fn system_query(
+        &mut self,
+        canister_id: Principal,
+        sender: Principal,
+        method: &str,
+        payload: Vec<u8>,
+    ) -> Result<Vec<u8>, UserError> {
+        self.run_query(canister_id, sender, method, payload, false)
+    }
+
+    fn run_query(
+        &mut self,
+        canister_id: Principal,
+        sender: Principal,
+        method: &str,
+        payload: Vec<u8>,
+        certified: bool,
     ) -> Result<Vec<u8>, UserError> {
         if canister_id == Principal::management_canister() {
             return self.management_query(sender, method, &payload);
@@ -184,6 +208,14 @@ impl Sim {
             ));
         };
         let mut ctx = self.base_ctx(c, api, sender);
+        if let (true, Some(certifier)) = (certified, &self.data_certifier) {
+            let subject = CertifiedData {
+                canister_id,
+                data: c.certified_data.clone(),
+                time_ns: self.time_ns,
+            };
+            ctx.data_certificate = Some(DataCertificate::new(certifier.clone(), subject));
+        }
         let payload_len = payload.len();
         ctx.arg = payload;
         ctx.needs_response = true;

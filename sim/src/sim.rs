@@ -55,6 +55,8 @@ pub struct Sim {
     pub(crate) raw_rand_waiting: Vec<(crate::call_context::ResponseTarget, u128)>,
     /// HTTPS outcalls waiting for a driver's answer.
     pub(crate) outcalls: crate::outcalls::Outcalls,
+    /// Signs the data certificates of query calls, if the embedder certifies.
+    pub(crate) data_certifier: Option<crate::DataCertifier>,
 }
 
 impl std::fmt::Debug for Sim {
@@ -93,6 +95,7 @@ impl Sim {
             uncharged_storage_ns: 0,
             raw_rand_waiting: Vec::new(),
             outcalls: Default::default(),
+            data_certifier: None,
         }
     }
 
@@ -252,6 +255,12 @@ impl Sim {
         )]
     }
 
+    /// From now on, the target canister of each query call has a data certificate, made by
+    /// `certifier` when the canister first reads it (spec "Certified data").
+    pub fn set_data_certifier(&mut self, certifier: crate::DataCertifier) {
+        self.data_certifier = Some(certifier);
+    }
+
     /// The root key (DER-wrapped BLS12-381): the key `ic-sim-server` certifies responses with.
     pub fn root_key(&self) -> Vec<u8> {
         ids::root_key()
@@ -260,6 +269,11 @@ impl Sim {
     /// The SHA-256 hash of a canister's module, `None` while it is empty.
     pub fn module_hash(&self, c: Principal) -> Result<Option<[u8; 32]>, SimError> {
         Ok(self.canister(c)?.instance.as_ref().map(|i| i.module().hash))
+    }
+
+    /// A canister's certified data (`ic0.certified_data_set`; empty after install).
+    pub fn certified_data(&self, c: Principal) -> Result<Vec<u8>, SimError> {
+        Ok(self.canister(c)?.certified_data.clone())
     }
 
     /// The installed module's public metadata sections (`icp:public <name>`), by name; empty

@@ -149,7 +149,7 @@ fn a_reply_passes_through_the_transform_called_by_the_management_canister() {
     let result = result.unwrap();
     assert_eq!(result.status, 200u16);
     assert!(result.headers.is_empty(), "the transform dropped them");
-    assert_eq!(result.body, b"ctx|aaaaa-aa|hello");
+    assert_eq!(result.body, b"ctx|aaaaa-aa|0|hello");
     assert_eq!(
         refunded, EXTRA,
         "the attached cycles beyond the fee come back"

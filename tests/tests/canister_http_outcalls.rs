@@ -125,7 +125,7 @@ fn pending_outcalls_are_listed_and_answered_with_mock_responses() {
     let result = result.unwrap();
     assert_eq!(result.status, 200u16);
     assert!(result.headers.is_empty(), "the transform drops them");
-    assert_eq!(result.body, b"ctx|aaaaa-aa|delivered");
+    assert_eq!(result.body, b"ctx|aaaaa-aa|0|delivered");
     assert!(
         refunded > 0 && refunded < ATTACHED,
         "the fee is kept, the rest refunded"

@@ -2,11 +2,12 @@
 //! installed through the `pocket-ic` client is then called through `ic-agent` at the URL
 //! `auto_progress` returns (`/instances/<id>/`): updates (their certificates checked against the
 //! root key fetched from `/api/v2/status`), queries (their node signatures checked against the
-//! node keys the agent reads from the certified `/subnet` tree), and `read_state`.
+//! node keys the agent reads from the certified `/subnet` tree), `read_state`, and the data
+//! certificate a query reads (`ic0.data_certificate_copy`).
 
 use candid::{Decode, Encode, Principal};
 use ic_agent::identity::{AnonymousIdentity, BasicIdentity, Prime256v1Identity, Secp256k1Identity};
-use ic_agent::{Agent, AgentError, Identity};
+use ic_agent::{lookup_value, Agent, AgentError, Certificate, Identity};
 use integration_tests::canister_wasm;
 use pocket_ic::{PocketIc, PocketIcBuilder};
 use sha2::{Digest, Sha256};
@@ -67,6 +68,27 @@ fn ic_agent_updates_queries_and_verifies_certificates() {
         assert_eq!(inc(&agent, canister).await.unwrap(), 1);
         // A query: its node signature is verified with the node keys from the certified tree.
         assert_eq!(get(&agent, canister).await.unwrap(), 1);
+
+        // The counter certifies its count; the data certificate its query reads verifies under
+        // the root key for this canister and reveals the count.
+        let reply = agent
+            .query(&canister, "get_certified")
+            .with_arg(Encode!().unwrap())
+            .call()
+            .await
+            .unwrap();
+        let (count, certificate) = Decode!(&reply, u64, Option<Vec<u8>>).unwrap();
+        let certificate: Certificate =
+            serde_cbor::from_slice(&certificate.expect("a query call has a data certificate"))
+                .unwrap();
+        agent.verify(&certificate, canister).unwrap();
+        let path = [
+            b"canister".as_slice(),
+            canister.as_slice(),
+            b"certified_data",
+        ];
+        let certified = lookup_value(&certificate, path).unwrap();
+        assert_eq!((count, certified), (1, 1u64.to_be_bytes().as_slice()));
 
         // read_state: the certified module hash and controllers.
         let module_hash = agent

@@ -7,7 +7,7 @@ use super::keys::{NodeKey, RootKey};
 use super::state_tree::LabeledTree;
 use candid::Principal;
 use ic_certification::certificate::Certificate;
-use ic_sim::Sim;
+use ic_sim::{CertifiedData, Sim};
 use serde::Serialize;
 use std::sync::OnceLock;
 
@@ -105,6 +105,9 @@ pub fn state_tree(sim: &Sim, log: &CallLog, keys: &Keys) -> LabeledTree {
         if let Ok(controllers) = sim.controllers(canister) {
             tree.insert(&[b"canister", id, b"controllers"], cbor(&controllers));
         }
+        if let Ok(data) = sim.certified_data(canister) {
+            tree.insert(&[b"canister", id, b"certified_data"], data);
+        }
         // Public metadata only: private sections are for controllers, and the tree is shared.
         for (name, section) in sim.public_metadata(canister).unwrap_or_default() {
             tree.insert(&[b"canister", id, b"metadata", name.as_bytes()], section);
@@ -133,6 +136,21 @@ pub fn certificate(tree: &LabeledTree, paths: &[Vec<Vec<u8>>], keys: &Keys) -> V
     cbor(&certificate)
 }
 
+/// The certificate a query call's target canister reads (spec "Certified data"): its
+/// `/canister/<id>/certified_data` and `/time`, signed like every certificate of the instance.
+pub fn data_certificate(subject: &CertifiedData, keys: &Keys) -> Vec<u8> {
+    let path: Vec<Vec<u8>> = vec![
+        b"canister".to_vec(),
+        subject.canister_id.as_slice().to_vec(),
+        b"certified_data".to_vec(),
+    ];
+    let mut tree = LabeledTree::new();
+    tree.insert(&[b"time"], leb128(subject.time_ns));
+    let labels: Vec<&[u8]> = path.iter().map(Vec::as_slice).collect();
+    tree.insert(&labels, subject.data.clone());
+    certificate(&tree, &[path], keys)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -140,6 +158,48 @@ mod tests {
 
     fn decode(bytes: &[u8]) -> Certificate<Vec<u8>> {
         serde_cbor::from_slice(bytes).unwrap()
+    }
+
+    /// The root key's raw BLS12-381 point (the DER wrapping removed).
+    fn root_public_key(keys: &Keys) -> Vec<u8> {
+        keys.root.public_key_der()[37..].to_vec()
+    }
+
+    fn assert_signed_by_root(certificate: &Certificate<Vec<u8>>, keys: &Keys) {
+        let mut message = STATE_ROOT_DOMAIN.to_vec();
+        message.extend_from_slice(&certificate.tree.digest());
+        assert_eq!(
+            ic_verify_bls_signature::verify_bls_signature(
+                &certificate.signature,
+                &message,
+                &root_public_key(keys)
+            ),
+            Ok(())
+        );
+    }
+
+    #[test]
+    fn data_certificates_reveal_the_certified_data_and_the_time() {
+        let keys = keys();
+        let subject = CertifiedData {
+            canister_id: Principal::from_slice(&[1; 10]),
+            data: vec![9; 32],
+            time_ns: 42,
+        };
+        let certificate = decode(&data_certificate(&subject, keys));
+        assert_signed_by_root(&certificate, keys);
+        assert_eq!(
+            certificate.tree.lookup_path([
+                b"canister".as_slice(),
+                subject.canister_id.as_slice(),
+                b"certified_data"
+            ]),
+            LookupResult::Found(subject.data.as_slice())
+        );
+        assert_eq!(
+            certificate.tree.lookup_path([b"time".as_slice()]),
+            LookupResult::Found(leb128(42).as_slice())
+        );
     }
 
     #[test]
@@ -154,13 +214,7 @@ mod tests {
             b"controllers".to_vec(),
         ];
         let certificate = decode(&certificate(&tree, &[controllers], keys));
-        let mut message = STATE_ROOT_DOMAIN.to_vec();
-        message.extend_from_slice(&certificate.tree.digest());
-        let root = &keys.root.public_key_der()[37..];
-        assert_eq!(
-            ic_verify_bls_signature::verify_bls_signature(&certificate.signature, &message, root),
-            Ok(())
-        );
+        assert_signed_by_root(&certificate, keys);
         let LookupResult::Found(time) = certificate.tree.lookup_path([b"time".as_slice()]) else {
             panic!("the time is always revealed")
         };
@@ -183,7 +237,7 @@ mod tests {
         assert!(ic_verify_bls_signature::verify_bls_signature(
             &certificate.signature,
             &other,
-            root
+            &root_public_key(keys)
         )
         .is_err());
     }

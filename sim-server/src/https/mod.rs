@@ -27,6 +27,11 @@ use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
 
+/// Signs the data certificates of an instance's query calls with the instance's root key.
+pub fn data_certifier() -> ic_sim::DataCertifier {
+    Arc::new(|subject| certify::data_certificate(subject, certify::keys()))
+}
+
 /// The interface's routes, to nest under `/instances/{id}`.
 pub fn routes() -> Router<Arc<ServerState>> {
     Router::new()

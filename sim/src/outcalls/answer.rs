@@ -59,7 +59,7 @@ impl Sim {
             context: transform.context.clone(),
         };
         let payload = candid::encode_one(arg).expect("transform arguments encode");
-        let transformed = self.query_call(
+        let transformed = self.system_query(
             request.caller,
             Principal::management_canister(),
             &transform.function.0.method,

@@ -7,8 +7,8 @@ use crate::error::ErrorCode;
 use candid::Principal;
 use wasmi::Error;
 
-/// Why `ic0.data_certificate_size` / `_copy` trap: ic-sim never certifies.
-const NO_CERTIFICATE: &str = "no data certificate is present (ic-sim does not certify)";
+/// Why `ic0.data_certificate_size` / `_copy` trap outside a query call's target canister.
+const NO_CERTIFICATE: &str = "no data certificate is present (only a query call's target canister has one, and only when the instance certifies)";
 
 fn env_value<'a>(c: &'a Ctx<'_>, name: &[u8]) -> Option<&'a str> {
     c.data()
@@ -36,7 +36,7 @@ ic0! {
         canister_self [*] = |ctx| Ok(ctx.canister_id.as_slice());
         subnet_self [*] = |ctx| Ok(ctx.subnet_id.as_slice());
         root_key [I G U RQ Ry Rt C T] = |ctx| Ok(ctx.root_key.as_slice());
-        data_certificate [NRQ CQ] = |_ctx| Err(NO_CERTIFICATE);
+        data_certificate [NRQ CQ] = |ctx| ctx.data_certificate.as_ref().map(|d| d.bytes()).ok_or(NO_CERTIFICATE);
     }
 
     fn canister_cycle_balance128(c, dst: i32) [*] {
@@ -77,7 +77,7 @@ ic0! {
     }
 
     fn data_certificate_present(c) -> i32 [*] {
-        Ok(0)
+        Ok(i32::from(c.data().ctx.data_certificate.is_some()))
     }
 
     fn time(c) -> i64 [*] {

@@ -145,6 +145,8 @@ pub struct MsgContext {
     pub root_key: Vec<u8>,
     /// Environment variables.
     pub env_vars: Vec<(String, String)>,
+    /// The data certificate, in a query call's execution on its target canister.
+    pub data_certificate: Option<crate::data_certificate::DataCertificate>,
 }
 
 impl MsgContext {
@@ -182,6 +184,7 @@ impl MsgContext {
             cycles_burned: 0,
             root_key: Vec::new(),
             env_vars: Vec::new(),
+            data_certificate: None,
         }
     }
 

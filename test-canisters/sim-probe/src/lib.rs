@@ -170,12 +170,14 @@ async fn outcall(
     (result, refunded)
 }
 
-/// A transform function: drops the headers and prefixes the body with the context and the caller
-/// (`<context>|<caller>|<body>`).
+/// A transform function: drops the headers and prefixes the body with the context, the caller and
+/// whether a data certificate is present (`<context>|<caller>|<0 or 1>|<body>`; a transform has
+/// none).
 #[ic_cdk::query]
 fn transform(args: TransformArgs) -> HttpRequestResult {
     let mut body = args.context;
-    body.extend_from_slice(format!("|{}|", ic_cdk::api::msg_caller()).as_bytes());
+    let certified = u8::from(ic_cdk::api::data_certificate().is_some());
+    body.extend_from_slice(format!("|{}|{certified}|", ic_cdk::api::msg_caller()).as_bytes());
     body.extend_from_slice(&args.response.body);
     HttpRequestResult {
         status: args.response.status,
