@@ -119,11 +119,25 @@ fn ic_agent_updates_queries_and_verifies_certificates() {
         );
         assert!(agent.verify(&certificate, canister).is_err());
     });
-    // The updates went into the instance's state: the pocket-ic client sees them too.
+    // The updates went into the instance's state: the pocket-ic client sees them too, and its
+    // query calls carry the data certificate of the new count.
     let reply = pic
-        .query_call(canister, Principal::anonymous(), "get", Encode!().unwrap())
+        .query_call(
+            canister,
+            Principal::anonymous(),
+            "get_certified",
+            Encode!().unwrap(),
+        )
         .unwrap();
-    assert_eq!(Decode!(&reply, u64).unwrap(), 2);
+    let (count, certificate) = Decode!(&reply, u64, Option<Vec<u8>>).unwrap();
+    let certificate: Certificate = serde_cbor::from_slice(&certificate.unwrap()).unwrap();
+    let path = [
+        b"canister".as_slice(),
+        canister.as_slice(),
+        b"certified_data",
+    ];
+    let certified = lookup_value(&certificate, path).unwrap();
+    assert_eq!((count, certified), (2, 2u64.to_be_bytes().as_slice()));
 }
 
 #[test]
