@@ -72,22 +72,87 @@ impl Icp {
         command.output().expect("icp runs")
     }
 
-    /// Runs `icp args` in `dir`; its stdout, or a panic with both streams.
-    pub fn run_in(&self, dir: &Path, args: &[&str]) -> String {
-        let output = self.output(dir, args, &[]);
+    /// Runs `icp args` in `dir` with `env`; its stdout and stderr, or a panic with both.
+    fn checked(&self, dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> (String, String) {
+        let output = self.output(dir, args, env);
         let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
         assert!(
             output.status.success(),
-            "icp {args:?} failed ({}):\n{stdout}\n{}",
+            "icp {args:?} failed ({}):\n{stdout}\n{stderr}",
             output.status,
-            String::from_utf8_lossy(&output.stderr)
         );
-        stdout
+        (stdout, stderr)
+    }
+
+    /// Runs `icp args` in `dir`; its stdout, or a panic with both streams.
+    pub fn run_in(&self, dir: &Path, args: &[&str]) -> String {
+        self.checked(dir, args, &[]).0
+    }
+
+    /// Runs `icp args` in `dir`; its stdout followed by its stderr (where icp reports what it
+    /// did, e.g. "Topped up canister ..."), or a panic with both.
+    pub fn run_logged_in(&self, dir: &Path, args: &[&str]) -> String {
+        let (stdout, stderr) = self.checked(dir, args, &[]);
+        stdout + &stderr
     }
 
     /// Runs `icp args` in its home.
     pub fn run(&self, args: &[&str]) -> String {
         self.run_in(&self.home, args)
+    }
+}
+
+/// A managed network in the icp project `project`, as `icp.yaml` declares it: on a free port, so
+/// tests and developers' networks do not collide.
+pub const LOCAL_NETWORK_YAML: &str =
+    "networks:\n  - name: local\n    mode: managed\n    gateway:\n      bind: 127.0.0.1\n      port: 0\n";
+
+/// `ic-sim-server` as built by `cargo build -p ic-sim-server`, icp-cli's network launcher.
+pub fn launcher() -> PathBuf {
+    let launcher = workspace_root().join("target/debug/ic-sim-server");
+    assert!(
+        launcher.exists(),
+        "build it first: cargo build -p ic-sim-server"
+    );
+    launcher
+}
+
+/// The local network of an icp project, started in the background by `icp network start -d` with
+/// `ic-sim-server` as its launcher (`ICP_CLI_NETWORK_LAUNCHER_PATH`); stopped when dropped.
+pub struct LocalNetwork<'a> {
+    icp: &'a Icp,
+    project: PathBuf,
+    running: bool,
+}
+
+impl<'a> LocalNetwork<'a> {
+    /// Starts the network of the project in `project` (its `icp.yaml` declares it); panics with
+    /// icp's output if it does not start. icp seeds every identity with ICP and cycles.
+    pub fn start(icp: &'a Icp, project: &Path) -> Self {
+        let args = ["network", "start", "-d"];
+        let launcher = launcher();
+        let env = [("ICP_CLI_NETWORK_LAUNCHER_PATH", launcher.as_path())];
+        icp.checked(project, &args, &env);
+        LocalNetwork {
+            icp,
+            project: project.to_path_buf(),
+            running: true,
+        }
+    }
+
+    /// `icp network stop`; panics with icp's output if it fails.
+    pub fn stop(mut self) {
+        self.running = false;
+        self.icp.run_logged_in(&self.project, &["network", "stop"]);
+    }
+}
+
+impl Drop for LocalNetwork<'_> {
+    fn drop(&mut self) {
+        if self.running {
+            let _ = self.icp.output(&self.project, &["network", "stop"], &[]);
+        }
     }
 }
 
