@@ -8,5 +8,6 @@ pub mod monitor_did;
 pub mod monitor_perf;
 pub mod sdk;
 pub mod server;
+pub mod system_canisters;
 
 pub use canister_hooks_testkit::{canister_wasm, workspace_root};
