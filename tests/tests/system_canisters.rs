@@ -5,12 +5,15 @@
 //! the ledgers' own error variants.
 
 use candid::{Nat, Principal};
+use ic_ledger_types::{
+    AccountBalanceArgs, AccountIdentifier, Memo, Subaccount, Tokens, TransferArgs, TransferError,
+    TransferResult, DEFAULT_SUBACCOUNT,
+};
 use icrc_ledger_types::icrc1::account::Account;
 use icrc_ledger_types::icrc1::transfer::{TransferArg, TransferError as Icrc1TransferError};
 use integration_tests::sdk::{query, update};
 use integration_tests::system_canisters::install_stand_ins;
 use pocket_ic::{PocketIc, PocketIcBuilder};
-use sim_ledgers::account_id::{AccountIdentifier, Subaccount};
 use sim_ledgers::cmc::{
     IcpXdrConversionRateResponse, NotifyError, NotifyMintCyclesArg, NotifyMintCyclesSuccess,
     MEMO_MINT_CYCLES,
@@ -19,7 +22,6 @@ use sim_ledgers::cycles::{
     CreateCanisterArgs, CreateCanisterError, CreateCanisterSuccess, CreationArgs, RejectionCode,
     SubnetSelection, WithdrawArgs, WithdrawError,
 };
-use sim_ledgers::icp::{Memo, Tokens, TransferArgs, TransferError, TransferResult};
 use sim_ledgers::ids::{
     CYCLES_FEE, CYCLES_LEDGER, CYCLES_MINTING_CANISTER, ICP_FEE_E8S, ICP_LEDGER,
 };
@@ -58,8 +60,8 @@ fn icp_transfer(
 ) -> TransferResult {
     let args = TransferArgs {
         memo: Memo(memo),
-        amount: Tokens { e8s },
-        fee: Tokens { e8s: ICP_FEE_E8S },
+        amount: Tokens::from_e8s(e8s),
+        fee: Tokens::from_e8s(ICP_FEE_E8S),
         from_subaccount: None,
         to,
         created_at_time: None,
@@ -93,7 +95,7 @@ fn the_icp_ledger_moves_icp_and_refuses_bad_transfers() {
         u128::from(ANONYMOUS_ICP_E8S)
     );
     let alice = user(1);
-    let alice_id = AccountIdentifier::new(&alice, &Subaccount::DEFAULT);
+    let alice_id = AccountIdentifier::new(&alice, &DEFAULT_SUBACCOUNT);
     assert_eq!(
         icp_transfer(&pic, anonymous, alice_id, 5_0000_0000, 0),
         Ok(1)
@@ -103,10 +105,10 @@ fn the_icp_ledger_moves_icp_and_refuses_bad_transfers() {
         &pic,
         ICP_LEDGER,
         "account_balance",
-        (sim_ledgers::icp::AccountBalanceArgs { account: alice_id },),
+        (AccountBalanceArgs { account: alice_id },),
     )
     .unwrap();
-    assert_eq!(legacy, Tokens { e8s: 5_0000_0000 });
+    assert_eq!(legacy, Tokens::from_e8s(5_0000_0000));
 
     // ICRC-1 from alice to bob; the fee comes out of alice's balance.
     let bob = user(2);
@@ -128,17 +130,17 @@ fn the_icp_ledger_moves_icp_and_refuses_bad_transfers() {
     );
 
     // Refusals: more than the balance, a fee other than the ledger's.
-    let anon_id = AccountIdentifier::new(&anonymous, &Subaccount::DEFAULT);
+    let anon_id = AccountIdentifier::new(&anonymous, &DEFAULT_SUBACCOUNT);
     assert_eq!(
         icp_transfer(&pic, bob, anon_id, 1_0000_0000, 0),
         Err(TransferError::InsufficientFunds {
-            balance: Tokens { e8s: 1_0000_0000 }
+            balance: Tokens::from_e8s(1_0000_0000)
         })
     );
     let mut bad_fee = TransferArgs {
         memo: Memo(0),
-        amount: Tokens { e8s: 1 },
-        fee: Tokens { e8s: 1 },
+        amount: Tokens::from_e8s(1),
+        fee: Tokens::from_e8s(1),
         from_subaccount: None,
         to: anon_id,
         created_at_time: None,
@@ -148,10 +150,10 @@ fn the_icp_ledger_moves_icp_and_refuses_bad_transfers() {
     assert_eq!(
         refused,
         Err(TransferError::BadFee {
-            expected_fee: Tokens { e8s: ICP_FEE_E8S }
+            expected_fee: Tokens::from_e8s(ICP_FEE_E8S)
         })
     );
-    bad_fee.fee = Tokens { e8s: ICP_FEE_E8S };
+    bad_fee.fee = Tokens::from_e8s(ICP_FEE_E8S);
     let accepted: TransferResult = update(&pic, ICP_LEDGER, bob, "transfer", (bad_fee,)).unwrap();
     assert_eq!(accepted, Ok(3));
     let fee: Nat = query(&pic, ICP_LEDGER, "icrc1_fee", ()).unwrap();
@@ -301,7 +303,7 @@ fn the_cmc_mints_cycles_from_an_icp_transfer_once() {
 
     let alice = user(1);
     let anonymous = Principal::anonymous();
-    let alice_id = AccountIdentifier::new(&alice, &Subaccount::DEFAULT);
+    let alice_id = AccountIdentifier::new(&alice, &DEFAULT_SUBACCOUNT);
     icp_transfer(&pic, anonymous, alice_id, 10_0000_0000, 0).unwrap();
     let cmc_account = AccountIdentifier::new(&CYCLES_MINTING_CANISTER, &Subaccount::from(alice));
     let block = icp_transfer(&pic, alice, cmc_account, 2_0000_0000, MEMO_MINT_CYCLES).unwrap();

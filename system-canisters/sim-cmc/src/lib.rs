@@ -9,13 +9,13 @@
 use candid::{Nat, Principal};
 use ic_cdk::call::Call;
 use ic_cdk::{init, query, update};
+use ic_ledger_types::{GetBlocksArgs, QueryBlocksResponse};
 use icrc_ledger_types::icrc1::account::Account;
 use sim_ledgers::cmc::{
     conversion_rate, cycles_to_mint, CmcInit, IcpXdrConversionRateResponse, NotifyError,
     NotifyMintCyclesArg, NotifyMintCyclesSuccess,
 };
 use sim_ledgers::cycles::{subaccount, DepositArgs, DepositResult};
-use sim_ledgers::icp::{GetBlocksArgs, QueryBlocksResponse};
 use sim_ledgers::ids::{CYCLES_LEDGER, ICP_LEDGER};
 use std::cell::RefCell;
 use std::collections::BTreeMap;

@@ -5,13 +5,12 @@
 
 use candid::Nat;
 use ic_cdk::{init, query, update};
+use ic_ledger_types::{
+    AccountBalanceArgs, GetBlocksArgs, QueryBlocksResponse, Tokens, TransferArgs, TransferResult,
+};
 use icrc_ledger_types::icrc1::account::Account;
 use icrc_ledger_types::icrc1::transfer::{TransferArg, TransferError as Icrc1TransferError};
-use sim_ledgers::account_id::AccountIdentifier;
-use sim_ledgers::icp::{
-    AccountBalanceArgs, GetBlocksArgs, IcpLedger, IcpLedgerInit, QueryBlocksResponse, Tokens,
-    TransferArgs, TransferResult,
-};
+use sim_ledgers::icp::{account_identifier, IcpLedger, IcpLedgerInit};
 use sim_ledgers::ids::ICP_FEE_E8S;
 use std::cell::RefCell;
 
@@ -43,15 +42,13 @@ fn icrc1_transfer(arg: TransferArg) -> Result<Nat, Icrc1TransferError> {
 
 #[query]
 fn account_balance(args: AccountBalanceArgs) -> Tokens {
-    Tokens {
-        e8s: with_ledger(|ledger| ledger.balance(&args.account)),
-    }
+    Tokens::from_e8s(with_ledger(|ledger| ledger.balance(&args.account)))
 }
 
 #[query]
 fn icrc1_balance_of(account: Account) -> Nat {
     Nat::from(with_ledger(|ledger| {
-        ledger.balance(&AccountIdentifier::from(&account))
+        ledger.balance(&account_identifier(&account))
     }))
 }
 

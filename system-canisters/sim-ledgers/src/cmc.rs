@@ -1,10 +1,9 @@
 //! The cycles minting canister stand-in's Candid types and its minting rule: an ICP transfer to
 //! the CMC's subaccount of the caller, with the `MINT` memo, becomes cycles at a fixed rate.
 
-use crate::account_id::{AccountIdentifier, Subaccount};
-use crate::icp::{Block, Operation};
 use crate::ids::XDR_PERMYRIAD_PER_ICP;
 use candid::{CandidType, Nat, Principal};
+use ic_ledger_types::{AccountIdentifier, Block, Operation, Subaccount};
 use serde::Deserialize;
 use serde_bytes::ByteBuf;
 
@@ -114,14 +113,14 @@ pub fn cycles_to_mint(
             block.transaction.memo.0
         )));
     }
-    Ok(cycles_for_e8s(amount.e8s))
+    Ok(cycles_for_e8s(amount.e8s()))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::icp::{Memo, Timestamp, Tokens, Transaction};
     use crate::ids::CYCLES_MINTING_CANISTER as CMC;
+    use ic_ledger_types::{Memo, Timestamp, Tokens, Transaction};
 
     fn transfer(to: AccountIdentifier, memo: u64, e8s: u64) -> Block {
         let at = Timestamp { timestamp_nanos: 0 };
@@ -133,8 +132,8 @@ mod tests {
                 operation: Some(Operation::Transfer {
                     from: to,
                     to,
-                    amount: Tokens { e8s },
-                    fee: Tokens { e8s: 0 },
+                    amount: Tokens::from_e8s(e8s),
+                    fee: Tokens::from_e8s(0),
                 }),
                 created_at_time: at,
             },
@@ -170,7 +169,7 @@ mod tests {
         let mut mint = block.clone();
         mint.transaction.operation = Some(Operation::Mint {
             to: mine,
-            amount: Tokens { e8s: 1 },
+            amount: Tokens::from_e8s(1),
         });
         assert!(matches!(
             cycles_to_mint(&mint, CMC, caller),

@@ -1,142 +1,24 @@
-//! The ICP ledger stand-in's state and Candid types: balances by account identifier, the legacy
-//! `transfer` and ICRC-1 `icrc1_transfer`, and a block log the CMC reads with `query_blocks`.
+//! The ICP ledger stand-in's state: balances by account identifier, the legacy `transfer` and
+//! ICRC-1 `icrc1_transfer`, and a block log the CMC reads with `query_blocks`. The legacy
+//! interface's types are `ic-ledger-types`' (those icp-cli uses).
 
-use crate::account_id::{AccountIdentifier, Subaccount};
 use crate::book::{Book, BookError};
 use crate::ids::ICP_FEE_E8S;
 use candid::{CandidType, Nat, Principal};
+use ic_ledger_types::{
+    AccountIdentifier, Block, GetBlocksArgs, Memo, Operation, QueryBlocksResponse, Subaccount,
+    Timestamp, Tokens, Transaction, TransferArgs, TransferError, TransferResult,
+    DEFAULT_SUBACCOUNT,
+};
 use icrc_ledger_types::icrc1::account::Account;
 use icrc_ledger_types::icrc1::transfer::{TransferArg, TransferError as Icrc1TransferError};
 use serde::Deserialize;
 use serde_bytes::ByteBuf;
 
-/// An amount of ICP in e8s (10^-8 ICP).
-#[derive(CandidType, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Tokens {
-    /// The amount.
-    pub e8s: u64,
-}
-
-/// A transfer's memo (a number).
-#[derive(CandidType, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Memo(pub u64);
-
-/// Nanoseconds since the epoch.
-#[derive(CandidType, Deserialize, Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Timestamp {
-    /// The time.
-    pub timestamp_nanos: u64,
-}
-
-/// The argument of the legacy `transfer`.
-#[derive(CandidType, Deserialize, Clone, Debug)]
-pub struct TransferArgs {
-    /// The memo, recorded in the block.
-    pub memo: Memo,
-    /// The amount to move.
-    pub amount: Tokens,
-    /// The fee the caller agrees to pay; must be the ledger's.
-    pub fee: Tokens,
-    /// The caller's subaccount to pay from (default: all zeros).
-    pub from_subaccount: Option<Subaccount>,
-    /// The receiving account.
-    pub to: AccountIdentifier,
-    /// The caller's time of creation (recorded, not used for deduplication).
-    pub created_at_time: Option<Timestamp>,
-}
-
-/// Why the legacy `transfer` refused.
-#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub enum TransferError {
-    /// The fee named is not the ledger's.
-    BadFee {
-        /// The ledger's fee.
-        expected_fee: Tokens,
-    },
-    /// The balance does not cover the amount plus the fee.
-    InsufficientFunds {
-        /// The payer's balance.
-        balance: Tokens,
-    },
-}
-
-/// The legacy `transfer`'s result: the block index.
-pub type TransferResult = Result<u64, TransferError>;
-
-/// The argument of the legacy `account_balance`.
-#[derive(CandidType, Deserialize, Clone, Debug)]
-pub struct AccountBalanceArgs {
-    /// The account.
-    pub account: AccountIdentifier,
-}
-
-/// The argument of `query_blocks`.
-#[derive(CandidType, Deserialize, Clone, Debug)]
-pub struct GetBlocksArgs {
-    /// The first block index.
-    pub start: u64,
-    /// How many blocks.
-    pub length: u64,
-}
-
-/// What a block did.
-#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub enum Operation {
-    /// Tokens created (the initial balances).
-    Mint {
-        /// The receiver.
-        to: AccountIdentifier,
-        /// The amount.
-        amount: Tokens,
-    },
-    /// Tokens moved.
-    Transfer {
-        /// The payer.
-        from: AccountIdentifier,
-        /// The receiver.
-        to: AccountIdentifier,
-        /// The amount moved.
-        amount: Tokens,
-        /// The fee charged to the payer.
-        fee: Tokens,
-    },
-}
-
-/// A block's transaction.
-#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct Transaction {
-    /// The legacy memo (0 for ICRC-1 transfers).
-    pub memo: Memo,
-    /// The ICRC-1 memo, if any.
-    pub icrc1_memo: Option<ByteBuf>,
-    /// What happened.
-    pub operation: Option<Operation>,
-    /// When the caller said it created the transaction (else the block's time).
-    pub created_at_time: Timestamp,
-}
-
-/// A block (no parent hashes: the stand-in keeps no hash chain).
-#[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
-pub struct Block {
-    /// Always `None`.
-    pub parent_hash: Option<ByteBuf>,
-    /// The transaction.
-    pub transaction: Transaction,
-    /// When the ledger recorded it.
-    pub timestamp: Timestamp,
-}
-
-/// The reply of `query_blocks` (no archives, no certificate).
-#[derive(CandidType, Deserialize, Clone, Debug)]
-pub struct QueryBlocksResponse {
-    /// Number of blocks.
-    pub chain_length: u64,
-    /// Always `None`.
-    pub certificate: Option<ByteBuf>,
-    /// The blocks asked for that exist.
-    pub blocks: Vec<Block>,
-    /// The index of `blocks[0]`.
-    pub first_block_index: u64,
+/// The ICP ledger account identifier of an ICRC-1 account.
+pub fn account_identifier(account: &Account) -> AccountIdentifier {
+    let subaccount = account.subaccount.map_or(DEFAULT_SUBACCOUNT, Subaccount);
+    AccountIdentifier::new(&account.owner, &subaccount)
 }
 
 /// The ICP ledger stand-in's init argument.
@@ -161,11 +43,11 @@ impl IcpLedger {
             blocks: Vec::new(),
         };
         for (account, e8s) in &init.initial_balances {
-            let to = AccountIdentifier::from(account);
+            let to = account_identifier(account);
             ledger.book.mint(to, (*e8s).into());
             let operation = Operation::Mint {
                 to,
-                amount: Tokens { e8s: *e8s },
+                amount: Tokens::from_e8s(*e8s),
             };
             ledger.record(operation, Memo(0), None, None, now);
         }
@@ -179,26 +61,24 @@ impl IcpLedger {
 
     /// The legacy `transfer` from `caller`'s subaccount.
     pub fn transfer(&mut self, caller: Principal, args: TransferArgs, now: u64) -> TransferResult {
-        let subaccount = args.from_subaccount.unwrap_or(Subaccount::DEFAULT);
+        let subaccount = args.from_subaccount.unwrap_or(DEFAULT_SUBACCOUNT);
         let from = AccountIdentifier::new(&caller, &subaccount);
-        let fee = Some(args.fee.e8s.into());
+        let fee = Some(args.fee.e8s().into());
         self.book
-            .transfer(&from, args.to, args.amount.e8s.into(), fee)
+            .transfer(&from, args.to, args.amount.e8s().into(), fee)
             .map_err(|error| match error {
                 BookError::BadFee { expected_fee } => TransferError::BadFee {
-                    expected_fee: Tokens {
-                        e8s: e8s(expected_fee),
-                    },
+                    expected_fee: Tokens::from_e8s(e8s(expected_fee)),
                 },
                 BookError::InsufficientFunds { balance } => TransferError::InsufficientFunds {
-                    balance: Tokens { e8s: e8s(balance) },
+                    balance: Tokens::from_e8s(e8s(balance)),
                 },
             })?;
         let operation = Operation::Transfer {
             from,
             to: args.to,
             amount: args.amount,
-            fee: Tokens { e8s: ICP_FEE_E8S },
+            fee: Tokens::from_e8s(ICP_FEE_E8S),
         };
         let created = args.created_at_time.map(|t| t.timestamp_nanos);
         Ok(self.record(operation, args.memo, None, created, now))
@@ -211,11 +91,11 @@ impl IcpLedger {
         arg: TransferArg,
         now: u64,
     ) -> Result<Nat, Icrc1TransferError> {
-        let from = AccountIdentifier::from(&Account {
+        let from = account_identifier(&Account {
             owner: caller,
             subaccount: arg.from_subaccount,
         });
-        let to = AccountIdentifier::from(&arg.to);
+        let to = account_identifier(&arg.to);
         // More than any balance when it does not fit (all the ICP there is fits in a u64).
         let amount = u64::try_from(arg.amount.0).unwrap_or(u64::MAX);
         let fee = match arg.fee {
@@ -228,8 +108,8 @@ impl IcpLedger {
         let operation = Operation::Transfer {
             from,
             to,
-            amount: Tokens { e8s: amount },
-            fee: Tokens { e8s: ICP_FEE_E8S },
+            amount: Tokens::from_e8s(amount),
+            fee: Tokens::from_e8s(ICP_FEE_E8S),
         };
         let memo = arg.memo.map(|m| m.0.into_vec().into());
         let index = self.record(operation, Memo(0), memo, arg.created_at_time, now);
@@ -248,6 +128,7 @@ impl IcpLedger {
             certificate: None,
             blocks: self.blocks[start as usize..end as usize].to_vec(),
             first_block_index: start,
+            archived_blocks: Vec::new(),
         }
     }
 
@@ -298,6 +179,23 @@ pub fn icrc1_error(error: BookError) -> Icrc1TransferError {
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_anonymous_default_account_has_its_known_identifier() {
+        // The anonymous principal's default account, as the ICP ledger and dfx print it.
+        let account = Account {
+            owner: Principal::anonymous(),
+            subaccount: None,
+        };
+        assert_eq!(
+            account_identifier(&account).to_hex(),
+            "1c7a48ba6a562aa9eaa2481a9049cdf0433b9738c992d698c31d8abf89cadc79"
+        );
+        let mut named = account;
+        named.subaccount = Some([1; 32]);
+        let expected = AccountIdentifier::new(&Principal::anonymous(), &Subaccount([1; 32]));
+        assert_eq!(account_identifier(&named), expected);
+    }
+
     fn account(owner: Principal) -> Account {
         Account {
             owner,
@@ -317,11 +215,11 @@ mod tests {
         let alice = Principal::from_slice(&[1]);
         let bob = Principal::from_slice(&[2]);
         let mut ledger = ledger_with(alice, 1_000_000);
-        let bob_id = AccountIdentifier::from(&account(bob));
+        let bob_id = account_identifier(&account(bob));
         let args = TransferArgs {
             memo: Memo(7),
-            amount: Tokens { e8s: 100_000 },
-            fee: Tokens { e8s: ICP_FEE_E8S },
+            amount: Tokens::from_e8s(100_000),
+            fee: Tokens::from_e8s(ICP_FEE_E8S),
             from_subaccount: None,
             to: bob_id,
             created_at_time: None,
@@ -336,7 +234,7 @@ mod tests {
             amount: Nat::from(50_000u64),
         };
         assert_eq!(ledger.icrc1_transfer(alice, arg, 10), Ok(Nat::from(2u64)));
-        let alice_id = AccountIdentifier::from(&account(alice));
+        let alice_id = account_identifier(&account(alice));
         assert_eq!(
             ledger.balance(&alice_id),
             1_000_000 - 150_000 - 2 * ICP_FEE_E8S
@@ -356,8 +254,8 @@ mod tests {
             Some(Operation::Transfer {
                 from: alice_id,
                 to: bob_id,
-                amount: Tokens { e8s: 50_000 },
-                fee: Tokens { e8s: ICP_FEE_E8S }
+                amount: Tokens::from_e8s(50_000),
+                fee: Tokens::from_e8s(ICP_FEE_E8S)
             })
         );
         let past_the_end = ledger.query_blocks(&GetBlocksArgs {
@@ -371,11 +269,11 @@ mod tests {
     fn transfers_are_refused_with_the_ledgers_errors() {
         let alice = Principal::from_slice(&[1]);
         let mut ledger = ledger_with(alice, 20_000);
-        let to = AccountIdentifier::from(&account(Principal::anonymous()));
+        let to = account_identifier(&account(Principal::anonymous()));
         let args = |e8s, fee| TransferArgs {
             memo: Memo(0),
-            amount: Tokens { e8s },
-            fee: Tokens { e8s: fee },
+            amount: Tokens::from_e8s(e8s),
+            fee: Tokens::from_e8s(fee),
             from_subaccount: None,
             to,
             created_at_time: None,
@@ -383,13 +281,13 @@ mod tests {
         assert_eq!(
             ledger.transfer(alice, args(10_001, ICP_FEE_E8S), 0),
             Err(TransferError::InsufficientFunds {
-                balance: Tokens { e8s: 20_000 }
+                balance: Tokens::from_e8s(20_000)
             })
         );
         assert_eq!(
             ledger.transfer(alice, args(1, 0), 0),
             Err(TransferError::BadFee {
-                expected_fee: Tokens { e8s: ICP_FEE_E8S }
+                expected_fee: Tokens::from_e8s(ICP_FEE_E8S)
             })
         );
         let too_much = TransferArg {

@@ -3,11 +3,10 @@
 //! themselves (`sim-icp-ledger`, `sim-cycles-ledger`, `sim-cmc`) are thin ic-cdk layers over this
 //! crate; `ic-sim-server` uses it natively to install them and encode their init arguments.
 //!
-//! The Candid types follow the real canisters' interfaces as far as icp-cli uses them (ICRC-1
-//! types come from `icrc-ledger-types`); what the stand-ins leave out is listed in
-//! `sim/README.md`.
+//! The Candid types follow the real canisters' interfaces as far as icp-cli uses them (the ICP
+//! ledger's come from `ic-ledger-types`, ICRC-1's from `icrc-ledger-types`); what the stand-ins
+//! leave out is listed in `sim/README.md`.
 
-pub mod account_id;
 pub mod book;
 pub mod cmc;
 pub mod cycles;
