@@ -2,10 +2,12 @@
 //! (`canister-hooks-testkit`) and how to start the server under test.
 
 pub mod fleet;
+pub mod icp_cli;
 pub mod lifecycle;
 pub mod monitor_did;
 pub mod monitor_perf;
 pub mod sdk;
 pub mod server;
+pub mod system_canisters;
 
 pub use canister_hooks_testkit::{canister_wasm, workspace_root};
