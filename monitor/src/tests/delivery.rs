@@ -21,6 +21,14 @@ fn one_target(
     (m, ic, id)
 }
 
+/// The hooks the monitor found `id` does not export.
+fn missing_hooks(
+    m: &std::cell::RefCell<crate::monitor::Monitor<ic_stable_structures::VectorMemory>>,
+    id: Principal,
+) -> Vec<String> {
+    m.borrow().canister_state(id, 0).unwrap().missing_hooks
+}
+
 /// Canister `id` reports error `n` to the monitor; the event's id.
 pub(super) fn report(
     m: &std::cell::RefCell<crate::monitor::Monitor<ic_stable_structures::VectorMemory>>,
@@ -134,19 +142,13 @@ fn a_missing_hook_is_reported_clearly_and_not_retried() {
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].attempts, 1, "not retried");
     assert!(d[0].reason.contains("does not export the hook `on_error`"));
-    let st = m.borrow().canister_state(id, 0).unwrap();
-    assert_eq!(st.missing_hooks, vec!["on_error".to_string()]);
+    assert_eq!(missing_hooks(&m, id), ["on_error"]);
     // Once the canister exports it, a redrive delivers and clears the flag.
     ic.with(id, |c| c.exports.on_error = true);
     m.borrow_mut().redrive(e, ic.now.get()).unwrap();
     run_for(&m, &ic, 5, 1);
     assert_eq!(ic.handled(id), vec![e]);
-    assert!(m
-        .borrow()
-        .canister_state(id, 0)
-        .unwrap()
-        .missing_hooks
-        .is_empty());
+    assert!(missing_hooks(&m, id).is_empty());
 }
 
 #[test]
@@ -218,8 +220,7 @@ fn a_missing_hook_is_known_from_the_interface_at_registration() {
     let (m, ic, id) = one_target(ConfigUpdate::default());
     ic.with(id, |c| c.exports.on_low_memory = false);
     register(&m, &ic, args(1)).unwrap();
-    let st = m.borrow().canister_state(id, 0).unwrap();
-    assert_eq!(st.missing_hooks, vec!["on_low_memory".to_string()]);
+    assert_eq!(missing_hooks(&m, id), ["on_low_memory"]);
 }
 
 #[test]
@@ -266,10 +267,5 @@ fn without_a_readable_interface_a_missing_hook_is_retried_like_a_trap() {
     let d = m.borrow().dead_letters(None, None, 10).dead_letters;
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].attempts, 3, "retried up to the limit");
-    assert!(m
-        .borrow()
-        .canister_state(id, 0)
-        .unwrap()
-        .missing_hooks
-        .is_empty());
+    assert!(missing_hooks(&m, id).is_empty());
 }

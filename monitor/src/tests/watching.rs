@@ -23,9 +23,19 @@ fn monitor_id() -> Principal {
     canister(999_999)
 }
 
-/// The `System` faults raised for `id`, oldest first, with their messages.
+/// The monitor under test.
 type Mon = std::cell::RefCell<crate::monitor::Monitor<ic_stable_structures::VectorMemory>>;
 
+/// The change `id` is expected to make, as the monitor holds it now.
+fn expected_change(m: &Mon, ic: &FakeIc, id: Principal) -> Option<ExpectedChange> {
+    m.borrow()
+        .canister_state(id, ic.now.get())
+        .unwrap()
+        .watching
+        .expected_change
+}
+
+/// The `System` faults raised for `id`, oldest first, with their messages.
 fn faults(m: &Mon, id: Principal) -> Vec<(String, String)> {
     let mut page = m.borrow().events(&EventFilter {
         canister_id: Some(id),
@@ -196,29 +206,14 @@ fn an_expected_change_raises_nothing_and_a_different_one_still_does() {
             ic.now.get(),
         )
         .unwrap();
-    assert_eq!(
-        m.borrow()
-            .canister_state(id, ic.now.get())
-            .unwrap()
-            .watching
-            .expected_change,
-        Some(expected)
-    );
+    assert_eq!(expected_change(&m, &ic, id), Some(expected));
     ic.with(id, |c| {
         c.module_hash = Some(vec![9; 32]);
         c.controllers = vec![operator(), monitor_id()];
     });
     poll(&m, &ic, id);
     assert!(faults(&m, id).is_empty(), "{:?}", faults(&m, id));
-    assert_eq!(
-        m.borrow()
-            .canister_state(id, ic.now.get())
-            .unwrap()
-            .watching
-            .expected_change,
-        None,
-        "consumed"
-    );
+    assert_eq!(expected_change(&m, &ic, id), None, "consumed");
     ic.with(id, |c| c.module_hash = Some(vec![10; 32]));
     poll(&m, &ic, id);
     assert_eq!(names(&faults(&m, id)), ["module_hash_changed"]);
