@@ -370,8 +370,11 @@ impl FakeIc {
     }
 }
 
+/// The monitor the native tests drive.
+pub type TestMonitor = RefCell<Monitor<VectorMemory>>;
+
 /// A monitor in fresh memory, with `update` applied to its configuration.
-pub fn monitor(update: ConfigUpdate) -> (RefCell<Monitor<VectorMemory>>, VectorMemory) {
+pub fn monitor(update: ConfigUpdate) -> (TestMonitor, VectorMemory) {
     let mem = VectorMemory::default();
     // Small buckets keep native tests fast (the default 8 MiB per structure is zero-filled).
     let mm =
@@ -383,8 +386,16 @@ pub fn monitor(update: ConfigUpdate) -> (RefCell<Monitor<VectorMemory>>, VectorM
     (m, mem)
 }
 
+/// A fresh monitor with `update` applied, a fake IC, and one healthy canister on it (5 T cycles).
+pub fn one_target(update: ConfigUpdate) -> (TestMonitor, FakeIc, Principal) {
+    let (m, _) = monitor(update);
+    let ic = FakeIc::default();
+    let id = ic.add(1, FakeCanister::new(5_000_000_000_000));
+    (m, ic, id)
+}
+
 /// The monitor re-opened from the same memory, as after an upgrade.
-pub fn restart(mem: &VectorMemory) -> RefCell<Monitor<VectorMemory>> {
+pub fn restart(mem: &VectorMemory) -> TestMonitor {
     RefCell::new(Monitor::with_memory_manager(
         ic_stable_structures::memory_manager::MemoryManager::init_with_bucket_size(mem.clone(), 1),
         canister(999_999),
@@ -393,7 +404,7 @@ pub fn restart(mem: &VectorMemory) -> RefCell<Monitor<VectorMemory>> {
 
 /// Registers `args` as a controller would.
 pub fn register(
-    m: &RefCell<Monitor<VectorMemory>>,
+    m: &TestMonitor,
     ic: &FakeIc,
     args: RegisterArgs,
 ) -> Result<crate::api::Registration, crate::api::RegistrationError> {
@@ -408,7 +419,7 @@ pub fn register(
 }
 
 /// Runs one timer tick: every due poll, delivery and webhook outcall, each to completion.
-pub fn tick(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc) {
+pub fn tick(m: &TestMonitor, ic: &FakeIc) {
     let now = ic.now_ns();
     let polls = m.borrow_mut().take_due_polls(now);
     for id in polls {
@@ -425,7 +436,7 @@ pub fn tick(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc) {
 }
 
 /// Runs ticks for `seconds`, one every `step` seconds.
-pub fn run_for(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc, seconds: u64, step: u64) {
+pub fn run_for(m: &TestMonitor, ic: &FakeIc, seconds: u64, step: u64) {
     let end = ic.now.get() + seconds * NS;
     while ic.now.get() < end {
         tick(m, ic);
@@ -439,7 +450,7 @@ pub fn default_config() -> Config {
 }
 
 /// Runs ticks, jumping straight to each next wakeup, until nothing is due within `seconds`.
-pub fn drain(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc, seconds: u64) {
+pub fn drain(m: &TestMonitor, ic: &FakeIc, seconds: u64) {
     let end = ic.now.get() + seconds * NS;
     loop {
         tick(m, ic);

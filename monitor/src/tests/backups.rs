@@ -29,9 +29,7 @@ fn hourly(window: Option<BackupWindow>) -> BackupPolicy {
 }
 
 /// Backups running now.
-fn running_backups(
-    m: &std::cell::RefCell<crate::monitor::Monitor<ic_stable_structures::VectorMemory>>,
-) -> usize {
+fn running_backups(m: &TestMonitor) -> usize {
     m.borrow()
         .recent_operations(0)
         .iter()

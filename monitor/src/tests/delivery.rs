@@ -7,35 +7,13 @@ use ic_management_canister_types::CanisterStatusType;
 
 const T: u128 = 1_000_000_000_000;
 
-/// A fresh monitor with `update` applied, a fake IC, and one healthy canister on it.
-fn one_target(
-    update: ConfigUpdate,
-) -> (
-    std::cell::RefCell<crate::monitor::Monitor<ic_stable_structures::VectorMemory>>,
-    FakeIc,
-    Principal,
-) {
-    let (m, _) = monitor(update);
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
-    (m, ic, id)
-}
-
 /// The hooks the monitor found `id` does not export.
-fn missing_hooks(
-    m: &std::cell::RefCell<crate::monitor::Monitor<ic_stable_structures::VectorMemory>>,
-    id: Principal,
-) -> Vec<String> {
+fn missing_hooks(m: &TestMonitor, id: Principal) -> Vec<String> {
     m.borrow().canister_state(id, 0).unwrap().missing_hooks
 }
 
 /// Canister `id` reports error `n` to the monitor; the event's id.
-pub(super) fn report(
-    m: &std::cell::RefCell<crate::monitor::Monitor<ic_stable_structures::VectorMemory>>,
-    ic: &FakeIc,
-    id: Principal,
-    n: u64,
-) -> u64 {
+pub(super) fn report(m: &TestMonitor, ic: &FakeIc, id: Principal, n: u64) -> u64 {
     m.borrow_mut()
         .report_error(
             id,

@@ -6,9 +6,7 @@ use ic_management_canister_types::CanisterStatusType;
 
 const T: u128 = 1_000_000_000_000;
 
-fn kinds(
-    m: &std::cell::RefCell<crate::monitor::Monitor<ic_stable_structures::VectorMemory>>,
-) -> Vec<(EventKind, String)> {
+fn kinds(m: &TestMonitor) -> Vec<(EventKind, String)> {
     let mut page = m.borrow().events(&EventFilter {
         limit: Some(500),
         ..Default::default()
@@ -59,9 +57,7 @@ fn a_burning_canister_is_polled_more_often_than_an_idle_one() {
 
 #[test]
 fn hysteresis_stops_repeats_and_reminders_repeat_at_their_interval() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     let mut a = args(1);
     a.poll = Some(PollBounds {
         min_interval_seconds: 60,
@@ -114,9 +110,7 @@ fn hysteresis_stops_repeats_and_reminders_repeat_at_their_interval() {
 
 #[test]
 fn memory_thresholds_fire_per_metric() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     let mut a = args(1);
     a.memory = Some(MemoryThresholds {
         heap_bytes: None,
@@ -142,9 +136,7 @@ fn memory_thresholds_fire_per_metric() {
 
 #[test]
 fn stopped_frozen_and_heap_at_limit_become_error_events_once() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     register(&m, &ic, args(1)).unwrap();
     ic.with(id, |c| {
         c.status = CanisterStatusType::Stopped;
@@ -271,9 +263,7 @@ fn a_refused_status_is_backed_off_raised_once_as_a_lost_access_and_does_not_stal
 
 #[test]
 fn transient_status_failures_raise_nothing_until_they_persist() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     register(&m, &ic, args(1)).unwrap();
     ic.with(id, |c| {
         c.status_error = Some(CallError::rejected(2, "subnet busy"))
@@ -289,12 +279,10 @@ fn transient_status_failures_raise_nothing_until_they_persist() {
 
 #[test]
 fn top_ups_respect_the_daily_budget_and_the_reserve() {
-    let (m, _) = monitor(ConfigUpdate {
+    let (m, ic, id) = one_target(ConfigUpdate {
         top_up_reserve_cycles: Some(T),
         ..Default::default()
     });
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
     let mut a = args(1);
     a.top_up = Some(TopUpPolicy {
         amount: 2 * T,
@@ -325,9 +313,7 @@ fn top_ups_respect_the_daily_budget_and_the_reserve() {
 
 #[test]
 fn poll_now_and_released_slots_make_a_canister_due_again() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     register(&m, &ic, args(1)).unwrap();
     let now = ic.now.get();
     assert!(m.borrow_mut().take_due_polls(now).is_empty());
@@ -341,9 +327,7 @@ fn poll_now_and_released_slots_make_a_canister_due_again() {
 
 #[test]
 fn the_instructions_of_each_sample_are_recorded() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     register(&m, &ic, args(1)).unwrap();
     m.borrow_mut().poll_now(id, ic.now.get()).unwrap();
     tick(&m, &ic);

@@ -23,11 +23,8 @@ fn monitor_id() -> Principal {
     canister(999_999)
 }
 
-/// The monitor under test.
-type Mon = std::cell::RefCell<crate::monitor::Monitor<ic_stable_structures::VectorMemory>>;
-
 /// The change `id` is expected to make, as the monitor holds it now.
-fn expected_change(m: &Mon, ic: &FakeIc, id: Principal) -> Option<ExpectedChange> {
+fn expected_change(m: &TestMonitor, ic: &FakeIc, id: Principal) -> Option<ExpectedChange> {
     m.borrow()
         .canister_state(id, ic.now.get())
         .unwrap()
@@ -36,7 +33,7 @@ fn expected_change(m: &Mon, ic: &FakeIc, id: Principal) -> Option<ExpectedChange
 }
 
 /// The `System` faults raised for `id`, oldest first, with their messages.
-fn faults(m: &Mon, id: Principal) -> Vec<(String, String)> {
+fn faults(m: &TestMonitor, id: Principal) -> Vec<(String, String)> {
     let mut page = m.borrow().events(&EventFilter {
         canister_id: Some(id),
         limit: Some(500),
@@ -57,7 +54,7 @@ fn faults(m: &Mon, id: Principal) -> Vec<(String, String)> {
 }
 
 /// Polls `id` now and runs everything that follows (deliveries, `canister_info`).
-fn poll(m: &Mon, ic: &FakeIc, id: Principal) {
+fn poll(m: &TestMonitor, ic: &FakeIc, id: Principal) {
     m.borrow_mut().poll_now(id, ic.now.get()).unwrap();
     drain(m, ic, 60);
 }
@@ -121,9 +118,7 @@ fn registering_a_backup_policy_for_a_canister_the_monitor_only_reads_is_refused(
 
 #[test]
 fn removing_the_monitor_as_controller_is_a_change_and_leaves_it_a_viewer() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     register(&m, &ic, args(1)).unwrap();
     assert_eq!(
         m.borrow().canister_state(id, 0).unwrap().watching.access,
@@ -144,9 +139,7 @@ fn removing_the_monitor_as_controller_is_a_change_and_leaves_it_a_viewer() {
 
 #[test]
 fn a_module_change_raises_one_event_with_before_after_and_who() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     register(&m, &ic, args(1)).unwrap();
     ic.with(id, |c| {
         c.module_hash = Some(vec![9; 32]);
@@ -190,9 +183,7 @@ fn a_module_change_raises_one_event_with_before_after_and_who() {
 
 #[test]
 fn an_expected_change_raises_nothing_and_a_different_one_still_does() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     register(&m, &ic, args(1)).unwrap();
     let expected = m
         .borrow_mut()
@@ -235,9 +226,7 @@ fn an_expected_change_raises_nothing_and_a_different_one_still_does() {
 
 #[test]
 fn unregistering_forgets_what_was_recorded_and_expected() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     register(&m, &ic, args(1)).unwrap();
     m.borrow_mut()
         .expect_change(
@@ -355,9 +344,7 @@ fn hook_calls_carry_the_cycles_the_target_requires_within_the_budget() {
 
 #[test]
 fn the_state_view_forecasts_freezing_and_memory_thresholds() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     ic.with(id, |c| {
         c.idle_burn_per_day = T;
         c.freezing_threshold_s = 86_400;
