@@ -4,6 +4,7 @@ use crate::api::{Config, ConfigUpdate, Hooks, RegisterArgs, NS};
 use crate::driver::{self, Platform};
 use crate::monitor::{Mode, Monitor};
 use crate::policy::call_error::CallError;
+use crate::policy::pipeline::calls::CallSpec;
 use crate::policy::validation::tests::canister;
 use crate::policy::webhooks::outcall::OutcallRequest;
 use candid::{Nat, Principal};
@@ -277,12 +278,16 @@ impl Platform for FakeIc {
     }
     async fn call(
         &self,
-        target: Principal,
-        method: &str,
-        arg: Vec<u8>,
+        call: CallSpec,
         cycles: u128,
         _timeout: u32,
     ) -> Result<Vec<u8>, CallError> {
+        let CallSpec {
+            callee: target,
+            method,
+            arg,
+        } = call;
+        let method = method.as_str();
         if target == Principal::management_canister() && method == "canister_info" {
             return self.canister_info(&arg);
         }
