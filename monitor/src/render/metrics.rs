@@ -324,33 +324,33 @@ fn encode_operations(w: &mut MetricsEncoder<Vec<u8>>, s: &Snapshot) -> std::io::
 
 /// Per canister with a backup policy: snapshot bytes, their storage cost, a failing backup.
 fn encode_backups(w: &mut MetricsEncoder<Vec<u8>>, s: &Snapshot) -> std::io::Result<()> {
-    type Field = fn(&BackupsView) -> f64;
-    let gauges: [(&str, &str, Field); 3] = [
-        (
-            "canister_snapshot_bytes",
-            "Bytes of the canister's snapshots, as last listed.",
-            |b| b.snapshot_bytes as f64,
-        ),
-        (
-            "canister_snapshot_cycles_per_day",
-            "Cycles per day storing the canister's snapshots costs (13-node subnet fee).",
-            |b| b.snapshot_cycles_per_day as f64,
-        ),
-        (
-            "canister_backup_failing",
-            "1 while the canister's last backup failed.",
-            |b| f64::from(u8::from(b.last_failure.is_some())),
-        ),
-    ];
-    for (name, help, value) in gauges {
-        let mut g = w.gauge_vec(name, help)?;
-        for b in &s.backups {
-            g = g.value(&[("canister", &b.canister_id.to_text())], value(b))?;
-        }
+    let id = |b: &BackupsView| b.canister_id.to_text();
+    let mut g = w.gauge_vec(
+        "canister_snapshot_bytes",
+        "Bytes of the canister's snapshots, as last listed.",
+    )?;
+    for b in &s.backups {
+        g = g.value(&[("canister", &id(b))], b.snapshot_bytes as f64)?;
+    }
+    let mut g = w.gauge_vec(
+        "canister_snapshot_cycles_per_day",
+        "Cycles per day storing the canister's snapshots costs (13-node subnet fee).",
+    )?;
+    for b in &s.backups {
+        g = g.value(&[("canister", &id(b))], b.snapshot_cycles_per_day as f64)?;
+    }
+    let mut g = w.gauge_vec(
+        "canister_backup_failing",
+        "1 while the canister's last backup failed.",
+    )?;
+    for b in &s.backups {
+        g = g.value(
+            &[("canister", &id(b))],
+            f64::from(u8::from(b.last_failure.is_some())),
+        )?;
     }
     Ok(())
 }
-
 /// One gauge per canister, labelled by canister id and label.
 fn per_canister(
     w: &mut MetricsEncoder<Vec<u8>>,
