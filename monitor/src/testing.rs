@@ -1,6 +1,6 @@
 //! Native test harness: a fake IC behind the [`Platform`] seam, and a tiny executor.
 
-use crate::api::{Config, ConfigUpdate, Hooks, RegisterArgs, NS};
+use crate::api::{Config, ConfigUpdate, Hooks, PollBounds, RegisterArgs, NS};
 use crate::driver::{self, Platform};
 use crate::monitor::{Mode, Monitor};
 use crate::policy::call_error::CallError;
@@ -391,10 +391,22 @@ pub fn monitor(update: ConfigUpdate) -> (TestMonitor, VectorMemory) {
     (m, mem)
 }
 
+/// Polling bounds: every `min_seconds` at most, every `max_seconds` at least.
+pub fn poll_bounds(min_seconds: u64, max_seconds: u64) -> Option<PollBounds> {
+    Some(PollBounds {
+        min_interval_seconds: min_seconds,
+        max_interval_seconds: max_seconds,
+    })
+}
+
+/// A fresh monitor with `update` applied, and an empty fake IC.
+pub fn on_fake_ic(update: ConfigUpdate) -> (TestMonitor, FakeIc) {
+    (monitor(update).0, FakeIc::default())
+}
+
 /// A fresh monitor with `update` applied, a fake IC, and one healthy canister on it (5 T cycles).
 pub fn one_target(update: ConfigUpdate) -> (TestMonitor, FakeIc, Principal) {
-    let (m, _) = monitor(update);
-    let ic = FakeIc::default();
+    let (m, ic) = on_fake_ic(update);
     let id = ic.add(1, FakeCanister::new(5_000_000_000_000));
     (m, ic, id)
 }

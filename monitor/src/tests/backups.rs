@@ -39,11 +39,10 @@ fn running_backups(m: &TestMonitor) -> usize {
 
 #[test]
 fn no_more_scheduled_backups_run_at_once_than_configured() {
-    let (m, _) = monitor(ConfigUpdate {
+    let (m, ic) = on_fake_ic(ConfigUpdate {
         max_concurrent_backups: Some(2),
         ..Default::default()
     });
-    let ic = FakeIc::default();
     let ids: Vec<Principal> = (1..=3)
         .map(|i| {
             let id = ic.add(i, FakeCanister::new(5_000_000_000_000));
@@ -67,8 +66,7 @@ fn no_more_scheduled_backups_run_at_once_than_configured() {
 
 #[test]
 fn a_backup_due_outside_its_window_waits_for_the_next_window() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
+    let (m, ic) = on_fake_ic(ConfigUpdate::default());
     let id = ic.add(1, FakeCanister::new(5_000_000_000_000));
     register(&m, &ic, args(1)).unwrap();
     let hour_now = ic.now.get() / NS / HOUR % 24;

@@ -59,12 +59,11 @@ fn unsubscribed_hooks_are_logged_but_not_sent() {
 
 #[test]
 fn a_trapping_hook_is_retried_with_backoff_then_dead_lettered_without_blocking_others() {
-    let (m, _) = monitor(ConfigUpdate {
+    let (m, ic) = on_fake_ic(ConfigUpdate {
         delivery_max_attempts: Some(4),
         backoff_base_seconds: Some(2),
         ..Default::default()
     });
-    let ic = FakeIc::default();
     let bad = ic.add(1, FakeCanister::new(5 * T));
     let good = ic.add(2, FakeCanister::new(5 * T));
     register(&m, &ic, args(1)).unwrap();
@@ -134,10 +133,7 @@ fn a_stopped_or_silent_target_retries_then_delivers_when_it_returns() {
     let (m, ic, id) = one_target(ConfigUpdate::default());
     // No poll within the test: a poll would also report the stop as an event of its own.
     let mut a = args(1);
-    a.poll = Some(PollBounds {
-        min_interval_seconds: 7200,
-        max_interval_seconds: 7200,
-    });
+    a.poll = poll_bounds(7200, 7200);
     register(&m, &ic, a).unwrap();
     ic.with(id, |c| c.hook = HookBehaviour::Timeout);
     let e = report(&m, &ic, id, 0);

@@ -30,8 +30,7 @@ fn kinds(m: &TestMonitor) -> Vec<(EventKind, String)> {
 
 #[test]
 fn a_burning_canister_is_polled_more_often_than_an_idle_one() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
+    let (m, ic) = on_fake_ic(ConfigUpdate::default());
     let idle = ic.add(1, FakeCanister::new(50 * T));
     let burning = ic.add(2, FakeCanister::new(50 * T));
     register(&m, &ic, args(1)).unwrap();
@@ -59,10 +58,7 @@ fn a_burning_canister_is_polled_more_often_than_an_idle_one() {
 fn hysteresis_stops_repeats_and_reminders_repeat_at_their_interval() {
     let (m, ic, id) = one_target(ConfigUpdate::default());
     let mut a = args(1);
-    a.poll = Some(PollBounds {
-        min_interval_seconds: 60,
-        max_interval_seconds: 60,
-    });
+    a.poll = poll_bounds(60, 60);
     register(&m, &ic, a).unwrap();
     // Hover around the 1 T threshold, never recovering past 1.1 T.
     for cycles in [T - 1, T + 1, T - 1, T + 50_000_000_000, T - 1] {
@@ -87,10 +83,7 @@ fn hysteresis_stops_repeats_and_reminders_repeat_at_their_interval() {
     let id2 = ic.add(2, FakeCanister::new(T / 2));
     let mut a = args(2);
     a.reminder_interval_seconds = Some(600);
-    a.poll = Some(PollBounds {
-        min_interval_seconds: 60,
-        max_interval_seconds: 60,
-    });
+    a.poll = poll_bounds(60, 60);
     register(&m, &ic, a).unwrap();
     run_for(&m, &ic, 1800, 60);
     let n = m
@@ -160,11 +153,10 @@ fn stopped_frozen_and_heap_at_limit_become_error_events_once() {
 
 #[test]
 fn status_calls_respect_the_concurrency_limit_oldest_due_first() {
-    let (m, _) = monitor(ConfigUpdate {
+    let (m, ic) = on_fake_ic(ConfigUpdate {
         max_concurrent_status_calls: Some(2),
         ..Default::default()
     });
-    let ic = FakeIc::default();
     for n in 1..=5 {
         ic.add(n, FakeCanister::new(5 * T));
         register(&m, &ic, args(n)).unwrap();
@@ -188,8 +180,7 @@ fn status_calls_respect_the_concurrency_limit_oldest_due_first() {
 
 #[test]
 fn the_next_wakeup_skips_work_already_in_flight() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
+    let (m, ic) = on_fake_ic(ConfigUpdate::default());
     ic.add(1, FakeCanister::new(5 * T));
     register(&m, &ic, args(1)).unwrap();
     let due = m.borrow_mut().next_wakeup().unwrap();
@@ -208,15 +199,11 @@ fn the_next_wakeup_skips_work_already_in_flight() {
 
 #[test]
 fn a_refused_status_is_backed_off_raised_once_as_a_lost_access_and_does_not_stall_others() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
+    let (m, ic) = on_fake_ic(ConfigUpdate::default());
     let bad = ic.add(1, FakeCanister::new(5 * T));
     let good = ic.add(2, FakeCanister::new(5 * T));
     let mut a = args(1);
-    a.poll = Some(PollBounds {
-        min_interval_seconds: 60,
-        max_interval_seconds: 3600,
-    });
+    a.poll = poll_bounds(60, 3600);
     register(&m, &ic, a.clone()).unwrap();
     a.canister_id = good;
     register(&m, &ic, a).unwrap();
@@ -288,10 +275,7 @@ fn top_ups_respect_the_daily_budget_and_the_reserve() {
         amount: 2 * T,
         daily_budget: 3 * T,
     });
-    a.poll = Some(PollBounds {
-        min_interval_seconds: 60,
-        max_interval_seconds: 60,
-    });
+    a.poll = poll_bounds(60, 60);
     register(&m, &ic, a).unwrap();
     // Burn hard: every minute the canister loses 3 T.
     for _ in 0..10 {
@@ -344,8 +328,7 @@ fn the_instructions_of_each_sample_are_recorded() {
 
 #[test]
 fn idle_canisters_due_minutes_apart_are_polled_in_one_tick() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
+    let (m, ic) = on_fake_ic(ConfigUpdate::default());
     ic.add(1, FakeCanister::new(50 * T));
     ic.add(2, FakeCanister::new(50 * T));
     register(&m, &ic, args(1)).unwrap();

@@ -72,8 +72,7 @@ fn viewed(ic: &FakeIc, n: u64, cycles: u128) -> Principal {
 
 #[test]
 fn a_canister_the_monitor_only_reads_is_watched_topped_up_and_shown_as_viewer() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
+    let (m, ic) = on_fake_ic(ConfigUpdate::default());
     let id = viewed(&ic, 1, T);
     let mut a = args(1);
     a.cycles_threshold = Some(2 * T);
@@ -94,8 +93,7 @@ fn a_canister_the_monitor_only_reads_is_watched_topped_up_and_shown_as_viewer() 
 
 #[test]
 fn registering_a_backup_policy_for_a_canister_the_monitor_only_reads_is_refused() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
+    let (m, ic) = on_fake_ic(ConfigUpdate::default());
     let id = viewed(&ic, 1, 5 * T);
     let mut a = args(1);
     a.backup = Some(BackupPolicy {
@@ -253,8 +251,7 @@ fn unregistering_forgets_what_was_recorded_and_expected() {
 
 #[test]
 fn a_lost_access_is_one_fault_and_a_regained_one_clears_it() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
+    let (m, ic) = on_fake_ic(ConfigUpdate::default());
     let id = viewed(&ic, 1, 5 * T);
     register(&m, &ic, args(1)).unwrap();
     ic.with(id, |c| {
@@ -290,12 +287,11 @@ fn a_lost_access_is_one_fault_and_a_regained_one_clears_it() {
 
 #[test]
 fn hook_calls_carry_the_cycles_the_target_requires_within_the_budget() {
-    let (m, _) = monitor(ConfigUpdate {
+    let (m, ic) = on_fake_ic(ConfigUpdate {
         backoff_base_seconds: Some(1),
         delivery_max_attempts: Some(2),
         ..Default::default()
     });
-    let ic = FakeIc::default();
     let id = ic.add(1, FakeCanister::new(T));
     ic.with(id, |c| c.minimum_incoming_cycles = 1_000_000);
     let mut a = args(1);

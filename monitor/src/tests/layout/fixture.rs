@@ -20,7 +20,9 @@ use crate::monitor::{Mode, Monitor};
 use crate::policy::call_error::CallError;
 use crate::policy::validation::tests::{args, canister};
 use crate::policy::validation::{validate, Context};
-use crate::testing::{block_on, register, tick, FakeCanister, FakeIc, HookBehaviour, TestMonitor};
+use crate::testing::{
+    block_on, poll_bounds, register, tick, FakeCanister, FakeIc, HookBehaviour, TestMonitor,
+};
 
 const FIXTURE: &str = "monitor_memory.fixture";
 const PAGE: usize = 65_536;
@@ -99,10 +101,7 @@ fn registered_args(n: u64) -> RegisterArgs {
                 total_bytes: Some(6 << 30),
                 heap_percent_of_limit: Some(90),
             });
-            a.poll = Some(PollBounds {
-                min_interval_seconds: 30,
-                max_interval_seconds: 3_600,
-            });
+            a.poll = poll_bounds(30, 3_600);
             a.reminder_interval_seconds = Some(21_600);
             a.hysteresis_percent = Some(15);
             a.top_up = Some(TopUpPolicy {
