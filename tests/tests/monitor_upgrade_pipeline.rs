@@ -52,10 +52,16 @@ fn upgrade_args(fleet: &Fleet, canister: Principal, wasm: &[u8], arg: Vec<u8>) -
     args
 }
 
-/// The arguments of an upgrade of `canister` to release v2 with `fault`.
-fn faulty_v2(fleet: &Fleet, canister: Principal, fault: ReleaseFault) -> UpgradeArgs {
-    let broken = load_release(Some(fleet.monitor), Some(fault));
-    upgrade_args(fleet, canister, &load_release_wasm("v2"), broken)
+/// The arguments of an upgrade of `canister` to release `name` of the load canister, with
+/// `fault` if any.
+fn release_args(
+    fleet: &Fleet,
+    canister: Principal,
+    name: &str,
+    fault: Option<ReleaseFault>,
+) -> UpgradeArgs {
+    let arg = load_release(Some(fleet.monitor), fault);
+    upgrade_args(fleet, canister, &load_release_wasm(name), arg)
 }
 
 fn start(fleet: &Fleet, args: UpgradeArgs) -> Result<OperationView, OperationError> {
@@ -167,7 +173,7 @@ fn a_release_whose_post_upgrade_traps_leaves_the_old_code_running_and_tells_the_
     let v1 = module_hash(&fleet, load).unwrap();
     let view = run_upgrade(
         &fleet,
-        faulty_v2(&fleet, load, ReleaseFault::TrapInPostUpgrade),
+        release_args(&fleet, load, "v2", Some(ReleaseFault::TrapInPostUpgrade)),
     );
 
     let reason = aborted_at(&view, StepKind::Install);
@@ -192,7 +198,10 @@ fn a_release_whose_post_upgrade_traps_leaves_the_old_code_running_and_tells_the_
 fn a_release_that_never_becomes_ready_is_rolled_back_from_the_snapshot_within_a_minute() {
     let (fleet, load) = busy_load();
     let v1 = module_hash(&fleet, load).unwrap();
-    let view = run_upgrade(&fleet, faulty_v2(&fleet, load, ReleaseFault::NeverReady));
+    let view = run_upgrade(
+        &fleet,
+        release_args(&fleet, load, "v2", Some(ReleaseFault::NeverReady)),
+    );
 
     let reason = rolled_back_at(&view, StepKind::AwaitReady);
     assert!(
@@ -223,7 +232,7 @@ fn a_failed_rehearsal_leaves_the_target_untouched_and_clears_the_scratch_caniste
     let scratch = fleet.add_spare();
     let args = UpgradeArgs {
         rehearse_on: Some(scratch),
-        ..faulty_v2(&fleet, load, ReleaseFault::NeverReady)
+        ..release_args(&fleet, load, "v2", Some(ReleaseFault::NeverReady))
     };
     let view = run_upgrade(&fleet, args);
 
@@ -360,28 +369,12 @@ fn at_the_snapshot_limit_the_pipeline_replaces_its_own_snapshot_and_keeps_those_
         .collect();
     fleet.pic.start_canister(load, Some(fleet.admin)).unwrap();
 
-    let first = run_upgrade(
-        &fleet,
-        upgrade_args(
-            &fleet,
-            load,
-            &load_release_wasm("v2"),
-            load_release(Some(fleet.monitor), None),
-        ),
-    );
+    let first = run_upgrade(&fleet, release_args(&fleet, load, "v2", None));
     assert_eq!(first.outcome, Some(Outcome::Succeeded), "{first:#?}");
     let ours = first.snapshot_id.clone().unwrap();
     assert_eq!(snapshot_ids(&fleet, load).len(), 10);
 
-    let second = run_upgrade(
-        &fleet,
-        upgrade_args(
-            &fleet,
-            load,
-            &load_release_wasm("v3"),
-            load_release(Some(fleet.monitor), None),
-        ),
-    );
+    let second = run_upgrade(&fleet, release_args(&fleet, load, "v3", None));
     assert_eq!(second.outcome, Some(Outcome::Succeeded), "{second:#?}");
     assert_eq!(second.replaced_snapshot_id, Some(ours.clone()));
     let mut kept = snapshot_ids(&fleet, load);
@@ -403,15 +396,7 @@ fn at_the_snapshot_limit_the_pipeline_replaces_its_own_snapshot_and_keeps_those_
         .unwrap();
     fleet.pic.start_canister(load, Some(fleet.admin)).unwrap();
     let v3 = module_hash(&fleet, load).unwrap();
-    let refused = run_upgrade(
-        &fleet,
-        upgrade_args(
-            &fleet,
-            load,
-            &load_release_wasm("v4"),
-            load_release(Some(fleet.monitor), None),
-        ),
-    );
+    let refused = run_upgrade(&fleet, release_args(&fleet, load, "v4", None));
     let reason = aborted_at(&refused, StepKind::ListSnapshots);
     assert!(reason.contains("taken by hand"), "{reason}");
     assert_in_service(&fleet, load, &v3);
@@ -420,12 +405,7 @@ fn at_the_snapshot_limit_the_pipeline_replaces_its_own_snapshot_and_keeps_those_
 #[test]
 fn strangers_canisters_not_controlled_and_second_pipelines_get_typed_errors() {
     let (fleet, load) = busy_load();
-    let args = upgrade_args(
-        &fleet,
-        load,
-        &load_release_wasm("v2"),
-        load_release(Some(fleet.monitor), None),
-    );
+    let args = release_args(&fleet, load, "v2", None);
 
     // A stranger's ingress is turned away; a canister calling gets the typed error.
     let stranger = Principal::self_authenticating(b"a stranger");
