@@ -5,10 +5,11 @@ use crate::journal::NS;
 use canister_hooks::units;
 use canister_hooks_testkit::examples::LoadClient;
 use canister_hooks_testkit::Ic;
+use std::collections::BTreeMap;
 
 /// Why a client's update was rejected, read from the reject message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Refusal {
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Refusal {
     /// The SDK's maintenance guard: "in maintenance until …: reason".
     Maintenance,
     /// The IC: the canister is stopping or stopped.
@@ -31,6 +32,16 @@ impl Refusal {
             Refusal::Other
         }
     }
+
+    /// The cause, as [`Traffic::describe`] words it.
+    fn words(self) -> &'static str {
+        match self {
+            Refusal::Maintenance => "in maintenance",
+            Refusal::Stopped => "while stopped",
+            Refusal::NotReady => "while not ready",
+            Refusal::Other => "for another reason",
+        }
+    }
 }
 
 /// What the clients of a canister saw over a stretch of calls.
@@ -38,14 +49,8 @@ impl Refusal {
 pub struct Traffic {
     /// Updates served.
     pub updates_served: u32,
-    /// Updates rejected because the canister was in maintenance.
-    pub rejected_in_maintenance: u32,
-    /// Updates rejected because the canister was stopping or stopped.
-    pub rejected_stopped: u32,
-    /// Updates rejected because the canister was not ready (its post-init had not finished).
-    pub rejected_not_ready: u32,
-    /// Updates rejected for another reason.
-    pub rejected_other: u32,
+    /// Updates rejected, by cause (causes never seen are absent).
+    pub rejected: BTreeMap<Refusal, u32>,
     /// Queries answered.
     pub queries_served: u32,
     /// Queries rejected (a stopped canister answers none).
@@ -79,29 +84,27 @@ impl Traffic {
             Err(reject) => {
                 self.first_refused_ns.get_or_insert(now_ns);
                 let message = reject.reject_message;
-                match Refusal::of(&message) {
-                    Refusal::Maintenance => {
-                        self.rejected_in_maintenance += 1;
-                        self.maintenance_message.get_or_insert(message);
-                    }
-                    Refusal::Stopped => self.rejected_stopped += 1,
-                    Refusal::NotReady => self.rejected_not_ready += 1,
-                    Refusal::Other => {
-                        self.rejected_other += 1;
-                        self.other_message.get_or_insert(message);
-                    }
-                }
+                let cause = Refusal::of(&message);
+                *self.rejected.entry(cause).or_default() += 1;
+                let first_message = match cause {
+                    Refusal::Maintenance => &mut self.maintenance_message,
+                    Refusal::Other => &mut self.other_message,
+                    Refusal::Stopped | Refusal::NotReady => return false,
+                };
+                first_message.get_or_insert(message);
                 false
             }
         }
     }
 
+    /// Updates rejected for `cause`.
+    pub fn rejected_for(&self, cause: Refusal) -> u32 {
+        self.rejected.get(&cause).copied().unwrap_or(0)
+    }
+
     /// Updates rejected, whatever the cause.
     pub fn updates_rejected(&self) -> u32 {
-        self.rejected_in_maintenance
-            + self.rejected_stopped
-            + self.rejected_not_ready
-            + self.rejected_other
+        self.rejected.values().sum()
     }
 
     /// How long updates were refused: from the first rejection until one was served again.
@@ -114,16 +117,11 @@ impl Traffic {
     pub fn describe(&self) -> String {
         let updates = self.updates_served + self.updates_rejected();
         let queries = self.queries_served + self.queries_rejected;
-        let causes: Vec<String> = [
-            (self.rejected_in_maintenance, "in maintenance"),
-            (self.rejected_stopped, "while stopped"),
-            (self.rejected_not_ready, "while not ready"),
-            (self.rejected_other, "for another reason"),
-        ]
-        .into_iter()
-        .filter(|(n, _)| *n > 0)
-        .map(|(n, why)| format!("{n} {why}"))
-        .collect();
+        let causes: Vec<String> = self
+            .rejected
+            .iter()
+            .map(|(cause, n)| format!("{n} {}", cause.words()))
+            .collect();
         let rejected = match (causes.is_empty(), self.refused_secs()) {
             (true, _) => String::new(),
             (false, Some(secs)) => {

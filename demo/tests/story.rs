@@ -5,6 +5,7 @@ use canister_hooks::events::ErrorSource;
 use canister_hooks_demo::journal::MarkKind;
 use canister_hooks_demo::report::{self, CanisterReport};
 use canister_hooks_demo::story;
+use canister_hooks_demo::traffic::Refusal;
 use canister_hooks_demo::world::{Modules, World};
 use canister_hooks_testkit::monitor::{
     BackupMode, DeliveryStatus, EventKind, HookEvent, MemoryMetric, OperationKind, Outcome,
@@ -117,7 +118,7 @@ fn the_story_runs_and_every_hook_fires_as_told() {
         .as_deref()
         .unwrap_or_default();
     assert!(
-        clean.traffic.rejected_in_maintenance > 0
+        clean.traffic.rejected_for(Refusal::Maintenance) > 0
             && told.contains("upgrade to v2")
             && told.contains("queries are still served"),
         "{:?}",

@@ -1,9 +1,10 @@
 //! Native test harness: a fake IC behind the [`Platform`] seam, and a tiny executor.
 
-use crate::api::{Config, ConfigUpdate, Hooks, RegisterArgs, NS};
+use crate::api::{Config, ConfigUpdate, Hooks, PollBounds, RegisterArgs, NS};
 use crate::driver::{self, Platform};
 use crate::monitor::{Mode, Monitor};
 use crate::policy::call_error::CallError;
+use crate::policy::pipeline::calls::CallSpec;
 use crate::policy::validation::tests::canister;
 use crate::policy::webhooks::outcall::OutcallRequest;
 use candid::{Nat, Principal};
@@ -277,12 +278,16 @@ impl Platform for FakeIc {
     }
     async fn call(
         &self,
-        target: Principal,
-        method: &str,
-        arg: Vec<u8>,
+        call: CallSpec,
         cycles: u128,
         _timeout: u32,
     ) -> Result<Vec<u8>, CallError> {
+        let CallSpec {
+            callee: target,
+            method,
+            arg,
+        } = call;
+        let method = method.as_str();
         if target == Principal::management_canister() && method == "canister_info" {
             return self.canister_info(&arg);
         }
@@ -370,8 +375,11 @@ impl FakeIc {
     }
 }
 
+/// The monitor the native tests drive.
+pub type TestMonitor = RefCell<Monitor<VectorMemory>>;
+
 /// A monitor in fresh memory, with `update` applied to its configuration.
-pub fn monitor(update: ConfigUpdate) -> (RefCell<Monitor<VectorMemory>>, VectorMemory) {
+pub fn monitor(update: ConfigUpdate) -> (TestMonitor, VectorMemory) {
     let mem = VectorMemory::default();
     // Small buckets keep native tests fast (the default 8 MiB per structure is zero-filled).
     let mm =
@@ -383,8 +391,28 @@ pub fn monitor(update: ConfigUpdate) -> (RefCell<Monitor<VectorMemory>>, VectorM
     (m, mem)
 }
 
+/// Polling bounds: every `min_seconds` at most, every `max_seconds` at least.
+pub fn poll_bounds(min_seconds: u64, max_seconds: u64) -> Option<PollBounds> {
+    Some(PollBounds {
+        min_interval_seconds: min_seconds,
+        max_interval_seconds: max_seconds,
+    })
+}
+
+/// A fresh monitor with `update` applied, and an empty fake IC.
+pub fn on_fake_ic(update: ConfigUpdate) -> (TestMonitor, FakeIc) {
+    (monitor(update).0, FakeIc::default())
+}
+
+/// A fresh monitor with `update` applied, a fake IC, and one healthy canister on it (5 T cycles).
+pub fn one_target(update: ConfigUpdate) -> (TestMonitor, FakeIc, Principal) {
+    let (m, ic) = on_fake_ic(update);
+    let id = ic.add(1, FakeCanister::new(5_000_000_000_000));
+    (m, ic, id)
+}
+
 /// The monitor re-opened from the same memory, as after an upgrade.
-pub fn restart(mem: &VectorMemory) -> RefCell<Monitor<VectorMemory>> {
+pub fn restart(mem: &VectorMemory) -> TestMonitor {
     RefCell::new(Monitor::with_memory_manager(
         ic_stable_structures::memory_manager::MemoryManager::init_with_bucket_size(mem.clone(), 1),
         canister(999_999),
@@ -393,7 +421,7 @@ pub fn restart(mem: &VectorMemory) -> RefCell<Monitor<VectorMemory>> {
 
 /// Registers `args` as a controller would.
 pub fn register(
-    m: &RefCell<Monitor<VectorMemory>>,
+    m: &TestMonitor,
     ic: &FakeIc,
     args: RegisterArgs,
 ) -> Result<crate::api::Registration, crate::api::RegistrationError> {
@@ -408,7 +436,7 @@ pub fn register(
 }
 
 /// Runs one timer tick: every due poll, delivery and webhook outcall, each to completion.
-pub fn tick(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc) {
+pub fn tick(m: &TestMonitor, ic: &FakeIc) {
     let now = ic.now_ns();
     let polls = m.borrow_mut().take_due_polls(now);
     for id in polls {
@@ -425,7 +453,7 @@ pub fn tick(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc) {
 }
 
 /// Runs ticks for `seconds`, one every `step` seconds.
-pub fn run_for(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc, seconds: u64, step: u64) {
+pub fn run_for(m: &TestMonitor, ic: &FakeIc, seconds: u64, step: u64) {
     let end = ic.now.get() + seconds * NS;
     while ic.now.get() < end {
         tick(m, ic);
@@ -439,7 +467,7 @@ pub fn default_config() -> Config {
 }
 
 /// Runs ticks, jumping straight to each next wakeup, until nothing is due within `seconds`.
-pub fn drain(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc, seconds: u64) {
+pub fn drain(m: &TestMonitor, ic: &FakeIc, seconds: u64) {
     let end = ic.now.get() + seconds * NS;
     loop {
         tick(m, ic);

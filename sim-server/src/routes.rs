@@ -48,38 +48,16 @@ pub fn router(state: Arc<ServerState>) -> Router {
         .route("/read/topology", get(topology))
         .route("/_/topology", get(topology))
         .route("/read/get_time", get(get_time))
-        .route("/update/set_time", post(set_time))
         .route("/update/set_certified_time", post(set_time))
         .route("/update/tick", post(tick))
-        .route("/update/add_cycles", post(add_cycles))
-        .route("/read/get_cycles", post(get_cycles))
-        .route("/read/get_controllers", post(get_controllers))
-        .route("/read/get_subnet", post(get_subnet))
-        .route("/read/get_stable_memory", post(get_stable_memory))
         .route("/update/set_stable_memory", post(set_stable_memory))
-        .route(
-            "/update/submit_ingress_message",
-            post(submit_ingress_message),
-        )
-        .route("/update/await_ingress_message", post(await_ingress_message))
-        .route("/read/ingress_status", post(ingress_status))
-        .route("/read/query", post(query))
-        .route("/read/pub_key", post(pub_key))
         .route("/read/get_canister_http", get(get_canister_http))
-        .route("/update/mock_canister_http", post(mock_canister_http))
-        .route(
-            "/update/canister_snapshot_download",
-            post(canister_snapshot_download),
-        )
-        .route(
-            "/update/canister_snapshot_upload",
-            post(canister_snapshot_upload),
-        )
         .route(
             "/auto_progress",
             post(auto_progress).get(auto_progress_enabled),
         )
         .route("/stop_progress", post(stop_progress))
+        .merge(engine_routes())
         .merge(crate::https::routes());
     Router::new()
         .route("/instances", post(create_instance).get(list_instances))
@@ -300,11 +278,11 @@ fn message_id(raw: &RawMessageId) -> Result<MessageId, ApiError> {
     })
 }
 
-/// Declares the handlers of instance endpoints that take a JSON body and run on the engine:
-/// `endpoint(sim, request: Body) -> Reply { .. }` becomes `async fn endpoint`, naming `endpoint`
-/// in its errors.
+/// Declares the instance endpoints that take a JSON body and run on the engine:
+/// `access/endpoint(sim, request: Body) -> Reply { .. }` becomes `async fn endpoint`, naming
+/// `endpoint` in its errors, served by [`engine_routes`] at `POST /access/endpoint`.
 macro_rules! instance_endpoints {
-    ($($endpoint:ident($sim:ident, $request:ident: $body:ty) -> $reply:ty $run:block)*) => {
+    ($($access:ident / $endpoint:ident($sim:ident, $request:ident: $body:ty) -> $reply:ty $run:block)*) => {
         $(
             async fn $endpoint(
                 State(state): Shared,
@@ -315,42 +293,48 @@ macro_rules! instance_endpoints {
                 on_instance(&state, id, stringify!($endpoint), &body, run).await
             }
         )*
+
+        /// The routes of the endpoints [`instance_endpoints`] declares.
+        fn engine_routes() -> Router<Arc<ServerState>> {
+            Router::new()
+                $(.route(concat!("/", stringify!($access), "/", stringify!($endpoint)), post($endpoint)))*
+        }
     };
 }
 
 instance_endpoints! {
-    set_time(sim, time: RawTime) -> () {
+    update/set_time(sim, time: RawTime) -> () {
         sim.set_time_ns(time.nanos_since_epoch);
         Ok(())
     }
 
-    add_cycles(sim, request: RawAddCycles) -> RawCycles {
+    update/add_cycles(sim, request: RawAddCycles) -> RawCycles {
         let canister = principal(&request.canister_id, "canister_id")?;
         let cycles = sim.add_cycles(canister, request.amount).map_err(sim_error)?;
         Ok(RawCycles { cycles })
     }
 
-    get_cycles(sim, request: RawCanisterId) -> RawCycles {
+    read/get_cycles(sim, request: RawCanisterId) -> RawCycles {
         let cycles = sim.cycle_balance(canister(&request)?).map_err(sim_error)?;
         Ok(RawCycles { cycles })
     }
 
-    get_controllers(sim, request: RawCanisterId) -> Vec<RawPrincipalId> {
+    read/get_controllers(sim, request: RawCanisterId) -> Vec<RawPrincipalId> {
         let controllers = sim.controllers(canister(&request)?).map_err(sim_error)?;
         Ok(controllers.into_iter().map(RawPrincipalId::from).collect())
     }
 
-    get_subnet(sim, request: RawCanisterId) -> Option<RawSubnetId> {
+    read/get_subnet(sim, request: RawCanisterId) -> Option<RawSubnetId> {
         let canister = canister(&request)?;
         Ok(sim.canister_exists(canister).then(|| RawSubnetId::from(sim.subnet_id())))
     }
 
-    get_stable_memory(sim, request: RawCanisterId) -> RawStableMemory {
+    read/get_stable_memory(sim, request: RawCanisterId) -> RawStableMemory {
         let blob = sim.stable_memory(canister(&request)?).map_err(sim_error)?;
         Ok(RawStableMemory { blob })
     }
 
-    submit_ingress_message(sim, call: RawCanisterCall) -> Result<RawMessageId, RejectResponse> {
+    update/submit_ingress_message(sim, call: RawCanisterCall) -> Result<RawMessageId, RejectResponse> {
         let effective_principal = call.effective_principal.clone();
         let submitted = sim.submit_ingress(ingress(call)?);
         Ok(submitted
@@ -361,29 +345,29 @@ instance_endpoints! {
             .map_err(reject_response))
     }
 
-    await_ingress_message(sim, raw: RawMessageId) -> RawCanisterResult {
+    update/await_ingress_message(sim, raw: RawMessageId) -> RawCanisterResult {
         let id = message_id(&raw)?;
         Ok(canister_result(sim.await_ingress(&id)))
     }
 
-    ingress_status(sim, args: RawIngressStatusArgs) -> Option<RawCanisterResult> {
+    read/ingress_status(sim, args: RawIngressStatusArgs) -> Option<RawCanisterResult> {
         let id = message_id(&args.raw_message_id)?;
         Ok(sim.ingress_status(&id).map(canister_result))
     }
 
-    query(sim, call: RawCanisterCall) -> RawCanisterResult {
+    read/query(sim, call: RawCanisterCall) -> RawCanisterResult {
         let call = ingress(call)?;
         Ok(canister_result(sim.query_call(call.canister_id, call.sender, &call.method, call.payload)))
     }
 
-    canister_snapshot_download(sim, request: RawCanisterSnapshotDownload) -> () {
+    update/canister_snapshot_download(sim, request: RawCanisterSnapshotDownload) -> () {
         let canister = canister(&request.canister_id)?;
         let sender = principal(&request.sender.principal_id, "sender")?;
         snapshot_dir::download(sim, canister, sender, request.snapshot_id, &request.snapshot_dir)
             .map_err(snapshot_dir_error)
     }
 
-    canister_snapshot_upload(sim, request: RawCanisterSnapshotUpload) -> RawCanisterSnapshotId {
+    update/canister_snapshot_upload(sim, request: RawCanisterSnapshotUpload) -> RawCanisterSnapshotId {
         let canister = canister(&request.canister_id)?;
         let sender = principal(&request.sender.principal_id, "sender")?;
         let replace = request.replace_snapshot.map(|r| r.snapshot_id);
@@ -392,11 +376,11 @@ instance_endpoints! {
             .map_err(snapshot_dir_error)
     }
 
-    mock_canister_http(sim, mock: RawMockCanisterHttpResponse) -> () {
+    update/mock_canister_http(sim, mock: RawMockCanisterHttpResponse) -> () {
         canister_http::mock_response(sim, mock)
     }
 
-    pub_key(sim, subnet: RawSubnetId) -> Vec<u8> {
+    read/pub_key(sim, subnet: RawSubnetId) -> Vec<u8> {
         let subnet = principal(&subnet.subnet_id, "subnet_id")?;
         if subnet != sim.subnet_id() {
             return Err(ApiError::bad_request(format!("subnet {subnet} does not exist")));

@@ -17,7 +17,8 @@ fn call_with_cycles(
     target: Principal,
     cycles: u64,
 ) -> (u32, u64, String) {
-    let out = call_from_caller(sim, caller, target, "accept_cycles", enc(()), cycles);
+    let call = submit_from_caller(sim, caller, target, "accept_cycles", enc(()), cycles);
+    let out = await_caller(sim, &call);
     let message = String::from_utf8_lossy(&out.data).into_owned();
     (out.reject_code, out.refunded, message)
 }

@@ -67,7 +67,7 @@ fn by_canister<A: CandidType, R: CandidType + DeserializeOwned>(
     arg: A,
     cycles: u64,
 ) -> R {
-    let out = call_from_caller(
+    let call = submit_from_caller(
         sim,
         caller,
         Principal::management_canister(),
@@ -75,6 +75,7 @@ fn by_canister<A: CandidType, R: CandidType + DeserializeOwned>(
         enc(arg),
         cycles,
     );
+    let out = await_caller(sim, &call);
     assert_eq!(
         out.reject_code,
         0,

@@ -55,6 +55,38 @@ impl<'a, I: Ic, C> Client<'a, I, C> {
     }
 }
 
+/// Reads every page of a paged endpoint: `fetch(cursor)` returns one page's items and the cursor
+/// of the next page (`None` on the last page), starting from `None`.
+pub fn read_all_pages<T, C>(
+    mut fetch: impl FnMut(Option<C>) -> Result<(Vec<T>, Option<C>), RejectResponse>,
+) -> Result<Vec<T>, RejectResponse> {
+    let mut all = vec![];
+    let mut cursor = None;
+    loop {
+        let (items, next) = fetch(cursor)?;
+        all.extend(items);
+        match next {
+            Some(next) => cursor = Some(next),
+            None => return Ok(all),
+        }
+    }
+}
+
+/// Declares typed methods of a [`Client`], each one `update`, `update_unit` or `query` of the
+/// Candid method it is named after, with its arguments in order:
+/// `/// doc` `query stats() -> Stats;` becomes `pub fn stats(&self) -> Result<Stats, RejectResponse>`.
+macro_rules! candid_methods {
+    ($($(#[$doc:meta])* $kind:ident $method:ident($($arg:ident: $ty:ty),*) -> $reply:ty;)*) => {
+        $(
+            $(#[$doc])*
+            pub fn $method(&self, $($arg: $ty),*) -> Result<$reply, $crate::RejectResponse> {
+                self.$kind(stringify!($method), ($($arg,)*))
+            }
+        )*
+    };
+}
+pub(crate) use candid_methods;
+
 /// The one value of a reply with one result.
 fn only<R>(reply: Result<(R,), RejectResponse>) -> Result<R, RejectResponse> {
     reply.map(|(value,)| value)

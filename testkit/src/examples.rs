@@ -1,7 +1,7 @@
 //! The example canisters' clients (`examples/{load,worker,gated}`), their init arguments, and
 //! installing them. Types come from the example crates, built without their canister layer.
 
-use crate::client::Client;
+use crate::client::{candid_methods, read_all_pages, Client};
 use crate::ic::Ic;
 use crate::monitor::HookEvent;
 use crate::sdk::WithHooks;
@@ -54,47 +54,28 @@ pub fn gated_init(config_source: Principal, monitor: Option<Principal>) -> Vec<u
 }
 
 impl<I: Ic> Client<'_, I, Load> {
-    /// `burn_cycles`: returns the cycles burned.
-    pub fn burn_cycles(&self, amount: u128) -> Result<u128, RejectResponse> {
-        self.update("burn_cycles", (amount,))
-    }
-
-    /// `grow_heap`: returns the heap ballast size.
-    pub fn grow_heap(&self, bytes: u64) -> Result<Result<u64, String>, RejectResponse> {
-        self.update("grow_heap", (bytes,))
-    }
-
-    /// `grow_stable`: returns the stable bytes grown.
-    pub fn grow_stable(&self, bytes: u64) -> Result<Result<u64, String>, RejectResponse> {
-        self.update("grow_stable", (bytes,))
-    }
-
-    /// `serve`: a client's request; returns the requests served so far.
-    pub fn serve(&self) -> Result<u64, RejectResponse> {
-        self.update("serve", ())
-    }
-
-    /// `set_hook_mode`.
-    pub fn set_hook_mode(&self, mode: HookMode) -> Result<(), RejectResponse> {
-        self.update_unit("set_hook_mode", (mode,))
-    }
-
-    /// `load_status`.
-    pub fn load_status(&self) -> Result<LoadStatus, RejectResponse> {
-        self.query("load_status", ())
+    candid_methods! {
+        /// `burn_cycles`: returns the cycles burned.
+        update burn_cycles(amount: u128) -> u128;
+        /// `grow_heap`: returns the heap ballast size.
+        update grow_heap(bytes: u64) -> Result<u64, String>;
+        /// `grow_stable`: returns the stable bytes grown.
+        update grow_stable(bytes: u64) -> Result<u64, String>;
+        /// `serve`: a client's request; returns the requests served so far.
+        update serve() -> u64;
+        /// `set_hook_mode`.
+        update_unit set_hook_mode(mode: HookMode) -> ();
+        /// `load_status`.
+        query load_status() -> LoadStatus;
     }
 
     /// Every hook event the canister handled, oldest first, with its key (`received`, paged).
     pub fn received(&self) -> Result<Vec<(u64, Received)>, RejectResponse> {
-        let mut all: Vec<(u64, Received)> = vec![];
-        loop {
-            let after = all.last().map(|(key, _)| *key);
+        read_all_pages(|after: Option<u64>| {
             let page: Vec<(u64, Received)> = self.query("received", (after,))?;
-            if page.is_empty() {
-                return Ok(all);
-            }
-            all.extend(page);
-        }
+            let next = page.last().map(|(key, _)| *key);
+            Ok((page, next))
+        })
     }
 
     /// Every hook event the canister handled, oldest first, as the monitor's [`HookEvent`]s.
@@ -112,30 +93,21 @@ impl<I: Ic> Client<'_, I, Load> {
 }
 
 impl<I: Ic> Client<'_, I, Worker> {
-    /// `submit`: queues jobs; returns their keys.
-    pub fn submit(&self, values: Vec<u64>) -> Result<Vec<u64>, RejectResponse> {
-        self.update("submit", (values,))
-    }
-
-    /// `discard`: drops a queued job.
-    pub fn discard(&self, key: u64) -> Result<bool, RejectResponse> {
-        self.update("discard", (key,))
-    }
-
-    /// `stats`.
-    pub fn stats(&self) -> Result<WorkerStats, RejectResponse> {
-        self.query("stats", ())
+    candid_methods! {
+        /// `submit`: queues jobs; returns their keys.
+        update submit(values: Vec<u64>) -> Vec<u64>;
+        /// `discard`: drops a queued job.
+        update discard(key: u64) -> bool;
+        /// `stats`.
+        query stats() -> WorkerStats;
     }
 }
 
 impl<I: Ic> Client<'_, I, Gated> {
-    /// `greet`.
-    pub fn greet(&self, name: &str) -> Result<String, RejectResponse> {
-        self.query("greet", (name,))
-    }
-
-    /// `state_view`.
-    pub fn state_view(&self) -> Result<GatedState, RejectResponse> {
-        self.query("state_view", ())
+    candid_methods! {
+        /// `greet`.
+        query greet(name: &str) -> String;
+        /// `state_view`.
+        query state_view() -> GatedState;
     }
 }

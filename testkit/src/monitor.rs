@@ -1,7 +1,7 @@
 //! The monitor's client: its install argument, each endpoint the tests and the demo call, typed,
 //! and paged readers of its `events`, `dead_letters` and registrations.
 
-use crate::client::Client;
+use crate::client::{candid_methods, read_all_pages, Client};
 use crate::ic::Ic;
 use candid::Principal;
 use pocket_ic::RejectResponse;
@@ -61,36 +61,41 @@ pub struct Monitor;
 pub type MonitorClient<'a, I> = Client<'a, I, Monitor>;
 
 impl<I: Ic> Client<'_, I, Monitor> {
-    /// `register`.
-    pub fn register(
-        &self,
-        args: RegisterArgs,
-    ) -> Result<Result<Registration, RegistrationError>, RejectResponse> {
-        self.update("register", (args,))
-    }
-
-    /// `expect_change`: announces a change of code or controllers so that it raises no event.
-    pub fn expect_change(
-        &self,
-        args: ExpectChangeArgs,
-    ) -> Result<Result<ExpectedChange, ExpectChangeError>, RejectResponse> {
-        self.update("expect_change", (args,))
-    }
-
-    /// `poll_now`.
-    pub fn poll_now(
-        &self,
-        canister: Principal,
-    ) -> Result<Result<(), RegistrationError>, RejectResponse> {
-        self.update("poll_now", (canister,))
-    }
-
-    /// `redrive_canister`: re-queues every dead letter of `canister`.
-    pub fn redrive_canister(
-        &self,
-        canister: Principal,
-    ) -> Result<Result<u64, RedriveError>, RejectResponse> {
-        self.update("redrive_canister", (canister,))
+    candid_methods! {
+        /// `register`.
+        update register(args: RegisterArgs) -> Result<Registration, RegistrationError>;
+        /// `expect_change`: announces a change of code or controllers so that it raises no event.
+        update expect_change(args: ExpectChangeArgs) -> Result<ExpectedChange, ExpectChangeError>;
+        /// `poll_now`.
+        update poll_now(canister: Principal) -> Result<(), RegistrationError>;
+        /// `redrive_canister`: re-queues every dead letter of `canister`.
+        update redrive_canister(canister: Principal) -> Result<u64, RedriveError>;
+        /// `start_upgrade`.
+        update start_upgrade(args: UpgradeArgs) -> Result<OperationView, OperationError>;
+        /// `start_restore`.
+        update start_restore(args: RestoreArgs) -> Result<OperationView, OperationError>;
+        /// `start_backup`.
+        update start_backup(canister: Principal, mode: Option<BackupMode>)
+            -> Result<OperationView, OperationError>;
+        /// `set_backup_policy`: when the next backup is due.
+        update set_backup_policy(canister: Principal, policy: Option<BackupPolicy>)
+            -> Result<Option<u64>, OperationError>;
+        /// `operation_status`.
+        query operation_status(canister: Principal) -> Option<OperationView>;
+        /// `operations`.
+        query operations(filter: OperationFilter) -> Vec<OperationView>;
+        /// `backups`.
+        query backups(canister: Principal) -> BackupsView;
+        /// `canister_state`.
+        query canister_state(canister: Principal) -> Option<CanisterState>;
+        /// `stats`.
+        query stats() -> Stats;
+        /// `set_read_settings`.
+        update set_read_settings(update: ReadSettingsUpdate) -> Result<ReadSettings, AdminError>;
+        /// `rotate_metrics_token`: the new token.
+        update rotate_metrics_token() -> Result<String, AdminError>;
+        /// `read_settings`.
+        query read_settings() -> ReadSettings;
     }
 
     /// `upload_chunk`: one chunk of a module into `canister`'s chunk store; its hash.
@@ -122,79 +127,9 @@ impl<I: Ic> Client<'_, I, Monitor> {
         Ok((crate::wasm::sha256(wasm), chunk_hashes))
     }
 
-    /// `start_upgrade`.
-    pub fn start_upgrade(
-        &self,
-        args: UpgradeArgs,
-    ) -> Result<Result<OperationView, OperationError>, RejectResponse> {
-        self.update("start_upgrade", (args,))
-    }
-
-    /// `start_restore`.
-    pub fn start_restore(
-        &self,
-        args: RestoreArgs,
-    ) -> Result<Result<OperationView, OperationError>, RejectResponse> {
-        self.update("start_restore", (args,))
-    }
-
-    /// `start_backup`.
-    pub fn start_backup(
-        &self,
-        canister: Principal,
-        mode: Option<BackupMode>,
-    ) -> Result<Result<OperationView, OperationError>, RejectResponse> {
-        self.update("start_backup", (canister, mode))
-    }
-
-    /// `set_backup_policy`: when the next backup is due.
-    pub fn set_backup_policy(
-        &self,
-        canister: Principal,
-        policy: Option<BackupPolicy>,
-    ) -> Result<Result<Option<u64>, OperationError>, RejectResponse> {
-        self.update("set_backup_policy", (canister, policy))
-    }
-
-    /// `operation_status`.
-    pub fn operation_status(
-        &self,
-        canister: Principal,
-    ) -> Result<Option<OperationView>, RejectResponse> {
-        self.query("operation_status", (canister,))
-    }
-
-    /// `operations`.
-    pub fn operations(
-        &self,
-        filter: OperationFilter,
-    ) -> Result<Vec<OperationView>, RejectResponse> {
-        self.query("operations", (filter,))
-    }
-
-    /// `backups`.
-    pub fn backups(&self, canister: Principal) -> Result<BackupsView, RejectResponse> {
-        self.query("backups", (canister,))
-    }
-
-    /// `canister_state`.
-    pub fn canister_state(
-        &self,
-        canister: Principal,
-    ) -> Result<Option<CanisterState>, RejectResponse> {
-        self.query("canister_state", (canister,))
-    }
-
-    /// `stats`.
-    pub fn stats(&self) -> Result<Stats, RejectResponse> {
-        self.query("stats", ())
-    }
-
     /// Every event matching `filter` (its `before_id` and `limit` are the reader's), newest first.
     pub fn events_where(&self, filter: EventFilter) -> Result<Vec<EventRecord>, RejectResponse> {
-        let mut all = vec![];
-        let mut before_id = None;
-        loop {
+        read_all_pages(|before_id| {
             let page: EventPage = self.query(
                 "events",
                 (EventFilter {
@@ -203,12 +138,8 @@ impl<I: Ic> Client<'_, I, Monitor> {
                     ..filter.clone()
                 },),
             )?;
-            all.extend(page.events);
-            match page.next {
-                Some(next) => before_id = Some(next),
-                None => return Ok(all),
-            }
-        }
+            Ok((page.events, page.next))
+        })
     }
 
     /// Every event in the monitor's history, newest first, optionally of one canister.
@@ -224,48 +155,18 @@ impl<I: Ic> Client<'_, I, Monitor> {
         &self,
         canister: Option<Principal>,
     ) -> Result<Vec<DeadLetter>, RejectResponse> {
-        let mut all = vec![];
-        let mut after: Option<u64> = None;
-        loop {
+        read_all_pages(|after: Option<u64>| {
             let page: DeadLetterPage = self.query("dead_letters", (canister, after, PAGE))?;
-            all.extend(page.dead_letters);
-            match page.next {
-                Some(next) => after = Some(next),
-                None => return Ok(all),
-            }
-        }
+            Ok((page.dead_letters, page.next))
+        })
     }
 
     /// Every registration, in canister id order.
     pub fn registrations(&self) -> Result<Vec<Registration>, RejectResponse> {
-        let mut all = vec![];
-        let mut after: Option<Principal> = None;
-        loop {
+        read_all_pages(|after: Option<Principal>| {
             let page: RegistrationPage = self.query("list_registrations", (after, PAGE))?;
-            all.extend(page.registrations);
-            match page.next {
-                Some(next) => after = Some(next),
-                None => return Ok(all),
-            }
-        }
-    }
-
-    /// `set_read_settings`.
-    pub fn set_read_settings(
-        &self,
-        update: ReadSettingsUpdate,
-    ) -> Result<Result<ReadSettings, AdminError>, RejectResponse> {
-        self.update("set_read_settings", (update,))
-    }
-
-    /// `rotate_metrics_token`: the new token.
-    pub fn rotate_metrics_token(&self) -> Result<Result<String, AdminError>, RejectResponse> {
-        self.update("rotate_metrics_token", ())
-    }
-
-    /// `read_settings`.
-    pub fn read_settings(&self) -> Result<ReadSettings, RejectResponse> {
-        self.query("read_settings", ())
+            Ok((page.registrations, page.next))
+        })
     }
 
     /// `GET url` through `http_request`, with `Authorization: Bearer <token>` when given.

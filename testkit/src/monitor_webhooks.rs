@@ -1,6 +1,6 @@
 //! The monitor's webhook endpoints, typed, on [`MonitorClient`](crate::monitor::MonitorClient).
 
-use crate::client::Client;
+use crate::client::{candid_methods, Client};
 use crate::ic::Ic;
 use crate::monitor::Monitor;
 use canister_hooks_types::monitor::{
@@ -9,54 +9,22 @@ use canister_hooks_types::monitor::{
 use pocket_ic::RejectResponse;
 
 impl<I: Ic> Client<'_, I, Monitor> {
-    /// `add_webhook`.
-    pub fn add_webhook(
-        &self,
-        channel: &WebhookChannel,
-    ) -> Result<Result<(), WebhookError>, RejectResponse> {
-        self.update("add_webhook", (channel,))
-    }
-
-    /// `update_webhook`.
-    pub fn update_webhook(
-        &self,
-        channel: &WebhookChannel,
-    ) -> Result<Result<(), WebhookError>, RejectResponse> {
-        self.update("update_webhook", (channel,))
-    }
-
-    /// `remove_webhook`.
-    pub fn remove_webhook(&self, name: &str) -> Result<Result<(), WebhookError>, RejectResponse> {
-        self.update("remove_webhook", (name,))
-    }
-
-    /// `list_webhooks`: the channels with their URLs (admins only).
-    pub fn list_webhooks(
-        &self,
-    ) -> Result<Result<Vec<WebhookChannel>, WebhookError>, RejectResponse> {
-        self.query("list_webhooks", ())
-    }
-
-    /// `webhook_status`: each channel's deliveries, without URLs.
-    pub fn webhook_status(&self) -> Result<Vec<WebhookStatus>, RejectResponse> {
-        self.query("webhook_status", ())
-    }
-
-    /// `webhook_dead_letters` of one channel, or of all.
-    pub fn webhook_dead_letters(
-        &self,
-        channel: Option<&str>,
-    ) -> Result<Result<Vec<WebhookDeadLetter>, WebhookError>, RejectResponse> {
-        self.query("webhook_dead_letters", (channel,))
-    }
-
-    /// `redrive_webhook`.
-    pub fn redrive_webhook(
-        &self,
-        channel: &str,
-        id: u64,
-    ) -> Result<Result<u64, WebhookError>, RejectResponse> {
-        self.update("redrive_webhook", (channel, id))
+    candid_methods! {
+        /// `add_webhook`.
+        update add_webhook(channel: &WebhookChannel) -> Result<(), WebhookError>;
+        /// `update_webhook`.
+        update update_webhook(channel: &WebhookChannel) -> Result<(), WebhookError>;
+        /// `remove_webhook`.
+        update remove_webhook(name: &str) -> Result<(), WebhookError>;
+        /// `list_webhooks`: the channels with their URLs (admins only).
+        query list_webhooks() -> Result<Vec<WebhookChannel>, WebhookError>;
+        /// `webhook_status`: each channel's deliveries, without URLs.
+        query webhook_status() -> Vec<WebhookStatus>;
+        /// `webhook_dead_letters` of one channel, or of all.
+        query webhook_dead_letters(channel: Option<&str>)
+            -> Result<Vec<WebhookDeadLetter>, WebhookError>;
+        /// `redrive_webhook`.
+        update redrive_webhook(channel: &str, id: u64) -> Result<u64, WebhookError>;
     }
 
     /// Submits `test_webhook` without waiting: its outcall must be answered (for example with

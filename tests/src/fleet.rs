@@ -217,6 +217,33 @@ impl Fleet {
         self.update(relay, "forward", (target, method, arg))
     }
 
+    /// [`Fleet::call_via`] with Candid: `relay` calls `method` of `target` with `input`; the
+    /// decoded reply. Panics if the call is rejected or its reply is not an `Output`.
+    pub fn call_candid_via<Input, Output>(
+        &self,
+        relay: Principal,
+        target: Principal,
+        method: &str,
+        input: Input,
+    ) -> Output
+    where
+        Input: ArgumentEncoder,
+        Output: CandidType + for<'de> Deserialize<'de>,
+    {
+        let arg = candid::encode_args(input).expect("the arguments encode");
+        let reply = self
+            .call_via(relay, target, method, arg)
+            .unwrap_or_else(|e| panic!("{method} via {relay}: {e}"));
+        candid::decode_one(&reply).unwrap_or_else(|e| panic!("the reply of {method}: {e}"))
+    }
+
+    /// Registered canister `reporter` reports `report` to the monitor; the event's id.
+    pub fn report_error_from(&self, reporter: Principal, report: monitor::ErrorReport) -> u64 {
+        let id: Result<u64, String> =
+            self.call_candid_via(reporter, self.monitor, "report_error", (report,));
+        id.expect("the report is accepted")
+    }
+
     /// Runs rounds until the SDK of `canister` reports ready (raw_rand seeded, init tasks done).
     pub fn wait_ready(&self, canister: Principal) {
         let sdk: SdkClient<'_, PocketIc> = Client::new(&self.pic, canister, Principal::anonymous());
@@ -237,6 +264,22 @@ impl Fleet {
         expect(
             "GET /metrics",
             self.watcher().metrics_text(Some(&self.metrics_token)),
+        )
+    }
+
+    /// Checks that the monitor's `/metrics` has the line starting `sample`.
+    pub fn assert_metrics_contain(&self, sample: &str) {
+        let metrics = self.metrics_text();
+        assert!(metrics.contains(sample), "no `{sample}` in {metrics}");
+    }
+
+    /// An empty canister controlled by the operator and the monitor: a scratch canister to
+    /// rehearse an upgrade on, or a clone to restore onto.
+    pub fn add_spare(&self) -> Principal {
+        self.pic.create_canister_with_controllers(
+            self.admin,
+            vec![self.admin, self.monitor],
+            TARGET_CYCLES,
         )
     }
 

@@ -6,7 +6,8 @@ use crate::fleet::{Fleet, HookMode};
 use crate::sdk;
 use candid::Principal;
 use canister_hooks_testkit::monitor::{
-    ErrorEvent, ErrorSource, EventOrigin, OperationView, PipelineTimeouts, UpgradeArgs,
+    encode_init, ErrorEvent, ErrorSource, EventOrigin, OperationView, Outcome, PipelineTimeouts,
+    StepKind, UpgradeArgs,
 };
 use canister_hooks_testkit::{canister_wasm, Ic};
 use ic_management_canister_types::CanisterStatusType;
@@ -69,12 +70,17 @@ pub fn upgrade_monitor(fleet: &Fleet) {
     fleet.run_until(60, 1, "the monitor stopped", |f| {
         f.pic.ingress_status(stop.clone()).is_some()
     });
+    upgrade_stopped_monitor(fleet, encode_init(None));
+}
+
+/// Upgrades the stopped monitor to the same module with the upgrade argument `arg` and starts it.
+pub fn upgrade_stopped_monitor(fleet: &Fleet, arg: Vec<u8>) {
     fleet
         .pic
         .upgrade_canister(
             fleet.monitor,
             canister_wasm("hooks-monitor"),
-            candid::encode_one(None::<()>).unwrap(),
+            arg,
             Some(fleet.admin),
         )
         .unwrap();
@@ -142,4 +148,21 @@ pub fn assert_serving(fleet: &Fleet, canister: Principal) {
     assert_eq!(status.status, CanisterStatusType::Running);
     sdk::wait_ready(&fleet.pic, canister, 20);
     assert_eq!(sdk::status(&fleet.pic, canister).maintenance, None);
+}
+
+/// The reason of an operation that was aborted at step `at`; panics on any other outcome.
+pub fn aborted_at(view: &OperationView, at: StepKind) -> &str {
+    match &view.outcome {
+        Some(Outcome::Aborted { step, reason }) if *step == at => reason,
+        _ => panic!("not aborted at {at:?}: {view:#?}"),
+    }
+}
+
+/// The reason of an operation that was rolled back after step `at` failed; panics on any other
+/// outcome.
+pub fn rolled_back_at(view: &OperationView, at: StepKind) -> &str {
+    match &view.outcome {
+        Some(Outcome::RolledBack { step, reason }) if *step == at => reason,
+        _ => panic!("not rolled back at {at:?}: {view:#?}"),
+    }
 }

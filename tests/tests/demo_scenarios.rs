@@ -10,6 +10,7 @@ use canister_hooks_demo::journal::Journal;
 use canister_hooks_demo::receiver::ReceivedMessage;
 use canister_hooks_demo::report::{self, CanisterReport};
 use canister_hooks_demo::story;
+use canister_hooks_demo::traffic::Refusal;
 use canister_hooks_demo::world::{Modules, World};
 use canister_hooks_testkit::examples::{LoadStatus, Received, WorkerStats};
 use canister_hooks_testkit::monitor::{
@@ -369,7 +370,7 @@ fn a_busy_canister_is_upgraded_through_the_pipeline_then_a_broken_release_is_rol
     );
     assert_eq!((&clean.module_before, &clean.module_after), (&v1, &v2));
     assert!(
-        clean.traffic.rejected_in_maintenance > 0 && clean.traffic.queries_served > 0,
+        clean.traffic.rejected_for(Refusal::Maintenance) > 0 && clean.traffic.queries_served > 0,
         "updates refused in maintenance, queries served: {:?}",
         clean.traffic
     );

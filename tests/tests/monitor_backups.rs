@@ -6,6 +6,7 @@
 //! of a backup; and requests refused with typed errors.
 
 use candid::Principal;
+use canister_hooks_testkit::canister_wasm;
 use canister_hooks_testkit::examples::load_release;
 use canister_hooks_testkit::monitor::{
     BackupMode, BackupPolicy, BackupWindow, BackupsView, DeliveryStatus, ErrorSource, EventKind,
@@ -13,11 +14,10 @@ use canister_hooks_testkit::monitor::{
     RegisterArgs, RegistrationError, RestoreArgs, StepKind, StepOn, UpgradeArgs,
 };
 use canister_hooks_testkit::wasm::tagged_release;
-use canister_hooks_testkit::{canister_wasm, Ic};
-use integration_tests::fleet::{fast_config, Fleet, HookMode, TARGET_CYCLES};
+use integration_tests::fleet::{fast_config, Fleet, HookMode};
 use integration_tests::lifecycle::{
-    self, assert_serving, hang_a_call, module_hash, snapshot_ids, state, status, upgrade_monitor,
-    wait_for_outcome, write,
+    self, aborted_at, assert_serving, hang_a_call, module_hash, snapshot_ids, state, status,
+    upgrade_monitor, wait_for_outcome, write,
 };
 use integration_tests::sdk;
 
@@ -156,10 +156,8 @@ fn a_daily_backup_runs_in_its_window_only_and_keeps_the_newest() {
         snapshot_ids(&fleet, load),
         [second.snapshot_id.clone().unwrap()]
     );
-    let metrics = fleet.metrics_text();
-    assert!(
-        metrics.contains("monitor_operations_total{kind=\"backup\",outcome=\"succeeded\"} 2"),
-        "{metrics}"
+    fleet.assert_metrics_contain(
+        "monitor_operations_total{kind=\"backup\",outcome=\"succeeded\"} 2",
     );
 }
 
@@ -227,13 +225,7 @@ fn a_stopped_backup_of_a_canister_waiting_on_a_hanging_call_is_skipped_and_repor
         .unwrap()
         .unwrap();
     let skipped = backup_now(&fleet, load);
-    let Some(Outcome::Aborted {
-        step: StepKind::Drain,
-        reason,
-    }) = &skipped.outcome
-    else {
-        panic!("{skipped:#?}")
-    };
+    let reason = aborted_at(&skipped, StepKind::Drain);
     assert!(reason.contains("await responses"), "{reason}");
     assert_eq!(skipped.snapshot_id, None);
     assert!(snapshot_ids(&fleet, load).is_empty(), "no snapshot");
@@ -272,11 +264,7 @@ fn a_restore_brings_back_the_exact_state_and_module_and_a_clone_gets_it_without_
     assert_ne!(damaged, backed_up);
 
     // Onto a clone: the clone holds the backed-up state, the target keeps its own.
-    let clone = fleet.pic.create_canister_with_controllers(
-        fleet.admin,
-        vec![fleet.admin, fleet.monitor],
-        TARGET_CYCLES,
-    );
+    let clone = fleet.add_spare();
     let to_clone = restore(&fleet, restore_args(load, snapshot.clone(), Some(clone)));
     assert_eq!(to_clone.outcome, Some(Outcome::Succeeded), "{to_clone:#?}");
     assert!(to_clone.steps.iter().all(|s| s.step.on == StepOn::Copy));
@@ -323,29 +311,29 @@ fn a_backup_resumes_after_the_monitor_is_upgraded_in_its_middle_and_leaks_nothin
 fn strangers_and_bad_policies_get_typed_errors_and_change_nothing() {
     let (fleet, load) = busy_load();
     let relay = fleet.add_relay();
-    let as_relay = |method: &str, arg: Vec<u8>| -> Vec<u8> {
-        fleet.call_via(relay, fleet.monitor, method, arg).unwrap()
-    };
-    let policy: Result<Option<u64>, OperationError> = candid::decode_one(&as_relay(
+    let policy: Result<Option<u64>, OperationError> = fleet.call_candid_via(
+        relay,
+        fleet.monitor,
         "set_backup_policy",
-        candid::encode_args((load, Some(daily(3, 2)))).unwrap(),
-    ))
-    .unwrap();
+        (load, Some(daily(3, 2))),
+    );
     assert_eq!(policy, Err(OperationError::NotAuthorized { caller: relay }));
-    let restored: Result<OperationView, OperationError> = candid::decode_one(&as_relay(
+    let restored: Result<OperationView, OperationError> = fleet.call_candid_via(
+        relay,
+        fleet.monitor,
         "start_restore",
-        candid::encode_one(restore_args(load, vec![1], None)).unwrap(),
-    ))
-    .unwrap();
+        (restore_args(load, vec![1], None),),
+    );
     assert_eq!(
         restored,
         Err(OperationError::NotAuthorized { caller: relay })
     );
-    let backed: Result<OperationView, OperationError> = candid::decode_one(&as_relay(
+    let backed: Result<OperationView, OperationError> = fleet.call_candid_via(
+        relay,
+        fleet.monitor,
         "start_backup",
-        candid::encode_args((load, None::<BackupMode>)).unwrap(),
-    ))
-    .unwrap();
+        (load, None::<BackupMode>),
+    );
     assert_eq!(backed, Err(OperationError::NotAuthorized { caller: relay }));
     let stranger = Principal::self_authenticating(b"a stranger");
     assert!(fleet
@@ -393,16 +381,7 @@ fn strangers_and_bad_policies_get_typed_errors_and_change_nothing() {
         .unwrap();
     let failed = wait_for_outcome(&fleet, load);
     assert_eq!(unknown.id, failed.id);
-    assert!(
-        matches!(
-            &failed.outcome,
-            Some(Outcome::Aborted {
-                step: StepKind::LoadSnapshot,
-                ..
-            })
-        ),
-        "{failed:#?}"
-    );
+    aborted_at(&failed, StepKind::LoadSnapshot);
     assert_serving(&fleet, load);
     let timeouts = RestoreArgs {
         timeouts: Some(PipelineTimeouts {

@@ -60,17 +60,7 @@ fn fleet_with_a_secret() -> (Fleet, Principal) {
         time_ns: 0,
         count: 1,
     };
-    let reply = fleet
-        .call_via(
-            target,
-            fleet.monitor,
-            "report_error",
-            candid::encode_one(report).unwrap(),
-        )
-        .expect("the registered canister reports");
-    candid::decode_one::<Result<u64, String>>(&reply)
-        .unwrap()
-        .expect("the report is accepted");
+    fleet.report_error_from(target, report);
     (fleet, target)
 }
 

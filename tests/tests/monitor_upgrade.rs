@@ -5,12 +5,12 @@
 
 use candid::Principal;
 use canister_hooks_testkit::monitor::{
-    ConfigUpdate, DeliveryStatus, EventKind, MemoryThresholds, RegisterArgs,
+    init_with_config, ConfigUpdate, DeliveryStatus, EventKind, MemoryThresholds, RegisterArgs,
 };
 use canister_hooks_testkit::Ic;
 use ic_management_canister_types::CanisterStatusType;
-use integration_tests::canister_wasm;
-use integration_tests::fleet::{fast_config, Fleet, HookMode, MonitorInit, T};
+use integration_tests::fleet::{fast_config, Fleet, HookMode, T};
+use integration_tests::lifecycle::upgrade_stopped_monitor;
 
 const THRESHOLD: u128 = 4 * T;
 const CALL_TIMEOUT_SECONDS: u64 = 10;
@@ -90,27 +90,13 @@ fn the_monitor_stops_and_upgrades_while_a_target_never_replies_and_loses_nothing
     assert_eq!(status.status, CanisterStatusType::Stopped);
 
     // Upgrade (with a configuration change in the upgrade argument) and start again.
-    let upgrade = MonitorInit {
-        config: Some(ConfigUpdate {
+    upgrade_stopped_monitor(
+        &fleet,
+        init_with_config(ConfigUpdate {
             delivery_max_attempts: Some(12),
             ..Default::default()
         }),
-        admins: None,
-        read_settings: None,
-    };
-    fleet
-        .pic
-        .upgrade_canister(
-            fleet.monitor,
-            canister_wasm("hooks-monitor"),
-            candid::encode_one(Some(upgrade)).unwrap(),
-            Some(fleet.admin),
-        )
-        .unwrap();
-    fleet
-        .pic
-        .start_canister(fleet.monitor, Some(fleet.admin))
-        .unwrap();
+    );
 
     assert_eq!(
         fleet.registrations(),

@@ -16,10 +16,10 @@ use canister_hooks_testkit::monitor::{
 use canister_hooks_testkit::wasm::{sha256, tagged_release};
 use canister_hooks_testkit::{canister_wasm, Ic};
 use ic_management_canister_types::CanisterStatusType;
-use integration_tests::fleet::{fast_config, Fleet, HookMode, TARGET_CYCLES};
+use integration_tests::fleet::{fast_config, Fleet, HookMode};
 use integration_tests::lifecycle::{
-    self, assert_serving, hang_a_call, module_hash, snapshot_ids, state, status, upgrade_monitor,
-    wait_for_outcome, WRITTEN,
+    self, aborted_at, assert_serving, hang_a_call, module_hash, rolled_back_at, snapshot_ids,
+    state, status, upgrade_monitor, wait_for_outcome, WRITTEN,
 };
 
 const NS: u64 = 1_000_000_000;
@@ -50,6 +50,18 @@ fn upgrade_args(fleet: &Fleet, canister: Principal, wasm: &[u8], arg: Vec<u8>) -
         "the module is over 1 MiB: chunked"
     );
     args
+}
+
+/// The arguments of an upgrade of `canister` to release `name` of the load canister, with
+/// `fault` if any.
+fn release_args(
+    fleet: &Fleet,
+    canister: Principal,
+    name: &str,
+    fault: Option<ReleaseFault>,
+) -> UpgradeArgs {
+    let arg = load_release(Some(fleet.monitor), fault);
+    upgrade_args(fleet, canister, &load_release_wasm(name), arg)
 }
 
 fn start(fleet: &Fleet, args: UpgradeArgs) -> Result<OperationView, OperationError> {
@@ -150,10 +162,8 @@ fn a_clean_upgrade_keeps_the_state_changes_the_module_and_ends_ready() {
             .unwrap(),
         [view]
     );
-    let metrics = fleet.metrics_text();
-    assert!(
-        metrics.contains("monitor_operations_total{kind=\"upgrade\",outcome=\"succeeded\"} 1"),
-        "{metrics}"
+    fleet.assert_metrics_contain(
+        "monitor_operations_total{kind=\"upgrade\",outcome=\"succeeded\"} 1",
     );
 }
 
@@ -161,19 +171,12 @@ fn a_clean_upgrade_keeps_the_state_changes_the_module_and_ends_ready() {
 fn a_release_whose_post_upgrade_traps_leaves_the_old_code_running_and_tells_the_canister() {
     let (fleet, load) = busy_load();
     let v1 = module_hash(&fleet, load).unwrap();
-    let broken = load_release(Some(fleet.monitor), Some(ReleaseFault::TrapInPostUpgrade));
     let view = run_upgrade(
         &fleet,
-        upgrade_args(&fleet, load, &load_release_wasm("v2"), broken),
+        release_args(&fleet, load, "v2", Some(ReleaseFault::TrapInPostUpgrade)),
     );
 
-    let Some(Outcome::Aborted {
-        step: StepKind::Install,
-        reason,
-    }) = &view.outcome
-    else {
-        panic!("{view:#?}")
-    };
+    let reason = aborted_at(&view, StepKind::Install);
     assert!(
         reason.contains("cannot read the state it was given"),
         "{reason}"
@@ -195,19 +198,12 @@ fn a_release_whose_post_upgrade_traps_leaves_the_old_code_running_and_tells_the_
 fn a_release_that_never_becomes_ready_is_rolled_back_from_the_snapshot_within_a_minute() {
     let (fleet, load) = busy_load();
     let v1 = module_hash(&fleet, load).unwrap();
-    let broken = load_release(Some(fleet.monitor), Some(ReleaseFault::NeverReady));
     let view = run_upgrade(
         &fleet,
-        upgrade_args(&fleet, load, &load_release_wasm("v2"), broken),
+        release_args(&fleet, load, "v2", Some(ReleaseFault::NeverReady)),
     );
 
-    let Some(Outcome::RolledBack {
-        step: StepKind::AwaitReady,
-        reason,
-    }) = &view.outcome
-    else {
-        panic!("{view:#?}")
-    };
+    let reason = rolled_back_at(&view, StepKind::AwaitReady);
     assert!(
         reason.contains("connect_dependency"),
         "names the step it waited for: {reason}"
@@ -233,28 +229,14 @@ fn a_release_that_never_becomes_ready_is_rolled_back_from_the_snapshot_within_a_
 fn a_failed_rehearsal_leaves_the_target_untouched_and_clears_the_scratch_canister() {
     let (fleet, load) = busy_load();
     let v1 = module_hash(&fleet, load).unwrap();
-    let scratch = fleet.pic.create_canister_with_controllers(
-        fleet.admin,
-        vec![fleet.admin, fleet.monitor],
-        TARGET_CYCLES,
-    );
-    let broken = load_release(Some(fleet.monitor), Some(ReleaseFault::NeverReady));
+    let scratch = fleet.add_spare();
     let args = UpgradeArgs {
         rehearse_on: Some(scratch),
-        ..upgrade_args(&fleet, load, &load_release_wasm("v2"), broken)
+        ..release_args(&fleet, load, "v2", Some(ReleaseFault::NeverReady))
     };
     let view = run_upgrade(&fleet, args);
 
-    assert!(
-        matches!(
-            view.outcome,
-            Some(Outcome::Aborted {
-                step: StepKind::AwaitReady,
-                ..
-            })
-        ),
-        "{view:#?}"
-    );
+    aborted_at(&view, StepKind::AwaitReady);
     let rehearsed: Vec<StepKind> = view
         .steps
         .iter()
@@ -285,11 +267,7 @@ fn a_failed_rehearsal_leaves_the_target_untouched_and_clears_the_scratch_caniste
 #[test]
 fn a_good_rehearsal_then_upgrades_the_target() {
     let (fleet, load) = busy_load();
-    let scratch = fleet.pic.create_canister_with_controllers(
-        fleet.admin,
-        vec![fleet.admin, fleet.monitor],
-        TARGET_CYCLES,
-    );
+    let scratch = fleet.add_spare();
     let v2 = load_release_wasm("v2");
     let args = UpgradeArgs {
         rehearse_on: Some(scratch),
@@ -322,13 +300,7 @@ fn a_stop_that_times_out_aborts_and_leaves_the_canister_running() {
         lifecycle::upgrade_args(&fleet, relay, &v2, no_arg, Some(TIMEOUTS)),
     );
 
-    let Some(Outcome::Aborted {
-        step: StepKind::Stop,
-        reason,
-    }) = &view.outcome
-    else {
-        panic!("{view:#?}")
-    };
+    let reason = aborted_at(&view, StepKind::Stop);
     assert!(reason.contains("not done within 15 s"), "{reason}");
     let relay_status = Ic::canister_status(&fleet.pic, relay, Some(fleet.admin)).unwrap();
     assert_eq!(relay_status.status, CanisterStatusType::Running);
@@ -397,28 +369,12 @@ fn at_the_snapshot_limit_the_pipeline_replaces_its_own_snapshot_and_keeps_those_
         .collect();
     fleet.pic.start_canister(load, Some(fleet.admin)).unwrap();
 
-    let first = run_upgrade(
-        &fleet,
-        upgrade_args(
-            &fleet,
-            load,
-            &load_release_wasm("v2"),
-            load_release(Some(fleet.monitor), None),
-        ),
-    );
+    let first = run_upgrade(&fleet, release_args(&fleet, load, "v2", None));
     assert_eq!(first.outcome, Some(Outcome::Succeeded), "{first:#?}");
     let ours = first.snapshot_id.clone().unwrap();
     assert_eq!(snapshot_ids(&fleet, load).len(), 10);
 
-    let second = run_upgrade(
-        &fleet,
-        upgrade_args(
-            &fleet,
-            load,
-            &load_release_wasm("v3"),
-            load_release(Some(fleet.monitor), None),
-        ),
-    );
+    let second = run_upgrade(&fleet, release_args(&fleet, load, "v3", None));
     assert_eq!(second.outcome, Some(Outcome::Succeeded), "{second:#?}");
     assert_eq!(second.replaced_snapshot_id, Some(ours.clone()));
     let mut kept = snapshot_ids(&fleet, load);
@@ -440,22 +396,8 @@ fn at_the_snapshot_limit_the_pipeline_replaces_its_own_snapshot_and_keeps_those_
         .unwrap();
     fleet.pic.start_canister(load, Some(fleet.admin)).unwrap();
     let v3 = module_hash(&fleet, load).unwrap();
-    let refused = run_upgrade(
-        &fleet,
-        upgrade_args(
-            &fleet,
-            load,
-            &load_release_wasm("v4"),
-            load_release(Some(fleet.monitor), None),
-        ),
-    );
-    let Some(Outcome::Aborted {
-        step: StepKind::ListSnapshots,
-        reason,
-    }) = &refused.outcome
-    else {
-        panic!("{refused:#?}")
-    };
+    let refused = run_upgrade(&fleet, release_args(&fleet, load, "v4", None));
+    let reason = aborted_at(&refused, StepKind::ListSnapshots);
     assert!(reason.contains("taken by hand"), "{reason}");
     assert_in_service(&fleet, load, &v3);
 }
@@ -463,12 +405,7 @@ fn at_the_snapshot_limit_the_pipeline_replaces_its_own_snapshot_and_keeps_those_
 #[test]
 fn strangers_canisters_not_controlled_and_second_pipelines_get_typed_errors() {
     let (fleet, load) = busy_load();
-    let args = upgrade_args(
-        &fleet,
-        load,
-        &load_release_wasm("v2"),
-        load_release(Some(fleet.monitor), None),
-    );
+    let args = release_args(&fleet, load, "v2", None);
 
     // A stranger's ingress is turned away; a canister calling gets the typed error.
     let stranger = Principal::self_authenticating(b"a stranger");
@@ -480,25 +417,15 @@ fn strangers_canisters_not_controlled_and_second_pipelines_get_typed_errors() {
     );
     assert!(ingress.is_err(), "{ingress:?}");
     let relay = fleet.add_relay();
-    let reply = fleet
-        .call_via(
-            relay,
-            fleet.monitor,
-            "start_upgrade",
-            candid::encode_one(&args).unwrap(),
-        )
-        .unwrap();
-    let typed: Result<OperationView, OperationError> = candid::decode_one(&reply).unwrap();
+    let typed: Result<OperationView, OperationError> =
+        fleet.call_candid_via(relay, fleet.monitor, "start_upgrade", (&args,));
     assert_eq!(typed, Err(OperationError::NotAuthorized { caller: relay }));
-    let chunk = fleet
-        .call_via(
-            relay,
-            fleet.monitor,
-            "upload_chunk",
-            candid::encode_args((load, serde_bytes::ByteBuf::from(vec![0u8; 8]))).unwrap(),
-        )
-        .unwrap();
-    let chunk: Result<serde_bytes::ByteBuf, OperationError> = candid::decode_one(&chunk).unwrap();
+    let chunk: Result<serde_bytes::ByteBuf, OperationError> = fleet.call_candid_via(
+        relay,
+        fleet.monitor,
+        "upload_chunk",
+        (load, serde_bytes::ByteBuf::from(vec![0u8; 8])),
+    );
     assert_eq!(chunk, Err(OperationError::NotAuthorized { caller: relay }));
     assert_eq!(status(&fleet, load), None, "nothing was started");
 

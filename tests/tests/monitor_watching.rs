@@ -186,13 +186,9 @@ fn a_target_requiring_incoming_cycles_gets_its_hooks_with_them_out_of_its_budget
         T / 10 + requiring,
         "the budget counts the deposit and the hook's cycles"
     );
-    let metrics = fleet.metrics_text();
-    assert!(
-        metrics.contains(&format!(
-            "canister_hook_cycles_total{{canister=\"{paid}\",label=\"target {paid}\"}} {requiring}"
-        )),
-        "{metrics}"
-    );
+    fleet.assert_metrics_contain(&format!(
+        "canister_hook_cycles_total{{canister=\"{paid}\",label=\"target {paid}\"}} {requiring}"
+    ));
 
     // Without a top-up budget the hook is not called, and the dead letter says why.
     let unpaid = fleet.add_load();
@@ -286,24 +282,20 @@ fn changes_outside_the_monitor_raise_one_event_each_and_expected_ones_none() {
 
     // A stranger may not announce changes.
     let relay = fleet.add_relay();
-    let reply = fleet
-        .call_via(
-            relay,
-            fleet.monitor,
-            "expect_change",
-            candid::encode_one(ExpectChangeArgs {
-                canister_id: load,
-                module_hash: None,
-                controllers: Some(vec![relay]),
-                within_seconds: 60,
-            })
-            .unwrap(),
-        )
-        .unwrap();
     let refused: Result<
         canister_hooks_testkit::monitor::ExpectedChange,
         canister_hooks_testkit::monitor::ExpectChangeError,
-    > = candid::decode_one(&reply).unwrap();
+    > = fleet.call_candid_via(
+        relay,
+        fleet.monitor,
+        "expect_change",
+        (ExpectChangeArgs {
+            canister_id: load,
+            module_hash: None,
+            controllers: Some(vec![relay]),
+            within_seconds: 60,
+        },),
+    );
     assert!(
         matches!(
             refused,

@@ -75,18 +75,7 @@ impl Hooked {
             time_ns: 0,
             count: 1,
         };
-        let reply = self
-            .fleet
-            .call_via(
-                self.reporter,
-                self.fleet.monitor,
-                "report_error",
-                candid::encode_one(report).unwrap(),
-            )
-            .expect("report_error reaches the monitor");
-        candid::decode_one::<Result<u64, String>>(&reply)
-            .unwrap()
-            .expect("the report is accepted")
+        self.fleet.report_error_from(self.reporter, report)
     }
 
     /// Steps 1 s at a time (at most `seconds`) until outcalls are pending; them.
@@ -199,14 +188,10 @@ fn each_event_is_posted_once_non_replicated_with_its_idempotency_key() {
     );
     h.fleet.run_for(120, 5);
     assert!(h.fleet.pic.get_canister_http().is_empty(), "delivered once");
-    let metrics = h.fleet.metrics_text();
-    assert!(
-        metrics.contains(&format!(
-            "monitor_webhook_cycles_total{{channel=\"ops\"}} {}",
-            s.cycles_spent
-        )),
-        "{metrics}"
-    );
+    h.fleet.assert_metrics_contain(&format!(
+        "monitor_webhook_cycles_total{{channel=\"ops\"}} {}",
+        s.cycles_spent
+    ));
 }
 
 #[test]

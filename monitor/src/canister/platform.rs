@@ -3,6 +3,7 @@
 use crate::driver::Platform;
 use crate::policy::call_error::CallError;
 use crate::policy::exports::CANDID_SERVICE;
+use crate::policy::pipeline::calls::CallSpec;
 use crate::policy::webhooks::outcall::{OutcallRequest, MAX_RESPONSE_BYTES, TRANSFORM_METHOD};
 use candid::{CandidType, Principal};
 use ic_cdk::call::{Call, CallErrorExt, CallFailed};
@@ -115,14 +116,12 @@ impl Platform for Ic {
 
     async fn call(
         &self,
-        target: Principal,
-        method: &str,
-        arg: Vec<u8>,
+        call: CallSpec,
         cycles: u128,
         timeout_seconds: u32,
     ) -> Result<Vec<u8>, CallError> {
-        Call::bounded_wait(target, method)
-            .take_raw_args(arg)
+        Call::bounded_wait(call.callee, &call.method)
+            .take_raw_args(call.arg)
             .with_cycles(cycles)
             .change_timeout(timeout_seconds)
             .await

@@ -8,10 +8,9 @@ use super::platform::Ic;
 use super::state;
 use crate::driver;
 use crate::policy::scheduler::MAX_EARLY_START_SECONDS;
-use crate::state::webhooks::ChannelId;
-use candid::Principal;
 use ic_cdk_timers::TimerId;
 use std::cell::Cell;
+use std::future::Future;
 use std::time::Duration;
 
 /// How often the watchdog starts due work and re-arms the timer.
@@ -58,43 +57,27 @@ pub fn start() {
     arm_at(ic_cdk::api::time());
 }
 
-/// Frees a poll slot if the task is dropped before it reports (for example after a trap).
-struct PollSlot(Principal, bool);
-impl Drop for PollSlot {
+/// Frees a task's slot (calls its `release`) if the task is dropped before it reports, for
+/// example after a trap.
+struct Slot<F: FnOnce()>(Option<F>);
+
+impl<F: FnOnce()> Drop for Slot<F> {
     fn drop(&mut self) {
-        if !self.1 {
-            state().borrow_mut().release_poll(self.0);
+        if let Some(release) = self.0.take() {
+            release();
         }
     }
 }
 
-/// Frees a delivery slot if the task is dropped before it reports.
-struct DeliverySlot(Principal, bool);
-impl Drop for DeliverySlot {
-    fn drop(&mut self) {
-        if !self.1 {
-            state().borrow_mut().release_delivery(self.0);
-        }
-    }
-}
-
-/// Frees an outcall slot if the task is dropped before it reports.
-struct OutcallSlot(ChannelId, bool);
-impl Drop for OutcallSlot {
-    fn drop(&mut self) {
-        if !self.1 {
-            state().borrow_mut().release_webhook(self.0);
-        }
-    }
-}
-
-/// Ends an operation's task if it is dropped before it ends (for example after a trap): the
-/// next tick resumes the operation.
-struct OperationSlot(Principal);
-impl Drop for OperationSlot {
-    fn drop(&mut self) {
-        state().borrow_mut().release_operation(self.0);
-    }
+/// Runs `work` as a task holding a slot that `release` frees should the task be dropped before
+/// `work` ends; then re-arms the timer.
+fn spawn_in_slot(release: impl FnOnce() + 'static, work: impl Future<Output = ()> + 'static) {
+    ic_cdk::futures::spawn(async move {
+        let mut slot = Slot(Some(release));
+        work.await;
+        slot.0 = None;
+        rearm();
+    });
 }
 
 async fn tick() {
@@ -116,38 +99,33 @@ fn run_due() {
     super::record_tick_instructions(ic_cdk::api::instruction_counter() - start);
     for id in polls {
         let s = s.clone();
-        ic_cdk::futures::spawn(async move {
-            let mut slot = PollSlot(id, false);
-            driver::poll(&s, &Ic, id).await;
-            slot.1 = true;
-            rearm();
+        spawn_in_slot(move || state().borrow_mut().release_poll(id), async move {
+            driver::poll(&s, &Ic, id).await
         });
     }
     for d in deliveries {
-        let s = s.clone();
-        ic_cdk::futures::spawn(async move {
-            let mut slot = DeliverySlot(d.target, false);
-            driver::deliver(&s, &Ic, d).await;
-            slot.1 = true;
-            rearm();
-        });
+        let (s, target) = (s.clone(), d.target);
+        spawn_in_slot(
+            move || state().borrow_mut().release_delivery(target),
+            async move { driver::deliver(&s, &Ic, d).await },
+        );
     }
     for d in outcalls {
-        let s = s.clone();
-        ic_cdk::futures::spawn(async move {
-            let mut slot = OutcallSlot(d.channel, false);
-            driver::webhooks::deliver_webhook(&s, &Ic, d).await;
-            slot.1 = true;
-            rearm();
-        });
+        let (s, channel) = (s.clone(), d.channel);
+        spawn_in_slot(
+            move || state().borrow_mut().release_webhook(channel),
+            async move { driver::webhooks::deliver_webhook(&s, &Ic, d).await },
+        );
     }
+    // An operation's task ends it whether it finishes or is dropped: the next tick resumes it.
     for id in operations {
         let s = s.clone();
-        ic_cdk::futures::spawn(async move {
-            let slot = OperationSlot(id);
-            driver::operations::run_operation(&s, &Ic, id).await;
-            drop(slot);
-            rearm();
-        });
+        spawn_in_slot(
+            move || state().borrow_mut().release_operation(id),
+            async move {
+                driver::operations::run_operation(&s, &Ic, id).await;
+                state().borrow_mut().release_operation(id);
+            },
+        );
     }
 }

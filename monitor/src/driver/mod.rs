@@ -9,6 +9,7 @@ use crate::api::{Hooks, OperationError, RegisterArgs, Registration, Registration
 use crate::monitor::{Delivery, Mode, Monitor};
 use crate::policy::call_error::CallError;
 use crate::policy::exports::exported_hooks;
+use crate::policy::pipeline::calls::{self, CallSpec};
 use crate::policy::watching::HISTORY_CHANGES;
 use crate::policy::webhooks::outcall::OutcallRequest;
 use crate::status_reply::{self, StatusReply};
@@ -46,13 +47,11 @@ pub trait Platform {
         id: Principal,
         timeout_seconds: u32,
     ) -> Result<Vec<u8>, CallError>;
-    /// Calls `method` of `target` (a hook, a management method, an SDK endpoint) with the
-    /// Candid-encoded `arg` and `cycles` attached, bounded-wait; returns the reply bytes.
+    /// Makes `call` (of a hook, a management method, an SDK endpoint) with `cycles` attached,
+    /// bounded-wait; returns the reply bytes.
     async fn call(
         &self,
-        target: Principal,
-        method: &str,
-        arg: Vec<u8>,
+        call: CallSpec,
         cycles: u128,
         timeout_seconds: u32,
     ) -> Result<Vec<u8>, CallError>;
@@ -206,13 +205,7 @@ async fn canister_info<P: Platform>(
     })
     .ok()?;
     let reply = platform
-        .call(
-            Principal::management_canister(),
-            "canister_info",
-            arg,
-            0,
-            timeout,
-        )
+        .call(calls::management("canister_info", arg), 0, timeout)
         .await
         .ok()?;
     candid::decode_one(&reply).ok()
@@ -241,16 +234,12 @@ pub async fn deliver<M: Memory, P: Platform>(
     };
     let result = match cycles {
         Ok(cycles) => {
-            let result = platform
-                .call(
-                    d.target,
-                    d.event.endpoint(),
-                    d.event.encode_arg(),
-                    cycles,
-                    timeout,
-                )
-                .await
-                .map(|_ack| ());
+            let hook = CallSpec {
+                callee: d.target,
+                method: d.event.endpoint().into(),
+                arg: d.event.encode_arg(),
+            };
+            let result = platform.call(hook, cycles, timeout).await.map(|_ack| ());
             let refunded = result.as_ref().is_err_and(|e| e.clean);
             state
                 .borrow_mut()

@@ -45,7 +45,7 @@ pub(super) async fn probe<P: Platform>(
     }
     let status = calls::call_for(&Action::ReadInFlight { canister: target });
     Ok(platform
-        .call(target, &status.method, status.arg, 0, timeout)
+        .call(status, 0, timeout)
         .await
         .is_ok_and(|bytes| candid::decode_one::<HooksStatus>(&bytes).is_ok()))
 }
@@ -173,9 +173,7 @@ pub async fn run_operation<M: Memory, P: Platform>(
             .operation_call(canister, platform.now_ns());
         let Some((action, timeout)) = next else { break };
         let call = calls::call_for(&action);
-        let result = platform
-            .call(call.callee, &call.method, call.arg, 0, timeout)
-            .await;
+        let result = platform.call(call, 0, timeout).await;
         let reply = calls::reply_to(&action, result);
         state
             .borrow_mut()
@@ -212,13 +210,7 @@ pub async fn upload_chunk<M: Memory, P: Platform>(
     .expect("upload_chunk arguments encode");
     let failed = call_failed(canister, "upload_chunk");
     let bytes = platform
-        .call(
-            Principal::management_canister(),
-            "upload_chunk",
-            arg,
-            0,
-            timeout,
-        )
+        .call(calls::management("upload_chunk", arg), 0, timeout)
         .await
         .map_err(|e| failed(e.reject_code, e.describe()))?;
     candid::decode_one::<ChunkHash>(&bytes)

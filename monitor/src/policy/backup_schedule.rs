@@ -243,37 +243,42 @@ mod tests {
             other => panic!("{other:?}"),
         };
         assert_eq!(check_policy(&daily(3, 4)), Ok(()));
-        assert_eq!(field(daily(3, 24)), "window");
-        assert_eq!(field(daily(5, 5)), "window");
-        assert_eq!(
-            field(BackupPolicy {
-                keep: 10,
-                ..daily(3, 4)
-            }),
-            "keep"
-        );
-        assert_eq!(
-            field(BackupPolicy {
-                keep: 0,
-                ..daily(3, 4)
-            }),
-            "keep"
-        );
-        assert_eq!(
-            field(BackupPolicy {
-                interval_hours: 12,
-                ..daily(3, 4)
-            }),
-            "interval_hours"
-        );
-        assert_eq!(
-            field(BackupPolicy {
-                interval_hours: 0,
-                window: None,
-                ..daily(3, 4)
-            }),
-            "interval_hours"
-        );
+        let bad = [
+            (daily(3, 24), "window"),
+            (daily(5, 5), "window"),
+            (
+                BackupPolicy {
+                    keep: 10,
+                    ..daily(3, 4)
+                },
+                "keep",
+            ),
+            (
+                BackupPolicy {
+                    keep: 0,
+                    ..daily(3, 4)
+                },
+                "keep",
+            ),
+            (
+                BackupPolicy {
+                    interval_hours: 12,
+                    ..daily(3, 4)
+                },
+                "interval_hours",
+            ),
+            (
+                BackupPolicy {
+                    interval_hours: 0,
+                    window: None,
+                    ..daily(3, 4)
+                },
+                "interval_hours",
+            ),
+        ];
+        for (policy, expected) in bad {
+            assert_eq!(field(policy), expected);
+        }
     }
 
     #[test]

@@ -299,6 +299,19 @@ mod tests {
             .contains("monitor_structure_stable_bytes{structure=\"canister_index\"} 65536 1000"));
     }
 
+    /// Checks that `text` contains each of `parts`.
+    fn assert_contains_all<S: AsRef<str>>(text: &str, parts: impl IntoIterator<Item = S>) {
+        for part in parts {
+            let part = part.as_ref();
+            assert!(text.contains(part), "{part} missing from {text}");
+        }
+    }
+
+    /// The `/metrics` text of `s`.
+    fn metrics_of(s: &Snapshot) -> String {
+        String::from_utf8(metrics::encode(s).unwrap()).unwrap()
+    }
+
     #[test]
     fn the_status_page_reads_in_t_cycles_and_mib() {
         let mut s = snapshot();
@@ -308,15 +321,16 @@ mod tests {
         sample.stable_bytes = 8 << 20;
         s.canisters[0].burn_rate_cycles_per_day = 2.5e9;
         let body = status_page(&s);
-        for shown in [
-            "99.0 T cycles",
-            "11.5 MiB",
-            "8.0 MiB",
-            "2.5 B cycles",
-            "balance 5.0 T cycles",
-        ] {
-            assert!(body.contains(shown), "{shown} missing from {body}");
-        }
+        assert_contains_all(
+            &body,
+            [
+                "99.0 T cycles",
+                "11.5 MiB",
+                "8.0 MiB",
+                "2.5 B cycles",
+                "balance 5.0 T cycles",
+            ],
+        );
         assert!(!body.contains("98999940355682") && !body.contains("12058624"));
     }
 
@@ -340,27 +354,22 @@ mod tests {
 
     #[test]
     fn forecasts_and_access_are_metrics_in_seconds() {
-        let body =
-            String::from_utf8(crate::render::metrics::encode(&forecasting()).unwrap()).unwrap();
+        let body = metrics_of(&forecasting());
         let id = canister(1);
-        for shown in [
+        assert_contains_all(&body, [
             format!("canister_seconds_to_freezing{{canister=\"{id}\"}} 388800"),
             format!(
                 "canister_seconds_to_memory_threshold{{canister=\"{id}\",metric=\"memory.heap\"}} 10800"
             ),
             format!("canister_access{{canister=\"{id}\",access=\"status_viewer\"}} 1"),
             format!("canister_hook_cycles_total{{canister=\"{id}\",label=\"<b>x</b>\"}} 2000000"),
-        ] {
-            assert!(body.contains(&shown), "{shown} missing from {body}");
-        }
+        ]);
     }
 
     #[test]
     fn the_status_page_shows_forecasts_in_days_and_hours_and_the_access() {
         let body = status_page(&forecasting());
-        for shown in ["4 d 12 h", "3 h", "status_viewer"] {
-            assert!(body.contains(shown), "{shown} missing from {body}");
-        }
+        assert_contains_all(&body, ["4 d 12 h", "3 h", "status_viewer"]);
     }
 
     #[test]
@@ -426,26 +435,28 @@ mod tests {
         s.operation_counts.upgrades.rolled_back = 1;
         s.operation_counts.upgrades.started = 2;
         let page = status_page(&s);
-        for shown in [
-            "<h2>Upgrades, backups, restores</h2>",
-            "running: drain calls",
-            "30 s",
-            "1 min 15 s",
-            "4 s",
-            "27.0 MiB",
-            "rolled back after await readiness failed: &lt;never ready&gt;",
-            "2027-01-15 08:00:00 UTC",
-        ] {
-            assert!(page.contains(shown), "{shown} missing from {page}");
-        }
-        let metrics = String::from_utf8(metrics::encode(&s).unwrap()).unwrap();
-        for line in [
-            "monitor_operations_total{kind=\"upgrade\",outcome=\"rolled_back\"} 1",
-            "monitor_operations_running{kind=\"upgrade\"} 1",
-            "monitor_operations_started_total{kind=\"upgrade\"} 2",
-        ] {
-            assert!(metrics.contains(line), "{line} missing from {metrics}");
-        }
+        assert_contains_all(
+            &page,
+            [
+                "<h2>Upgrades, backups, restores</h2>",
+                "running: drain calls",
+                "30 s",
+                "1 min 15 s",
+                "4 s",
+                "27.0 MiB",
+                "rolled back after await readiness failed: &lt;never ready&gt;",
+                "2027-01-15 08:00:00 UTC",
+            ],
+        );
+        let metrics = metrics_of(&s);
+        assert_contains_all(
+            &metrics,
+            [
+                "monitor_operations_total{kind=\"upgrade\",outcome=\"rolled_back\"} 1",
+                "monitor_operations_running{kind=\"upgrade\"} 1",
+                "monitor_operations_started_total{kind=\"upgrade\"} 2",
+            ],
+        );
         assert!(
             !status_page(&snapshot()).contains("Upgrades"),
             "no section without operations"
@@ -474,25 +485,27 @@ mod tests {
             snapshot_cycles_per_day: 1_071_562_500,
         }];
         let page = status_page(&s);
-        for shown in [
-            "<h2>Backups</h2>",
-            "every 1 d at 03-04 UTC, keep 7, stopped",
-            "2027-01-15 08:00:00 UTC",
-            "100.0 MiB",
-            "1.1 B cycles",
-            "drain &lt;timed out&gt;",
-        ] {
-            assert!(page.contains(shown), "{shown} missing from {page}");
-        }
-        let metrics = String::from_utf8(metrics::encode(&s).unwrap()).unwrap();
+        assert_contains_all(
+            &page,
+            [
+                "<h2>Backups</h2>",
+                "every 1 d at 03-04 UTC, keep 7, stopped",
+                "2027-01-15 08:00:00 UTC",
+                "100.0 MiB",
+                "1.1 B cycles",
+                "drain &lt;timed out&gt;",
+            ],
+        );
+        let metrics = metrics_of(&s);
         let id = canister(1).to_text();
-        for line in [
-            format!("canister_snapshot_bytes{{canister=\"{id}\"}} 104857600"),
-            format!("canister_snapshot_cycles_per_day{{canister=\"{id}\"}} 1071562500"),
-            format!("canister_backup_failing{{canister=\"{id}\"}} 1"),
-        ] {
-            assert!(metrics.contains(&line), "{line} missing from {metrics}");
-        }
+        assert_contains_all(
+            &metrics,
+            [
+                format!("canister_snapshot_bytes{{canister=\"{id}\"}} 104857600"),
+                format!("canister_snapshot_cycles_per_day{{canister=\"{id}\"}} 1071562500"),
+                format!("canister_backup_failing{{canister=\"{id}\"}} 1"),
+            ],
+        );
     }
 
     #[test]

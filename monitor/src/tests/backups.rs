@@ -29,9 +29,7 @@ fn hourly(window: Option<BackupWindow>) -> BackupPolicy {
 }
 
 /// Backups running now.
-fn running_backups(
-    m: &std::cell::RefCell<crate::monitor::Monitor<ic_stable_structures::VectorMemory>>,
-) -> usize {
+fn running_backups(m: &TestMonitor) -> usize {
     m.borrow()
         .recent_operations(0)
         .iter()
@@ -41,11 +39,10 @@ fn running_backups(
 
 #[test]
 fn no_more_scheduled_backups_run_at_once_than_configured() {
-    let (m, _) = monitor(ConfigUpdate {
+    let (m, ic) = on_fake_ic(ConfigUpdate {
         max_concurrent_backups: Some(2),
         ..Default::default()
     });
-    let ic = FakeIc::default();
     let ids: Vec<Principal> = (1..=3)
         .map(|i| {
             let id = ic.add(i, FakeCanister::new(5_000_000_000_000));
@@ -69,8 +66,7 @@ fn no_more_scheduled_backups_run_at_once_than_configured() {
 
 #[test]
 fn a_backup_due_outside_its_window_waits_for_the_next_window() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
+    let (m, ic) = on_fake_ic(ConfigUpdate::default());
     let id = ic.add(1, FakeCanister::new(5_000_000_000_000));
     register(&m, &ic, args(1)).unwrap();
     let hour_now = ic.now.get() / NS / HOUR % 24;

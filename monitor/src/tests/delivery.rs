@@ -7,27 +7,13 @@ use ic_management_canister_types::CanisterStatusType;
 
 const T: u128 = 1_000_000_000_000;
 
-/// A fresh monitor with `update` applied, a fake IC, and one healthy canister on it.
-fn one_target(
-    update: ConfigUpdate,
-) -> (
-    std::cell::RefCell<crate::monitor::Monitor<ic_stable_structures::VectorMemory>>,
-    FakeIc,
-    Principal,
-) {
-    let (m, _) = monitor(update);
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
-    (m, ic, id)
+/// The hooks the monitor found `id` does not export.
+fn missing_hooks(m: &TestMonitor, id: Principal) -> Vec<String> {
+    m.borrow().canister_state(id, 0).unwrap().missing_hooks
 }
 
 /// Canister `id` reports error `n` to the monitor; the event's id.
-pub(super) fn report(
-    m: &std::cell::RefCell<crate::monitor::Monitor<ic_stable_structures::VectorMemory>>,
-    ic: &FakeIc,
-    id: Principal,
-    n: u64,
-) -> u64 {
+pub(super) fn report(m: &TestMonitor, ic: &FakeIc, id: Principal, n: u64) -> u64 {
     m.borrow_mut()
         .report_error(
             id,
@@ -73,12 +59,11 @@ fn unsubscribed_hooks_are_logged_but_not_sent() {
 
 #[test]
 fn a_trapping_hook_is_retried_with_backoff_then_dead_lettered_without_blocking_others() {
-    let (m, _) = monitor(ConfigUpdate {
+    let (m, ic) = on_fake_ic(ConfigUpdate {
         delivery_max_attempts: Some(4),
         backoff_base_seconds: Some(2),
         ..Default::default()
     });
-    let ic = FakeIc::default();
     let bad = ic.add(1, FakeCanister::new(5 * T));
     let good = ic.add(2, FakeCanister::new(5 * T));
     register(&m, &ic, args(1)).unwrap();
@@ -134,19 +119,13 @@ fn a_missing_hook_is_reported_clearly_and_not_retried() {
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].attempts, 1, "not retried");
     assert!(d[0].reason.contains("does not export the hook `on_error`"));
-    let st = m.borrow().canister_state(id, 0).unwrap();
-    assert_eq!(st.missing_hooks, vec!["on_error".to_string()]);
+    assert_eq!(missing_hooks(&m, id), ["on_error"]);
     // Once the canister exports it, a redrive delivers and clears the flag.
     ic.with(id, |c| c.exports.on_error = true);
     m.borrow_mut().redrive(e, ic.now.get()).unwrap();
     run_for(&m, &ic, 5, 1);
     assert_eq!(ic.handled(id), vec![e]);
-    assert!(m
-        .borrow()
-        .canister_state(id, 0)
-        .unwrap()
-        .missing_hooks
-        .is_empty());
+    assert!(missing_hooks(&m, id).is_empty());
 }
 
 #[test]
@@ -154,10 +133,7 @@ fn a_stopped_or_silent_target_retries_then_delivers_when_it_returns() {
     let (m, ic, id) = one_target(ConfigUpdate::default());
     // No poll within the test: a poll would also report the stop as an event of its own.
     let mut a = args(1);
-    a.poll = Some(PollBounds {
-        min_interval_seconds: 7200,
-        max_interval_seconds: 7200,
-    });
+    a.poll = poll_bounds(7200, 7200);
     register(&m, &ic, a).unwrap();
     ic.with(id, |c| c.hook = HookBehaviour::Timeout);
     let e = report(&m, &ic, id, 0);
@@ -218,8 +194,7 @@ fn a_missing_hook_is_known_from_the_interface_at_registration() {
     let (m, ic, id) = one_target(ConfigUpdate::default());
     ic.with(id, |c| c.exports.on_low_memory = false);
     register(&m, &ic, args(1)).unwrap();
-    let st = m.borrow().canister_state(id, 0).unwrap();
-    assert_eq!(st.missing_hooks, vec!["on_low_memory".to_string()]);
+    assert_eq!(missing_hooks(&m, id), ["on_low_memory"]);
 }
 
 #[test]
@@ -266,10 +241,5 @@ fn without_a_readable_interface_a_missing_hook_is_retried_like_a_trap() {
     let d = m.borrow().dead_letters(None, None, 10).dead_letters;
     assert_eq!(d.len(), 1);
     assert_eq!(d[0].attempts, 3, "retried up to the limit");
-    assert!(m
-        .borrow()
-        .canister_state(id, 0)
-        .unwrap()
-        .missing_hooks
-        .is_empty());
+    assert!(missing_hooks(&m, id).is_empty());
 }

@@ -6,9 +6,7 @@ use ic_management_canister_types::CanisterStatusType;
 
 const T: u128 = 1_000_000_000_000;
 
-fn kinds(
-    m: &std::cell::RefCell<crate::monitor::Monitor<ic_stable_structures::VectorMemory>>,
-) -> Vec<(EventKind, String)> {
+fn kinds(m: &TestMonitor) -> Vec<(EventKind, String)> {
     let mut page = m.borrow().events(&EventFilter {
         limit: Some(500),
         ..Default::default()
@@ -32,8 +30,7 @@ fn kinds(
 
 #[test]
 fn a_burning_canister_is_polled_more_often_than_an_idle_one() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
+    let (m, ic) = on_fake_ic(ConfigUpdate::default());
     let idle = ic.add(1, FakeCanister::new(50 * T));
     let burning = ic.add(2, FakeCanister::new(50 * T));
     register(&m, &ic, args(1)).unwrap();
@@ -59,14 +56,9 @@ fn a_burning_canister_is_polled_more_often_than_an_idle_one() {
 
 #[test]
 fn hysteresis_stops_repeats_and_reminders_repeat_at_their_interval() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     let mut a = args(1);
-    a.poll = Some(PollBounds {
-        min_interval_seconds: 60,
-        max_interval_seconds: 60,
-    });
+    a.poll = poll_bounds(60, 60);
     register(&m, &ic, a).unwrap();
     // Hover around the 1 T threshold, never recovering past 1.1 T.
     for cycles in [T - 1, T + 1, T - 1, T + 50_000_000_000, T - 1] {
@@ -91,10 +83,7 @@ fn hysteresis_stops_repeats_and_reminders_repeat_at_their_interval() {
     let id2 = ic.add(2, FakeCanister::new(T / 2));
     let mut a = args(2);
     a.reminder_interval_seconds = Some(600);
-    a.poll = Some(PollBounds {
-        min_interval_seconds: 60,
-        max_interval_seconds: 60,
-    });
+    a.poll = poll_bounds(60, 60);
     register(&m, &ic, a).unwrap();
     run_for(&m, &ic, 1800, 60);
     let n = m
@@ -114,9 +103,7 @@ fn hysteresis_stops_repeats_and_reminders_repeat_at_their_interval() {
 
 #[test]
 fn memory_thresholds_fire_per_metric() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     let mut a = args(1);
     a.memory = Some(MemoryThresholds {
         heap_bytes: None,
@@ -142,9 +129,7 @@ fn memory_thresholds_fire_per_metric() {
 
 #[test]
 fn stopped_frozen_and_heap_at_limit_become_error_events_once() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     register(&m, &ic, args(1)).unwrap();
     ic.with(id, |c| {
         c.status = CanisterStatusType::Stopped;
@@ -168,11 +153,10 @@ fn stopped_frozen_and_heap_at_limit_become_error_events_once() {
 
 #[test]
 fn status_calls_respect_the_concurrency_limit_oldest_due_first() {
-    let (m, _) = monitor(ConfigUpdate {
+    let (m, ic) = on_fake_ic(ConfigUpdate {
         max_concurrent_status_calls: Some(2),
         ..Default::default()
     });
-    let ic = FakeIc::default();
     for n in 1..=5 {
         ic.add(n, FakeCanister::new(5 * T));
         register(&m, &ic, args(n)).unwrap();
@@ -196,8 +180,7 @@ fn status_calls_respect_the_concurrency_limit_oldest_due_first() {
 
 #[test]
 fn the_next_wakeup_skips_work_already_in_flight() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
+    let (m, ic) = on_fake_ic(ConfigUpdate::default());
     ic.add(1, FakeCanister::new(5 * T));
     register(&m, &ic, args(1)).unwrap();
     let due = m.borrow_mut().next_wakeup().unwrap();
@@ -216,15 +199,11 @@ fn the_next_wakeup_skips_work_already_in_flight() {
 
 #[test]
 fn a_refused_status_is_backed_off_raised_once_as_a_lost_access_and_does_not_stall_others() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
+    let (m, ic) = on_fake_ic(ConfigUpdate::default());
     let bad = ic.add(1, FakeCanister::new(5 * T));
     let good = ic.add(2, FakeCanister::new(5 * T));
     let mut a = args(1);
-    a.poll = Some(PollBounds {
-        min_interval_seconds: 60,
-        max_interval_seconds: 3600,
-    });
+    a.poll = poll_bounds(60, 3600);
     register(&m, &ic, a.clone()).unwrap();
     a.canister_id = good;
     register(&m, &ic, a).unwrap();
@@ -271,9 +250,7 @@ fn a_refused_status_is_backed_off_raised_once_as_a_lost_access_and_does_not_stal
 
 #[test]
 fn transient_status_failures_raise_nothing_until_they_persist() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     register(&m, &ic, args(1)).unwrap();
     ic.with(id, |c| {
         c.status_error = Some(CallError::rejected(2, "subnet busy"))
@@ -289,21 +266,16 @@ fn transient_status_failures_raise_nothing_until_they_persist() {
 
 #[test]
 fn top_ups_respect_the_daily_budget_and_the_reserve() {
-    let (m, _) = monitor(ConfigUpdate {
+    let (m, ic, id) = one_target(ConfigUpdate {
         top_up_reserve_cycles: Some(T),
         ..Default::default()
     });
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
     let mut a = args(1);
     a.top_up = Some(TopUpPolicy {
         amount: 2 * T,
         daily_budget: 3 * T,
     });
-    a.poll = Some(PollBounds {
-        min_interval_seconds: 60,
-        max_interval_seconds: 60,
-    });
+    a.poll = poll_bounds(60, 60);
     register(&m, &ic, a).unwrap();
     // Burn hard: every minute the canister loses 3 T.
     for _ in 0..10 {
@@ -325,9 +297,7 @@ fn top_ups_respect_the_daily_budget_and_the_reserve() {
 
 #[test]
 fn poll_now_and_released_slots_make_a_canister_due_again() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     register(&m, &ic, args(1)).unwrap();
     let now = ic.now.get();
     assert!(m.borrow_mut().take_due_polls(now).is_empty());
@@ -341,9 +311,7 @@ fn poll_now_and_released_slots_make_a_canister_due_again() {
 
 #[test]
 fn the_instructions_of_each_sample_are_recorded() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     register(&m, &ic, args(1)).unwrap();
     m.borrow_mut().poll_now(id, ic.now.get()).unwrap();
     tick(&m, &ic);
@@ -360,8 +328,7 @@ fn the_instructions_of_each_sample_are_recorded() {
 
 #[test]
 fn idle_canisters_due_minutes_apart_are_polled_in_one_tick() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
+    let (m, ic) = on_fake_ic(ConfigUpdate::default());
     ic.add(1, FakeCanister::new(50 * T));
     ic.add(2, FakeCanister::new(50 * T));
     register(&m, &ic, args(1)).unwrap();

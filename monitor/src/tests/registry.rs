@@ -7,9 +7,7 @@ use candid::Principal;
 
 #[test]
 fn registering_reads_the_status_at_once_and_stores_the_first_sample() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5_000_000_000_000));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     let reg = register(&m, &ic, args(1)).unwrap();
     assert_eq!(reg.canister_id, id);
     assert_eq!(ic.status_calls.get(), 1);
@@ -21,8 +19,7 @@ fn registering_reads_the_status_at_once_and_stores_the_first_sample() {
 
 #[test]
 fn an_unreadable_status_fails_registration_with_a_fix_and_registers_nothing() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
+    let (m, ic) = on_fake_ic(ConfigUpdate::default());
     let id = ic.add(1, FakeCanister::new(1));
     ic.with(id, |c| {
         c.status_error = Some(crate::policy::call_error::CallError::rejected(
@@ -44,8 +41,7 @@ fn an_unreadable_status_fails_registration_with_a_fix_and_registers_nothing() {
 
 #[test]
 fn strangers_cannot_register_update_or_unregister() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
+    let (m, ic) = on_fake_ic(ConfigUpdate::default());
     ic.add(1, FakeCanister::new(1));
     let stranger = Principal::self_authenticating([9u8; 32]);
     for mode in [Mode::New, Mode::Update] {
@@ -57,8 +53,7 @@ fn strangers_cannot_register_update_or_unregister() {
 
 #[test]
 fn added_admins_may_register() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
+    let (m, ic) = on_fake_ic(ConfigUpdate::default());
     ic.add(1, FakeCanister::new(1));
     let admin = Principal::self_authenticating([3u8; 32]);
     m.borrow_mut().add_admin(admin);
@@ -69,8 +64,7 @@ fn added_admins_may_register() {
 
 #[test]
 fn self_registration_only_when_allowed_and_only_for_itself() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
+    let (m, ic) = on_fake_ic(ConfigUpdate::default());
     let id = ic.add(1, FakeCanister::new(1));
     let e = block_on(driver::register(&m, &ic, id, false, args(1), Mode::New)).unwrap_err();
     assert!(e.to_string().contains("self-registration is disabled"));
@@ -89,11 +83,10 @@ fn self_registration_only_when_allowed_and_only_for_itself() {
 
 #[test]
 fn the_registry_cap_and_duplicates_are_refused() {
-    let (m, _) = monitor(ConfigUpdate {
+    let (m, ic) = on_fake_ic(ConfigUpdate {
         max_registrations: Some(2),
         ..Default::default()
     });
-    let ic = FakeIc::default();
     for n in 1..=3 {
         ic.add(n, FakeCanister::new(1));
     }
@@ -111,9 +104,7 @@ fn the_registry_cap_and_duplicates_are_refused() {
 
 #[test]
 fn update_keeps_the_watch_state_and_unregister_removes_everything() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5_000_000_000_000));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     register(&m, &ic, args(1)).unwrap();
     let mut a = args(1);
     a.label = Some("renamed".into());
@@ -141,9 +132,7 @@ fn update_keeps_the_watch_state_and_unregister_removes_everything() {
 
 #[test]
 fn report_error_is_only_for_a_registered_canister_about_itself() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5_000_000_000_000));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     register(&m, &ic, args(1)).unwrap();
     let report = ErrorReport {
         source: ErrorSource::Timer("compact".into()),
@@ -178,9 +167,7 @@ fn report_error_is_only_for_a_registered_canister_about_itself() {
 
 #[test]
 fn report_error_is_refused_once_too_many_events_are_undelivered() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5_000_000_000_000));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     register(&m, &ic, args(1)).unwrap();
     let report = ErrorReport {
         source: ErrorSource::Heartbeat,
@@ -230,9 +217,7 @@ fn state_survives_a_restart_from_stable_memory() {
 
 #[test]
 fn register_and_update_reply_with_the_registration_as_stored() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5_000_000_000_000));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     // A time with a sub-second part: the record keeps whole seconds.
     ic.now.set(ic.now.get() + 123_456_789);
     let registered = register(&m, &ic, args(1)).unwrap();

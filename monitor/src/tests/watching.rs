@@ -23,10 +23,17 @@ fn monitor_id() -> Principal {
     canister(999_999)
 }
 
-/// The `System` faults raised for `id`, oldest first, with their messages.
-type Mon = std::cell::RefCell<crate::monitor::Monitor<ic_stable_structures::VectorMemory>>;
+/// The change `id` is expected to make, as the monitor holds it now.
+fn expected_change(m: &TestMonitor, ic: &FakeIc, id: Principal) -> Option<ExpectedChange> {
+    m.borrow()
+        .canister_state(id, ic.now.get())
+        .unwrap()
+        .watching
+        .expected_change
+}
 
-fn faults(m: &Mon, id: Principal) -> Vec<(String, String)> {
+/// The `System` faults raised for `id`, oldest first, with their messages.
+fn faults(m: &TestMonitor, id: Principal) -> Vec<(String, String)> {
     let mut page = m.borrow().events(&EventFilter {
         canister_id: Some(id),
         limit: Some(500),
@@ -47,7 +54,7 @@ fn faults(m: &Mon, id: Principal) -> Vec<(String, String)> {
 }
 
 /// Polls `id` now and runs everything that follows (deliveries, `canister_info`).
-fn poll(m: &Mon, ic: &FakeIc, id: Principal) {
+fn poll(m: &TestMonitor, ic: &FakeIc, id: Principal) {
     m.borrow_mut().poll_now(id, ic.now.get()).unwrap();
     drain(m, ic, 60);
 }
@@ -65,8 +72,7 @@ fn viewed(ic: &FakeIc, n: u64, cycles: u128) -> Principal {
 
 #[test]
 fn a_canister_the_monitor_only_reads_is_watched_topped_up_and_shown_as_viewer() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
+    let (m, ic) = on_fake_ic(ConfigUpdate::default());
     let id = viewed(&ic, 1, T);
     let mut a = args(1);
     a.cycles_threshold = Some(2 * T);
@@ -87,8 +93,7 @@ fn a_canister_the_monitor_only_reads_is_watched_topped_up_and_shown_as_viewer() 
 
 #[test]
 fn registering_a_backup_policy_for_a_canister_the_monitor_only_reads_is_refused() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
+    let (m, ic) = on_fake_ic(ConfigUpdate::default());
     let id = viewed(&ic, 1, 5 * T);
     let mut a = args(1);
     a.backup = Some(BackupPolicy {
@@ -111,9 +116,7 @@ fn registering_a_backup_policy_for_a_canister_the_monitor_only_reads_is_refused(
 
 #[test]
 fn removing_the_monitor_as_controller_is_a_change_and_leaves_it_a_viewer() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     register(&m, &ic, args(1)).unwrap();
     assert_eq!(
         m.borrow().canister_state(id, 0).unwrap().watching.access,
@@ -134,9 +137,7 @@ fn removing_the_monitor_as_controller_is_a_change_and_leaves_it_a_viewer() {
 
 #[test]
 fn a_module_change_raises_one_event_with_before_after_and_who() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     register(&m, &ic, args(1)).unwrap();
     ic.with(id, |c| {
         c.module_hash = Some(vec![9; 32]);
@@ -180,9 +181,7 @@ fn a_module_change_raises_one_event_with_before_after_and_who() {
 
 #[test]
 fn an_expected_change_raises_nothing_and_a_different_one_still_does() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     register(&m, &ic, args(1)).unwrap();
     let expected = m
         .borrow_mut()
@@ -196,29 +195,14 @@ fn an_expected_change_raises_nothing_and_a_different_one_still_does() {
             ic.now.get(),
         )
         .unwrap();
-    assert_eq!(
-        m.borrow()
-            .canister_state(id, ic.now.get())
-            .unwrap()
-            .watching
-            .expected_change,
-        Some(expected)
-    );
+    assert_eq!(expected_change(&m, &ic, id), Some(expected));
     ic.with(id, |c| {
         c.module_hash = Some(vec![9; 32]);
         c.controllers = vec![operator(), monitor_id()];
     });
     poll(&m, &ic, id);
     assert!(faults(&m, id).is_empty(), "{:?}", faults(&m, id));
-    assert_eq!(
-        m.borrow()
-            .canister_state(id, ic.now.get())
-            .unwrap()
-            .watching
-            .expected_change,
-        None,
-        "consumed"
-    );
+    assert_eq!(expected_change(&m, &ic, id), None, "consumed");
     ic.with(id, |c| c.module_hash = Some(vec![10; 32]));
     poll(&m, &ic, id);
     assert_eq!(names(&faults(&m, id)), ["module_hash_changed"]);
@@ -240,9 +224,7 @@ fn an_expected_change_raises_nothing_and_a_different_one_still_does() {
 
 #[test]
 fn unregistering_forgets_what_was_recorded_and_expected() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     register(&m, &ic, args(1)).unwrap();
     m.borrow_mut()
         .expect_change(
@@ -269,8 +251,7 @@ fn unregistering_forgets_what_was_recorded_and_expected() {
 
 #[test]
 fn a_lost_access_is_one_fault_and_a_regained_one_clears_it() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
+    let (m, ic) = on_fake_ic(ConfigUpdate::default());
     let id = viewed(&ic, 1, 5 * T);
     register(&m, &ic, args(1)).unwrap();
     ic.with(id, |c| {
@@ -306,12 +287,11 @@ fn a_lost_access_is_one_fault_and_a_regained_one_clears_it() {
 
 #[test]
 fn hook_calls_carry_the_cycles_the_target_requires_within_the_budget() {
-    let (m, _) = monitor(ConfigUpdate {
+    let (m, ic) = on_fake_ic(ConfigUpdate {
         backoff_base_seconds: Some(1),
         delivery_max_attempts: Some(2),
         ..Default::default()
     });
-    let ic = FakeIc::default();
     let id = ic.add(1, FakeCanister::new(T));
     ic.with(id, |c| c.minimum_incoming_cycles = 1_000_000);
     let mut a = args(1);
@@ -360,9 +340,7 @@ fn hook_calls_carry_the_cycles_the_target_requires_within_the_budget() {
 
 #[test]
 fn the_state_view_forecasts_freezing_and_memory_thresholds() {
-    let (m, _) = monitor(ConfigUpdate::default());
-    let ic = FakeIc::default();
-    let id = ic.add(1, FakeCanister::new(5 * T));
+    let (m, ic, id) = one_target(ConfigUpdate::default());
     ic.with(id, |c| {
         c.idle_burn_per_day = T;
         c.freezing_threshold_s = 86_400;

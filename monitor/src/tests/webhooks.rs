@@ -12,9 +12,6 @@ use crate::render::metrics::{self, Snapshot};
 use crate::testing::*;
 use candid::Principal;
 use ic_stable_structures::VectorMemory;
-use std::cell::RefCell;
-
-type M = RefCell<crate::monitor::Monitor<VectorMemory>>;
 
 const T: u128 = 1_000_000_000_000;
 const URL: &str = "https://hooks.example.com/services/T0/B0/SECRET-TOKEN";
@@ -30,7 +27,7 @@ fn channel(name: &str, rate_limit: Option<RateLimit>) -> WebhookChannel {
 }
 
 /// A monitor with one registered canister and channel `ops`.
-fn setup() -> (M, VectorMemory, FakeIc, Principal) {
+fn setup() -> (TestMonitor, VectorMemory, FakeIc, Principal) {
     let (m, mem) = monitor(ConfigUpdate::default());
     let ic = FakeIc::default();
     let id = ic.add(1, FakeCanister::new(5 * T));
@@ -47,7 +44,7 @@ fn body(r: &crate::policy::webhooks::outcall::OutcallRequest) -> serde_json::Val
     serde_json::from_slice(&r.body).unwrap()
 }
 
-fn status(m: &M) -> WebhookStatus {
+fn status(m: &TestMonitor) -> WebhookStatus {
     m.borrow().webhook_status().remove(0)
 }
 

@@ -34,44 +34,40 @@ pub fn data_certifier() -> ic_sim::DataCertifier {
 
 /// The interface's routes, to nest under `/instances/{id}`.
 pub fn routes() -> Router<Arc<ServerState>> {
-    Router::new()
+    let mut router = Router::new()
         .route("/api/v2/status", get(handlers::status))
         .route(
             "/api/v2/canister/{effective}/call",
             post(handlers::call_async),
         )
         .route(
-            "/api/v3/canister/{effective}/call",
-            post(handlers::call_sync),
-        )
-        .route(
-            "/api/v4/canister/{effective}/call",
-            post(handlers::call_sync),
-        )
-        .route(
             "/api/v4/subnet/{effective}/call",
             post(handlers::call_subnet),
         )
-        .route("/api/v2/canister/{effective}/query", post(handlers::query))
-        .route("/api/v3/canister/{effective}/query", post(handlers::query))
         .route(
             "/api/v3/subnet/{effective}/query",
             post(handlers::query_subnet),
-        )
-        .route(
-            "/api/v2/canister/{effective}/read_state",
-            post(handlers::read_state),
-        )
-        .route(
-            "/api/v3/canister/{effective}/read_state",
-            post(handlers::read_state),
-        )
-        .route(
-            "/api/v2/subnet/{effective}/read_state",
-            post(handlers::read_subnet_state),
-        )
-        .route(
-            "/api/v3/subnet/{effective}/read_state",
-            post(handlers::read_subnet_state),
-        )
+        );
+    for version in ["v3", "v4"] {
+        let path = format!("/api/{version}/canister/{{effective}}/call");
+        router = router.route(&path, post(handlers::call_sync));
+    }
+    // Versions 2 and 3 of queries and state reads are the same.
+    for version in ["v2", "v3"] {
+        let api = format!("/api/{version}");
+        router = router
+            .route(
+                &format!("{api}/canister/{{effective}}/query"),
+                post(handlers::query),
+            )
+            .route(
+                &format!("{api}/canister/{{effective}}/read_state"),
+                post(handlers::read_state),
+            )
+            .route(
+                &format!("{api}/subnet/{{effective}}/read_state"),
+                post(handlers::read_subnet_state),
+            );
+    }
+    router
 }

@@ -85,11 +85,30 @@ fn assert_refused(body: &[u8], kind: RequestKind, now: u64, expected: &str) {
     assert!(error.message.contains(expected), "{}", error.message);
 }
 
-fn refusal(result: Result<Submitted, super::error::Refusal>) -> (StatusCode, String) {
-    match result {
-        Err(refusal) => (refusal.status, refusal.message),
-        Ok(_) => panic!("the request was accepted"),
-    }
+/// Asserts that submitting `body` to `target` is refused with 400 and a message containing
+/// `expected`.
+fn assert_submit_refused(sim: &mut Sim, body: &[u8], target: Principal, expected: &str) {
+    let result = submit_call(
+        sim,
+        &mut CallLog::default(),
+        body,
+        CallTarget::Canister(target),
+    );
+    let Err(refusal) = result else {
+        panic!("the request was accepted")
+    };
+    assert_eq!(refusal.status, StatusCode::BAD_REQUEST);
+    assert!(refusal.message.contains(expected), "{}", refusal.message);
+}
+
+/// The envelope `signer` signs for a call of `inc` on `canister` as `sender`, expiring at
+/// `expiry`.
+fn inc_signed_by(signer: &User, canister: Principal, sender: Principal, expiry: u64) -> Vec<u8> {
+    envelope(
+        call_to(canister, "inc", vec![], sender, expiry),
+        signer,
+        &[],
+    )
 }
 
 fn status_of(canister: Principal) -> Vec<u8> {
@@ -135,24 +154,10 @@ fn a_signed_call_is_accepted_and_executed() {
 fn a_bad_signature_is_refused_with_400() {
     let (mut sim, canister, user) = setup();
     let now = sim.time_ns();
-    let content = call_to(
-        canister,
-        "inc",
-        vec![],
-        user.principal(),
-        now + 60_000_000_000,
-    );
-    let mut bad =
-        serde_cbor::from_slice::<Envelope<'static>>(&envelope(content, &user, &[])).unwrap();
+    let body = inc_signed_by(&user, canister, user.principal(), now + 60_000_000_000);
+    let mut bad = serde_cbor::from_slice::<Envelope<'static>>(&body).unwrap();
     bad.sender_sig.as_mut().unwrap()[0] ^= 1;
-    let (status, message) = refusal(submit_call(
-        &mut sim,
-        &mut CallLog::default(),
-        &bad.encode_bytes(),
-        CallTarget::Canister(canister),
-    ));
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(message.contains("Invalid signature"), "{message}");
+    assert_submit_refused(&mut sim, &bad.encode_bytes(), canister, "Invalid signature");
 }
 
 #[test]
@@ -160,14 +165,7 @@ fn a_key_of_another_principal_is_refused() {
     let (sim, canister, user) = setup();
     let now = sim.time_ns();
     let mallory = User::new(b"mallory");
-    let content = call_to(
-        canister,
-        "inc",
-        vec![],
-        user.principal(),
-        now + 60_000_000_000,
-    );
-    let body = envelope(content, &mallory, &[]);
+    let body = inc_signed_by(&mallory, canister, user.principal(), now + 60_000_000_000);
     assert_refused(
         &body,
         RequestKind::Call,
@@ -180,18 +178,10 @@ fn a_key_of_another_principal_is_refused() {
 fn expired_and_far_future_requests_are_refused_with_400() {
     let (sim, canister, user) = setup();
     let now = sim.time_ns();
-    let expired = envelope(
-        call_to(canister, "inc", vec![], user.principal(), now - 1),
-        &user,
-        &[],
-    );
+    let expired = inc_signed_by(&user, canister, user.principal(), now - 1);
     assert_refused(&expired, RequestKind::Call, now, "expired");
     let later = now + 7 * 60_000_000_000;
-    let far = envelope(
-        call_to(canister, "inc", vec![], user.principal(), later),
-        &user,
-        &[],
-    );
+    let far = inc_signed_by(&user, canister, user.principal(), later);
     assert_refused(&far, RequestKind::Call, now, "more than 5 minutes");
 }
 
@@ -200,21 +190,12 @@ fn a_wrong_effective_canister_id_is_refused_with_400() {
     let (mut sim, canister, user) = setup();
     let other = sim.create_canister();
     let now = sim.time_ns();
-    let body = envelope(
-        call_to(canister, "inc", vec![], user.principal(), now + 1_000),
-        &user,
-        &[],
-    );
-    let (status, message) = refusal(submit_call(
+    let body = inc_signed_by(&user, canister, user.principal(), now + 1_000);
+    assert_submit_refused(
         &mut sim,
-        &mut CallLog::default(),
         &body,
-        CallTarget::Canister(other),
-    ));
-    assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert!(
-        message.contains("does not match effective canister id"),
-        "{message}"
+        other,
+        "does not match effective canister id",
     );
 }
 
@@ -222,11 +203,7 @@ fn a_wrong_effective_canister_id_is_refused_with_400() {
 fn a_request_of_the_wrong_kind_or_not_cbor_is_refused() {
     let (sim, canister, user) = setup();
     let now = sim.time_ns();
-    let body = envelope(
-        call_to(canister, "inc", vec![], user.principal(), now + 1_000),
-        &user,
-        &[],
-    );
+    let body = inc_signed_by(&user, canister, user.principal(), now + 1_000);
     assert_refused(&body, RequestKind::Query, now, "takes `query` requests");
     assert!(authenticate(b"{}", RequestKind::Query, now)
         .unwrap_err()

@@ -250,21 +250,8 @@ pub struct CallerOutcome {
     pub data: Vec<u8>,
 }
 
-/// Has the caller canister call `method` of `target` with `payload`, attaching `cycles`.
-pub fn call_from_caller(
-    sim: &mut Sim,
-    caller: Principal,
-    target: Principal,
-    method: &str,
-    payload: Vec<u8>,
-    cycles: u64,
-) -> CallerOutcome {
-    let call = submit_from_caller(sim, caller, target, method, payload, cycles);
-    await_caller(sim, &call)
-}
-
 /// Submits the caller canister's call of `method` of `target` with `payload`, attaching
-/// `cycles`, without waiting for it.
+/// `cycles`, without waiting for it ([`await_caller`] waits).
 pub fn submit_from_caller(
     sim: &mut Sim,
     caller: Principal,

@@ -31,7 +31,8 @@ pub struct CallSpec {
     pub arg: Vec<u8>,
 }
 
-fn management(method: &str, arg: Vec<u8>) -> CallSpec {
+/// The call of management method `method` with `arg`.
+pub fn management(method: &str, arg: Vec<u8>) -> CallSpec {
     CallSpec {
         callee: Principal::management_canister(),
         method: method.into(),

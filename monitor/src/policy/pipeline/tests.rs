@@ -103,40 +103,60 @@ fn kinds(called: &[(Step, PipelinePhase)]) -> Vec<StepKind> {
     called.iter().map(|(s, _)| s.kind).collect()
 }
 
+/// The request of an upgrade of a canister without the SDK (no maintenance, no drain).
+fn plain_request() -> Request {
+    Request {
+        sdk: false,
+        ..request()
+    }
+}
+
+/// The reason of an operation that aborted at `at`; panics on any other outcome.
+fn aborted_at(op: &Pipeline, at: StepKind) -> &str {
+    match &op.outcome {
+        Some(Outcome::Aborted { step, reason }) if *step == at => reason,
+        other => panic!("expected an abort at {at:?}, got {other:?}"),
+    }
+}
+
+/// A canister whose calls in flight never end, so the drain times out.
+fn never_drains(a: &Action, o: &Pipeline) -> Reply {
+    match a {
+        Action::ReadInFlight { .. } => Reply::NotYet("1 call in flight to slow.wait".into()),
+        _ => healthy(a, o),
+    }
+}
+
+/// Checks that an operation whose drain timed out only left maintenance (the canister never
+/// stopped, so nothing starts it) and never reached `skipped`.
+fn assert_drain_abort_only_left_maintenance(called: &[(Step, PipelinePhase)], skipped: StepKind) {
+    assert_eq!(
+        kinds(&in_phase(called, PipelinePhase::Abort)),
+        [LeaveMaintenance],
+        "never stopped: nothing to start"
+    );
+    assert!(!kinds(called).contains(&skipped));
+}
+
 #[test]
 fn plans_follow_the_request() {
     let up = request();
-    assert_eq!(
-        main_plan(&up).iter().map(|s| s.kind).collect::<Vec<_>>(),
-        [
-            EnterMaintenance,
-            Drain,
-            Stop,
-            ListSnapshots,
-            TakeSnapshot,
-            Install,
-            VerifyModule,
-            Start,
-            AwaitReady,
-            LeaveMaintenance
-        ]
-    );
-    let plain = Request {
-        sdk: false,
-        ..up.clone()
-    };
-    assert_eq!(
-        main_plan(&plain).iter().map(|s| s.kind).collect::<Vec<_>>(),
-        [
-            Stop,
-            ListSnapshots,
-            TakeSnapshot,
-            Install,
-            VerifyModule,
-            Start,
-            AwaitReady
-        ]
-    );
+    let sdk_plan = [
+        EnterMaintenance,
+        Drain,
+        Stop,
+        ListSnapshots,
+        TakeSnapshot,
+        Install,
+        VerifyModule,
+        Start,
+        AwaitReady,
+        LeaveMaintenance,
+    ];
+    let plan_kinds = |r: &Request| main_plan(r).iter().map(|s| s.kind).collect::<Vec<_>>();
+    assert_eq!(plan_kinds(&up), sdk_plan);
+    // Without the SDK: no maintenance and no drain around the same steps.
+    assert_eq!(plan_kinds(&plain_request()), sdk_plan[2..9]);
     let rehearsed = Request {
         work: upgrade(Some(scratch())),
         ..up
@@ -216,50 +236,25 @@ fn next_waits_until_the_retry_time() {
 #[test]
 fn a_drain_that_times_out_aborts_and_leaves_maintenance_without_a_needless_start() {
     let mut op = Pipeline::start(request(), 0);
-    let called = drive(&mut op, |a, o| match a {
-        Action::ReadInFlight { .. } => Reply::NotYet("1 call in flight to slow.wait".into()),
-        _ => healthy(a, o),
-    });
-    let Some(Outcome::Aborted {
-        step: Drain,
-        reason,
-    }) = &op.outcome
-    else {
-        panic!("{:?}", op.outcome)
-    };
+    let called = drive(&mut op, never_drains);
+    let reason = aborted_at(&op, Drain);
     assert!(
         reason.contains("300 s") && reason.contains("slow.wait"),
         "{reason}"
     );
-    let recovery = kinds(&in_phase(&called, PipelinePhase::Abort));
-    assert_eq!(
-        recovery,
-        [LeaveMaintenance],
-        "never stopped: nothing to start"
-    );
-    assert!(!kinds(&called).contains(&Install));
+    assert_drain_abort_only_left_maintenance(&called, Install);
 }
 
 #[test]
 fn a_stop_that_times_out_starts_the_canister_again() {
-    let mut op = Pipeline::start(
-        Request {
-            sdk: false,
-            ..request()
-        },
-        0,
-    );
+    let mut op = Pipeline::start(plain_request(), 0);
     let called = drive(&mut op, |a, o| match a {
         Action::Stop { .. } => {
             Reply::Unknown("stop_canister timed out: canister is stopping".into())
         }
         _ => healthy(a, o),
     });
-    assert!(
-        matches!(op.outcome, Some(Outcome::Aborted { step: Stop, .. })),
-        "{:?}",
-        op.outcome
-    );
+    aborted_at(&op, Stop);
     assert_eq!(called.last().unwrap().0.kind, Start);
     assert_eq!(op.stopped_ns, 0, "it never stopped");
 }
@@ -271,14 +266,7 @@ fn a_trapping_post_upgrade_keeps_the_old_code_and_restarts_without_rollback() {
         Action::Install { .. } => Reply::Refused("Canister trapped in post_upgrade: boom".into()),
         _ => healthy(a, o),
     });
-    let Some(Outcome::Aborted {
-        step: Install,
-        reason,
-    }) = &op.outcome
-    else {
-        panic!("{:?}", op.outcome)
-    };
-    assert!(reason.contains("boom"));
+    assert!(aborted_at(&op, Install).contains("boom"));
     assert!(
         !kinds(&called).contains(&LoadSnapshot),
         "the install was atomic: nothing to roll back"
@@ -360,17 +348,7 @@ fn a_failed_rehearsal_leaves_the_target_untouched_and_clears_the_scratch_caniste
         }
         _ => healthy(a, o),
     });
-    assert!(
-        matches!(
-            op.outcome,
-            Some(Outcome::Aborted {
-                step: AwaitReady,
-                ..
-            })
-        ),
-        "{:?}",
-        op.outcome
-    );
+    aborted_at(&op, AwaitReady);
     assert!(!called
         .iter()
         .any(|(s, _)| *s == step(Install, StepOn::Target)));
@@ -435,13 +413,7 @@ fn at_the_limit_with_only_hand_made_snapshots_the_upgrade_aborts_before_any_chan
         }
         _ => healthy(a, o),
     });
-    assert!(matches!(
-        op.outcome,
-        Some(Outcome::Aborted {
-            step: ListSnapshots,
-            ..
-        })
-    ));
+    aborted_at(&op, ListSnapshots);
     assert!(!kinds(&called).contains(&TakeSnapshot));
 }
 
@@ -536,13 +508,7 @@ fn maintenance_announces_the_plans_longest_duration() {
 
 #[test]
 fn a_call_in_flight_when_the_monitor_was_upgraded_counts_as_unknown() {
-    let mut op = Pipeline::start(
-        Request {
-            sdk: false,
-            ..request()
-        },
-        0,
-    );
+    let mut op = Pipeline::start(plain_request(), 0);
     // Stop, then list; the take is made and the monitor is upgraded before its reply.
     op.record(Reply::Done, S);
     op.record(Reply::Snapshots(vec![snap(9, 1)]), 2 * S);
@@ -568,13 +534,7 @@ fn a_call_in_flight_when_the_monitor_was_upgraded_counts_as_unknown() {
 
 #[test]
 fn calls_wait_no_longer_than_the_step_has_left() {
-    let mut op = Pipeline::start(
-        Request {
-            sdk: false,
-            ..request()
-        },
-        0,
-    );
+    let mut op = Pipeline::start(plain_request(), 0);
     // Stop may take 300 s.
     assert_eq!(op.call_timeout_seconds(0, 60), 60);
     assert_eq!(op.call_timeout_seconds(280 * S, 60), 20);
@@ -671,33 +631,24 @@ fn a_running_backup_never_stops_the_canister_and_skips_retention_with_nothing_to
 #[test]
 fn a_backup_whose_drain_times_out_is_skipped_and_the_canister_keeps_running() {
     let mut op = Pipeline::start(backup(true, 2, &[]), 0);
-    let called = drive(&mut op, |a, o| match a {
-        Action::ReadInFlight { .. } => Reply::NotYet("1 call(s) await responses".into()),
-        _ => healthy(a, o),
-    });
-    assert!(
-        matches!(op.outcome, Some(Outcome::Aborted { step: Drain, .. })),
-        "{:?}",
-        op.outcome
-    );
-    let recovery = kinds(&in_phase(&called, PipelinePhase::Abort));
-    assert_eq!(
-        recovery,
-        [LeaveMaintenance],
-        "never stopped: nothing to start"
-    );
-    assert!(!kinds(&called).contains(&TakeSnapshot));
+    let called = drive(&mut op, never_drains);
+    aborted_at(&op, Drain);
+    assert_drain_abort_only_left_maintenance(&called, TakeSnapshot);
 }
 
-#[test]
-fn a_restore_loads_the_chosen_snapshot_onto_the_target_or_a_clone() {
-    let restore = |onto| Request {
+/// The request to restore snapshot 4 onto the target, or onto `onto`.
+fn restore(onto: Option<Principal>) -> Request {
+    Request {
         work: Work::Restore {
             snapshot: vec![4],
             onto,
         },
         ..request()
-    };
+    }
+}
+
+#[test]
+fn a_restore_loads_the_chosen_snapshot_onto_the_target_or_a_clone() {
     let mut op = Pipeline::start(restore(None), 0);
     let mut loaded = vec![];
     let called = drive(&mut op, |a, o| {
@@ -735,27 +686,12 @@ fn a_restore_loads_the_chosen_snapshot_onto_the_target_or_a_clone() {
 
 #[test]
 fn a_restore_that_fails_to_load_starts_the_target_again() {
-    let mut op = Pipeline::start(
-        Request {
-            work: Work::Restore {
-                snapshot: vec![4],
-                onto: None,
-            },
-            ..request()
-        },
-        0,
-    );
+    let mut op = Pipeline::start(restore(None), 0);
     let called = drive(&mut op, |a, o| match a {
         Action::LoadSnapshot { .. } => Reply::Refused("snapshot 04 does not exist".into()),
         _ => healthy(a, o),
     });
-    assert!(matches!(
-        op.outcome,
-        Some(Outcome::Aborted {
-            step: LoadSnapshot,
-            ..
-        })
-    ));
+    aborted_at(&op, LoadSnapshot);
     assert_eq!(
         &kinds(&called)[called.len() - 2..],
         [Start, LeaveMaintenance]

@@ -20,7 +20,9 @@ use crate::monitor::{Mode, Monitor};
 use crate::policy::call_error::CallError;
 use crate::policy::validation::tests::{args, canister};
 use crate::policy::validation::{validate, Context};
-use crate::testing::{block_on, register, tick, FakeCanister, FakeIc, HookBehaviour};
+use crate::testing::{
+    block_on, poll_bounds, register, tick, FakeCanister, FakeIc, HookBehaviour, TestMonitor,
+};
 
 const FIXTURE: &str = "monitor_memory.fixture";
 const PAGE: usize = 65_536;
@@ -99,10 +101,7 @@ fn registered_args(n: u64) -> RegisterArgs {
                 total_bytes: Some(6 << 30),
                 heap_percent_of_limit: Some(90),
             });
-            a.poll = Some(PollBounds {
-                min_interval_seconds: 30,
-                max_interval_seconds: 3_600,
-            });
+            a.poll = poll_bounds(30, 3_600);
             a.reminder_interval_seconds = Some(21_600);
             a.hysteresis_percent = Some(15);
             a.top_up = Some(TopUpPolicy {
@@ -120,7 +119,7 @@ fn registered_args(n: u64) -> RegisterArgs {
     a
 }
 
-fn report(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc, n: u64, what: &str) -> u64 {
+fn report(m: &TestMonitor, ic: &FakeIc, n: u64, what: &str) -> u64 {
     m.borrow_mut()
         .report_error(
             canister(n),
@@ -139,7 +138,7 @@ fn report(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc, n: u64, what: &str) -
 /// Writes what the fixture holds: a changed config, an admin, six registrations (one removed, its
 /// slot free), samples that fire triggers, a top-up, delivered, retried, dead-lettered and
 /// unsubscribed events, events pending for two targets, a failed poll.
-fn fill(m: &RefCell<Monitor<VectorMemory>>) {
+fn fill(m: &TestMonitor) {
     let ic = FakeIc::default();
     m.borrow_mut().set_config(&config_update()).unwrap();
     m.borrow_mut().add_admin(admin());
@@ -202,7 +201,7 @@ fn fixture_memory() -> VectorMemory {
 
 /// The monitor in `memory` as `post_upgrade` opens it: [`Monitor::init`], then the upgrade
 /// argument (none) applied.
-fn upgrade(memory: VectorMemory) -> RefCell<Monitor<VectorMemory>> {
+fn upgrade(memory: VectorMemory) -> TestMonitor {
     let mut m = Monitor::init(memory, monitor_id());
     m.apply_install_args(InitArgs::default()).unwrap();
     RefCell::new(m)
@@ -354,7 +353,7 @@ fn a_memory_written_by_the_pinned_layout_opens_intact() {
 
 /// Runs ticks (a bounded number: a misread memory must fail the test, not hang it) until every
 /// due event went out; no target has more than three pending.
-fn deliver_everything_due(m: &RefCell<Monitor<VectorMemory>>, ic: &FakeIc) {
+fn deliver_everything_due(m: &TestMonitor, ic: &FakeIc) {
     for _ in 0..4 {
         tick(m, ic);
     }
