@@ -3,7 +3,7 @@
 //! calls it received through the HTTPS interface.
 
 use crate::error::ApiError;
-use crate::https::CallLog;
+use crate::https::call_log::CallLog;
 use ic_sim::Sim;
 use pocket_ic::common::rest::InstanceId;
 use std::sync::{Arc, Mutex};
@@ -20,7 +20,7 @@ pub struct Instance {
 impl Instance {
     /// Wraps a fresh engine; its query calls get data certificates signed with the root key.
     pub fn new(mut sim: Sim) -> Arc<Self> {
-        sim.set_data_certifier(crate::https::data_certifier());
+        sim.set_data_certifier(crate::https::certify::data_certifier());
         Arc::new(Instance {
             sim: Arc::new(Mutex::new(sim)),
             progress: Mutex::new(None),

@@ -10,7 +10,8 @@
 use crate::cli::LaunchOptions;
 use crate::instances::{follow_wall_clock, Instance};
 use crate::lifecycle::IdleTracker;
-use crate::routes::{self, ServerState};
+use crate::routes;
+use crate::state::ServerState;
 use crate::system_canisters;
 use axum::extract::Request;
 use axum::Router;
@@ -18,7 +19,6 @@ use ic_sim::{Sim, SimConfig};
 use pocket_ic::common::rest::InstanceId;
 use serde::Serialize;
 use std::path::Path;
-use std::sync::Arc;
 use std::time::Duration;
 use tower::ServiceExt;
 
@@ -49,11 +49,7 @@ pub async fn launch(options: LaunchOptions) -> std::io::Result<()> {
     let bind = options.bind.as_str();
     let config_listener = tokio::net::TcpListener::bind((bind, 0)).await?;
     let gateway_listener = tokio::net::TcpListener::bind((bind, options.gateway_port)).await?;
-    let state = Arc::new(ServerState {
-        instances: Default::default(),
-        blobs: Default::default(),
-        idle: IdleTracker::new(),
-    });
+    let state = ServerState::new(IdleTracker::new());
     let mut sim = Sim::new(SimConfig::default());
     system_canisters::install(&mut sim, &system_canisters::wasm_dir())?;
     let root_key = hex::encode(sim.root_key());

@@ -14,11 +14,11 @@ pub mod launcher;
 mod lifecycle;
 mod routes;
 mod snapshot_dir;
+mod state;
 pub mod system_canisters;
 
 use lifecycle::{IdleTracker, PortFile};
-use routes::ServerState;
-use std::sync::Arc;
+use state::ServerState;
 use std::time::{Duration, Instant};
 
 /// Serves until the server has been idle for the TTL (or the hard TTL passes). Returns
@@ -34,11 +34,7 @@ pub async fn serve(options: cli::ServeOptions) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind((options.ip_addr.as_str(), options.port)).await?;
     let port = listener.local_addr()?.port();
     let idle = IdleTracker::new();
-    let state = Arc::new(ServerState {
-        instances: Default::default(),
-        blobs: Default::default(),
-        idle: idle.clone(),
-    });
+    let state = ServerState::new(idle.clone());
     match port_file.as_mut() {
         Some(file) => file.publish(port)?,
         None => println!("ic-sim-server listening on {}:{port}", options.ip_addr),

@@ -1,12 +1,11 @@
 //! The REST endpoints of the PocketIC protocol, mapped onto the engine.
 
-use crate::blobs::BlobStore;
 use crate::canister_http;
 use crate::convert::{self, canister_result, principal, reject_response};
 use crate::error::{parse_body, ApiError, ApiResult};
-use crate::instances::{follow_wall_clock, Instance, Instances};
-use crate::lifecycle::IdleTracker;
+use crate::instances::{follow_wall_clock, Instance};
 use crate::snapshot_dir;
+use crate::state::ServerState;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, Request, State};
 use axum::http::HeaderMap;
@@ -25,16 +24,6 @@ use pocket_ic::common::rest::{
 use pocket_ic::RejectResponse;
 use std::sync::Arc;
 use std::time::Duration;
-
-/// Everything the handlers share.
-pub struct ServerState {
-    /// The instances, by id.
-    pub instances: Instances,
-    /// Uploaded blobs.
-    pub blobs: BlobStore,
-    /// Request activity, for the idle TTL.
-    pub idle: Arc<IdleTracker>,
-}
 
 type Shared = State<Arc<ServerState>>;
 

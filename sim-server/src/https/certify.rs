@@ -151,6 +151,11 @@ pub fn data_certificate(subject: &CertifiedData, keys: &Keys) -> Vec<u8> {
     certificate(&tree, &[path], keys)
 }
 
+/// Signs the data certificates of an instance's query calls with the instance's root key.
+pub fn data_certifier() -> ic_sim::DataCertifier {
+    std::sync::Arc::new(|subject| data_certificate(subject, keys()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

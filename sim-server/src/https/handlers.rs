@@ -7,7 +7,7 @@ use super::effective;
 use super::envelope::{authenticate, Request, RequestKind};
 use super::error::Refusal;
 use super::read_state::{check_paths, Scope};
-use crate::routes::ServerState;
+use crate::state::ServerState;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};

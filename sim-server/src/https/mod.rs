@@ -6,8 +6,8 @@
 //! the handler submits the ingress message and runs rounds until it completes (at most the
 //! engine's `max_await_rounds`), so an agent's update runs whether or not the instance is live.
 
-mod call_log;
-mod certify;
+pub mod call_log;
+pub mod certify;
 mod effective;
 mod envelope;
 mod error;
@@ -20,17 +20,10 @@ mod state_tree;
 #[cfg(test)]
 mod tests;
 
-pub use call_log::CallLog;
-
-use crate::routes::ServerState;
+use crate::state::ServerState;
 use axum::routing::{get, post};
 use axum::Router;
 use std::sync::Arc;
-
-/// Signs the data certificates of an instance's query calls with the instance's root key.
-pub fn data_certifier() -> ic_sim::DataCertifier {
-    Arc::new(|subject| certify::data_certificate(subject, certify::keys()))
-}
 
 /// The interface's routes, to nest under `/instances/{id}`.
 pub fn routes() -> Router<Arc<ServerState>> {
