@@ -27,6 +27,7 @@
 
 mod dfx;
 mod didc;
+mod expect;
 mod http;
 mod json;
 mod lex;
@@ -37,6 +38,8 @@ mod replica;
 mod shell;
 mod snapshot;
 
+pub use didc::encode as didc_encode;
+pub use expect::verify;
 pub use lex::{parse, Body, Expect, Part, Statement, Word};
 
 use candid::Principal;
@@ -184,38 +187,6 @@ struct Session {
     /// unchanged upgrade, skipped as dfx does).
     deployed: Vec<String>,
     transcript: Transcript,
-}
-
-/// Whether `haystack` contains `needle`, runs of whitespace comparing as one space.
-fn contains(haystack: &str, needle: &str) -> bool {
-    let squeeze = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
-    squeeze(haystack).contains(&squeeze(needle))
-}
-
-/// Checks `expects` against a command's output or error; returns how many it checked.
-fn verify(expects: &[Expect], outcome: Result<&str, &str>) -> Result<usize, String> {
-    for expect in expects {
-        let mismatch = match (expect, outcome) {
-            (Expect::Output(text), Ok(output)) if contains(output, text) => continue,
-            (Expect::Error(text), Err(error)) if contains(error, text) => continue,
-            (Expect::Output(text), Ok(output)) => {
-                format!("expected the output to contain `{text}`; it was:\n{output}")
-            }
-            (Expect::Output(text), Err(error)) => {
-                format!("expected output containing `{text}`; the command failed: {error}")
-            }
-            (Expect::Error(text), Err(error)) => {
-                format!("expected an error containing `{text}`; it was: {error}")
-            }
-            (Expect::Error(text), Ok(output)) => {
-                format!(
-                    "expected an error containing `{text}`; the command succeeded with:\n{output}"
-                )
-            }
-        };
-        return Err(mismatch);
-    }
-    Ok(expects.len())
 }
 
 impl Session {
