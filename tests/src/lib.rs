@@ -2,7 +2,6 @@
 //! (`canister-hooks-testkit`) and how to start the server under test.
 
 pub mod fleet;
-pub mod icp;
 pub mod lifecycle;
 pub mod monitor_did;
 pub mod monitor_perf;

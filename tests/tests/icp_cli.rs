@@ -9,9 +9,98 @@
 //! when missing; if npm or its registry cannot be reached the test fails and says so.
 
 use candid::Principal;
-use integration_tests::icp::Icp;
 use integration_tests::{canister_wasm, workspace_root};
 use pocket_ic::{CanisterSettings, PocketIcBuilder};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::Mutex;
+
+/// The icp-cli release the test runs.
+const ICP_CLI_PACKAGE: &str = "@icp-sdk/icp-cli-linux-x64@1.5.0";
+
+/// The `icp` binary under `target/icp-cli/`, installed with npm when missing.
+fn icp_binary() -> PathBuf {
+    // The tests of this file run in parallel: one installs, the others wait for it.
+    static INSTALLING: Mutex<()> = Mutex::new(());
+    let _installing = INSTALLING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let prefix = workspace_root().join("target/icp-cli");
+    let binary = prefix.join("node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp");
+    if binary.exists() {
+        return binary;
+    }
+    std::fs::create_dir_all(&prefix).unwrap();
+    let installed = Command::new("npm")
+        .args(["install", "--no-save", "--no-audit", "--no-fund"])
+        // An unreachable registry fails within seconds, not after npm's minute of retries.
+        .args(["--fetch-retries=0", "--fetch-timeout=10000", "--prefix"])
+        .arg(&prefix)
+        .arg(ICP_CLI_PACKAGE)
+        .status();
+    match installed {
+        Ok(status) if status.success() && binary.exists() => binary,
+        Ok(status) => panic!(
+            "`npm install {ICP_CLI_PACKAGE}` failed ({status}): the npm registry is unreachable or the package has no `bin/icp`; this test needs the real icp binary"
+        ),
+        Err(e) => panic!(
+            "cannot run npm ({e}): install Node.js and npm (Debian: `apt-get install nodejs npm`) so the test can fetch {ICP_CLI_PACKAGE}"
+        ),
+    }
+}
+
+/// The `icp` binary with its global data (identities, settings) in a fresh `home`, telemetry off.
+struct Icp {
+    binary: PathBuf,
+    home: PathBuf,
+}
+
+impl Icp {
+    fn new(home: &str) -> Self {
+        Icp {
+            binary: icp_binary(),
+            home: tempdir(home),
+        }
+    }
+
+    /// Runs `icp args` in `dir`; its output, whatever its exit status.
+    fn output(&self, dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
+        let mut command = Command::new(&self.binary);
+        command
+            .env("ICP_HOME", &self.home)
+            .env("DO_NOT_TRACK", "1")
+            .current_dir(dir)
+            .args(args);
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        command.output().expect("icp runs")
+    }
+
+    /// Runs `icp args` in `dir`; its stdout, or a panic with both streams.
+    fn run_in(&self, dir: &Path, args: &[&str]) -> String {
+        let output = self.output(dir, args, &[]);
+        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+        assert!(
+            output.status.success(),
+            "icp {args:?} failed ({}):\n{stdout}\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+    }
+
+    /// Runs `icp args` in its home.
+    fn run(&self, args: &[&str]) -> String {
+        self.run_in(&self.home, args)
+    }
+}
+
+impl Drop for Icp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.home);
+    }
+}
 
 #[test]
 fn icp_canister_call_operates_the_monitor_on_ic_sim() {
@@ -157,4 +246,12 @@ fn fetch_root_key(url: &str) -> Vec<u8> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// A fresh directory under the system's temporary directory.
+fn tempdir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
