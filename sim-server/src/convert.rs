@@ -63,8 +63,8 @@ fn error_code(error: &UserError) -> ErrorCode {
         })
 }
 
-/// The instance's topology: one application subnet, whose canister range starts where real
-/// PocketIC's does.
+/// The instance's topology: one application subnet, whose application range starts where real
+/// PocketIC's does (new canisters get their ids there).
 pub fn topology(sim: &Sim) -> Topology {
     let ranges: Vec<CanisterIdRange> = sim
         .canister_ranges()
@@ -74,7 +74,7 @@ pub fn topology(sim: &Sim) -> Topology {
             end: RawCanisterId::from(end),
         })
         .collect();
-    let default_effective_canister_id = ranges[0].start.clone();
+    let default_effective_canister_id = RawCanisterId::from(sim.application_range().0);
     let subnet = SubnetConfig {
         subnet_kind: SubnetKind::Application,
         subnet_admins: None,

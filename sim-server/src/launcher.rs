@@ -4,12 +4,14 @@
 //! `<status-dir>/status.json`. The launcher serves the PocketIC REST API on a free port (the
 //! "config port") with one live instance, and that instance's HTTPS interface at the root of the
 //! gateway port (`/api/v2/status`, `/api/v4/canister/<id>/call`, ...), as PocketIC's HTTP gateway
-//! forwards `/api` requests. It runs until it is killed.
+//! forwards `/api` requests. The instance starts with the system canisters icp-cli seeds and
+//! creates canisters through (`system_canisters`). It runs until it is killed.
 
 use crate::cli::LaunchOptions;
 use crate::instances::{follow_wall_clock, Instance};
 use crate::lifecycle::IdleTracker;
 use crate::routes::{self, ServerState};
+use crate::system_canisters;
 use axum::extract::Request;
 use axum::Router;
 use ic_sim::{Sim, SimConfig};
@@ -52,9 +54,10 @@ pub async fn launch(options: LaunchOptions) -> std::io::Result<()> {
         blobs: Default::default(),
         idle: IdleTracker::new(),
     });
-    let sim = Sim::new(SimConfig::default());
+    let mut sim = Sim::new(SimConfig::default());
+    system_canisters::install(&mut sim, &system_canisters::wasm_dir())?;
     let root_key = hex::encode(sim.root_key());
-    let default_effective_canister_id = sim.canister_ranges()[0].0.to_text();
+    let default_effective_canister_id = sim.application_range().0.to_text();
     let instance = Instance::new(sim);
     instance.start_progress(ROUND_INTERVAL);
     instance

@@ -14,6 +14,7 @@ pub mod launcher;
 mod lifecycle;
 mod routes;
 mod snapshot_dir;
+pub mod system_canisters;
 
 use lifecycle::{IdleTracker, PortFile};
 use routes::ServerState;

@@ -243,13 +243,32 @@ impl Sim {
         ids::subnet_id()
     }
 
-    /// The subnet's canister id range (inclusive start and end).
-    pub fn canister_ranges(&self) -> Vec<(Principal, Principal)> {
+    /// The range new canisters get their ids from (inclusive start and end).
+    pub fn application_range(&self) -> (Principal, Principal) {
         let start = ids::first_canister_index();
-        vec![(
+        (
             ids::canister_id(start),
             ids::canister_id(start + ids::RANGE_SIZE - 1),
-        )]
+        )
+    }
+
+    /// The subnet's canister id ranges (inclusive start and end), sorted: the
+    /// [`application range`](Self::application_range) and, for each canister created with a
+    /// specified id outside it (the system canisters of icp-cli's local network live at their
+    /// mainnet ids), a range of that one id, so that certificates cover every canister.
+    pub fn canister_ranges(&self) -> Vec<(Principal, Principal)> {
+        let (start, end) = self.application_range();
+        let outside =
+            |id: &&Principal| id.as_slice() < start.as_slice() || id.as_slice() > end.as_slice();
+        let mut ranges: Vec<(Principal, Principal)> = self
+            .canisters
+            .keys()
+            .filter(outside)
+            .map(|id| (*id, *id))
+            .collect();
+        ranges.push((start, end));
+        ranges.sort_by(|a, b| a.0.as_slice().cmp(b.0.as_slice()));
+        ranges
     }
 
     /// The root key (DER-wrapped BLS12-381): the key `ic-sim-server` certifies responses with.
@@ -297,7 +316,29 @@ mod tests {
     fn canister_range_starts_at_the_first_canister_id() {
         let sim = Sim::default();
         let (start, end) = sim.canister_ranges()[0];
+        assert_eq!(sim.canister_ranges(), vec![sim.application_range()]);
         assert_eq!(start.to_text(), ids::FIRST_CANISTER_ID);
         assert!(ids::canister_index(&end).unwrap() > ids::canister_index(&start).unwrap());
+    }
+
+    #[test]
+    fn canisters_created_outside_the_application_range_get_a_range_each() {
+        let mut sim = Sim::default();
+        let ledger = Principal::from_text("ryjl3-tyaaa-aaaaa-aaaba-cai").unwrap();
+        let cycles_ledger = Principal::from_text("um5iw-rqaaa-aaaaq-qaaba-cai").unwrap();
+        for id in [cycles_ledger, ledger] {
+            sim.try_create_canister(None, None, None, Some(id)).unwrap();
+        }
+        let inside = sim.create_canister();
+        assert_eq!(
+            sim.canister_ranges(),
+            vec![
+                (ledger, ledger),
+                (cycles_ledger, cycles_ledger),
+                sim.application_range()
+            ]
+        );
+        let (start, end) = sim.application_range();
+        assert!(start.as_slice() <= inside.as_slice() && inside.as_slice() <= end.as_slice());
     }
 }

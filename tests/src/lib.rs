@@ -2,6 +2,7 @@
 //! (`canister-hooks-testkit`) and how to start the server under test.
 
 pub mod fleet;
+pub mod icp_cli;
 pub mod lifecycle;
 pub mod monitor_did;
 pub mod monitor_perf;

@@ -5,102 +5,14 @@
 //! (`--network <URL> --root-key <hex>`), with `monitor/monitor.did` or the canister's own
 //! `candid:service` metadata for the arguments and replies: an update (`register`) and queries
 //! (`list_registrations`, `events`, `dead_letters`). `icp network start` runs `ic-sim-server` as
-//! its network launcher as far as ic-sim can go. The binary is installed into `target/icp-cli/`
+//! its network launcher, and `icp canister create`, `icp deploy`, `icp canister top-up` and
+//! `icp cycles balance` work there through the system canisters' stand-ins. The binary is installed into `target/icp-cli/`
 //! when missing; if npm or its registry cannot be reached the test fails and says so.
 
 use candid::Principal;
+use integration_tests::icp_cli::{Icp, LocalNetwork, LOCAL_NETWORK_YAML};
 use integration_tests::{canister_wasm, workspace_root};
 use pocket_ic::{CanisterSettings, PocketIcBuilder};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-use std::sync::Mutex;
-
-/// The icp-cli release the test runs.
-const ICP_CLI_PACKAGE: &str = "@icp-sdk/icp-cli-linux-x64@1.5.0";
-
-/// The `icp` binary under `target/icp-cli/`, installed with npm when missing.
-fn icp_binary() -> PathBuf {
-    // The tests of this file run in parallel: one installs, the others wait for it.
-    static INSTALLING: Mutex<()> = Mutex::new(());
-    let _installing = INSTALLING
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
-    let prefix = workspace_root().join("target/icp-cli");
-    let binary = prefix.join("node_modules/@icp-sdk/icp-cli-linux-x64/bin/icp");
-    if binary.exists() {
-        return binary;
-    }
-    std::fs::create_dir_all(&prefix).unwrap();
-    let installed = Command::new("npm")
-        .args(["install", "--no-save", "--no-audit", "--no-fund"])
-        // An unreachable registry fails within seconds, not after npm's minute of retries.
-        .args(["--fetch-retries=0", "--fetch-timeout=10000", "--prefix"])
-        .arg(&prefix)
-        .arg(ICP_CLI_PACKAGE)
-        .status();
-    match installed {
-        Ok(status) if status.success() && binary.exists() => binary,
-        Ok(status) => panic!(
-            "`npm install {ICP_CLI_PACKAGE}` failed ({status}): the npm registry is unreachable or the package has no `bin/icp`; this test needs the real icp binary"
-        ),
-        Err(e) => panic!(
-            "cannot run npm ({e}): install Node.js and npm (Debian: `apt-get install nodejs npm`) so the test can fetch {ICP_CLI_PACKAGE}"
-        ),
-    }
-}
-
-/// The `icp` binary with its global data (identities, settings) in a fresh `home`, telemetry off.
-struct Icp {
-    binary: PathBuf,
-    home: PathBuf,
-}
-
-impl Icp {
-    fn new(home: &str) -> Self {
-        Icp {
-            binary: icp_binary(),
-            home: tempdir(home),
-        }
-    }
-
-    /// Runs `icp args` in `dir`; its output, whatever its exit status.
-    fn output(&self, dir: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
-        let mut command = Command::new(&self.binary);
-        command
-            .env("ICP_HOME", &self.home)
-            .env("DO_NOT_TRACK", "1")
-            .current_dir(dir)
-            .args(args);
-        for (name, value) in env {
-            command.env(name, value);
-        }
-        command.output().expect("icp runs")
-    }
-
-    /// Runs `icp args` in `dir`; its stdout, or a panic with both streams.
-    fn run_in(&self, dir: &Path, args: &[&str]) -> String {
-        let output = self.output(dir, args, &[]);
-        let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-        assert!(
-            output.status.success(),
-            "icp {args:?} failed ({}):\n{stdout}\n{}",
-            output.status,
-            String::from_utf8_lossy(&output.stderr)
-        );
-        stdout
-    }
-
-    /// Runs `icp args` in its home.
-    fn run(&self, args: &[&str]) -> String {
-        self.run_in(&self.home, args)
-    }
-}
-
-impl Drop for Icp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.home);
-    }
-}
 
 #[test]
 fn icp_canister_call_operates_the_monitor_on_ic_sim() {
@@ -201,39 +113,61 @@ fn icp_canister_call_operates_the_monitor_on_ic_sim() {
     assert!(!unknown.status.success());
 }
 
-/// `icp network start` runs ic-sim-server as its network launcher: icp accepts the status file
-/// (root key, gateway port) and talks to the network, then stops at the first thing ic-sim lacks,
-/// the cycles ledger, through which icp creates the Candid UI canister (see sim/README.md). When
-/// ic-sim gains it, this test fails and the README's account must change with it.
+/// `icp network start` runs ic-sim-server as its network launcher, with the stand-ins of the
+/// ICP ledger, the cycles ledger and the CMC: icp seeds the operator's identity with 1,000 T
+/// cycles and installs its Candid UI and proxy canisters, then creates, deploys, calls and tops up
+/// a canister of the project through the cycles ledger, and stops the network.
 #[test]
-fn icp_network_start_runs_ic_sim_as_launcher_until_the_cycles_ledger_is_needed() {
+fn icp_network_start_deploys_a_canister_on_ic_sim() {
     let icp = Icp::new("icp-launcher-project");
-    let launcher = workspace_root().join("target/debug/ic-sim-server");
-    assert!(
-        launcher.exists(),
-        "build it first: cargo build -p ic-sim-server"
-    );
+    icp.run(&[
+        "identity",
+        "new",
+        "operator",
+        "--storage",
+        "plaintext",
+        "-q",
+    ]);
+    icp.run(&["identity", "default", "operator"]);
+    let project = &icp.home;
+    std::fs::write(project.join("worker.wasm"), canister_wasm("example-worker")).unwrap();
+    let canister = "canisters:\n  - name: worker\n    init_args: '(record { greeting = opt \"hi from icp\" })'\n    build:\n      steps:\n        - type: pre-built\n          path: worker.wasm\n";
     std::fs::write(
-        icp.home.join("icp.yaml"),
-        "networks:\n  - name: local\n    mode: managed\n    gateway:\n      bind: 127.0.0.1\n      port: 0\n",
+        project.join("icp.yaml"),
+        format!("{LOCAL_NETWORK_YAML}{canister}"),
     )
     .unwrap();
-    let output = icp.output(
-        &icp.home,
-        &["network", "start"],
-        &[("ICP_CLI_NETWORK_LAUNCHER_PATH", &launcher)],
-    );
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success());
+
+    let network = LocalNetwork::start(&icp, project);
+    let seeded = icp.run(&["cycles", "balance"]);
+    assert_eq!(seeded.trim(), "Balance: 1_000_000_000_000_000 cycles");
+    let icp_balance = icp.run(&["token", "balance"]);
+    assert_eq!(icp_balance.trim(), "Balance: 1000000.00000000 ICP");
+
+    let created = icp.run(&["canister", "create", "worker"]);
+    let id = created
+        .trim()
+        .strip_prefix("Created canister worker with ID ")
+        .unwrap_or_else(|| panic!("{created}"));
+    let id = Principal::from_text(id).expect("a canister id");
+    let deployed = icp.run(&["deploy", "worker"]);
+    assert!(deployed.contains(&id.to_text()), "{deployed}");
+    let config = icp.run(&["canister", "call", "worker", "config", "()"]);
+    assert!(config.contains("greeting = \"hi from icp\""), "{config}");
+
+    let topped = icp.run_logged_in(project, &["canister", "top-up", "worker", "--amount", "5t"]);
     assert!(
-        stderr.contains("Seeding ICP and cycles account balances"),
-        "icp read the launcher's status and reached the network:\n{stderr}"
+        topped.contains("Topped up canister worker with 5_000_000_000_000 cycles"),
+        "{topped}"
     );
-    assert!(
-        stderr.contains("Failed to create canister for Candid UI")
-            && stderr.contains("Canister um5iw-rqaaa-aaaaq-qaaba-cai not found"),
-        "{stderr}"
-    );
+    // Creation took 2 T (icp's default) and top-up 5 T, plus the ledger's fee (0.0001 T) each.
+    let left = icp.run(&["cycles", "balance"]);
+    assert_eq!(left.trim(), "Balance: 992_999_800_000_000 cycles");
+    let status = icp.run(&["canister", "status", "worker"]);
+    assert!(status.contains("Status: Running"), "{status}");
+    network.stop();
+    let stopped = icp.output(project, &["cycles", "balance"], &[]);
+    assert!(!stopped.status.success(), "the network is gone");
 }
 
 /// The root key from the instance's `/api/v2/status`, as the Rust agent reads it.
@@ -246,12 +180,4 @@ fn fetch_root_key(url: &str) -> Vec<u8> {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// A fresh directory under the system's temporary directory.
-fn tempdir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
