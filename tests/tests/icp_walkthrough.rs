@@ -1,0 +1,202 @@
+//! The icp walkthrough (`scripts/icp-walkthrough.sh`) runs with the real `icp` 1.5.0 (installed
+//! from npm when missing; the test fails, saying so, when npm or its registry cannot be reached)
+//! against a local network that `icp network start` runs on `ic-sim-server` as its launcher, in
+//! the repository root, as a user runs it: statement by statement (`integration_tests::script`),
+//! every `# expect:` claim checked against the output of the command above it, the upgrade script
+//! it calls run by real bash. Two stand-ins are on its `PATH`: `sleep N` lets N seconds of IC time
+//! pass on the launcher's instance at once (`src/icp_sleep.py`, through the instance's PocketIC
+//! REST API) instead of N real seconds, and `didc` is `src/bin/didc-encode.rs` (no registry
+//! carries didc). The README's icp snippet is a part of the script, so it runs too.
+
+use dfx_script::Transcript;
+use integration_tests::icp_cli::{launcher, Icp};
+use integration_tests::script::ScriptRunner;
+use integration_tests::workspace_root;
+use std::path::{Path, PathBuf};
+use std::time::{Instant, SystemTime, UNIX_EPOCH};
+
+const WALKTHROUGH: &str = "scripts/icp-walkthrough.sh";
+/// The `sleep` stand-in.
+const SLEEP: &str = include_str!("../src/icp_sleep.py");
+
+fn read(path: &str) -> String {
+    let path = workspace_root().join(path);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// How many `# expect:` and `# expect-error:` claims `script` makes.
+fn claims(script: &str) -> usize {
+    script
+        .lines()
+        .filter(|l| l.starts_with("# expect:") || l.starts_with("# expect-error:"))
+        .count()
+}
+
+/// The descriptor `icp network start` writes for the project's local network.
+fn network_descriptor() -> PathBuf {
+    workspace_root().join(".icp/cache/networks/local/descriptor.json")
+}
+
+/// Seconds of IC time on the running local network since the wall clock's `since`, 0 when no
+/// network runs.
+fn ic_time_secs(since: u64) -> u64 {
+    let Ok(text) = std::fs::read_to_string(network_descriptor()) else {
+        return 0;
+    };
+    let descriptor: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+    let (Some(port), Some(instance)) = (
+        descriptor["pocketic-config-port"].as_u64(),
+        descriptor["pocketic-instance-id"].as_u64(),
+    ) else {
+        return 0;
+    };
+    let url = format!("http://127.0.0.1:{port}/instances/{instance}/read/get_time");
+    reqwest::blocking::get(url)
+        .and_then(|reply| reply.json::<serde_json::Value>())
+        .ok()
+        .and_then(|time| time["nanos_since_epoch"].as_u64())
+        .map_or(0, |ns| (ns / 1_000_000_000).saturating_sub(since))
+}
+
+fn wall_clock_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// A directory of the commands the script finds first on its `PATH`: the real `icp`, and the
+/// `sleep` and `didc` stand-ins.
+fn commands(icp: &Icp) -> PathBuf {
+    use std::os::unix::fs::{symlink, PermissionsExt};
+    let dir = icp.home.join("bin");
+    std::fs::create_dir_all(&dir).unwrap();
+    symlink(&icp.binary, dir.join("icp")).unwrap();
+    symlink(env!("CARGO_BIN_EXE_didc-encode"), dir.join("didc")).unwrap();
+    let sleep = dir.join("sleep");
+    std::fs::write(&sleep, SLEEP).unwrap();
+    std::fs::set_permissions(&sleep, std::fs::Permissions::from_mode(0o755)).unwrap();
+    dir
+}
+
+/// Stops the project's local network when dropped, however the test ended.
+struct NetworkStop<'a>(&'a Icp);
+
+impl Drop for NetworkStop<'_> {
+    fn drop(&mut self) {
+        let _ = self.0.output(&workspace_root(), &["network", "stop"], &[]);
+    }
+}
+
+/// Runs `script` in the repository root as the walkthrough runs; the transcript (its steps timed
+/// in seconds of IC time since the start) and the real seconds it took.
+fn run(script: &str) -> (Transcript, u64) {
+    let started = wall_clock_secs();
+    let icp = Icp::new("icp-walkthrough");
+    // The user's own identity, the default one, as a developer has.
+    icp.run(&[
+        "identity",
+        "new",
+        "operator",
+        "--storage",
+        "plaintext",
+        "-q",
+    ]);
+    icp.run(&["identity", "default", "operator"]);
+    let root = workspace_root();
+    // A network left by an interrupted run would hold the port.
+    let _ = icp.output(&root, &["network", "stop"], &[]);
+    let _stop = NetworkStop(&icp);
+    let path = format!(
+        "{}:{}",
+        commands(&icp).display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    assert!(launcher().exists());
+    let mut runner = ScriptRunner::new(&root, move || ic_time_secs(started))
+        .env("PATH", path)
+        .env("ICP_HOME", &icp.home)
+        .env("DO_NOT_TRACK", "1")
+        .env("ICP_NETWORK_DESCRIPTOR", network_descriptor());
+    let real = Instant::now();
+    let transcript = runner
+        .run(script)
+        .unwrap_or_else(|failure| panic!("{failure}"));
+    (transcript, real.elapsed().as_secs())
+}
+
+#[test]
+fn the_icp_walkthrough_runs_with_the_real_icp_and_every_claim_in_it_holds() {
+    let script = read(WALKTHROUGH);
+    let (transcript, real_secs) = run(&script);
+    println!("{transcript}");
+    let claims = claims(&script);
+    assert!(
+        claims >= 40,
+        "the walkthrough makes {claims} checked claims"
+    );
+    assert_eq!(transcript.checks, claims, "every claim was checked");
+    // The story took the IC minutes it says it takes, in less real time.
+    let ic_secs = transcript
+        .steps
+        .iter()
+        .map(|s| s.at_secs)
+        .max()
+        .unwrap_or(0);
+    println!("the walkthrough took {ic_secs} s of IC time in {real_secs} s of real time");
+    assert!(ic_secs >= 240, "{ic_secs} s of IC time");
+    assert!(real_secs < ic_secs, "{real_secs} s of real time");
+    // The upgrade script ran for real: two chunks, each step, and the broken release waited out
+    // its 20 seconds of readiness before the rollback.
+    let upgrades: Vec<_> = transcript
+        .steps
+        .iter()
+        .filter(|s| {
+            s.command
+                .starts_with("bash scripts/upgrade-canister.sh load")
+        })
+        .collect();
+    let [clean, broken] = upgrades[..] else {
+        panic!("the walkthrough upgrades the load canister twice")
+    };
+    for step in [
+        "chunk 1/",
+        "stop",
+        "take snapshot",
+        "verify module",
+        "start",
+    ] {
+        assert!(clean.output.contains(step), "{}", clean.output);
+    }
+    assert!(broken.at_secs - clean.at_secs >= 20);
+}
+
+#[test]
+fn the_readme_icp_snippet_is_a_part_of_the_walkthrough() {
+    let readme = read("README.md");
+    let section = readme
+        .split("## Operate the monitor (with icp)")
+        .nth(1)
+        .expect("README.md has the icp operator section");
+    let snippet = section
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|block| block.split("```").next())
+        .expect("the section has a ```sh block");
+    assert!(snippet.lines().count() >= 10, "{snippet}");
+    let script = read(WALKTHROUGH);
+    assert!(
+        script.contains(snippet),
+        "the README's icp snippet is not, as written, a part of {WALKTHROUGH}:\n{snippet}"
+    );
+}
+
+#[test]
+fn the_walkthrough_is_valid_bash() {
+    let status = std::process::Command::new("bash")
+        .arg("-n")
+        .arg(Path::new(&workspace_root()).join(WALKTHROUGH))
+        .status()
+        .expect("bash runs");
+    assert!(status.success());
+}
