@@ -3,6 +3,7 @@
 //! its registry cannot be reached), run with its global data in a fresh home.
 
 use crate::workspace_root;
+use candid::Principal;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::Mutex;
@@ -95,6 +96,14 @@ impl Icp {
     pub fn run_logged_in(&self, dir: &Path, args: &[&str]) -> String {
         let (stdout, stderr) = self.checked(dir, args, &[]);
         stdout + &stderr
+    }
+
+    /// Creates the identity `name` (stored in plaintext: a test's throwaway key); its principal.
+    pub fn new_identity(&self, name: &str) -> Principal {
+        let args = ["identity", "new", name, "--storage", "plaintext", "-q"];
+        self.run(&args);
+        let principal = self.run(&["identity", "principal", "--identity", name]);
+        Principal::from_text(principal.trim()).expect("icp prints a principal")
     }
 
     /// Runs `icp args` in its home.

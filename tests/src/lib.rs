@@ -9,5 +9,6 @@ pub mod monitor_perf;
 pub mod script;
 pub mod sdk;
 pub mod server;
+pub mod system_canisters;
 
 pub use canister_hooks_testkit::{canister_wasm, workspace_root};

@@ -19,16 +19,7 @@ fn icp_canister_call_operates_the_monitor_on_ic_sim() {
     let icp = Icp::new("icp-home");
     let version = icp.run(&["--version"]);
     assert!(version.contains("1.5.0"), "{version}");
-    icp.run(&[
-        "identity",
-        "new",
-        "operator",
-        "--storage",
-        "plaintext",
-        "-q",
-    ]);
-    let operator = icp.run(&["identity", "principal", "--identity", "operator"]);
-    let operator = Principal::from_text(operator.trim()).expect("a principal");
+    let operator = icp.new_identity("operator");
 
     // `icp build` runs the monitor's build step offline: scripts/build-canisters.sh, then a copy.
     let root = workspace_root();
@@ -120,14 +111,7 @@ fn icp_canister_call_operates_the_monitor_on_ic_sim() {
 #[test]
 fn icp_network_start_deploys_a_canister_on_ic_sim() {
     let icp = Icp::new("icp-launcher-project");
-    icp.run(&[
-        "identity",
-        "new",
-        "operator",
-        "--storage",
-        "plaintext",
-        "-q",
-    ]);
+    icp.new_identity("operator");
     icp.run(&["identity", "default", "operator"]);
     let project = &icp.home;
     std::fs::write(project.join("worker.wasm"), canister_wasm("example-worker")).unwrap();

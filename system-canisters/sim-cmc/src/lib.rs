@@ -4,7 +4,7 @@
 //! (`query_blocks`), checks it went to the CMC's subaccount of the caller with the `MINT` memo,
 //! and deposits the cycles it buys on the cycles ledger (`deposit`). The real CMC creates those
 //! cycles (`ic0.mint_cycles`); the stand-in spends its own balance, given at install. A block is
-//! minted once: notifying it again answers the first result. State is on the heap.
+//! minted once: notifying it again (as its sender) answers the first result. State is on the heap.
 
 use candid::{Nat, Principal};
 use ic_cdk::call::Call;
@@ -52,9 +52,6 @@ fn other(error_message: String) -> NotifyError {
 async fn notify_mint_cycles(
     arg: NotifyMintCyclesArg,
 ) -> Result<NotifyMintCyclesSuccess, NotifyError> {
-    if let Some(done) = MINTED.with_borrow(|minted| minted.get(&arg.block_index).cloned()) {
-        return Ok(done);
-    }
     let caller = ic_cdk::api::msg_caller();
     let to_subaccount =
         subaccount(arg.to_subaccount.as_ref()).map_err(NotifyError::InvalidTransaction)?;
@@ -75,7 +72,7 @@ async fn notify_mint_cycles(
         )));
     };
     let cycles = cycles_to_mint(block, ic_cdk::api::canister_self(), caller)?;
-    // A concurrent notification of the same block may have minted it while this one waited.
+    // Minted already (by an earlier or a concurrent notification): the same answer.
     if let Some(done) = MINTED.with_borrow(|minted| minted.get(&arg.block_index).cloned()) {
         return Ok(done);
     }

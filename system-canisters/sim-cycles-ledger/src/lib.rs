@@ -39,8 +39,9 @@ fn caller_account(subaccount: Option<[u8; 32]>) -> Account {
     }
 }
 
-fn cycles(amount: &Nat) -> Option<u128> {
-    u128::try_from(amount.0.clone()).ok()
+/// A `nat` amount of cycles; more than any balance (`u128::MAX`) when it does not fit.
+fn cycles(amount: &Nat) -> u128 {
+    u128::try_from(amount.0.clone()).unwrap_or(u128::MAX)
 }
 
 #[init]
@@ -48,7 +49,7 @@ fn init(arg: CyclesLedgerInit) {
     SUBNET.set(arg.subnet);
     with_book(|book| {
         for (account, amount) in arg.initial_balances {
-            book.mint(account, cycles(&amount).unwrap_or(u128::MAX));
+            book.mint(account, cycles(&amount));
         }
     });
 }
@@ -81,13 +82,8 @@ fn icrc1_name() -> String {
 #[update]
 fn icrc1_transfer(arg: TransferArg) -> Result<Nat, TransferError> {
     let from = caller_account(arg.from_subaccount);
-    let Some(amount) = cycles(&arg.amount) else {
-        let balance = with_book(|book| book.balance(&from));
-        return Err(TransferError::InsufficientFunds {
-            balance: balance.into(),
-        });
-    };
-    let fee = arg.fee.as_ref().map(|fee| cycles(fee).unwrap_or(u128::MAX));
+    let amount = cycles(&arg.amount);
+    let fee = arg.fee.as_ref().map(cycles);
     with_book(|book| book.transfer(&from, arg.to, amount, fee))
         .map(Nat::from)
         .map_err(icrc1_error)
@@ -119,13 +115,12 @@ async fn withdraw(arg: WithdrawArgs) -> Result<Nat, WithdrawError> {
         error_code: Nat::from(0u8),
     };
     let from = caller_account(subaccount(arg.from_subaccount.as_ref()).map_err(generic)?);
-    let Some(amount) = cycles(&arg.amount) else {
-        let balance = with_book(|book| book.balance(&from));
-        return Err(WithdrawError::InsufficientFunds {
+    let amount = cycles(&arg.amount);
+    let fee_block = with_book(|book| book.burn(&from, amount)).map_err(|balance| {
+        WithdrawError::InsufficientFunds {
             balance: balance.into(),
-        });
-    };
-    let fee_block = with_book(|book| book.burn(&from, amount))?;
+        }
+    })?;
     let deposit = Call::unbounded_wait(Principal::management_canister(), "deposit_cycles")
         .with_arg(CanisterIdRecord {
             canister_id: arg.to,
@@ -166,17 +161,16 @@ async fn create_canister(
             )))
         }
     }
-    let Some(amount) = cycles(&arg.amount) else {
-        let balance = with_book(|book| book.balance(&from));
-        return Err(CreateCanisterError::InsufficientFunds {
-            balance: balance.into(),
-        });
-    };
+    let amount = cycles(&arg.amount);
     let mut settings = creation.settings.unwrap_or_default();
     if settings.controllers.is_none() {
         settings.controllers = Some(vec![from.owner]);
     }
-    let fee_block = with_book(|book| book.burn(&from, amount))?;
+    let fee_block = with_book(|book| book.burn(&from, amount)).map_err(|balance| {
+        CreateCanisterError::InsufficientFunds {
+            balance: balance.into(),
+        }
+    })?;
     let created = create_through_management(settings, amount).await;
     match created {
         Ok(canister_id) => Ok(CreateCanisterSuccess {

@@ -72,40 +72,41 @@ impl<K: Ord> Book<K> {
     where
         K: Clone,
     {
-        self.debit(from, amount, fee)?;
+        if fee.is_some_and(|fee| fee != self.fee) {
+            return Err(BookError::BadFee {
+                expected_fee: self.fee,
+            });
+        }
+        self.debit(from, amount)
+            .map_err(|balance| BookError::InsufficientFunds { balance })?;
         let balance = self.balances.entry(to).or_insert(0);
         *balance = balance.saturating_add(amount);
         Ok(self.record())
     }
 
-    /// Removes `amount` plus the fee from `from` (cycles leaving the ledger); the block index.
-    pub fn burn(&mut self, from: &K, amount: u128) -> Result<u64, BookError>
+    /// Removes `amount` plus the fee from `from` (cycles leaving the ledger); the block index, or
+    /// the payer's balance when it does not cover them.
+    pub fn burn(&mut self, from: &K, amount: u128) -> Result<u64, u128>
     where
         K: Clone,
     {
-        self.debit(from, amount, None)?;
+        self.debit(from, amount)?;
         Ok(self.record())
     }
 
-    fn debit(&mut self, from: &K, amount: u128, fee: Option<u128>) -> Result<(), BookError>
+    /// Takes `amount` plus the fee from `from`, or answers its balance when it does not cover
+    /// them.
+    fn debit(&mut self, from: &K, amount: u128) -> Result<(), u128>
     where
         K: Clone,
     {
-        if let Some(fee) = fee {
-            if fee != self.fee {
-                return Err(BookError::BadFee {
-                    expected_fee: self.fee,
-                });
-            }
-        }
         let balance = self.balance(from);
-        let needed = amount.checked_add(self.fee);
-        match needed {
+        match amount.checked_add(self.fee) {
             Some(needed) if needed <= balance => {
                 self.balances.insert(from.clone(), balance - needed);
                 Ok(())
             }
-            _ => Err(BookError::InsufficientFunds { balance }),
+            _ => Err(balance),
         }
     }
 
@@ -142,10 +143,7 @@ mod tests {
             book.transfer(&"a", "b", 1, Some(9)),
             Err(BookError::BadFee { expected_fee: 10 })
         );
-        assert_eq!(
-            book.burn(&"nobody", 0),
-            Err(BookError::InsufficientFunds { balance: 0 })
-        );
+        assert_eq!(book.burn(&"nobody", 0), Err(0));
         assert_eq!(
             book.transfer(&"a", "b", u128::MAX, None),
             Err(BookError::InsufficientFunds { balance: 100 })

@@ -43,17 +43,6 @@ pub struct NotifyMintCyclesSuccess {
 /// Why a `notify_*` call refused.
 #[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub enum NotifyError {
-    /// Refunded (never returned by the stand-in).
-    Refunded {
-        /// Why.
-        reason: String,
-        /// The refund's block.
-        block_index: Option<u64>,
-    },
-    /// Still processing (never returned by the stand-in).
-    Processing,
-    /// Too old (never returned by the stand-in).
-    TransactionTooOld(u64),
     /// The block is not a transfer this call can mint.
     InvalidTransaction(String),
     /// Anything else (e.g. the cycles ledger refused the deposit).

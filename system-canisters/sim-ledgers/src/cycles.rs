@@ -1,7 +1,6 @@
 //! The cycles ledger stand-in's Candid types (as icp-cli encodes and decodes them) and the
 //! mapping of the book's refusals to its error variants.
 
-use crate::book::BookError;
 use candid::{CandidType, Nat, Principal};
 use ic_management_canister_types::CanisterSettings;
 use icrc_ledger_types::icrc1::account::Account;
@@ -62,22 +61,6 @@ pub enum CreateCanisterError {
     InsufficientFunds {
         /// The payer's balance.
         balance: Nat,
-    },
-    /// Too old (never returned by the stand-in).
-    TooOld,
-    /// Created in the future (never returned by the stand-in).
-    CreatedInFuture {
-        /// The ledger's time.
-        ledger_time: u64,
-    },
-    /// Temporarily unavailable (never returned by the stand-in).
-    TemporarilyUnavailable,
-    /// A duplicate (never returned by the stand-in).
-    Duplicate {
-        /// The original's block.
-        duplicate_of: Nat,
-        /// The canister it created.
-        canister_id: Option<Principal>,
     },
     /// The management canister refused; the amount was refunded (the fee was not).
     FailedToCreate {
@@ -156,29 +139,10 @@ impl RejectionCode {
 /// Why `withdraw` refused.
 #[derive(CandidType, Deserialize, Clone, Debug, PartialEq, Eq)]
 pub enum WithdrawError {
-    /// Bad fee (never returned: `withdraw` takes no fee argument).
-    BadFee {
-        /// The ledger's fee.
-        expected_fee: Nat,
-    },
     /// The balance does not cover the amount plus the fee.
     InsufficientFunds {
         /// The payer's balance.
         balance: Nat,
-    },
-    /// Too old (never returned by the stand-in).
-    TooOld,
-    /// Created in the future (never returned by the stand-in).
-    CreatedInFuture {
-        /// The ledger's time.
-        ledger_time: u64,
-    },
-    /// Temporarily unavailable (never returned by the stand-in).
-    TemporarilyUnavailable,
-    /// A duplicate (never returned by the stand-in).
-    Duplicate {
-        /// The original's block.
-        duplicate_of: Nat,
     },
     /// `deposit_cycles` failed; the amount was refunded (the fee was not).
     FailedToWithdraw {
@@ -195,11 +159,6 @@ pub enum WithdrawError {
         message: String,
         /// A code.
         error_code: Nat,
-    },
-    /// The receiver is not a canister.
-    InvalidReceiver {
-        /// The receiver.
-        receiver: Principal,
     },
 }
 
@@ -219,33 +178,6 @@ pub struct DepositResult {
     pub block_index: Nat,
     /// The account's balance after the deposit.
     pub balance: Nat,
-}
-
-impl From<BookError> for CreateCanisterError {
-    fn from(error: BookError) -> Self {
-        match error {
-            BookError::InsufficientFunds { balance } => CreateCanisterError::InsufficientFunds {
-                balance: balance.into(),
-            },
-            BookError::BadFee { expected_fee } => CreateCanisterError::GenericError {
-                message: format!("the fee is {expected_fee} cycles"),
-                error_code: Nat::from(0u8),
-            },
-        }
-    }
-}
-
-impl From<BookError> for WithdrawError {
-    fn from(error: BookError) -> Self {
-        match error {
-            BookError::InsufficientFunds { balance } => WithdrawError::InsufficientFunds {
-                balance: balance.into(),
-            },
-            BookError::BadFee { expected_fee } => WithdrawError::BadFee {
-                expected_fee: expected_fee.into(),
-            },
-        }
-    }
 }
 
 /// A subaccount argument as ICRC-1's 32 bytes; `None` when it is not 32 bytes long.

@@ -13,5 +13,6 @@ pub mod cmc;
 pub mod cycles;
 pub mod icp;
 pub mod ids;
+pub mod network;
 
 pub use book::{Book, BookError};
