@@ -36,77 +36,65 @@ icp network start -d
 icp cycles balance
 # expect: Balance: 1_000_000_000_000_000 cycles
 
-# --- Create the canisters -----------------------------------------------------------------------
-# Every canister of icp.yaml, each with 10 T cycles from your cycles balance. `icp deploy` would
-# create them too, but the examples take the monitor's id in their init arguments.
-icp canister create monitor --cycles 10t
-# expect: Created canister monitor with ID
-icp canister create worker --cycles 10t
-icp canister create gated --cycles 10t
-icp canister create load --cycles 10t
-
-# Their ids, for the arguments below.
-MONITOR=$(icp canister status monitor --id-only)
-WORKER=$(icp canister status worker --id-only)
-GATED=$(icp canister status gated --id-only)
-LOAD=$(icp canister status load --id-only)
-
 # --- Deploy the monitor -------------------------------------------------------------------------
-# `icp deploy` builds the canister first (its canister.yaml runs scripts/build-canisters.sh, a few
-# minutes the first time). The init argument sets short intervals so that minutes of real time
-# show everything: poll each canister every 5 to 20 seconds, give a hook call 5 seconds to
-# answer, retry after 2 to 10 seconds, dead-letter an event after 4 attempts. A monitor shows
-# nothing to anyone but its controllers and admins unless told otherwise; this local one is
-# public (a production monitor should not be: README.md, "Who sees what"). Mind the numbers'
-# types: icp encodes `--args` without the canister's interface, so a bare `5` is an `int`, and
-# an `opt` whose content does not fit arrives as `null`: the monitor would start with its
-# defaults. `icp canister call` types its arguments with the interface; `--args` does not.
-icp deploy monitor --args '(opt record {
-  config = opt record {
-    min_interval_floor_seconds = opt (5 : nat64);
-    default_poll = opt record { min_interval_seconds = 5 : nat64; max_interval_seconds = 20 : nat64 };
-    call_timeout_seconds = opt (5 : nat32);
-    backoff_base_seconds = opt (2 : nat64);
-    backoff_max_seconds = opt (10 : nat64);
-    delivery_max_attempts = opt (4 : nat32);
-  };
-  read_settings = opt record {
-    read_policy = opt variant { Public };
-    http_pages = opt variant { Public };
-  };
-})'
+# `icp deploy` creates the canister through the cycles ledger (here with 10 T cycles from your
+# balance), builds it (its canister.yaml runs scripts/build-canisters.sh, which builds every
+# canister: a few minutes the first time) and installs it.
+icp deploy monitor --cycles 10t
 # expect: Deployed canisters
-icp canister call monitor get_config '()' --query
+MONITOR=$(icp canister status monitor --id-only)
+# Short intervals, so that minutes of real time show everything: poll each canister every 5 to 20
+# seconds, give a hook call 5 seconds to answer, retry after 2 to 10 seconds, dead-letter an event
+# after 4 attempts. `icp canister call` types the argument with the monitor's interface (its
+# `candid:service` metadata). The same could go in `icp deploy --args`, but icp encodes `--args`
+# without the interface: a bare `5` is an `int` there, and an `opt` whose content does not fit
+# arrives as `null`, so write `opt (5 : nat64)` in `--args`.
+icp canister call monitor set_config '(record {
+  min_interval_floor_seconds = opt 5;
+  default_poll = opt record { min_interval_seconds = 5; max_interval_seconds = 20 };
+  call_timeout_seconds = opt 5;
+  backoff_base_seconds = opt 2;
+  backoff_max_seconds = opt 10;
+  delivery_max_attempts = opt 4;
+})'
 # expect: min_interval_floor_seconds = 5 : nat64
-# expect: call_timeout_seconds = 5 : nat32
+# A monitor shows nothing to anyone but its controllers and admins unless told otherwise; this
+# local one is public (a production monitor should not be: README.md, "Who sees what").
+icp canister call monitor set_read_settings '(record {
+  read_policy = opt variant { Public };
+  http_pages = opt variant { Public };
+})'
+# expect: variant { Ok
+
+# --- Deploy the examples ------------------------------------------------------------------------
+# Each example takes the monitor's id in its init argument: only that monitor (or the canister
+# itself) may call its hook endpoints. The quotes: the Candid text is in single quotes, and
+# '"$MONITOR"' closes them, inserts the id, and opens them again.
+icp deploy worker --cycles 10t --args '(record {
+  greeting = opt "hello from the worker";
+  monitor = opt principal "'"$MONITOR"'";
+})'
+WORKER=$(icp canister status worker --id-only)
+# The gated canister fetches its configuration from the worker during its post-init; until that
+# is done it rejects calls with the step it is on. Clients poll `hooks_readiness`, always served.
+icp deploy gated --cycles 10t --args '(record {
+  config_source = principal "'"$WORKER"'";
+  monitor = opt principal "'"$MONITOR"'";
+})'
+GATED=$(icp canister status gated --id-only)
+sleep 5
+icp canister call gated hooks_readiness '()' --query
+# expect: phase = variant { Ready }
+icp canister call gated greet '("ada")'
+# expect: hello from the worker, ada!
+icp deploy load --cycles 10t --args '(opt record { monitor = opt principal "'"$MONITOR"'" })'
+LOAD=$(icp canister status load --id-only)
 
 # The monitor reads its targets' `canister_status`, which only controllers may: add it as a
 # controller of each (your identity stays one).
 icp canister settings update worker --add-controller "$MONITOR"
 icp canister settings update gated --add-controller "$MONITOR"
 icp canister settings update load --add-controller "$MONITOR"
-
-# --- Deploy the examples ------------------------------------------------------------------------
-# Each example takes the monitor's id in its init argument: only that monitor (or the canister
-# itself) may call its hook endpoints. The quotes: the Candid text is in single quotes, and
-# '"$MONITOR"' closes them, inserts the id, and opens them again.
-icp deploy worker --args '(record {
-  greeting = opt "hello from the worker";
-  monitor = opt principal "'"$MONITOR"'";
-})'
-# The gated canister fetches its configuration from the worker during its post-init; until that
-# is done it rejects calls with the step it is on. Clients poll `hooks_readiness`, always served.
-icp deploy gated --args '(record {
-  config_source = principal "'"$WORKER"'";
-  monitor = opt principal "'"$MONITOR"'";
-})'
-sleep 5
-icp canister call gated hooks_readiness '()' --query
-# expect: phase = variant { Ready }
-icp canister call gated greet '("ada")'
-# expect: hello from the worker, ada!
-
-icp deploy load --args '(opt record { monitor = opt principal "'"$MONITOR"'" })'
 
 # --- Register the canisters with the monitor ----------------------------------------------------
 # Registering reads the canister's status at once, so a missing controller shows up here. The
