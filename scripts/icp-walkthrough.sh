@@ -277,8 +277,9 @@ bash scripts/upgrade-canister.sh load target/canisters/example-load.wasm --cli i
     monitor = opt principal "'"$MONITOR"'";
     fault = opt variant { NeverReady };
   })' || true
+# expect-error: FAILED after 20
 # expect-error: rollback: load snapshot
-# expect-error: rolled back after await readiness failed
+# expect-error: rolled back after await readiness failed: not done within 20 s
 icp canister call load hooks_readiness '()' --query
 # expect: phase = variant { Ready }
 

@@ -173,6 +173,15 @@ def candid_text(text):
         token = take()
         return candid_string(token) if token.startswith('"') else token
 
+    def sequence(closer, separator):
+        items = []
+        while peek() != closer:
+            items.append(value())
+            if peek() == separator:
+                take(separator)
+        take(closer)
+        return items
+
     def value():
         token = take()
         if token == "(":
@@ -190,12 +199,7 @@ def candid_text(text):
             inner = candid_string(take())
         elif token == "vec":
             take("{")
-            inner = []
-            while peek() != "}":
-                inner.append(value())
-                if peek() == ";":
-                    take(";")
-            take("}")
+            inner = sequence("}", ";")
         elif token in ("record", "variant"):
             take("{")
             inner, index = {}, 0
@@ -225,12 +229,7 @@ def candid_text(text):
         return inner
 
     take("(")
-    values = []
-    while peek() != ")":
-        values.append(value())
-        if peek() == ",":
-            take(",")
-    take(")")
+    values = sequence(")", ",")
     return values[0] if len(values) == 1 else values
 
 
