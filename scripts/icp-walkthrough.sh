@@ -17,7 +17,7 @@
 # Then the monitor upgrades a canister with scripts/upgrade-canister.sh (a clean release, then a
 # broken one that it rolls back), and backs a canister up and restores it. It acts as your default
 # icp identity (`icp identity principal`), which controls everything it creates. Besides the
-# first build, it takes about five minutes, most of them waiting for the monitor to notice (it
+# first build, it takes about four minutes, most of them waiting for the monitor to notice (it
 # polls every 5 to 20 seconds here, and hours apart in production).
 #
 # A line `# expect: TEXT` below a command says what its output contains; `# expect-error: TEXT`

@@ -15,6 +15,7 @@ use std::collections::HashMap;
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 /// Longest one command may run before the run fails.
@@ -36,7 +37,12 @@ pub struct ScriptRunner {
 impl ScriptRunner {
     /// A runner of scripts in `dir` (also `$PWD`), its steps timed by `clock`.
     pub fn new(dir: &Path, clock: impl Fn() -> u64 + 'static) -> ScriptRunner {
-        let scratch = std::env::temp_dir().join(format!("script-runner-{}", std::process::id()));
+        static RUNNERS: AtomicU32 = AtomicU32::new(0);
+        let scratch = std::env::temp_dir().join(format!(
+            "script-runner-{}-{}",
+            std::process::id(),
+            RUNNERS.fetch_add(1, Ordering::Relaxed)
+        ));
         std::fs::create_dir_all(&scratch).expect("a scratch directory");
         ScriptRunner {
             dir: dir.to_path_buf(),

@@ -8,11 +8,12 @@
 //! REST API) instead of N real seconds, and `didc` is `src/bin/didc-encode.rs` (no registry
 //! carries didc). The README's icp snippet is commands of the script, as written, so they run too.
 
-use dfx_script::Transcript;
+use dfx_script::{Failure, Transcript};
 use integration_tests::icp_cli::{launcher, Icp};
 use integration_tests::script::{claims, ScriptRunner};
 use integration_tests::workspace_root;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
 const WALKTHROUGH: &str = "scripts/icp-walkthrough.sh";
@@ -80,9 +81,14 @@ impl Drop for NetworkStop<'_> {
     }
 }
 
-/// Runs `script` in the repository root as the walkthrough runs; the transcript (its steps timed
-/// in seconds of IC time since the start) and the real seconds it took.
-fn run(script: &str) -> (Transcript, u64) {
+/// Runs `script` in the repository root as the walkthrough runs: the transcript (its steps timed
+/// in seconds of IC time since the start) and the real seconds it took, or where it failed. One
+/// run at a time: they share the project's network (port 8000, `.icp/`).
+fn run(script: &str) -> Result<(Transcript, u64), Failure> {
+    static NETWORK: Mutex<()> = Mutex::new(());
+    let _network = NETWORK
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
     let started = wall_clock_secs();
     let icp = Icp::new("icp-walkthrough");
     // The user's own identity, the default one, as a developer has.
@@ -104,23 +110,21 @@ fn run(script: &str) -> (Transcript, u64) {
         commands(&icp).display(),
         std::env::var("PATH").unwrap_or_default()
     );
-    assert!(launcher().exists());
+    launcher();
     let mut runner = ScriptRunner::new(&root, move || ic_time_secs(started))
         .env("PATH", path)
         .env("ICP_HOME", &icp.home)
         .env("DO_NOT_TRACK", "1")
         .env("ICP_NETWORK_DESCRIPTOR", network_descriptor());
     let real = Instant::now();
-    let transcript = runner
-        .run(script)
-        .unwrap_or_else(|failure| panic!("{failure}"));
-    (transcript, real.elapsed().as_secs())
+    let transcript = runner.run(script)?;
+    Ok((transcript, real.elapsed().as_secs()))
 }
 
 #[test]
 fn the_icp_walkthrough_runs_with_the_real_icp_and_every_claim_in_it_holds() {
     let script = read(WALKTHROUGH);
-    let (transcript, real_secs) = run(&script);
+    let (transcript, real_secs) = run(&script).unwrap_or_else(|failure| panic!("{failure}"));
     println!("{transcript}");
     let claims = claims(&script);
     assert!(
@@ -143,6 +147,26 @@ fn the_icp_walkthrough_runs_with_the_real_icp_and_every_claim_in_it_holds() {
     println!("the walkthrough took {ic_secs} s of IC time ({slept} s asleep) in {real_secs} s");
     assert!(ic_secs >= slept, "{ic_secs} s of IC time");
     assert!(real_secs < ic_secs, "{real_secs} s of real time");
+}
+
+#[test]
+fn a_claim_that_does_not_hold_fails_at_its_command() {
+    let script = read(WALKTHROUGH);
+    let claim = "# expect: Balance: 1_000_000_000_000_000 cycles";
+    assert_eq!(script.matches(claim).count(), 1);
+    let broken = script.replace(claim, "# expect: Balance: 7 cycles");
+    let failure = run(&broken).expect_err("the broken claim fails the run");
+    let command = broken
+        .lines()
+        .position(|l| l == "icp cycles balance")
+        .unwrap()
+        + 1;
+    assert_eq!(failure.error.line, command, "{failure}");
+    assert!(
+        failure.error.message.contains("Balance: 7 cycles"),
+        "{failure}"
+    );
+    assert!(failure.error.message.contains(&claim[10..]), "{failure}");
 }
 
 /// The ```sh block of README.md's icp operator section.
