@@ -92,14 +92,7 @@ fn run(script: &str) -> Result<(Transcript, u64), Failure> {
     let started = wall_clock_secs();
     let icp = Icp::new("icp-walkthrough");
     // The user's own identity, the default one, as a developer has.
-    icp.run(&[
-        "identity",
-        "new",
-        "operator",
-        "--storage",
-        "plaintext",
-        "-q",
-    ]);
+    icp.new_identity("operator");
     icp.run(&["identity", "default", "operator"]);
     let root = workspace_root();
     // A network left by an interrupted run would hold the port.
