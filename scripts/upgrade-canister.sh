@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Upgrades a canister through the monitor's upgrade pipeline, with dfx, and shows it happen.
+# Upgrades a canister through the monitor's upgrade pipeline, with icp-cli or dfx, and shows it
+# happen.
 #
 #     bash scripts/upgrade-canister.sh <canister> <module.wasm or .wasm.gz> [options]
 #
@@ -10,11 +11,15 @@
 # the snapshot if the new code fails after its install), then polls `operation_status` every 2
 # seconds and prints each step as it ends and the step running, until the outcome.
 #
-# Run it in the dfx project that names the canisters, as an identity that is an admin or a
-# controller of the monitor; the monitor must control the canister and have it registered. It
-# needs dfx (0.25 or later) and python3; `--arg` also needs didc, the Candid command-line tool
-# (https://github.com/dfinity/candid/releases). Stopping the script does not stop the pipeline:
-# the monitor runs it; follow it with `dfx canister call monitor operation_status '(principal "ID")'`.
+# Run it in the project that names the canisters (icp.yaml for icp, dfx.json for dfx), as an
+# identity that is an admin or a controller of the monitor; the monitor must control the canister
+# and have it registered. It needs icp (icp-cli 1.5 or later) or dfx (0.25 or later), and python3;
+# `--arg` also needs didc, the Candid command-line tool
+# (https://github.com/dfinity/candid/releases). `--cli` picks the CLI; without it, the one
+# installed (dfx when both are). Both speak to the monitor alike: dfx prints its replies as JSON
+# (`--output json`), icp as Candid text, which the script reads into the same JSON. Stopping the
+# script does not stop the pipeline: the monitor runs it; follow it with
+# `icp canister call monitor operation_status '(principal "ID")'` (or `dfx canister call ...`).
 #
 # Exit status: 0 the upgrade succeeded; 1 it could not be started or followed; 2 bad usage;
 # 3 it was aborted or rolled back (the canister runs its old code); 4 an operator must look.
@@ -24,7 +29,7 @@ usage() {
   cat <<'EOF'
 usage: bash scripts/upgrade-canister.sh <canister> <module.wasm|module.wasm.gz> [options]
 
-  <canister>                 the canister to upgrade: a name of dfx.json or a canister id
+  <canister>                 the canister to upgrade: a name of the project or a canister id
   <module>                   the new module (wasm, or gzipped wasm), at most 100 MiB
 
 options:
@@ -42,8 +47,10 @@ options:
   --stop-timeout <seconds>   wait for the stop (default 300)
   --ready-timeout <seconds>  wait for readiness after a start (default 300)
   --call-timeout <seconds>   any other step (default 600)
-  --monitor <canister>       the monitor: a name of dfx.json or an id (default: monitor)
-  --network <network>        the dfx network (default: dfx's, usually local)
+  --monitor <canister>       the monitor: a name of the project or an id (default: monitor)
+  --cli <icp|dfx>            the CLI to drive (default: the one installed; dfx when both are)
+  --network <network>        the network (default: the CLI's, usually local)
+  --environment <env>        icp's environment (default: local)
   -h, --help                 this help
 
 exit status: 0 succeeded; 1 not started or lost; 2 bad usage; 3 aborted or rolled back (the
@@ -62,7 +69,13 @@ source "$(dirname "$0")/messages.sh"
 
 # Reading replies and modules, and printing progress: python3 subcommands (see the bottom).
 read -r -d '' HELPER <<'PY' || true
-import gzip, json, re, sys
+import gzip, json, os, re, sys
+
+# How the operator adds the monitor as a controller, with the CLI the script drives.
+ADD_CONTROLLER = {
+    "dfx": "dfx canister update-settings %s --add-controller %s",
+    "icp": "icp canister settings update %s --add-controller %s",
+}[os.environ["UPGRADE_CLI"]]
 
 LABELS = {
     "EnterMaintenance": "enter maintenance", "Drain": "drain calls", "Stop": "stop",
@@ -105,12 +118,119 @@ def secs(ns):
 
 
 def reply():
-    """The reply dfx printed with `--output json`."""
+    """The reply dfx printed with `--output json`, or icp as Candid text, as the same JSON."""
     text = sys.stdin.read()
     try:
-        return json.loads(text)
-    except ValueError:
-        fail("cannot read dfx's reply as JSON:\n" + text)
+        return candid_text(text) if text.lstrip().startswith("(") else json.loads(text)
+    except ValueError as e:
+        fail("cannot read the reply (%s):\n%s" % (e, text))
+
+
+CANDID_TOKEN = re.compile(r'\s*(?:("(?:[^"\\]|\\.)*")|([+-]?[0-9][0-9_]*(?:\.[0-9_]+)?)'
+                          r'|([A-Za-z_][A-Za-z0-9_]*)|([(){};=:,]))')
+CANDID_ESCAPE = re.compile(r'\\(u\{[0-9a-fA-F]+\}|[0-9a-fA-F]{2}|.)')
+CANDID_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "0": "\0"}
+
+
+def candid_string(quoted):
+    """The characters of a quoted Candid string, its escapes decoded (to code points < 256 for
+    `\\xx`, as in blobs)."""
+    def char(match):
+        e = match.group(1)
+        if e.startswith("u{"):
+            return chr(int(e[2:-1], 16))
+        if len(e) == 2:
+            return chr(int(e, 16))
+        return CANDID_ESCAPES.get(e, e)
+    return CANDID_ESCAPE.sub(char, quoted[1:-1])
+
+
+def candid_text(text):
+    """Candid text (the values of `(...)`) as dfx's JSON shapes them: records are objects,
+    variants objects of one field, `opt` a list of none or one value (`null` is None), vectors
+    lists, blobs lists of bytes, numbers ints; type annotations are dropped."""
+    tokens, at = [], 0
+    while text[at:].strip():
+        match = CANDID_TOKEN.match(text, at)
+        if not match:
+            raise ValueError("not Candid text at %r" % text[at:at + 20])
+        tokens.append(match.group(0).strip())
+        at = match.end()
+    pos = 0
+
+    def peek():
+        return tokens[pos] if pos < len(tokens) else None
+
+    def take(expected=None):
+        nonlocal pos
+        token = peek()
+        if token is None or (expected is not None and token != expected):
+            raise ValueError("expected %s at %r" % (expected or "a value", token))
+        pos += 1
+        return token
+
+    def label():
+        token = take()
+        return candid_string(token) if token.startswith('"') else token
+
+    def sequence(closer, separator):
+        items = []
+        while peek() != closer:
+            items.append(value())
+            if peek() == separator:
+                take(separator)
+        take(closer)
+        return items
+
+    def value():
+        token = take()
+        if token == "(":
+            inner = value()
+            take(")")
+        elif token == "opt":
+            inner = [value()]
+        elif token == "null":
+            inner = None
+        elif token in ("true", "false"):
+            inner = token == "true"
+        elif token == "blob":
+            inner = [ord(c) for c in candid_string(take())]
+        elif token in ("principal", "service"):
+            inner = candid_string(take())
+        elif token == "vec":
+            take("{")
+            inner = sequence("}", ";")
+        elif token in ("record", "variant"):
+            take("{")
+            inner, index = {}, 0
+            while peek() != "}":
+                if pos + 1 < len(tokens) and tokens[pos + 1] == "=":
+                    name = label()
+                    take("=")
+                    inner[name] = value()
+                elif token == "variant":
+                    inner[label()] = None
+                else:
+                    inner[str(index)] = value()
+                index += 1
+                if peek() == ";":
+                    take(";")
+            take("}")
+        elif token.startswith('"'):
+            inner = candid_string(token)
+        elif token[0] in "+-0123456789":
+            number = token.replace("_", "")
+            inner = float(number) if "." in number else int(number)
+        else:
+            raise ValueError("unexpected %r" % token)
+        if peek() == ":":
+            take(":")
+            take()
+        return inner
+
+    take("(")
+    values = sequence(")", ",")
+    return values[0] if len(values) == 1 else values
 
 
 def upgrade_error(error, monitor):
@@ -121,9 +241,9 @@ def upgrade_error(error, monitor):
     if name == "NotRegistered":
         return "canister %s is not registered with the monitor; register it first" % e["canister_id"]
     if name == "NotController":
-        return ("the monitor is not a controller of %s (its controllers: %s); add it with: "
-                "dfx canister update-settings %s --add-controller %s"
-                % (e["canister_id"], ", ".join(e["controllers"]), e["canister_id"], monitor))
+        return ("the monitor is not a controller of %s (its controllers: %s); add it with: %s"
+                % (e["canister_id"], ", ".join(e["controllers"]),
+                   ADD_CONTROLLER % (e["canister_id"], monitor)))
     if name == "AlreadyRunning":
         return ("operation %s on %s is running (step: %s); wait for it to end"
                 % (e["id"], e["canister_id"], step_label(e["step"], {"Main": None})))
@@ -277,7 +397,7 @@ command, args = sys.argv[1], sys.argv[2:]
 PY
 
 helper() {
-  python3 -c "$HELPER" "$@"
+  UPGRADE_CLI=$cli python3 -c "$HELPER" "$@"
 }
 
 # SHA-256 of file "$1", in hex.
@@ -296,7 +416,8 @@ hex_blob() {
 
 # --- Arguments ---------------------------------------------------------------------------------
 parse_arguments "--arg --candid --rehearse-on --health-query --reason --monitor --drain-timeout \
-  --stop-timeout --ready-timeout --call-timeout" "--keep-rehearsal --skip-pre-upgrade" "$@"
+  --stop-timeout --ready-timeout --call-timeout --cli --environment" \
+  "--keep-rehearsal --skip-pre-upgrade" "$@"
 [ ${#positionals[@]} -le 2 ] ||
   bad_usage "unexpected argument ${positionals[2]} (give one canister and one module)"
 canister=${positionals[0]:-} module=${positionals[1]:-}
@@ -307,6 +428,15 @@ keep_rehearsal=${options[--keep-rehearsal]:-false}
 skip_pre_upgrade=${options[--skip-pre-upgrade]:-false}
 drain_timeout=${options[--drain-timeout]:-} stop_timeout=${options[--stop-timeout]:-}
 ready_timeout=${options[--ready-timeout]:-} call_timeout=${options[--call-timeout]:-}
+cli=${options[--cli]:-}
+if [ -z "$cli" ]; then
+  if command -v dfx >/dev/null || ! command -v icp >/dev/null; then cli=dfx; else cli=icp; fi
+fi
+case "$cli" in
+  dfx) [ -z "${options[--environment]:-}" ] || bad_usage "--environment is icp's (dfx has --network)" ;;
+  icp) [ -z "${options[--environment]:-}" ] || network+=(--environment "${options[--environment]}") ;;
+  *) bad_usage "--cli is icp or dfx, not $cli" ;;
+esac
 if [ -z "$canister" ] || [ -z "$module" ]; then
   usage >&2
   exit 2
@@ -332,23 +462,34 @@ chunks=$(((size + CHUNK_BYTES - 1) / CHUNK_BYTES))
 [ "$chunks" -le "$MAX_CHUNKS" ] ||
   bad_usage "$module is $size bytes; the chunk store holds at most $MAX_CHUNKS chunks of 1 MiB"
 
-dfx_canister() {
-  dfx canister "$@" ${network[@]+"${network[@]}"}
+# `canister ARGS` of the CLI, on the chosen network (or icp environment).
+cli_canister() {
+  "$cli" canister "$@" ${network[@]+"${network[@]}"}
 }
 
-# The id of canister "$1": a name of dfx.json, or an id (which outside a dfx project dfx cannot
-# look up, and stands for itself).
+# Calls method "$2" of canister "$1" with the Candid argument in file "$3"; prints the reply: JSON
+# from dfx, Candid text from icp (the helper reads both).
+call() {
+  case "$cli" in
+    dfx) cli_canister call "$1" "$2" --argument-file "$3" --output json ;;
+    icp) cli_canister call "$1" "$2" --args-file "$3" ;;
+  esac
+}
+
+# The id of canister "$1": a name of the project, or an id (which outside a dfx project dfx
+# cannot look up, and stands for itself).
 canister_id() {
   local error
-  if dfx_canister id "$1" 2>"$work/error"; then
-    return
-  fi
+  case "$cli" in
+    dfx) if cli_canister id "$1" 2>"$work/error"; then return; fi ;;
+    icp) if cli_canister status "$1" --id-only 2>"$work/error"; then return; fi ;;
+  esac
   if [[ "$1" =~ ^[a-z2-7]{5}(-[a-z2-7]{5})*-[a-z2-7]{1,5}$ ]]; then
     echo "$1"
     return
   fi
   error=$(cat "$work/error")
-  die "no canister $1: give a canister name of dfx.json (created on this network) or an id (dfx: ${error#Error: })"
+  die "no canister $1: give a canister name of the project (created on this network) or an id ($cli: ${error#Error: })"
 }
 
 work=$(mktemp -d)
@@ -387,8 +528,8 @@ for ((i = 0; i < chunks; i++)); do
     od -An -v -tx1 "$chunk" | tr -d ' \n' | sed 's/../\\&/g'
     printf '")\n'
   } >"$work/upload_chunk.did"
-  reply=$(dfx_canister call "$monitor_id" upload_chunk --argument-file "$work/upload_chunk.did" --output json) ||
-    die "upload_chunk of chunk $((i + 1)) failed (dfx's error above)"
+  reply=$(call "$monitor_id" upload_chunk "$work/upload_chunk.did") ||
+    die "upload_chunk of chunk $((i + 1)) failed ($cli's error above)"
   helper uploaded "$chunk_hash" "$monitor_id" <<<"$reply"
   chunk_hashes+=("$(hex_blob "$chunk_hash")")
   echo "  chunk $((i + 1))/$chunks: $(wc -c <"$chunk" | tr -d ' ') bytes, sha256 $chunk_hash"
@@ -420,18 +561,19 @@ cat >"$work/start_upgrade.did" <<EOF
   timeouts = $(optional "$timeouts");
 })
 EOF
-reply=$(dfx_canister call "$monitor_id" start_upgrade --argument-file "$work/start_upgrade.did" --output json) ||
-  die "start_upgrade failed (dfx's error above)"
+reply=$(call "$monitor_id" start_upgrade "$work/start_upgrade.did") ||
+  die "start_upgrade failed ($cli's error above)"
 upgrade_id=$(helper started "$monitor_id" <<<"$reply")
 echo "Upgrade $upgrade_id of $canister started${rehearse_on:+, rehearsed on $rehearse_on first}; its steps (seconds since the start):"
 
 # --- Follow ------------------------------------------------------------------------------------
 failures=0
+printf '(principal "%s")\n' "$target_id" >"$work/operation_status.did"
 while :; do
-  if ! reply=$(dfx_canister call "$monitor_id" operation_status "(principal \"$target_id\")" --output json); then
+  if ! reply=$(call "$monitor_id" operation_status "$work/operation_status.did"); then
     failures=$((failures + 1))
     [ "$failures" -lt 5 ] ||
-      die "operation_status failed 5 times in a row; the pipeline goes on in the monitor: dfx canister call $monitor_id operation_status '(principal \"$target_id\")'"
+      die "operation_status failed 5 times in a row; the pipeline goes on in the monitor: $cli canister call $monitor_id operation_status '(principal \"$target_id\")'"
   else
     failures=0
     status=0

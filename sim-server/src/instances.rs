@@ -7,7 +7,7 @@ use crate::https::call_log::CallLog;
 use ic_sim::Sim;
 use pocket_ic::common::rest::InstanceId;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use tokio::task::JoinHandle;
 
 /// One emulated IC and its optional background ticker.
@@ -47,7 +47,9 @@ impl Instance {
         .map_err(|e| ApiError::internal(format!("the instance failed handling the request: {e}")))
     }
 
-    /// Starts ticking in the background, with time following the wall clock.
+    /// Starts ticking in the background. Each round moves time on by the real time elapsed since
+    /// the previous one, as PocketIC's live mode does: time set ahead of the wall clock (`set_time`
+    /// on a live instance, a test letting minutes pass at once) runs on from there.
     pub fn start_progress(self: &Arc<Self>, delay: Duration) {
         let mut progress = self.progress.lock().expect("progress lock");
         if progress.is_some() {
@@ -55,13 +57,17 @@ impl Instance {
         }
         let instance = Arc::downgrade(self);
         *progress = Some(tokio::spawn(async move {
+            let mut last_round = Instant::now();
             loop {
                 tokio::time::sleep(delay).await;
                 let Some(instance) = instance.upgrade() else {
                     return;
                 };
-                let step = instance.run(|sim| {
-                    follow_wall_clock(sim);
+                let now = Instant::now();
+                let elapsed = now - last_round;
+                last_round = now;
+                let step = instance.run(move |sim| {
+                    sim.advance_time(elapsed);
                     sim.tick();
                 });
                 if step.await.is_err() {
@@ -84,7 +90,7 @@ impl Instance {
     }
 }
 
-/// Moves the instance's time up to the wall clock (never back).
+/// Moves the instance's time up to the wall clock (never back): where a live instance starts.
 pub fn follow_wall_clock(sim: &mut Sim) {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)

@@ -6,6 +6,7 @@ pub mod icp_cli;
 pub mod lifecycle;
 pub mod monitor_did;
 pub mod monitor_perf;
+pub mod script;
 pub mod sdk;
 pub mod server;
 pub mod system_canisters;

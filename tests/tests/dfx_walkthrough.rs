@@ -8,6 +8,7 @@
 
 use canister_hooks_testkit::wasm::sha256;
 use dfx_script::{ScriptError, Transcript};
+use integration_tests::script::claims;
 use integration_tests::workspace_root;
 use std::process::Command;
 
@@ -48,14 +49,6 @@ fn line_of(script: &str, prefix: &str) -> usize {
         .position(|l| l.starts_with(prefix))
         .unwrap_or_else(|| panic!("no line starts with `{prefix}`"))
         + 1
-}
-
-/// How many `# expect:` and `# expect-error:` claims `script` makes.
-fn claims(script: &str) -> usize {
-    script
-        .lines()
-        .filter(|l| l.starts_with("# expect:") || l.starts_with("# expect-error:"))
-        .count()
 }
 
 /// The ```sh blocks of a Markdown file that use dfx, with the line each starts on.

@@ -6,7 +6,7 @@ use ic_management_canister_types::CanisterStatusType;
 use integration_tests::canister_wasm;
 use pocket_ic::{ErrorCode, PocketIc, RejectCode, RejectResponse};
 use serde::de::DeserializeOwned;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 const INSTALL_CYCLES: u128 = 2_000_000_000_000;
 
@@ -358,4 +358,25 @@ fn auto_progress_executes_calls_without_ticks_until_stopped() {
     assert!(pic.get_time() > before, "time follows the wall clock");
     pic.stop_progress();
     assert!(!pic.auto_progress_enabled());
+}
+
+#[test]
+fn a_live_instance_set_ahead_of_the_wall_clock_runs_on_from_there() {
+    let probe = Probe::new("");
+    let pic = &probe.pic;
+    pic.auto_progress();
+    let ahead = pocket_ic::Time::from(SystemTime::now() + Duration::from_secs(3600));
+    pic.set_time(ahead);
+    // A second later the instance's time is (about) a second past it, not frozen until the wall
+    // clock catches up.
+    let waiting = Instant::now();
+    while pic.get_time() < ahead + Duration::from_millis(500) {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(10),
+            "the instance's time stands at {:?}",
+            pic.get_time()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    pic.stop_progress();
 }

@@ -6,6 +6,7 @@
 use super::options::Options;
 use super::project::Interface;
 use super::{Fatal, Session};
+use std::path::Path;
 
 impl Session {
     pub(super) fn didc(&self, args: &[&str]) -> Result<String, Fatal> {
@@ -38,6 +39,21 @@ impl Session {
         let bytes = interface
             .encode_init(Some(text))
             .map_err(|e| Fatal::script(format!("didc encode `{text}`: {e}")))?;
-        Ok(bytes.iter().map(|b| format!("{b:02x}")).collect())
+        Ok(hex(&bytes))
     }
+}
+
+/// `didc encode -d defs -t types text`, in hex: `text` typed against `types` (a tuple of types,
+/// e.g. the init arguments `(opt LoadInit)`) with the definitions of the `.did` file `defs`. For
+/// a stand-in of didc where the real one is not installed.
+pub fn encode(defs: &Path, types: &str, text: &str) -> Result<String, String> {
+    let interface = Interface::with_init_types(defs, types)?;
+    let bytes = interface
+        .encode_init(Some(text))
+        .map_err(|e| format!("didc encode `{text}`: {e}"))?;
+    Ok(hex(&bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

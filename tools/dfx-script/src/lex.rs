@@ -5,6 +5,7 @@
 //! else (pipes, redirections, `;`, globs, backquotes, `$((...))`, ...) is refused with the line.
 
 use super::ScriptError;
+use std::collections::HashMap;
 
 /// A piece of a word.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -21,6 +22,41 @@ pub enum Part {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Word {
     pub parts: Vec<Part>,
+}
+
+impl Word {
+    /// The word after expansion: `$NAME` from `vars` (unset is an error, as with `set -u`),
+    /// `$(words)` by `substitute`. An unquoted expansion holding whitespace is refused: bash
+    /// would split it into words.
+    pub fn expand(
+        &self,
+        vars: &HashMap<String, String>,
+        substitute: &mut dyn FnMut(&[Word]) -> Result<String, String>,
+    ) -> Result<String, String> {
+        let mut out = String::new();
+        for part in &self.parts {
+            let (value, quoted) = match part {
+                Part::Text(text) => {
+                    out.push_str(text);
+                    continue;
+                }
+                Part::Var { name, quoted } => (
+                    vars.get(name)
+                        .cloned()
+                        .ok_or_else(|| format!("`${name}` is not set"))?,
+                    *quoted,
+                ),
+                Part::Subst { words, quoted } => (substitute(words)?, *quoted),
+            };
+            if !quoted && value.contains(char::is_whitespace) {
+                return Err(format!(
+                    "an unquoted expansion would be split into words (`{value}`); quote it"
+                ));
+            }
+            out.push_str(&value);
+        }
+        Ok(out)
+    }
 }
 
 /// What a statement does.
@@ -50,6 +86,21 @@ pub struct Statement {
     pub end_line: usize,
     pub body: Body,
     pub expects: Vec<Expect>,
+}
+
+impl Statement {
+    /// Refuses a command expected to fail (`# expect-error:`) that does not end with `|| true`:
+    /// bash's `set -e` would stop the script there.
+    pub fn check_failure_tolerated(&self, or_true: bool) -> Result<(), ScriptError> {
+        let wants_error = self.expects.iter().any(|e| matches!(e, Expect::Error(_)));
+        if wants_error && !or_true {
+            return Err(ScriptError::new(
+                self.line,
+                "a command expected to fail must end with `|| true` (set -e stops the script there otherwise)",
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Parses the whole script.

@@ -27,6 +27,7 @@
 
 mod dfx;
 mod didc;
+mod expect;
 mod http;
 mod json;
 mod lex;
@@ -37,6 +38,8 @@ mod replica;
 mod shell;
 mod snapshot;
 
+pub use didc::encode as didc_encode;
+pub use expect::verify;
 pub use lex::{parse, Body, Expect, Part, Statement, Word};
 
 use candid::Principal;
@@ -186,38 +189,6 @@ struct Session {
     transcript: Transcript,
 }
 
-/// Whether `haystack` contains `needle`, runs of whitespace comparing as one space.
-fn contains(haystack: &str, needle: &str) -> bool {
-    let squeeze = |text: &str| text.split_whitespace().collect::<Vec<_>>().join(" ");
-    squeeze(haystack).contains(&squeeze(needle))
-}
-
-/// Checks `expects` against a command's output or error; returns how many it checked.
-fn verify(expects: &[Expect], outcome: Result<&str, &str>) -> Result<usize, String> {
-    for expect in expects {
-        let mismatch = match (expect, outcome) {
-            (Expect::Output(text), Ok(output)) if contains(output, text) => continue,
-            (Expect::Error(text), Err(error)) if contains(error, text) => continue,
-            (Expect::Output(text), Ok(output)) => {
-                format!("expected the output to contain `{text}`; it was:\n{output}")
-            }
-            (Expect::Output(text), Err(error)) => {
-                format!("expected output containing `{text}`; the command failed: {error}")
-            }
-            (Expect::Error(text), Err(error)) => {
-                format!("expected an error containing `{text}`; it was: {error}")
-            }
-            (Expect::Error(text), Ok(output)) => {
-                format!(
-                    "expected an error containing `{text}`; the command succeeded with:\n{output}"
-                )
-            }
-        };
-        return Err(mismatch);
-    }
-    Ok(expects.len())
-}
-
 impl Session {
     fn statement(&mut self, statement: &Statement) -> Result<(), ScriptError> {
         let line = statement.line;
@@ -237,16 +208,7 @@ impl Session {
                 for word in words {
                     args.push(self.expand(word).map_err(at)?);
                 }
-                let wants_error = statement
-                    .expects
-                    .iter()
-                    .any(|e| matches!(e, Expect::Error(_)));
-                if wants_error && !or_true {
-                    return Err(at(
-                        "a command expected to fail must end with `|| true` (set -e stops the script there otherwise)"
-                            .into(),
-                    ));
-                }
+                statement.check_failure_tolerated(*or_true)?;
                 let shown = args.join(" ");
                 let outcome = match self.command(&args) {
                     Ok(output) => {
@@ -286,30 +248,8 @@ impl Session {
 
     /// A word after expansion.
     fn expand(&mut self, word: &Word) -> Result<String, String> {
-        let mut out = String::new();
-        for part in &word.parts {
-            let (value, quoted) = match part {
-                Part::Text(text) => {
-                    out.push_str(text);
-                    continue;
-                }
-                Part::Var { name, quoted } => (
-                    self.vars
-                        .get(name)
-                        .cloned()
-                        .ok_or_else(|| format!("`${name}` is not set"))?,
-                    *quoted,
-                ),
-                Part::Subst { words, quoted } => (self.substitute(words)?, *quoted),
-            };
-            if !quoted && value.contains(char::is_whitespace) {
-                return Err(format!(
-                    "an unquoted expansion would be split into words (`{value}`); quote it"
-                ));
-            }
-            out.push_str(&value);
-        }
-        Ok(out)
+        let vars = self.vars.clone();
+        word.expand(&vars, &mut |words| self.substitute(words))
     }
 
     /// `$(...)`: only `dfx canister id NAME` is supported.
