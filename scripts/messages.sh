@@ -56,3 +56,11 @@ parse_arguments() {
     network=(--network "${options[--network]}")
   fi
 }
+
+# Prints `usage` and exits 2 unless the command line had exactly "$1" positional arguments.
+require_positionals() {
+  if [ "${#positionals[@]}" -ne "$1" ]; then
+    usage >&2
+    exit 2
+  fi
+}

@@ -1,6 +1,7 @@
 # shellcheck shell=bash
 # What scripts/snapshot-download.sh and scripts/snapshot-upload.sh share: messages, dfx on the
-# chosen network, canister ids, management canister calls, and the local side (snapshot_copy.py).
+# chosen network, canister and snapshot ids, management canister calls, and the local side
+# (snapshot_copy.py).
 # Source it after defining `usage`, then read the command line with `parse_arguments`; do not
 # run it.
 
@@ -55,4 +56,10 @@ canister_id() {
 management() {
   dfx_canister call aaaaa-aa "$1" --argument-file "$2" --output "$3" \
     --candid "$scripts_dir/snapshots.did" </dev/null
+}
+
+# Bad usage unless option "$1"'s value "$2" is empty or a snapshot id in hex.
+check_snapshot_id() {
+  [ -z "$2" ] || [[ "$2" =~ ^([0-9a-f]{2})+$ ]] ||
+    bad_usage "$1 takes a snapshot id in hex, as dfx prints it, not $2"
 }

@@ -41,14 +41,10 @@ source "$(dirname "$0")/snapshot-common.sh"
 
 # --- Arguments ---------------------------------------------------------------------------------
 parse_arguments "--snapshot --via" "" "$@"
-if [ "${#positionals[@]}" -ne 2 ]; then
-  usage >&2
-  exit 2
-fi
+require_positionals 2
 canister=${positionals[0]} dir=${positionals[1]}
 snapshot=${options[--snapshot]:-} via=${options[--via]:-}
-[ -z "$snapshot" ] || [[ "$snapshot" =~ ^([0-9a-f]{2})+$ ]] ||
-  bad_usage "--snapshot takes a snapshot id in hex, as dfx prints it, not $snapshot"
+check_snapshot_id --snapshot "$snapshot"
 case "$via" in
   "" | dfx | calls) ;;
   *) bad_usage "--via takes dfx or calls, not $via" ;;

@@ -40,15 +40,11 @@ source "$(dirname "$0")/snapshot-common.sh"
 
 # --- Arguments ---------------------------------------------------------------------------------
 parse_arguments "--replace" "--load" "$@"
-if [ "${#positionals[@]}" -ne 2 ]; then
-  usage >&2
-  exit 2
-fi
+require_positionals 2
 canister=${positionals[0]} dir=${positionals[1]}
 replace=${options[--replace]:-} load=${options[--load]:-false}
 [ -d "$dir" ] || bad_usage "no directory $dir"
-[ -z "$replace" ] || [[ "$replace" =~ ^([0-9a-f]{2})+$ ]] ||
-  bad_usage "--replace takes a snapshot id in hex, as dfx prints it, not $replace"
+check_snapshot_id --replace "$replace"
 
 # Set while the script holds the canister stopped: the exit trap then starts it again.
 stopped=false

@@ -164,18 +164,9 @@ impl Sim {
         self.run_query(canister_id, sender, method, payload, true)
     }
 
-    /// A query executed by the system (an outcall's transform): never with a data certificate.
-    pub(crate) fn system_query(
-        &mut self,
-        canister_id: Principal,
-        sender: Principal,
-        method: &str,
-        payload: Vec<u8>,
-    ) -> Result<Vec<u8>, UserError> {
-        self.run_query(canister_id, sender, method, payload, false)
-    }
-
-    fn run_query(
+    /// A query execution, with a data certificate if `certified` (query calls) and a certifier
+    /// is set; the system's own queries (an outcall's transform) have none.
+    pub(crate) fn run_query(
         &mut self,
         canister_id: Principal,
         sender: Principal,

@@ -59,11 +59,12 @@ impl Sim {
             context: transform.context.clone(),
         };
         let payload = candid::encode_one(arg).expect("transform arguments encode");
-        let transformed = self.system_query(
+        let transformed = self.run_query(
             request.caller,
             Principal::management_canister(),
             &transform.function.0.method,
             payload,
+            false,
         )?;
         if transformed.len() as u64 > limit {
             return Err(reject(
