@@ -1,9 +1,10 @@
 //! ic-sim-server's HTTP gateway, as a browser or `curl` reaches canisters' pages: `make_live`
 //! starts it (`POST /http_gateway`), requests to `<canister id>.localhost` or with
 //! `?canisterId=<id>` become the canister's `http_request` (upgraded to `http_request_update`
-//! when asked, streamed bodies followed to the end), failures answer the gateway's status with a
-//! plain-text reason, `/api/...` stays the HTTPS interface, and `stop_live` or deleting the
-//! instance stops the listener. The monitor's public `/metrics` is served the same way.
+//! when asked, streamed bodies followed to the end), failures (and requests naming no canister)
+//! answer the gateway's status with a plain-text reason, `/api/...` stays the HTTPS interface,
+//! and `stop_live` or deleting the instance stops the listener. The monitor's public `/metrics`
+//! is served the same way.
 
 use candid::Principal;
 use canister_hooks_testkit::monitor::{
@@ -130,6 +131,14 @@ fn canister_pages_through_the_gateway_make_live_starts() {
     assert_eq!(host_wins.status(), 201, "the host names the canister");
     let bad = format!("http://127.0.0.1:{port}/?canisterId=nope");
     assert_eq!(Client::new().get(bad).send().unwrap().status(), 400);
+    let (status, reason) = text(
+        Client::new()
+            .get(format!("http://127.0.0.1:{port}/index.html"))
+            .send()
+            .unwrap(),
+    );
+    assert_eq!(status, 400);
+    assert!(reason.starts_with("no canister id in the host"), "{reason}");
 
     // The HTTPS interface at the root, on canister hosts too.
     for status_url in [

@@ -1,8 +1,8 @@
 //! An HTTP gateway in front of one instance, as PocketIC's and the IC's gateways serve canisters'
 //! web pages (the HTTP Gateway Protocol): a request whose host is `<canister id>.localhost` (or
 //! `.raw.localhost`, or any domain) or that carries `?canisterId=<id>` becomes that canister's
-//! `http_request` query, called as the anonymous principal; every other request goes to the
-//! instance's HTTPS interface (`/api/...`) as before. Responses are not verified (no
+//! `http_request` query, called as the anonymous principal; `/api/...` goes to the instance's
+//! HTTPS interface as before, whatever the host, and any other request is refused (400). Responses are not verified (no
 //! certification check): every domain is served as raw. The launcher's gateway port serves it,
 //! and so do the listeners `POST /http_gateway` starts (`listeners`).
 
@@ -29,7 +29,7 @@ const MAX_REQUEST_BODY_BYTES: usize = 2 << 20;
 /// The response verification version the gateway announces (the current one).
 const CERTIFICATE_VERSION: u16 = 2;
 
-/// The gateway of instance `instance_id`: canisters' pages, and everything else handed to the
+/// The gateway of instance `instance_id`: canisters' pages, and the HTTPS interface handed to the
 /// REST router `rest` under `/instances/<id>`.
 pub fn router(state: Arc<ServerState>, rest: Router, instance_id: InstanceId) -> Router {
     Router::new().fallback(move |request: Request| {

@@ -1,7 +1,7 @@
 //! Which canister a request to the gateway is for, as the IC's HTTP gateways resolve it: the
 //! leftmost label of the host (`<id>.localhost`, `<id>.raw.localhost`, `<id>.icp0.io`, ...), else
 //! a `canisterId=<id>` query parameter on any host. Paths under `/api/` always go to the HTTPS
-//! interface, whatever the host.
+//! interface, whatever the host; any other request must name a canister.
 
 use candid::Principal;
 
@@ -10,12 +10,12 @@ use candid::Principal;
 pub enum Target {
     /// A canister's `http_request`.
     Canister(Principal),
-    /// The HTTPS interface (and, on the REST port, the PocketIC REST API).
+    /// The instance's HTTPS interface (`/api/...`).
     Interface,
 }
 
-/// The request's target, from its host (without the port) and path and query; an error naming
-/// the malformed `canisterId` parameter.
+/// The request's target, from its host (with or without its port) and path and query; an error
+/// when it names no canister or a malformed `canisterId`.
 pub fn resolve(host: Option<&str>, path_and_query: &str) -> Result<Target, String> {
     let (path, query) = path_and_query
         .split_once('?')
@@ -30,7 +30,11 @@ pub fn resolve(host: Option<&str>, path_and_query: &str) -> Result<Target, Strin
         Some(text) => Principal::from_text(text)
             .map(Target::Canister)
             .map_err(|e| format!("`canisterId={text}` is not a canister id: {e}")),
-        None => Ok(Target::Interface),
+        None => Err(
+            "no canister id in the host (`<canister id>.localhost`) nor a `canisterId` query \
+             parameter; the HTTPS interface is under `/api/`"
+                .to_string(),
+        ),
     }
 }
 
@@ -86,7 +90,7 @@ mod tests {
     }
 
     #[test]
-    fn hosts_without_a_canister_go_to_the_interface() {
+    fn hosts_without_a_canister_name_none() {
         for host in [
             "localhost:8000",
             "127.0.0.1:8000",
@@ -95,9 +99,13 @@ mod tests {
             ID,
             "not-a-canister.localhost",
         ] {
-            assert_eq!(resolve(Some(host), "/"), Ok(Target::Interface), "{host}");
+            let error = resolve(Some(host), "/index.html").unwrap_err();
+            assert!(
+                error.starts_with("no canister id in the host"),
+                "{host}: {error}"
+            );
         }
-        assert_eq!(resolve(None, "/"), Ok(Target::Interface));
+        assert!(resolve(None, "/").is_err());
     }
 
     #[test]
@@ -113,7 +121,11 @@ mod tests {
     }
 
     #[test]
-    fn api_paths_go_to_the_interface_even_on_a_canister_host() {
+    fn api_paths_go_to_the_interface_on_any_host() {
+        assert_eq!(
+            resolve(Some("127.0.0.1:8000"), "/api/v2/status"),
+            Ok(Target::Interface)
+        );
         let host = format!("{ID}.localhost:8000");
         assert_eq!(
             resolve(Some(&host), "/api/v2/status"),
