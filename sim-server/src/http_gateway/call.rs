@@ -4,8 +4,8 @@
 //! the token is none.
 
 use super::protocol::{
-    decode_chunk, decode_response, encode_token, streaming_callback, GatewayError, HttpRequest,
-    HttpResponse,
+    decode_chunk, decode_response, encode_token, streaming_callback, Callback, GatewayError,
+    HttpRequest, HttpResponse,
 };
 use candid::Principal;
 use ic_sim::{Ingress, Sim};
@@ -68,7 +68,7 @@ pub fn serve(
             .map_err(|e| GatewayError::call_failed(&callback.method, &e))?;
         let (body, token) = decode_chunk(&chunk)?;
         response.body.extend(body);
-        next = token.map(|token| super::protocol::Callback { token, ..callback });
+        next = token.map(|token| Callback { token, ..callback });
     }
     Ok(response)
 }

@@ -306,25 +306,23 @@ mod tests {
 
     #[test]
     fn failed_calls_map_to_the_gateways_statuses() {
-        let status =
-            |code| GatewayError::call_failed("http_request", &UserError::new(code, "x")).status;
-        assert_eq!(status(ErrorCode::CanisterNotFound), StatusCode::NOT_FOUND);
-        assert_eq!(
-            status(ErrorCode::CanisterFunctionNotFound),
-            StatusCode::SERVICE_UNAVAILABLE
-        );
-        assert_eq!(
-            status(ErrorCode::CanisterWasmModuleNotFound),
-            StatusCode::SERVICE_UNAVAILABLE
-        );
-        assert_eq!(
-            status(ErrorCode::CanisterCalledTrap),
-            StatusCode::BAD_GATEWAY
-        );
-        assert_eq!(
-            status(ErrorCode::CanisterRejectedMessage),
-            StatusCode::BAD_GATEWAY
-        );
+        let cases = [
+            (ErrorCode::CanisterNotFound, StatusCode::NOT_FOUND),
+            (
+                ErrorCode::CanisterFunctionNotFound,
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (
+                ErrorCode::CanisterWasmModuleNotFound,
+                StatusCode::SERVICE_UNAVAILABLE,
+            ),
+            (ErrorCode::CanisterCalledTrap, StatusCode::BAD_GATEWAY),
+            (ErrorCode::CanisterRejectedMessage, StatusCode::BAD_GATEWAY),
+        ];
+        for (code, status) in cases {
+            let error = GatewayError::call_failed("http_request", &UserError::new(code, "x"));
+            assert_eq!(error.status, status, "{code:?}");
+        }
     }
 
     #[test]
