@@ -2,9 +2,10 @@
 //! web pages (the HTTP Gateway Protocol): a request whose host is `<canister id>.localhost` (or
 //! `.raw.localhost`, or any domain) or that carries `?canisterId=<id>` becomes that canister's
 //! `http_request` query, called as the anonymous principal; `/api/...` goes to the instance's
-//! HTTPS interface as before, whatever the host, and any other request is refused (400). Responses are not verified (no
-//! certification check): every domain is served as raw. The launcher's gateway port serves it,
-//! and so do the listeners `POST /http_gateway` starts (`listeners`).
+//! HTTPS interface as before, whatever the host, and any other request is refused (400).
+//! Responses are not verified (no certification check): every domain is served as raw. The
+//! launcher's gateway port serves it, and so do the listeners `POST /http_gateway` starts
+//! (`listeners`).
 
 mod call;
 pub mod listeners;
