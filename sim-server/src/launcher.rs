@@ -2,25 +2,24 @@
 //! named by `ICP_CLI_NETWORK_LAUNCHER_PATH`: it runs the launcher with `--interface-version`,
 //! `--state-dir`, `--bind`, `--gateway-port`, `--status-dir` and `--domain`, then waits for
 //! `<status-dir>/status.json`. The launcher serves the PocketIC REST API on a free port (the
-//! "config port") with one live instance, and that instance's HTTPS interface at the root of the
-//! gateway port (`/api/v2/status`, `/api/v4/canister/<id>/call`, ...), as PocketIC's HTTP gateway
-//! forwards `/api` requests. The instance starts with the system canisters icp-cli seeds and
-//! creates canisters through (`system_canisters`). It runs until it is killed.
+//! "config port") with one live instance, and that instance's HTTP gateway on the gateway port:
+//! canisters' pages at `<canister id>.localhost:<port>` (`http_gateway`) and the HTTPS interface
+//! at the root (`/api/v2/status`, `/api/v4/canister/<id>/call`, ...), as PocketIC's gateway does.
+//! The instance starts with the system canisters icp-cli seeds and creates canisters through
+//! (`system_canisters`). It runs until it is killed.
 
 use crate::cli::LaunchOptions;
+use crate::http_gateway;
 use crate::instances::{follow_wall_clock, Instance};
 use crate::lifecycle::IdleTracker;
 use crate::routes;
 use crate::state::ServerState;
 use crate::system_canisters;
-use axum::extract::Request;
-use axum::Router;
 use ic_sim::{Sim, SimConfig};
 use pocket_ic::common::rest::InstanceId;
 use serde::Serialize;
 use std::path::Path;
 use std::time::Duration;
-use tower::ServiceExt;
 
 /// How often the live instance executes a round.
 const ROUND_INTERVAL: Duration = Duration::from_millis(10);
@@ -70,29 +69,13 @@ pub async fn launch(options: LaunchOptions) -> std::io::Result<()> {
         supported_features: Vec::new(),
     };
     let instance_id = status.instance_id;
-    let rest = routes::router(state);
-    let gateway = gateway(rest.clone(), instance_id);
+    let rest = routes::router(state.clone());
+    let gateway = http_gateway::router(state, rest.clone(), instance_id);
     write_status(&options.status_dir, &status)?;
     tokio::try_join!(async { axum::serve(config_listener, rest).await }, async {
         axum::serve(gateway_listener, gateway).await
     },)?;
     Ok(())
-}
-
-/// The gateway: every request goes to the instance's routes (`/instances/<id>/...`).
-fn gateway(rest: Router, instance_id: InstanceId) -> Router {
-    Router::new().fallback(move |request: Request| {
-        let rest = rest.clone();
-        async move {
-            let (mut parts, body) = request.into_parts();
-            let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
-            parts.uri = format!("/instances/{instance_id}{path}")
-                .parse()
-                .expect("a path under /instances is a URI");
-            let Ok(response) = rest.oneshot(Request::from_parts(parts, body)).await;
-            response
-        }
-    })
 }
 
 /// Writes `status.json` as one line ending in a newline, in one write: icp-cli watches for the

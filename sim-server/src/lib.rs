@@ -1,6 +1,7 @@
 //! `ic-sim-server`: serves the PocketIC REST protocol (as the `pocket-ic` 16.x client speaks it)
 //! on top of the `ic-sim` engine, so ordinary `pocket-ic` tests run against the emulator, with each
-//! instance's IC HTTPS interface for agents (`https`), and can act as icp-cli's network launcher
+//! instance's IC HTTPS interface for agents (`https`) and HTTP gateways serving canisters' web
+//! pages (`http_gateway`), and can act as icp-cli's network launcher
 //! (`launcher`). Each request becomes a call on the engine's public API.
 
 mod blobs;
@@ -8,10 +9,12 @@ mod canister_http;
 pub mod cli;
 mod convert;
 mod error;
+mod http_gateway;
 mod https;
 mod instances;
 pub mod launcher;
 mod lifecycle;
+mod live_gateways;
 mod routes;
 mod snapshot_dir;
 mod state;
@@ -49,7 +52,8 @@ pub async fn serve(options: cli::ServeOptions) -> std::io::Result<()> {
             }
         }
     };
-    axum::serve(listener, routes::router(state))
+    let app = http_gateway::listeners::with_listeners(state.clone(), routes::router(state));
+    axum::serve(listener, app)
         .with_graceful_shutdown(shutdown)
         .await?;
     drop(port_file);

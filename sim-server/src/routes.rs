@@ -156,7 +156,9 @@ async fn list_instances(State(state): Shared) -> Json<Vec<String>> {
 }
 
 async fn delete_instance(State(state): Shared, Path(id): Path<InstanceId>) -> ApiResult<()> {
-    state.instances.delete(id).map(Json)
+    state.instances.delete(id)?;
+    state.gateways.stop_instance(id);
+    Ok(Json(()))
 }
 
 async fn upload_blob(

@@ -1,9 +1,10 @@
-//! What every request handler shares: the instances, the uploaded blobs and the request
-//! activity the idle TTL watches.
+//! What every request handler shares: the instances, the uploaded blobs, the request activity the
+//! idle TTL watches and the HTTP gateways started.
 
 use crate::blobs::BlobStore;
 use crate::instances::Instances;
 use crate::lifecycle::IdleTracker;
+use crate::live_gateways::LiveGateways;
 use std::sync::Arc;
 
 /// Everything the handlers share.
@@ -14,6 +15,8 @@ pub struct ServerState {
     pub blobs: BlobStore,
     /// Request activity, for the idle TTL.
     pub idle: Arc<IdleTracker>,
+    /// The HTTP gateway listeners `POST /http_gateway` started.
+    pub gateways: LiveGateways,
 }
 
 impl ServerState {
@@ -23,6 +26,7 @@ impl ServerState {
             instances: Default::default(),
             blobs: Default::default(),
             idle,
+            gateways: Default::default(),
         })
     }
 }

@@ -6,8 +6,10 @@
 //! `candid:service` metadata for the arguments and replies: an update (`register`) and queries
 //! (`list_registrations`, `events`, `dead_letters`). `icp network start` runs `ic-sim-server` as
 //! its network launcher, and `icp canister create`, `icp deploy`, `icp canister top-up` and
-//! `icp cycles balance` work there through the system canisters' stand-ins. The binary is installed into `target/icp-cli/`
-//! when missing; if npm or its registry cannot be reached the test fails and says so.
+//! `icp cycles balance` work there through the system canisters' stand-ins, and the gateway
+//! port serves canisters' pages (`<id>.raw.localhost`). The binary is installed into
+//! `target/icp-cli/` when missing; if npm or its registry cannot be reached the test fails and
+//! says so.
 
 use candid::Principal;
 use integration_tests::icp_cli::{Icp, LocalNetwork, LOCAL_NETWORK_YAML};
@@ -107,7 +109,8 @@ fn icp_canister_call_operates_the_monitor_on_ic_sim() {
 /// `icp network start` runs ic-sim-server as its network launcher, with the stand-ins of the
 /// ICP ledger, the cycles ledger and the CMC: icp seeds the operator's identity with 1,000 T
 /// cycles and installs its Candid UI and proxy canisters, then creates, deploys, calls and tops up
-/// a canister of the project through the cycles ledger, and stops the network.
+/// a canister of the project through the cycles ledger, reads its page through the network's
+/// HTTP gateway, and stops the network.
 #[test]
 fn icp_network_start_deploys_a_canister_on_ic_sim() {
     let icp = Icp::new("icp-launcher-project");
@@ -138,6 +141,21 @@ fn icp_network_start_deploys_a_canister_on_ic_sim() {
     assert!(deployed.contains(&id.to_text()), "{deployed}");
     let config = icp.run(&["canister", "call", "worker", "config", "()"]);
     assert!(config.contains("greeting = \"hi from icp\""), "{config}");
+    // Its page, through the network's HTTP gateway, as `curl http://<id>.raw.localhost:<port>/`.
+    let port = gateway_port(project);
+    let host = format!("{id}.raw.localhost");
+    let page = reqwest::blocking::Client::builder()
+        .resolve(&host, ([127, 0, 0, 1], port).into())
+        .build()
+        .unwrap()
+        .get(format!("http://{host}:{port}/"))
+        .send()
+        .and_then(|response| response.error_for_status()?.text())
+        .unwrap();
+    assert_eq!(
+        page,
+        "worker: 0 jobs queued in all, 0 compacted, 0 errors seen\n"
+    );
 
     let topped = icp.run_logged_in(project, &["canister", "top-up", "worker", "--amount", "5t"]);
     assert!(
@@ -152,6 +170,16 @@ fn icp_network_start_deploys_a_canister_on_ic_sim() {
     network.stop();
     let stopped = icp.output(project, &["cycles", "balance"], &[]);
     assert!(!stopped.status.success(), "the network is gone");
+}
+
+/// The gateway port of the project's running local network (icp's `descriptor.json`).
+fn gateway_port(project: &std::path::Path) -> u16 {
+    let path = project.join(".icp/cache/networks/local/descriptor.json");
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let descriptor: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let port = descriptor["gateway"]["port"].as_u64();
+    port.and_then(|p| u16::try_from(p).ok())
+        .unwrap_or_else(|| panic!("no gateway port in {text}"))
 }
 
 /// The root key from the instance's `/api/v2/status`, as the Rust agent reads it.

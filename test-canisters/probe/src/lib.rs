@@ -1,5 +1,11 @@
 //! A canister whose methods each exercise one IC behaviour: counting, trapping, rejecting,
-//! timers, stable memory, logging and upgrades. The pocket-ic integration tests drive it.
+//! timers, stable memory, logging, upgrades and web pages (`http`). The pocket-ic integration
+//! tests drive it.
+
+mod http;
+
+// The web page types, for `export_candid!`.
+use http::{ChunkToken, HttpRequest, HttpResponse, StreamingCallbackHttpResponse};
 
 use std::cell::{Cell, RefCell};
 use std::time::Duration;
