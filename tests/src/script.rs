@@ -148,12 +148,8 @@ impl ScriptRunner {
             [] => Err("an empty command".into()),
             [set, flags @ ..] if set == "set" => {
                 let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
-                let allowed = [["-e"].as_slice(), &["-eu"], &["-euo", "pipefail"]];
-                if allowed.contains(&flags.as_slice()) {
-                    Ok(Ok(String::new()))
-                } else {
-                    Err("only `set -e`, `set -eu` and `set -euo pipefail` are supported".into())
-                }
+                dfx_script::check_set_flags(&flags)?;
+                Ok(Ok(String::new()))
             }
             [export, assignment] if export == "export" => {
                 let (name, value) = assignment

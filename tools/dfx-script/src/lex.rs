@@ -103,6 +103,17 @@ impl Statement {
     }
 }
 
+/// Accepts the `set` options a script may use (`-e`, `-eu`, `-euo pipefail`: every runner stops
+/// at a failing command, as they ask); refuses any other.
+pub fn check_set_flags(flags: &[&str]) -> Result<(), &'static str> {
+    let allowed = [["-e"].as_slice(), &["-eu"], &["-euo", "pipefail"]];
+    if allowed.contains(&flags) {
+        Ok(())
+    } else {
+        Err("only `set -e`, `set -eu` and `set -euo pipefail` are supported")
+    }
+}
+
 /// Parses the whole script.
 pub fn parse(text: &str) -> Result<Vec<Statement>, ScriptError> {
     let mut lexer = Lexer {

@@ -40,7 +40,7 @@ mod snapshot;
 
 pub use didc::encode as didc_encode;
 pub use expect::verify;
-pub use lex::{parse, Body, Expect, Part, Statement, Word};
+pub use lex::{check_set_flags, parse, Body, Expect, Part, Statement, Word};
 
 use candid::Principal;
 use project::Project;
@@ -276,16 +276,9 @@ impl Session {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         match args.as_slice() {
             [] => Err(Fatal::script("an empty command")),
-            ["set", flags @ ..] => {
-                let allowed = [["-e"].as_slice(), &["-eu"], &["-euo", "pipefail"]];
-                if allowed.contains(&flags) {
-                    Ok(String::new())
-                } else {
-                    Err(Fatal::script(
-                        "only `set -e`, `set -eu` and `set -euo pipefail` are supported",
-                    ))
-                }
-            }
+            ["set", flags @ ..] => check_set_flags(flags)
+                .map(|()| String::new())
+                .map_err(Fatal::script),
             ["echo", words @ ..] => Ok(words.join(" ")),
             ["sleep", seconds] => {
                 let seconds: u64 = seconds
