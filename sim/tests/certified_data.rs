@@ -49,15 +49,11 @@ fn certifier(calls: Arc<AtomicUsize>) -> ic_sim::DataCertifier {
         format!(
             "{}:{}:{}",
             subject.canister_id,
-            hex(&subject.data),
+            hex::encode(&subject.data),
             subject.time_ns
         )
         .into_bytes()
     })
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[test]

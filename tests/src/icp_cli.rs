@@ -127,6 +127,18 @@ pub fn launcher() -> PathBuf {
     launcher
 }
 
+/// Where icp describes the running local network of the project in `project` (ports, the
+/// launcher's PocketIC instance): `.icp/cache/networks/local/descriptor.json`.
+pub fn network_descriptor_path(project: &Path) -> PathBuf {
+    project.join(".icp/cache/networks/local/descriptor.json")
+}
+
+/// The descriptor of the project's running local network; `None` when no network runs.
+pub fn network_descriptor(project: &Path) -> Option<serde_json::Value> {
+    let text = std::fs::read_to_string(network_descriptor_path(project)).ok()?;
+    serde_json::from_str(&text).ok()
+}
+
 /// The local network of an icp project, started in the background by `icp network start -d` with
 /// `ic-sim-server` as its launcher (`ICP_CLI_NETWORK_LAUNCHER_PATH`); stopped when dropped.
 pub struct LocalNetwork<'a> {

@@ -12,7 +12,7 @@
 //! says so.
 
 use candid::Principal;
-use integration_tests::icp_cli::{Icp, LocalNetwork, LOCAL_NETWORK_YAML};
+use integration_tests::icp_cli::{network_descriptor, Icp, LocalNetwork, LOCAL_NETWORK_YAML};
 use integration_tests::{canister_wasm, workspace_root};
 use pocket_ic::{CanisterSettings, PocketIcBuilder};
 
@@ -48,7 +48,7 @@ fn icp_canister_call_operates_the_monitor_on_ic_sim() {
     pic.set_controllers(watched, None, vec![Principal::anonymous(), monitor])
         .unwrap();
     let url = pic.auto_progress().to_string();
-    let root_key = hex(&fetch_root_key(&url));
+    let root_key = hex::encode(fetch_root_key(&url));
     let network = ["--network", &url, "--root-key", &root_key];
     let as_operator = ["--identity", "operator"];
     let init = format!("(opt record {{ admins = opt vec {{ principal \"{operator}\" }} }})");
@@ -174,12 +174,10 @@ fn icp_network_start_deploys_a_canister_on_ic_sim() {
 
 /// The gateway port of the project's running local network (icp's `descriptor.json`).
 fn gateway_port(project: &std::path::Path) -> u16 {
-    let path = project.join(".icp/cache/networks/local/descriptor.json");
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let descriptor: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let descriptor = network_descriptor(project).expect("the network's descriptor");
     let port = descriptor["gateway"]["port"].as_u64();
     port.and_then(|p| u16::try_from(p).ok())
-        .unwrap_or_else(|| panic!("no gateway port in {text}"))
+        .unwrap_or_else(|| panic!("no gateway port in {descriptor}"))
 }
 
 /// The root key from the instance's `/api/v2/status`, as the Rust agent reads it.
@@ -188,8 +186,4 @@ fn fetch_root_key(url: &str) -> Vec<u8> {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     runtime.block_on(agent.fetch_root_key()).unwrap();
     agent.read_root_key()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -9,7 +9,7 @@
 //! carries didc). The README's icp snippet is commands of the script, as written, so they run too.
 
 use dfx_script::{Failure, Transcript};
-use integration_tests::icp_cli::{launcher, Icp};
+use integration_tests::icp_cli::{launcher, network_descriptor, network_descriptor_path, Icp};
 use integration_tests::script::{claims, ScriptRunner};
 use integration_tests::workspace_root;
 use std::path::{Path, PathBuf};
@@ -25,18 +25,12 @@ fn read(path: &str) -> String {
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
-/// The descriptor `icp network start` writes for the project's local network.
-fn network_descriptor() -> PathBuf {
-    workspace_root().join(".icp/cache/networks/local/descriptor.json")
-}
-
 /// Seconds of IC time on the running local network since the wall clock's `since`, 0 when no
 /// network runs.
 fn ic_time_secs(since: u64) -> u64 {
-    let Ok(text) = std::fs::read_to_string(network_descriptor()) else {
+    let Some(descriptor) = network_descriptor(&workspace_root()) else {
         return 0;
     };
-    let descriptor: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
     let (Some(port), Some(instance)) = (
         descriptor["pocketic-config-port"].as_u64(),
         descriptor["pocketic-instance-id"].as_u64(),
@@ -108,7 +102,10 @@ fn run(script: &str) -> Result<(Transcript, u64), Failure> {
         .env("PATH", path)
         .env("ICP_HOME", &icp.home)
         .env("DO_NOT_TRACK", "1")
-        .env("ICP_NETWORK_DESCRIPTOR", network_descriptor());
+        .env(
+            "ICP_NETWORK_DESCRIPTOR",
+            network_descriptor_path(&workspace_root()),
+        );
     let real = Instant::now();
     let transcript = runner.run(script)?;
     Ok((transcript, real.elapsed().as_secs()))

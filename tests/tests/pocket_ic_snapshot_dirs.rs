@@ -143,7 +143,7 @@ fn a_downloaded_snapshot_uploads_as_a_new_snapshot_that_restores_the_state() {
     probe.download(Principal::anonymous(), taken.clone(), &downloaded);
 
     let chunk_hash = pic.stored_chunks(canister, None).unwrap().remove(0);
-    let chunk_file = format!("wasm_chunk_store/{}.bin", hex(&chunk_hash));
+    let chunk_file = format!("wasm_chunk_store/{}.bin", hex::encode(&chunk_hash));
     let mut expected_files = vec![
         "metadata.json".to_string(),
         "stable_memory.bin".to_string(),
@@ -280,8 +280,4 @@ fn a_download_into_a_non_empty_directory_is_refused() {
     );
     assert_eq!(files_under(&dir.0), vec!["notes.txt".to_string()]);
     assert_eq!(std::fs::read(dir.0.join("notes.txt")).unwrap(), b"mine");
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

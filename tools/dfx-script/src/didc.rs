@@ -3,6 +3,7 @@
 //! Typed as `dfx` arguments are here: a value that does not fit, or a record field the type lacks,
 //! fails the run.
 
+use super::dfx::hex;
 use super::options::Options;
 use super::project::Interface;
 use super::{Fatal, Session};
@@ -52,8 +53,4 @@ pub fn encode(defs: &Path, types: &str, text: &str) -> Result<String, String> {
         .encode_init(Some(text))
         .map_err(|e| format!("didc encode `{text}`: {e}"))?;
     Ok(hex(&bytes))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
